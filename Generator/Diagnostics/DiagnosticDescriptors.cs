@@ -1,0 +1,97 @@
+using Microsoft.CodeAnalysis;
+
+namespace DslModels.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic DslModels reports. Ids are stable; each has a page in docs/diagnostics/DSLxxxx.md.
+/// </summary>
+public static class DiagnosticDescriptors
+{
+    private const string Category = "DslModels";
+    private const string HelpBase = "https://github.com/dslmodels/dslmodels/blob/main/docs/diagnostics/";
+
+    public const string ModelNotPartialId = "DSL0001";
+    public const string UnsupportedModelShapeId = "DSL0002";
+    public const string InvalidInputsId = "DSL0003";
+    public const string NoLayersId = "DSL0004";
+    public const string InvalidLayerPropertyId = "DSL0005";
+    public const string InvalidUnitsId = "DSL0006";
+    public const string InvalidActivationId = "DSL0007";
+    public const string DuplicateLayerNameId = "DSL0008";
+    public const string UnsupportedInitId = "DSL0009";
+    public const string InvalidInitOptionId = "DSL0010";
+    public const string UnsupportedLossId = "DSL0011";
+    public const string LossDoesNotFitOutputId = "DSL0012";
+    public const string UnsupportedOptimizerId = "DSL0013";
+    public const string InvalidOptimizerOptionId = "DSL0014";
+    public const string NoTrainStepId = "DSL0015";
+    public const string GeneratorFailureId = "DSL9999";
+
+    /// <summary>Format: The model class '{0}' must be declared partial.</summary>
+    public static readonly DiagnosticDescriptor ModelNotPartial = Error(ModelNotPartialId, "Model class must be partial",
+        "The model class '{0}' must be declared partial so the generator can add its members");
+
+    /// <summary>Format: The model class '{0}' cannot be generated: {1}.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedModelShape = Error(UnsupportedModelShapeId, "Model class cannot be generated",
+        "The model class '{0}' cannot be generated: {1}");
+
+    /// <summary>Format: [Model(Inputs = {0})]: Inputs must be at least 1.</summary>
+    public static readonly DiagnosticDescriptor InvalidInputs = Error(InvalidInputsId, "Model input width must be positive",
+        "[Model(Inputs = {0})]: Inputs must be at least 1 (the width of one input sample)");
+
+    /// <summary>Format: The model '{0}' has no [Layer] property.</summary>
+    public static readonly DiagnosticDescriptor NoLayers = Error(NoLayersId, "Model has no layers",
+        "The model '{0}' has no [Layer] property; declare at least one, e.g. [Layer(10)] partial Dense Output {{ get; }}");
+
+    /// <summary>Format: The layer property '{0}' must be declared as 'partial Dense {0} {{ get; }}': {1}.</summary>
+    public static readonly DiagnosticDescriptor InvalidLayerProperty = Error(InvalidLayerPropertyId, "Layer property has the wrong form",
+        "The layer property '{0}' must be declared as 'partial Dense {0} {{ get; }}': {1}");
+
+    /// <summary>Format: [Layer({0})] on '{1}': units must be at least 1.</summary>
+    public static readonly DiagnosticDescriptor InvalidUnits = Error(InvalidUnitsId, "Layer width must be positive",
+        "[Layer({0})] on '{1}': units must be at least 1");
+
+    /// <summary>Format: '{0}' on '{1}': {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidActivation = Error(InvalidActivationId, "Invalid activation",
+        "Activation '{0}' on '{1}': {2}");
+
+    /// <summary>Format: Layer name '{0}' is used by '{1}' and '{2}'.</summary>
+    public static readonly DiagnosticDescriptor DuplicateLayerName = Error(DuplicateLayerNameId, "Duplicate layer name",
+        "Layer name '{0}' is used by both '{1}' and '{2}'; parameter names must be unique");
+
+    /// <summary>Format: Init method {0} is not supported yet for '{1}'.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedInit = Error(UnsupportedInitId, "Init method not supported by the generator yet",
+        "Init method '{0}' is not supported yet on '{1}'; the runtime's Init class has the supported methods");
+
+    /// <summary>Format: {0} on '{1}': {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidInitOption = Error(InvalidInitOptionId, "Invalid init option",
+        "{0} on '{1}': {2}");
+
+    /// <summary>Format: Loss {0} is not supported by the generator yet.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedLoss = Error(UnsupportedLossId, "Loss not supported by the generator yet",
+        "[Loss({0})]: {1}");
+
+    /// <summary>Format: {0} does not fit the model's output of width {1}: {2}.</summary>
+    public static readonly DiagnosticDescriptor LossDoesNotFitOutput = Error(LossDoesNotFitOutputId, "Loss does not fit the output",
+        "{0} does not fit the model's output of width {1}: {2}");
+
+    /// <summary>Format: Optimizer {0} is not supported by the generator yet.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedOptimizer = Error(UnsupportedOptimizerId, "Optimizer not supported by the generator yet",
+        "[Optimizer({0})] is not supported by the generator yet");
+
+    /// <summary>Format: [Optimizer]: {0}.</summary>
+    public static readonly DiagnosticDescriptor InvalidOptimizerOption = Error(InvalidOptimizerOptionId, "Invalid optimizer option",
+        "[Optimizer]: {0}");
+
+    /// <summary>Format: The model '{0}' has {1} but no {2}: no Step/TrainStep is generated.</summary>
+    public static readonly DiagnosticDescriptor NoTrainStep = new(NoTrainStepId, "Model cannot train",
+        "The model '{0}' has {1} but no {2}; TrainStep is generated only when both [Loss] and [Optimizer] are given",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + NoTrainStepId + ".md");
+
+    /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error(GeneratorFailureId, "Generator failure",
+        "The DslModels generator failed on '{0}': {1}. Please report this.");
+
+    private static DiagnosticDescriptor Error(string id, string title, string format) =>
+        new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id + ".md");
+}

@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DslModels.Generator;
+
+/// <summary>
+/// Reports the mistakes in a [Model] class while the user types, with real source locations (so
+/// <c>#pragma warning disable</c> works). It runs the generator's own parser, so a model the analyzer
+/// accepts is exactly a model the generator emits.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ModelAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        Diagnostics.DiagnosticDescriptors.ModelNotPartial,
+        Diagnostics.DiagnosticDescriptors.UnsupportedModelShape,
+        Diagnostics.DiagnosticDescriptors.InvalidInputs,
+        Diagnostics.DiagnosticDescriptors.NoLayers,
+        Diagnostics.DiagnosticDescriptors.InvalidLayerProperty,
+        Diagnostics.DiagnosticDescriptors.InvalidUnits,
+        Diagnostics.DiagnosticDescriptors.InvalidActivation,
+        Diagnostics.DiagnosticDescriptors.DuplicateLayerName,
+        Diagnostics.DiagnosticDescriptors.UnsupportedInit,
+        Diagnostics.DiagnosticDescriptors.InvalidInitOption,
+        Diagnostics.DiagnosticDescriptors.UnsupportedLoss,
+        Diagnostics.DiagnosticDescriptors.LossDoesNotFitOutput,
+        Diagnostics.DiagnosticDescriptors.UnsupportedOptimizer,
+        Diagnostics.DiagnosticDescriptors.InvalidOptimizerOption,
+        Diagnostics.DiagnosticDescriptors.NoTrainStep);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            INamedTypeSymbol? modelAttribute = start.Compilation.GetTypeByMetadataName(ModelParser.ModelAttributeName);
+            if (modelAttribute is null)
+                return;
+            start.RegisterSymbolAction(symbolContext =>
+            {
+                var type = (INamedTypeSymbol)symbolContext.Symbol;
+                bool isModel = false;
+                foreach (AttributeData attribute in type.GetAttributes())
+                    isModel |= SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, modelAttribute);
+                if (!isModel)
+                    return;
+                foreach (Diagnostic diagnostic in ModelParser.Parse(type, symbolContext.CancellationToken).Diagnostics)
+                    symbolContext.ReportDiagnostic(diagnostic);
+            }, SymbolKind.NamedType);
+        });
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using DslModels.Generator.Helpers;
+
+namespace DslModels.Generator.Model;
+
+// Every spec here is an immutable record with structural equality and holds only strings, numbers,
+// enums and EquatableArrays: never an ISymbol, SyntaxNode, Location or Compilation. The incremental
+// pipeline compares specs to decide whether to re-emit; a reference-typed member would break caching
+// (and keep old compilations alive). A test walks these types to enforce it.
+
+/// <summary>One [Model] class: everything the emitter needs.</summary>
+[DebuggerDisplay("{ClassName}: {Layers.Count} layers")]
+internal sealed record ModelSpec(
+    string Namespace,
+    string ClassName,
+    string HintName,
+    int Inputs,
+    long Seed,
+    EquatableArray<LayerSpec> Layers,
+    LossSpec? Loss,
+    OptimizerSpec? Optimizer)
+{
+    public int Outputs => Layers[Layers.Count - 1].Out;
+}
+
+/// <summary>One [Layer] property: a Linear layer and its activation.</summary>
+[DebuggerDisplay("{Name}: {In} -> {Out} {Activation}")]
+internal sealed record LayerSpec(
+    string PropertyName,
+    string PropertyModifiers,
+    string Name,
+    int In,
+    int Out,
+    Activation Activation,
+    double NegativeSlope,
+    bool HasBias,
+    InitSpec WeightInit,
+    InitSpec BiasInit);
+
+/// <summary>A torch.nn.init call with its options (NaN = PyTorch's default for the method).</summary>
+internal sealed record InitSpec(
+    InitKind Kind,
+    double A,
+    double B,
+    string Mode,
+    string Nonlinearity,
+    double Gain,
+    double Mean,
+    double Std,
+    double Value,
+    double Sparsity,
+    int Groups)
+{
+    public static readonly InitSpec Default = new(InitKind.Default, double.NaN, double.NaN, "fan_in", "leaky_relu", 1.0, 0.0, double.NaN, 0.0, 0.0, 1);
+}
+
+/// <summary>The [Loss] of the model.</summary>
+internal sealed record LossSpec(LossKind Kind, Reduction Reduction, int IgnoreIndex);
+
+/// <summary>The [Optimizer] of the model.</summary>
+internal sealed record OptimizerSpec(
+    OptimizerKind Kind,
+    double LearningRate,
+    double Momentum,
+    double Dampening,
+    double WeightDecay,
+    bool Nesterov,
+    bool Maximize);

@@ -1,0 +1,378 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using DslModels.Generator.Diagnostics;
+using DslModels.Generator.Helpers;
+using DslModels.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DslModels.Generator;
+
+/// <summary>
+/// Turns a [Model] class symbol into a <see cref="ModelSpec"/> and the diagnostics of its mistakes.
+/// Shared by the generator (which keeps only the spec) and <see cref="ModelAnalyzer"/> (which reports
+/// the diagnostics), so the IDE and the generated code always agree on what is valid. Never throws
+/// on malformed code: whatever cannot be understood yields a diagnostic and no spec.
+/// </summary>
+internal static class ModelParser
+{
+    public const string ModelAttributeName = "DslModels.ModelAttribute";
+    public const string LayerAttributeName = "DslModels.LayerAttribute";
+    public const string InitAttributeName = "DslModels.InitAttribute";
+    public const string BiasInitAttributeName = "DslModels.BiasInitAttribute";
+    public const string LossAttributeName = "DslModels.LossAttribute";
+    public const string OptimizerAttributeName = "DslModels.OptimizerAttribute";
+    public const string DenseTypeName = "DslModels.Dense";
+
+    private static readonly HashSet<string> Nonlinearities = new(StringComparer.Ordinal)
+    {
+        "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+        "sigmoid", "tanh", "relu", "leaky_relu", "selu",
+    };
+
+    public static (ModelSpec? Spec, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+        bool ok = true;
+        Location typeLocation = type.Locations.FirstOrDefault() ?? Location.None;
+
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration &&
+                !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ModelNotPartial, declaration.Identifier.GetLocation(), type.Name));
+                ok = false;
+            }
+        }
+        string? shapeProblem =
+            type.TypeKind != TypeKind.Class ? "only classes can be models" :
+            type.ContainingType is not null ? "nested model classes are not supported yet; declare it at namespace level" :
+            type.IsGenericType ? "generic model classes are not supported" :
+            type.IsStatic ? "a model cannot be static" :
+            type.IsAbstract ? "a model cannot be abstract" : null;
+        if (shapeProblem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedModelShape, typeLocation, type.Name, shapeProblem));
+            ok = false;
+        }
+
+        AttributeData? modelAttribute = FindAttribute(type, ModelAttributeName);
+        int inputs = 0;
+        long seed = 0;
+        if (modelAttribute is not null)
+        {
+            inputs = Named(modelAttribute, "Inputs", 0);
+            seed = Named(modelAttribute, "Seed", 0L);
+        }
+        if (inputs < 1)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInputs, AttributeLocation(modelAttribute, typeLocation), inputs));
+            ok = false;
+        }
+
+        // Layers, in declaration order (file path, then position, so partial declarations are deterministic).
+        var layerProperties = type.GetMembers()
+            .OfType<IPropertySymbol>()
+            .Where(p => FindAttribute(p, LayerAttributeName) is not null)
+            .OrderBy(p => p.Locations.FirstOrDefault()?.SourceTree?.FilePath ?? string.Empty, StringComparer.Ordinal)
+            .ThenBy(p => p.Locations.FirstOrDefault()?.SourceSpan.Start ?? 0)
+            .ToList();
+        if (layerProperties.Count == 0)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoLayers, typeLocation, type.Name));
+            ok = false;
+        }
+
+        var layers = new List<LayerSpec>();
+        var namesSeen = new Dictionary<string, string>(StringComparer.Ordinal);
+        int width = Math.Max(inputs, 1);
+        foreach (IPropertySymbol property in layerProperties)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            LayerSpec? layer = ParseLayer(property, width, diagnostics, namesSeen, cancellationToken);
+            if (layer is null)
+            {
+                ok = false;
+                continue;
+            }
+            layers.Add(layer);
+            width = layer.Out;
+        }
+
+        LossSpec? loss = null;
+        AttributeData? lossAttribute = FindAttribute(type, LossAttributeName);
+        if (lossAttribute is not null)
+        {
+            loss = ParseLoss(lossAttribute, layers.Count > 0 ? layers[layers.Count - 1].Out : 0, typeLocation, diagnostics);
+            ok &= loss is not null;
+        }
+
+        OptimizerSpec? optimizer = null;
+        AttributeData? optimizerAttribute = FindAttribute(type, OptimizerAttributeName);
+        if (optimizerAttribute is not null)
+        {
+            optimizer = ParseOptimizer(optimizerAttribute, typeLocation, diagnostics);
+            ok &= optimizer is not null;
+        }
+        if ((lossAttribute is null) != (optimizerAttribute is null))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoTrainStep, typeLocation, type.Name,
+                lossAttribute is null ? "[Optimizer]" : "[Loss]", lossAttribute is null ? "[Loss]" : "[Optimizer]"));
+        }
+
+        if (!ok)
+            return (null, diagnostics.ToImmutable());
+
+        string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : string.Empty;
+        string hint = (ns.Length == 0 ? type.Name : ns + "." + type.Name) + ".g.cs";
+        var spec = new ModelSpec(ns, type.Name, hint, inputs, seed, new EquatableArray<LayerSpec>(layers.ToArray()), loss, optimizer);
+        return (spec, diagnostics.ToImmutable());
+    }
+
+    private static LayerSpec? ParseLayer(IPropertySymbol property, int inWidth, ImmutableArray<Diagnostic>.Builder diagnostics,
+        Dictionary<string, string> namesSeen, CancellationToken cancellationToken)
+    {
+        Location location = property.Locations.FirstOrDefault() ?? Location.None;
+        AttributeData attribute = FindAttribute(property, LayerAttributeName)!;
+        bool ok = true;
+
+        var declaration = property.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<PropertyDeclarationSyntax>()
+            .FirstOrDefault(p => p.AccessorList is not null && p.AccessorList.Accessors.All(a => a.Body is null && a.ExpressionBody is null));
+        string? formProblem =
+            declaration is null ? "it needs a 'get;' accessor without a body" :
+            !declaration.Modifiers.Any(SyntaxKind.PartialKeyword) ? "it is not partial" :
+            property.IsStatic ? "it must not be static" :
+            property.SetMethod is not null || property.GetMethod is null ? "it must have exactly one accessor, 'get;'" :
+            property.Type.ToDisplayString() != DenseTypeName ? $"its type is '{property.Type.ToDisplayString()}', not DslModels.Dense" :
+            null;
+        if (formProblem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidLayerProperty, location, property.Name, formProblem));
+            ok = false;
+        }
+
+        int units = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int u ? u : 0;
+        if (units < 1)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidUnits, AttributeLocation(attribute, location), units, property.Name));
+            ok = false;
+        }
+
+        int activationValue = attribute.ConstructorArguments.Length > 1 && attribute.ConstructorArguments[1].Value is int a ? a : 0;
+        var activation = (Activation)activationValue;
+        if (!Enum.IsDefined(typeof(Activation), activation))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, AttributeLocation(attribute, location), activationValue, property.Name, "not a known Activation value"));
+            ok = false;
+        }
+        double slope = Named(attribute, "NegativeSlope", 0.01);
+        if (activation == Activation.LeakyReLU && (double.IsNaN(slope) || double.IsInfinity(slope)))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, AttributeLocation(attribute, location), "LeakyReLU", property.Name, "NegativeSlope must be a finite number"));
+            ok = false;
+        }
+
+        string name = Named<string?>(attribute, "Name", null) ?? ToSnakeCase(property.Name);
+        if (namesSeen.TryGetValue(name, out string? other))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateLayerName, location, name, other, property.Name));
+            ok = false;
+        }
+        else
+        {
+            namesSeen[name] = property.Name;
+        }
+
+        InitSpec weightInit = ParseInit(FindAttribute(property, InitAttributeName), property.Name, "[Init]", location, activation, diagnostics, ref ok);
+        InitSpec biasInit = ParseInit(FindAttribute(property, BiasInitAttributeName), property.Name, "[BiasInit]", location, activation, diagnostics, ref ok);
+
+        if (!ok)
+            return null;
+        string modifiers = string.Join(" ", declaration!.Modifiers.Select(m => m.Text));
+        return new LayerSpec(property.Name, modifiers, name, inWidth, units, activation, slope, Named(attribute, "Bias", true), weightInit, biasInit);
+    }
+
+    private static InitSpec ParseInit(AttributeData? attribute, string property, string attributeText, Location fallback, Activation activation,
+        ImmutableArray<Diagnostic>.Builder diagnostics, ref bool ok)
+    {
+        if (attribute is null)
+            return InitSpec.Default;
+        Location location = AttributeLocation(attribute, fallback);
+        var kind = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int k ? (InitKind)k : InitKind.Default;
+        var spec = new InitSpec(
+            kind,
+            Named(attribute, "A", double.NaN),
+            Named(attribute, "B", double.NaN),
+            Named(attribute, "Mode", "fan_in") ?? "fan_in",
+            Named(attribute, "Nonlinearity", "leaky_relu") ?? "leaky_relu",
+            Named(attribute, "Gain", 1.0),
+            Named(attribute, "Mean", 0.0),
+            Named(attribute, "Std", double.NaN),
+            Named(attribute, "Value", 0.0),
+            Named(attribute, "Sparsity", 0.0),
+            Named(attribute, "Groups", 1));
+
+        switch (kind)
+        {
+            case InitKind.Default:
+            case InitKind.Uniform:
+            case InitKind.Normal:
+            case InitKind.Constant:
+            case InitKind.Zeros:
+            case InitKind.Ones:
+            case InitKind.XavierUniform:
+            case InitKind.XavierNormal:
+            case InitKind.KaimingUniform:
+            case InitKind.KaimingNormal:
+                break;
+            default:
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedInit, location,
+                    Enum.IsDefined(typeof(InitKind), kind) ? kind.ToString() : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture), property));
+                ok = false;
+                return spec;
+        }
+        if (attributeText == "[BiasInit]" && kind is InitKind.XavierUniform or InitKind.XavierNormal or InitKind.KaimingUniform or InitKind.KaimingNormal)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText + "(" + kind + ")", property,
+                "fan in and fan out can not be computed for the 1-D bias (PyTorch raises ValueError)"));
+            ok = false;
+        }
+        if (kind is InitKind.KaimingUniform or InitKind.KaimingNormal)
+        {
+            string mode = spec.Mode.ToLowerInvariant();
+            if (mode != "fan_in" && mode != "fan_out")
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
+                    $"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']"));
+                ok = false;
+            }
+            if (!Nonlinearities.Contains(spec.Nonlinearity))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
+                    $"Unsupported nonlinearity {spec.Nonlinearity}"));
+                ok = false;
+            }
+        }
+        if (kind == InitKind.Normal && spec.Std < 0)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
+                $"normal expects std >= 0.0, but found std {Literals.Py(spec.Std)}"));
+            ok = false;
+        }
+        if (kind == InitKind.Uniform && (double.IsNaN(spec.A) ? 0 : spec.A) > (double.IsNaN(spec.B) ? 1 : spec.B))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
+                "uniform_ expects to return a [from, to) range, but A > B"));
+            ok = false;
+        }
+        _ = activation;
+        return spec;
+    }
+
+    private static LossSpec? ParseLoss(AttributeData attribute, int outputs, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        Location location = AttributeLocation(attribute, fallback);
+        var kind = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int k ? (LossKind)k : LossKind.CrossEntropy;
+        var reduction = (Reduction)Named(attribute, "Reduction", 0);
+        int ignoreIndex = Named(attribute, "IgnoreIndex", -100);
+        if (!Enum.IsDefined(typeof(LossKind), kind))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, (int)kind, "not a known LossKind value"));
+            return null;
+        }
+        if (reduction != Reduction.Mean && reduction != Reduction.Sum)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, kind,
+                "training needs a scalar loss: use Reduction.Mean or Reduction.Sum"));
+            return null;
+        }
+        if (kind == LossKind.CrossEntropy && outputs == 1)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.LossDoesNotFitOutput, location, "CrossEntropyLoss", outputs,
+                "with one class the loss is always 0; use at least 2 outputs"));
+            return null;
+        }
+        return new LossSpec(kind, reduction, ignoreIndex);
+    }
+
+    private static OptimizerSpec? ParseOptimizer(AttributeData attribute, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        Location location = AttributeLocation(attribute, fallback);
+        var kind = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int k ? (OptimizerKind)k : OptimizerKind.Sgd;
+        if (kind != OptimizerKind.Sgd)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedOptimizer, location, (int)kind));
+            return null;
+        }
+        var spec = new OptimizerSpec(kind,
+            Named(attribute, "LearningRate", double.NaN),
+            Named(attribute, "Momentum", 0.0),
+            Named(attribute, "Dampening", 0.0),
+            Named(attribute, "WeightDecay", 0.0),
+            Named(attribute, "Nesterov", false),
+            Named(attribute, "Maximize", false));
+        string? problem =
+            double.IsNaN(spec.LearningRate) ? "SGD requires LearningRate (PyTorch: parameter group didn't specify a value of required optimization parameter lr)" :
+            spec.LearningRate < 0 ? $"Invalid learning rate: {Literals.Py(spec.LearningRate)}" :
+            !(spec.Momentum >= 0) ? $"Invalid momentum value: {Literals.Py(spec.Momentum)}" :
+            !(spec.WeightDecay >= 0) ? $"Invalid weight_decay value: {Literals.Py(spec.WeightDecay)}" :
+            double.IsNaN(spec.Dampening) ? "Invalid dampening value: nan" :
+            spec.Nesterov && (spec.Momentum <= 0 || spec.Dampening != 0) ? "Nesterov momentum requires a momentum and zero dampening" :
+            null;
+        if (problem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidOptimizerOption, location, problem));
+            return null;
+        }
+        return spec;
+    }
+
+    internal static string ToSnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c))
+            {
+                bool previousLowerOrDigit = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]));
+                bool acronymEnd = i > 0 && char.IsUpper(name[i - 1]) && i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if (previousLowerOrDigit || acronymEnd)
+                    sb.Append('_');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static AttributeData? FindAttribute(ISymbol symbol, string metadataName)
+    {
+        foreach (AttributeData attribute in symbol.GetAttributes())
+            if (attribute.AttributeClass?.ToDisplayString() == metadataName)
+                return attribute;
+        return null;
+    }
+
+    private static Location AttributeLocation(AttributeData? attribute, Location fallback) =>
+        attribute?.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? fallback;
+
+    private static T Named<T>(AttributeData attribute, string name, T fallback)
+    {
+        foreach (var pair in attribute.NamedArguments)
+            if (pair.Key == name && pair.Value.Value is T value)
+                return value;
+        return fallback;
+    }
+}

@@ -1,0 +1,45 @@
+using DslModels;
+
+namespace DslModels.Tests.Models;
+
+/// <summary>The sample's model: 784-128-10, ReLU, cross-entropy, SGD with momentum.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9)]
+public partial class FashionMlp
+{
+    [Layer(128, Activation.ReLU), Init(InitKind.KaimingUniform)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>A small model with odd widths (remainders everywhere) and every activation.</summary>
+[Model(Inputs = 19, Seed = 3)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 0.01, Nesterov = true)]
+public partial class OddMlp
+{
+    [Layer(37, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(21, Activation.ReLU)] public partial Dense Second { get; }
+    [Layer(13, Activation.Sigmoid), Init(InitKind.XavierUniform, Gain = 1.0)] public partial Dense Third { get; }
+    [Layer(9, Activation.LeakyReLU, NegativeSlope = 0.1), Init(InitKind.KaimingNormal, A = 0.1, Nonlinearity = "leaky_relu")] public partial Dense Fourth { get; }
+    [Layer(5, Bias = false)] public partial Dense Logits { get; }
+}
+
+/// <summary>Regression with MSE and plain SGD (with dampening and maximize off).</summary>
+[Model(Inputs = 3)]
+[Loss(LossKind.MSE, Reduction = Reduction.Sum)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.5, Dampening = 0.25)]
+public partial class TinyRegressor
+{
+    [Layer(2)] internal partial Dense Out { get; }
+}
+
+/// <summary>A model without loss or optimizer: inference and Backward only.</summary>
+[Model(Inputs = 4)]
+#pragma warning disable DSL0015
+public partial class InferenceOnly
+#pragma warning restore DSL0015
+{
+    [Layer(3, Activation.ReLU)] public partial Dense A { get; }
+    [Layer(2)] public partial Dense B { get; }
+}

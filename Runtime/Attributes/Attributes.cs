@@ -1,0 +1,146 @@
+using System;
+
+namespace DslModels;
+
+/// <summary>
+/// Marks a <c>partial</c> class as a model. The generator emits its parameters, <c>Forward</c>,
+/// <c>Predict</c>, <c>Backward</c>, <c>ZeroGrad</c>, and (with <see cref="LossAttribute"/> and
+/// <see cref="OptimizerAttribute"/>) <c>Step</c> and <c>TrainStep</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class ModelAttribute : Attribute
+{
+    /// <summary>Width of one input sample. Every other shape is inferred from the layers.</summary>
+    public int Inputs { get; set; }
+
+    /// <summary>Seed of the parameter initialisation done by the parameterless constructor (as <c>torch.manual_seed(Seed)</c>).</summary>
+    public long Seed { get; set; }
+}
+
+/// <summary>
+/// Declares a fully connected layer (<c>nn.Linear(in, units)</c>) on a <c>partial Dense</c> property;
+/// layers run in declaration order, each taking the previous layer's output.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
+public sealed class LayerAttribute : Attribute
+{
+    /// <param name="units">Output width (<c>out_features</c>).</param>
+    /// <param name="activation">Activation applied to the layer's output.</param>
+    public LayerAttribute(int units, Activation activation = Activation.Identity)
+    {
+        Units = units;
+        Activation = activation;
+    }
+
+    /// <summary>Output width (<c>out_features</c>).</summary>
+    public int Units { get; }
+
+    /// <summary>Activation applied to the layer's output.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>Whether the layer has a bias (<c>bias=True</c>, the default).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Negative slope of <see cref="Activation.LeakyReLU"/> (PyTorch default 0.01).</summary>
+    public double NegativeSlope { get; set; } = 0.01;
+
+    /// <summary>The module name used in parameter names (<c>name.weight</c>); defaults to the property name in snake_case.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// The <c>torch.nn.init</c> method for a layer's weight. Options not set take PyTorch's defaults.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
+public class InitAttribute : Attribute
+{
+    /// <param name="kind">The initialisation method.</param>
+    public InitAttribute(InitKind kind) => Kind = kind;
+
+    /// <summary>The initialisation method.</summary>
+    public InitKind Kind { get; }
+
+    /// <summary><c>a</c>: the negative slope for kaiming_* (default 0), or the lower bound for uniform_/trunc_normal_.</summary>
+    public double A { get; set; } = double.NaN;
+
+    /// <summary><c>b</c>: the upper bound for uniform_ (default 1) and trunc_normal_ (default 2).</summary>
+    public double B { get; set; } = double.NaN;
+
+    /// <summary><c>mode</c> of kaiming_*: <c>"fan_in"</c> (default) or <c>"fan_out"</c>.</summary>
+    public string Mode { get; set; } = "fan_in";
+
+    /// <summary><c>nonlinearity</c> of kaiming_*: a <c>calculate_gain</c> name (default <c>"leaky_relu"</c>).</summary>
+    public string Nonlinearity { get; set; } = "leaky_relu";
+
+    /// <summary><c>gain</c> of xavier_* and orthogonal_ (default 1).</summary>
+    public double Gain { get; set; } = 1.0;
+
+    /// <summary><c>mean</c> of normal_ and trunc_normal_ (default 0).</summary>
+    public double Mean { get; set; }
+
+    /// <summary><c>std</c> of normal_/trunc_normal_ (default 1) and sparse_ (default 0.01).</summary>
+    public double Std { get; set; } = double.NaN;
+
+    /// <summary><c>val</c> of constant_.</summary>
+    public double Value { get; set; }
+
+    /// <summary><c>sparsity</c> of sparse_.</summary>
+    public double Sparsity { get; set; }
+
+    /// <summary><c>groups</c> of dirac_ (default 1).</summary>
+    public int Groups { get; set; } = 1;
+}
+
+/// <summary>The <c>torch.nn.init</c> method for a layer's bias (default: PyTorch's default for the layer).</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
+public sealed class BiasInitAttribute : InitAttribute
+{
+    /// <param name="kind">The initialisation method.</param>
+    public BiasInitAttribute(InitKind kind) : base(kind) { }
+}
+
+/// <summary>The loss the model trains with (a <c>torch.nn</c> loss and its options).</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class LossAttribute : Attribute
+{
+    /// <param name="kind">The loss.</param>
+    public LossAttribute(LossKind kind) => Kind = kind;
+
+    /// <summary>The loss.</summary>
+    public LossKind Kind { get; }
+
+    /// <summary><c>reduction</c>: <see cref="Reduction.Mean"/> (default) or <see cref="Reduction.Sum"/>.</summary>
+    public Reduction Reduction { get; set; } = Reduction.Mean;
+
+    /// <summary><c>ignore_index</c> of CrossEntropyLoss (default -100).</summary>
+    public int IgnoreIndex { get; set; } = -100;
+}
+
+/// <summary>The optimizer the generated <c>Step()</c> applies (a <c>torch.optim</c> optimizer and its options).</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class OptimizerAttribute : Attribute
+{
+    /// <param name="kind">The optimizer.</param>
+    public OptimizerAttribute(OptimizerKind kind) => Kind = kind;
+
+    /// <summary>The optimizer.</summary>
+    public OptimizerKind Kind { get; }
+
+    /// <summary><c>lr</c> (required by SGD).</summary>
+    public double LearningRate { get; set; } = double.NaN;
+
+    /// <summary><c>momentum</c> (default 0).</summary>
+    public double Momentum { get; set; }
+
+    /// <summary><c>dampening</c> (default 0).</summary>
+    public double Dampening { get; set; }
+
+    /// <summary><c>weight_decay</c> (default 0).</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary><c>nesterov</c> (default false).</summary>
+    public bool Nesterov { get; set; }
+
+    /// <summary><c>maximize</c> (default false).</summary>
+    public bool Maximize { get; set; }
+}
