@@ -232,7 +232,7 @@ public sealed partial class ModelGenerator
                         names.Add(Local(l) + "Bias");
                         bias = Local(l) + "Bias";
                     }
-                    w.Line($"_dsl{l.PropertyName} = new {Rt}.Dense({Literals.String(l.Name)}, {l.In}, {l.Out}, {Rt}.Activation.{l.Activation}, {Local(l)}Weight, {bias});");
+                    w.Line($"_dsl{l.PropertyName} = new {Rt}.Dense({Literals.String(l.Name)}, {l.In}, {l.Out}, {Rt}.Activation.{l.Activation}, {Local(l)}Weight, {bias}{(l.Activation == Activation.LeakyReLU ? ", negativeSlope: " + Literals.Double(l.NegativeSlope) : "")});");
                 }
                 w.Line($"_dslParameterList = new {Rt}.Parameter[] {{ {string.Join(", ", names)} }};");
                 if (spec.Optimizer is { } o)

@@ -174,9 +174,11 @@ internal static class ModelParser
             ok = false;
         }
         double slope = Named(attribute, "NegativeSlope", 0.01);
-        if (activation == Activation.LeakyReLU && (double.IsNaN(slope) || double.IsInfinity(slope)))
+        if (activation == Activation.LeakyReLU && !(slope >= 0 && !double.IsInfinity(slope)))
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, AttributeLocation(attribute, location), "LeakyReLU", property.Name, "NegativeSlope must be a finite number"));
+            // The backward pass recovers the sign of the pre-activation from the output, which needs a slope >= 0.
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, AttributeLocation(attribute, location), "LeakyReLU", property.Name,
+                $"NegativeSlope must be a finite number >= 0 (got {Literals.Py(slope)})"));
             ok = false;
         }
 

@@ -9,7 +9,7 @@ namespace DslModels;
 public sealed class Dense
 {
     /// <summary>Creates the layer handle over parameters the model owns.</summary>
-    public Dense(string name, int inFeatures, int outFeatures, Activation activation, Parameter weight, Parameter? bias)
+    public Dense(string name, int inFeatures, int outFeatures, Activation activation, Parameter weight, Parameter? bias, double negativeSlope = 0.01)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(weight);
@@ -19,7 +19,11 @@ public sealed class Dense
         Activation = activation;
         Weight = weight;
         Bias = bias;
+        NegativeSlope = negativeSlope;
     }
+
+    /// <summary>The negative slope of <see cref="Activation.LeakyReLU"/> (unused by other activations).</summary>
+    public double NegativeSlope { get; }
 
     /// <summary>The module name (prefix of the parameter names).</summary>
     public string Name { get; }

@@ -1,0 +1,51 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Xunit;
+
+namespace DslModels.Tests.Models;
+
+internal static class ModelHelpers
+{
+    public static Dense[] Layers(OddMlp m) => [m.First, m.Second, m.Third, m.Fourth, m.Logits];
+
+    public static Dense[] Layers(FashionMlp m) => [m.Hidden, m.Output];
+
+    /// <summary>Deterministic inputs in [-1, 1) from a seed (independent of the code under test).</summary>
+    public static float[] Inputs(int count, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    public static int[] Classes(int count, int classes, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => rng.Next(classes)).ToArray();
+    }
+
+    public static float[][] Snapshot(IModel model) => model.Parameters.Select(p => p.Data.ToArray()).ToArray();
+
+    public static void AssertUnchanged(float[][] before, IModel model)
+    {
+        for (int k = 0; k < before.Length; k++)
+            Assert.True(before[k].AsSpan().SequenceEqual(model.Parameters[k].Data), $"{model.Parameters[k].Name} changed");
+    }
+
+    public static void AssertClose(string what, ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, double rtol, double atol)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double excess = Math.Abs(actual[i] - expected[i]) - (atol + rtol * Math.Abs(expected[i]));
+            if (excess > worst || double.IsNaN(actual[i]))
+            {
+                worst = double.IsNaN(actual[i]) ? double.PositiveInfinity : excess;
+                worstAt = i;
+            }
+        }
+        Assert.True(worstAt < 0, worstAt < 0 ? "" : $"{what}[{worstAt}]: expected {expected[worstAt]:R}, got {actual[worstAt]:R} (rtol {rtol}, atol {atol})");
+    }
+}
