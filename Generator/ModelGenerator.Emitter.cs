@@ -17,27 +17,31 @@ public sealed partial class ModelGenerator
     /// </summary>
     internal static class Emitter
     {
-        private const string U = "global::System.Runtime.CompilerServices.Unsafe";
-        private const string MM = "global::System.Runtime.InteropServices.MemoryMarshal";
+        // File-local aliases (declared at the top of every generated file) keep the kernels readable.
+        private const string U = "DslUnsafe";
+        private const string MM = "DslMemoryMarshal";
         private const string Rt = "global::DslModels";
 
         /// <summary>One SIMD flavour of a kernel: the vector type and its float lane count, or scalar.</summary>
         private sealed class Isa
         {
-            public static readonly Isa V512 = new("global::System.Runtime.Intrinsics.Vector512", 16);
-            public static readonly Isa V256 = new("global::System.Runtime.Intrinsics.Vector256", 8);
+            public static readonly Isa V512 = new("DslV512", "DslF512", 16);
+            public static readonly Isa V256 = new("DslV256", "DslF256", 8);
 
-            private Isa(string type, int width)
+            private Isa(string type, string vec, int width)
             {
                 Type = type;
+                Vec = vec;
                 Width = width;
             }
 
+            /// <summary>The static class (Vector512 / Vector256) alias.</summary>
             public string Type { get; }
 
-            public int Width { get; }
+            /// <summary>The float vector type (Vector512&lt;float&gt; / Vector256&lt;float&gt;) alias.</summary>
+            public string Vec { get; }
 
-            public string Vec => Type + "<float>";
+            public int Width { get; }
         }
 
         public static string Emit(ModelSpec spec, CancellationToken cancellationToken)
@@ -52,6 +56,13 @@ public sealed partial class ModelGenerator
             w.Line("#nullable enable");
             w.Line("#pragma warning disable CS1591 // members are documented on the declaration and in the summary above");
             w.Line();
+            w.Line("using DslUnsafe = global::System.Runtime.CompilerServices.Unsafe;");
+            w.Line("using DslMemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;");
+            w.Line("using DslV512 = global::System.Runtime.Intrinsics.Vector512;");
+            w.Line("using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;");
+            w.Line("using DslV256 = global::System.Runtime.Intrinsics.Vector256;");
+            w.Line("using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;");
+            w.Line();
             if (spec.Namespace.Length > 0)
             {
                 w.Line("namespace " + spec.Namespace + ";");
@@ -59,7 +70,7 @@ public sealed partial class ModelGenerator
             }
             w.Line("/// <remarks>");
             foreach (string line in Describe(spec, layout))
-                w.Line("/// " + System.Security.SecurityElement.Escape(line));
+                w.Line("/// " + line.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;"));
             w.Line("/// A model instance is not thread-safe: use one instance per thread.");
             w.Line("/// </remarks>");
             using (w.Block($"partial class {spec.ClassName} : {Rt}.IModel"))
@@ -708,7 +719,6 @@ public sealed partial class ModelGenerator
             string dx = computeInputGradient ? "ref float dx, " : "";
             using (w.Block($"private static void DslBackward{l.PropertyName}(ref float x, ref float y, ref float w, ref float dz, ref float dw, {bias}{dx}int batch)"))
             {
-                w.Line("_ = y;");
                 EmitActivationBackward(w, l);
                 foreach (var isa in new[] { Isa.V512, Isa.V256 })
                 {

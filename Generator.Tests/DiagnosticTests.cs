@@ -1,0 +1,101 @@
+using System.Linq;
+using Xunit;
+
+namespace DslModels.Generator.Tests;
+
+/// <summary>Each analyzer diagnostic: reported for the mistake, at the right place, and absent for valid models.</summary>
+public class DiagnosticTests
+{
+    private static void AssertReports(string id, string source, string? locatedAt = null, string? messagePart = null)
+    {
+        var diagnostics = GeneratorHarness.Analyze("using DslModels;\n" + source);
+        var d = diagnostics.FirstOrDefault(x => x.Id == id);
+        Assert.True(d is not null, $"expected {id}; got: {string.Join("; ", diagnostics.Select(x => x.ToString()))}");
+        if (locatedAt is not null)
+            Assert.Equal(locatedAt, d!.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan));
+        if (messagePart is not null)
+            Assert.Contains(messagePart, d!.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData(Sources.Fashion)]
+    [InlineData(Sources.Odd)]
+    public void Valid_models_have_no_diagnostics(string source) => Assert.Empty(GeneratorHarness.Analyze(source));
+
+    [Fact]
+    public void Not_partial() => AssertReports("DSL0001",
+        "[Model(Inputs = 2)] public class M { [Layer(1)] public Dense A => null!; }", locatedAt: "M");
+
+    [Fact]
+    public void Nested_model() => AssertReports("DSL0002",
+        "public partial class Outer { [Model(Inputs = 2)] public partial class M { [Layer(1)] public partial Dense A { get; } } }", messagePart: "nested");
+
+    [Fact]
+    public void Inputs_missing_or_zero() => AssertReports("DSL0003",
+        "[Model] public partial class M { [Layer(1)] public partial Dense A { get; } }", locatedAt: "Model");
+
+    [Fact]
+    public void No_layers() => AssertReports("DSL0004", "[Model(Inputs = 3)] public partial class M { }", locatedAt: "M");
+
+    [Fact]
+    public void Layer_property_not_partial() => AssertReports("DSL0005",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2)] public Dense A { get; } = null!; }", locatedAt: "A", messagePart: "not partial");
+
+    [Fact]
+    public void Layer_property_wrong_type() => AssertReports("DSL0005",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2)] public partial int A { get; } }", messagePart: "not DslModels.Dense");
+
+    [Fact]
+    public void Zero_units() => AssertReports("DSL0006",
+        "[Model(Inputs = 3)] public partial class M { [Layer(0)] public partial Dense A { get; } }", locatedAt: "Layer(0)");
+
+    [Fact]
+    public void Negative_leaky_slope() => AssertReports("DSL0007",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2, Activation.LeakyReLU, NegativeSlope = -1)] public partial Dense A { get; } }", messagePart: ">= 0");
+
+    [Fact]
+    public void Duplicate_layer_names() => AssertReports("DSL0008",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2, Name = \"fc\")] public partial Dense A { get; } [Layer(2, Name = \"fc\")] public partial Dense B { get; } }", locatedAt: "B");
+
+    [Fact]
+    public void Unknown_kaiming_mode() => AssertReports("DSL0010",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2), Init(InitKind.KaimingUniform, Mode = \"fan_avg\")] public partial Dense A { get; } }",
+        locatedAt: "Init(InitKind.KaimingUniform, Mode = \"fan_avg\")", messagePart: "Mode fan_avg not supported");
+
+    [Fact]
+    public void Unknown_nonlinearity() => AssertReports("DSL0010",
+        "[Model(Inputs = 3)] public partial class M { [Layer(2), Init(InitKind.KaimingNormal, Nonlinearity = \"gelu\")] public partial Dense A { get; } }", messagePart: "Unsupported nonlinearity gelu");
+
+    [Fact]
+    public void Cross_entropy_on_one_output() => AssertReports("DSL0012",
+        "[Model(Inputs = 3), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)] public partial class M { [Layer(1)] public partial Dense A { get; } }");
+
+    [Fact]
+    public void Sgd_without_learning_rate() => AssertReports("DSL0014",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd)] public partial class M { [Layer(1)] public partial Dense A { get; } }", messagePart: "lr");
+
+    [Fact]
+    public void Nesterov_without_momentum() => AssertReports("DSL0014",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1, Nesterov = true)] public partial class M { [Layer(1)] public partial Dense A { get; } }",
+        messagePart: "Nesterov momentum requires a momentum and zero dampening");
+
+    [Fact]
+    public void Negative_learning_rate() => AssertReports("DSL0014",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd, LearningRate = -1)] public partial class M { [Layer(1)] public partial Dense A { get; } }",
+        messagePart: "Invalid learning rate: -1");
+
+    [Fact]
+    public void Loss_without_optimizer_warns() => AssertReports("DSL0015",
+        "[Model(Inputs = 3), Loss(LossKind.MSE)] public partial class M { [Layer(1)] public partial Dense A { get; } }");
+
+    [Fact]
+    public void Diagnostics_can_be_suppressed_with_pragma()
+    {
+        var diagnostics = GeneratorHarness.Analyze("""
+            using DslModels;
+            #pragma warning disable DSL0015
+            [Model(Inputs = 3), Loss(LossKind.MSE)] public partial class M { [Layer(1)] public partial Dense A { get; } }
+            """);
+        Assert.All(diagnostics.Where(d => d.Id == "DSL0015"), d => Assert.True(d.IsSuppressed));
+    }
+}

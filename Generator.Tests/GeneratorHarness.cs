@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DslModels.Generator.Tests;
+
+/// <summary>Compiles C# against the framework and the DslModels runtime and runs the generator and the analyzer on it.</summary>
+internal static class GeneratorHarness
+{
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Preview);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    {
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => p.EndsWith(".dll", StringComparison.Ordinal))
+            // A user's compilation never references the generator (it runs as an analyzer); its copy of the enums would clash.
+            .Where(p => !Path.GetFileName(p).StartsWith("DslModels.Generator", StringComparison.Ordinal))
+            .Append(typeof(DslModels.Dense).Assembly.Location)
+            .Distinct(StringComparer.Ordinal);
+        return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
+    });
+
+    public static CSharpCompilation Compile(params string[] sources) =>
+        CSharpCompilation.Create("TestAssembly",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Model{i}.cs")),
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public sealed record Result(GeneratorDriverRunResult Run, Compilation Output, ImmutableArray<Diagnostic> OutputDiagnostics)
+    {
+        public IEnumerable<GeneratedSourceResult> Sources => Run.Results.SelectMany(r => r.GeneratedSources);
+
+        public IEnumerable<Diagnostic> Errors => OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    public static Result Generate(params string[] sources)
+    {
+        CSharpCompilation compilation = Compile(sources);
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            new[] { new ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
+        return new Result(driver.GetRunResult(), output, output.GetDiagnostics());
+    }
+
+    public static ImmutableArray<Diagnostic> Analyze(params string[] sources)
+    {
+        // Analyze the compilation after generation, as the IDE does.
+        Compilation compilation = Generate(sources).Output;
+        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModelAnalyzer());
+        return compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync(CancellationToken.None).Result;
+    }
+}
