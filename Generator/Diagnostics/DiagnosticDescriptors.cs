@@ -3,12 +3,11 @@ using Microsoft.CodeAnalysis;
 namespace DslModels.Generator.Diagnostics;
 
 /// <summary>
-/// Every diagnostic DslModels reports. Ids are stable; each has a page in docs/diagnostics/DSLxxxx.md.
+/// Every diagnostic DslModels reports. Ids are stable; docs/diagnostics.md explains each with an example and the fix.
 /// </summary>
 public static class DiagnosticDescriptors
 {
     private const string Category = "DslModels";
-    private const string HelpBase = "https://github.com/dslmodels/dslmodels/blob/main/docs/diagnostics/";
 
     public const string ModelNotPartialId = "DSL0001";
     public const string UnsupportedModelShapeId = "DSL0002";
@@ -86,12 +85,12 @@ public static class DiagnosticDescriptors
     /// <summary>Format: The model '{0}' has {1} but no {2}: no Step/TrainStep is generated.</summary>
     public static readonly DiagnosticDescriptor NoTrainStep = new(NoTrainStepId, "Model cannot train",
         "The model '{0}' has {1} but no {2}; TrainStep is generated only when both [Loss] and [Optimizer] are given",
-        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + NoTrainStepId + ".md");
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(GeneratorFailureId, "Generator failure",
         "The DslModels generator failed on '{0}': {1}. Please report this.");
 
     private static DiagnosticDescriptor Error(string id, string title, string format) =>
-        new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id + ".md");
+        new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }
