@@ -66,6 +66,41 @@ public class DiagnosticTests
     public void Unknown_nonlinearity() => AssertReports("DSL0010",
         "[Model(Inputs = 3)] public partial class M { [Layer(2), Init(InitKind.KaimingNormal, Nonlinearity = \"gelu\")] public partial Dense A { get; } }", messagePart: "Unsupported nonlinearity gelu");
 
+    [Theory]
+    [InlineData("InitKind.Sparse", "sparse_ requires Sparsity")]
+    [InlineData("InitKind.Sparse, Sparsity = 1.0", "Sparsity must be in [0, 1); got 1")]
+    [InlineData("InitKind.Normal, Std = -1", "normal expects std >= 0.0, but found std -1")]
+    [InlineData("InitKind.TruncNormal, A = 3, B = 1", "trunc_normal_ needs a <= b")]
+    [InlineData("InitKind.Uniform, A = 2, B = 1", "found from=2 > to=1")]
+    [InlineData("InitKind.Dirac", "Only tensors with 3, 4, or 5 dimensions are supported")]
+    public void Invalid_init_options_are_errors(string init, string message) => AssertReports("DSL0010",
+        $"[Model(Inputs = 3)] public partial class M {{ [Layer(2), Init({init})] public partial Dense A {{ get; }} }}", messagePart: message);
+
+    [Theory]
+    [InlineData("InitKind.KaimingUniform", "Eye")]
+    [InlineData("InitKind.XavierNormal", "Orthogonal")]
+    public void Fan_based_or_matrix_inits_on_a_bias_are_errors(string weight, string bias) => AssertReports("DSL0010",
+        $"[Model(Inputs = 3)] public partial class M {{ [Layer(2), Init({weight}), BiasInit(InitKind.{bias})] public partial Dense A {{ get; }} }}", messagePart: "1-D");
+
+    [Theory]
+    [InlineData("Activation.Tanh", "InitKind.KaimingUniform", "leaky_relu with a = 0")]
+    [InlineData("Activation.Tanh", "InitKind.KaimingNormal, Nonlinearity = \"relu\"", "assumes relu")]
+    [InlineData("Activation.Sigmoid", "InitKind.XavierUniform, Gain = 1.4142135623730951", "calculate_gain('relu')")]
+    [InlineData("Activation.LeakyReLU, NegativeSlope = 0.2", "InitKind.KaimingUniform, Nonlinearity = \"leaky_relu\", A = 0.01", "A = 0.2")]
+    public void Init_gain_that_does_not_match_the_activation_warns(string activation, string init, string message) => AssertReports("DSL0016",
+        $"[Model(Inputs = 3)] public partial class M {{ [Layer(2, {activation}), Init({init})] public partial Dense A {{ get; }} }}", messagePart: message);
+
+    [Theory]
+    [InlineData("Activation.Tanh", "InitKind.KaimingUniform, Nonlinearity = \"tanh\"")]
+    [InlineData("Activation.ReLU", "InitKind.KaimingNormal")]
+    [InlineData("Activation.Tanh", "InitKind.XavierUniform, Gain = 1.6666666666666667")]
+    [InlineData("Activation.Identity", "InitKind.Orthogonal")]
+    [InlineData("Activation.ReLU", "InitKind.Sparse, Sparsity = 0.5")]
+    [InlineData("Activation.ReLU", "InitKind.TruncNormal, Std = 0.02")]
+    [InlineData("Activation.ReLU", "InitKind.Eye")]
+    public void Matching_inits_have_no_diagnostics(string activation, string init) => Assert.Empty(GeneratorHarness.Analyze(
+        $"using DslModels; [Model(Inputs = 3)] public partial class M {{ [Layer(2, {activation}), Init({init})] public partial Dense A {{ get; }} }}"));
+
     [Fact]
     public void Cross_entropy_on_one_output() => AssertReports("DSL0012",
         "[Model(Inputs = 3), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)] public partial class M { [Layer(1)] public partial Dense A { get; } }");

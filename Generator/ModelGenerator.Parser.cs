@@ -193,8 +193,8 @@ internal static class ModelParser
             namesSeen[name] = property.Name;
         }
 
-        InitSpec weightInit = ParseInit(FindAttribute(property, InitAttributeName), property.Name, "[Init]", location, activation, diagnostics, ref ok);
-        InitSpec biasInit = ParseInit(FindAttribute(property, BiasInitAttributeName), property.Name, "[BiasInit]", location, activation, diagnostics, ref ok);
+        InitSpec weightInit = ParseInit(FindAttribute(property, InitAttributeName), property.Name, "[Init]", location, activation, slope, diagnostics, ref ok);
+        InitSpec biasInit = ParseInit(FindAttribute(property, BiasInitAttributeName), property.Name, "[BiasInit]", location, activation, slope, diagnostics, ref ok);
 
         if (!ok)
             return null;
@@ -203,7 +203,7 @@ internal static class ModelParser
     }
 
     private static InitSpec ParseInit(AttributeData? attribute, string property, string attributeText, Location fallback, Activation activation,
-        ImmutableArray<Diagnostic>.Builder diagnostics, ref bool ok)
+        double negativeSlope, ImmutableArray<Diagnostic>.Builder diagnostics, ref bool ok)
     {
         if (attribute is null)
             return InitSpec.Default;
@@ -213,71 +213,123 @@ internal static class ModelParser
             kind,
             Named(attribute, "A", double.NaN),
             Named(attribute, "B", double.NaN),
-            Named(attribute, "Mode", "fan_in") ?? "fan_in",
-            Named(attribute, "Nonlinearity", "leaky_relu") ?? "leaky_relu",
-            Named(attribute, "Gain", 1.0),
+            Named<string?>(attribute, "Mode", null) ?? string.Empty,
+            Named<string?>(attribute, "Nonlinearity", null) ?? string.Empty,
+            Named(attribute, "Gain", double.NaN),
             Named(attribute, "Mean", 0.0),
             Named(attribute, "Std", double.NaN),
             Named(attribute, "Value", 0.0),
-            Named(attribute, "Sparsity", 0.0),
+            Named(attribute, "Sparsity", double.NaN),
             Named(attribute, "Groups", 1));
+        bool isBias = attributeText == "[BiasInit]";
+        string call = attributeText + "(" + (Enum.IsDefined(typeof(InitKind), kind) ? kind.ToString() : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture)) + ")";
 
-        switch (kind)
+        bool valid = true;
+        void Error(string message)
         {
-            case InitKind.Default:
-            case InitKind.Uniform:
-            case InitKind.Normal:
-            case InitKind.Constant:
-            case InitKind.Zeros:
-            case InitKind.Ones:
-            case InitKind.XavierUniform:
-            case InitKind.XavierNormal:
-            case InitKind.KaimingUniform:
-            case InitKind.KaimingNormal:
-                break;
-            default:
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedInit, location,
-                    Enum.IsDefined(typeof(InitKind), kind) ? kind.ToString() : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture), property));
-                ok = false;
-                return spec;
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, call, property, message));
+            valid = false;
         }
-        if (attributeText == "[BiasInit]" && kind is InitKind.XavierUniform or InitKind.XavierNormal or InitKind.KaimingUniform or InitKind.KaimingNormal)
+
+        if (!Enum.IsDefined(typeof(InitKind), kind))
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText + "(" + kind + ")", property,
-                "fan in and fan out can not be computed for the 1-D bias (PyTorch raises ValueError)"));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedInit, location, call, property));
             ok = false;
+            return spec;
         }
+        if (kind == InitKind.Dirac)
+            Error($"dirac_ needs a 3-, 4- or 5-D (convolution) weight; a Linear {(isBias ? "bias is 1-D" : "weight is 2-D")} (PyTorch: Only tensors with 3, 4, or 5 dimensions are supported)");
+        if (isBias && kind is InitKind.XavierUniform or InitKind.XavierNormal or InitKind.KaimingUniform or InitKind.KaimingNormal)
+            Error("fan in and fan out can not be computed for the 1-D bias (PyTorch: Fan in and fan out can not be computed for tensor with fewer than 2 dimensions)");
+        if (isBias && kind is InitKind.Eye or InitKind.Sparse)
+            Error("the bias is 1-D (PyTorch: Only tensors with 2 dimensions are supported)");
+        if (isBias && kind == InitKind.Orthogonal)
+            Error("the bias is 1-D (PyTorch: Only tensors with 2 or more dimensions are supported)");
         if (kind is InitKind.KaimingUniform or InitKind.KaimingNormal)
         {
-            string mode = spec.Mode.ToLowerInvariant();
+            string mode = spec.ModeOrDefault.ToLowerInvariant();
             if (mode != "fan_in" && mode != "fan_out")
-            {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
-                    $"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']"));
-                ok = false;
-            }
-            if (!Nonlinearities.Contains(spec.Nonlinearity))
-            {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
-                    $"Unsupported nonlinearity {spec.Nonlinearity}"));
-                ok = false;
-            }
+                Error($"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']");
+            if (!Nonlinearities.Contains(spec.NonlinearityOrDefault))
+                Error($"Unsupported nonlinearity {spec.NonlinearityOrDefault}");
         }
-        if (kind == InitKind.Normal && spec.Std < 0)
-        {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
-                $"normal expects std >= 0.0, but found std {Literals.Py(spec.Std)}"));
-            ok = false;
-        }
-        if (kind == InitKind.Uniform && (double.IsNaN(spec.A) ? 0 : spec.A) > (double.IsNaN(spec.B) ? 1 : spec.B))
-        {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidInitOption, location, attributeText, property,
-                "uniform_ expects to return a [from, to) range, but A > B"));
-            ok = false;
-        }
-        _ = activation;
+        if (kind is InitKind.Normal or InitKind.TruncNormal or InitKind.Sparse && spec.Std < 0)
+            Error($"normal expects std >= 0.0, but found std {Literals.Py(spec.Std)}");
+        if (kind == InitKind.Uniform && Or(spec.A, 0) > Or(spec.B, 1))
+            Error($"uniform_ expects to return a [from, to) range, but found from={Literals.Py(Or(spec.A, 0))} > to={Literals.Py(Or(spec.B, 1))}");
+        if (kind == InitKind.TruncNormal && Or(spec.A, -2) > Or(spec.B, 2))
+            Error($"trunc_normal_ needs a <= b; got a={Literals.Py(Or(spec.A, -2))} > b={Literals.Py(Or(spec.B, 2))}");
+        if (kind == InitKind.Sparse && !(spec.Sparsity >= 0 && spec.Sparsity < 1))
+            Error(double.IsNaN(spec.Sparsity) ? "sparse_ requires Sparsity, the fraction of each column set to zero, in [0, 1)" : $"Sparsity must be in [0, 1); got {Literals.Py(spec.Sparsity)}");
+        if (kind is InitKind.XavierUniform or InitKind.XavierNormal or InitKind.Orthogonal && double.IsInfinity(spec.Gain))
+            Error("Gain must be finite");
+
+        if (valid && !isBias)
+            WarnOnGainMismatch(spec, call, property, location, activation, negativeSlope, diagnostics);
+        ok &= valid;
         return spec;
     }
+
+    /// <summary>
+    /// Warns when the gain an initializer assumes is not the gain of the layer's own activation: kaiming's
+    /// nonlinearity (given, or its default leaky_relu with a = 0, i.e. relu) on a tanh or sigmoid layer, a
+    /// leaky_relu slope that differs from the layer's, or an explicit xavier/orthogonal gain of another activation.
+    /// </summary>
+    private static void WarnOnGainMismatch(InitSpec spec, string call, string property, Location location, Activation activation,
+        double negativeSlope, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        string expected = activation switch
+        {
+            Activation.ReLU => "relu",
+            Activation.LeakyReLU => "leaky_relu",
+            Activation.Tanh => "tanh",
+            Activation.Sigmoid => "sigmoid",
+            _ => "linear",
+        };
+        if (spec.Kind is InitKind.KaimingUniform or InitKind.KaimingNormal)
+        {
+            string given = spec.NonlinearityOrDefault;
+            double a = Or(spec.A, 0);
+            bool matches = activation switch
+            {
+                Activation.ReLU => given == "relu" || (given == "leaky_relu" && a == 0),
+                Activation.LeakyReLU => (given == "leaky_relu" && a == negativeSlope) || (given == "relu" && negativeSlope == 0),
+                Activation.Identity => given is "linear" || spec.Nonlinearity.Length == 0,
+                _ => given == expected,
+            };
+            if (!matches)
+            {
+                string what = given == "leaky_relu" ? $"leaky_relu with a = {Literals.Py(a)}" : given;
+                string want = activation == Activation.LeakyReLU ? $"Nonlinearity = \"leaky_relu\", A = {Literals.Py(negativeSlope)}" : $"Nonlinearity = \"{expected}\"";
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InitGainMismatch, location, call, property, what, activation, want));
+            }
+        }
+        else if (spec.Kind is InitKind.XavierUniform or InitKind.XavierNormal or InitKind.Orthogonal && !double.IsNaN(spec.Gain))
+        {
+            double gain = GainOf(expected, negativeSlope);
+            foreach (string other in new[] { "relu", "tanh", "selu", "linear" })
+            {
+                double otherGain = GainOf(other, 0.01);
+                if (Math.Abs(spec.Gain - otherGain) < 1e-6 && Math.Abs(otherGain - gain) > 1e-6)
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InitGainMismatch, location, call, property,
+                        $"Gain = calculate_gain('{other}')", activation, $"Gain = {Literals.Py(gain)} (calculate_gain('{expected}'))"));
+                    break;
+                }
+            }
+        }
+    }
+
+    private static double GainOf(string nonlinearity, double slope) => nonlinearity switch
+    {
+        "tanh" => 5.0 / 3,
+        "relu" => Math.Sqrt(2.0),
+        "leaky_relu" => Math.Sqrt(2.0 / (1 + slope * slope)),
+        "selu" => 3.0 / 4,
+        _ => 1.0,
+    };
+
+    private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
 
     private static LossSpec? ParseLoss(AttributeData attribute, int outputs, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
     {

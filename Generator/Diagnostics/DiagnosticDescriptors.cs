@@ -24,6 +24,7 @@ public static class DiagnosticDescriptors
     public const string UnsupportedOptimizerId = "DSL0013";
     public const string InvalidOptimizerOptionId = "DSL0014";
     public const string NoTrainStepId = "DSL0015";
+    public const string InitGainMismatchId = "DSL0016";
     public const string GeneratorFailureId = "DSL9999";
 
     /// <summary>Format: The model class '{0}' must be declared partial.</summary>
@@ -58,9 +59,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DuplicateLayerName = Error(DuplicateLayerNameId, "Duplicate layer name",
         "Layer name '{0}' is used by both '{1}' and '{2}'; parameter names must be unique");
 
-    /// <summary>Format: Init method {0} is not supported yet for '{1}'.</summary>
-    public static readonly DiagnosticDescriptor UnsupportedInit = Error(UnsupportedInitId, "Init method not supported by the generator yet",
-        "Init method '{0}' is not supported yet on '{1}'; the runtime's Init class has the supported methods");
+    /// <summary>Format: {0} on '{1}' is not a known InitKind.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedInit = Error(UnsupportedInitId, "Unknown init method",
+        "{0} on '{1}' is not a known InitKind");
 
     /// <summary>Format: {0} on '{1}': {2}.</summary>
     public static readonly DiagnosticDescriptor InvalidInitOption = Error(InvalidInitOptionId, "Invalid init option",
@@ -85,6 +86,11 @@ public static class DiagnosticDescriptors
     /// <summary>Format: The model '{0}' has {1} but no {2}: no Step/TrainStep is generated.</summary>
     public static readonly DiagnosticDescriptor NoTrainStep = new(NoTrainStepId, "Model cannot train",
         "The model '{0}' has {1} but no {2}; TrainStep is generated only when both [Loss] and [Optimizer] are given",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>Format: {0} on '{1}' assumes {2}, but the layer's activation is {3}; use {4}.</summary>
+    public static readonly DiagnosticDescriptor InitGainMismatch = new(InitGainMismatchId, "Init gain does not match the layer's activation",
+        "{0} on '{1}' assumes {2}, but the layer's activation is {3}: activations will shrink or grow layer after layer; use {4}",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>

@@ -28,7 +28,8 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         Diagnostics.DiagnosticDescriptors.LossDoesNotFitOutput,
         Diagnostics.DiagnosticDescriptors.UnsupportedOptimizer,
         Diagnostics.DiagnosticDescriptors.InvalidOptimizerOption,
-        Diagnostics.DiagnosticDescriptors.NoTrainStep);
+        Diagnostics.DiagnosticDescriptors.NoTrainStep,
+        Diagnostics.DiagnosticDescriptors.InitGainMismatch);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

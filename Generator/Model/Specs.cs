@@ -37,7 +37,7 @@ internal sealed record LayerSpec(
     InitSpec WeightInit,
     InitSpec BiasInit);
 
-/// <summary>A torch.nn.init call with its options (NaN = PyTorch's default for the method).</summary>
+/// <summary>A torch.nn.init call with its options as written (NaN or "" = not given: PyTorch's default for the method).</summary>
 internal sealed record InitSpec(
     InitKind Kind,
     double A,
@@ -51,7 +51,13 @@ internal sealed record InitSpec(
     double Sparsity,
     int Groups)
 {
-    public static readonly InitSpec Default = new(InitKind.Default, double.NaN, double.NaN, "fan_in", "leaky_relu", 1.0, 0.0, double.NaN, 0.0, 0.0, 1);
+    public static readonly InitSpec Default = new(InitKind.Default, double.NaN, double.NaN, "", "", double.NaN, 0.0, double.NaN, 0.0, double.NaN, 1);
+
+    /// <summary><c>mode</c> with PyTorch's default.</summary>
+    public string ModeOrDefault => Mode.Length == 0 ? "fan_in" : Mode;
+
+    /// <summary><c>nonlinearity</c> with PyTorch's default.</summary>
+    public string NonlinearityOrDefault => Nonlinearity.Length == 0 ? "leaky_relu" : Nonlinearity;
 }
 
 /// <summary>The [Loss] of the model.</summary>

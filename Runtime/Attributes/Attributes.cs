@@ -84,8 +84,8 @@ public class InitAttribute : Attribute
     /// <summary><c>val</c> of constant_.</summary>
     public double Value { get; set; }
 
-    /// <summary><c>sparsity</c> of sparse_.</summary>
-    public double Sparsity { get; set; }
+    /// <summary><c>sparsity</c> of sparse_ (required there): the fraction of each column set to zero, in [0, 1).</summary>
+    public double Sparsity { get; set; } = double.NaN;
 
     /// <summary><c>groups</c> of dirac_ (default 1).</summary>
     public int Groups { get; set; } = 1;
