@@ -17,6 +17,7 @@ namespace DslModels;
 /// <item>Normal, 16 or more elements: fill with U[0,1) floats, then Box–Muller on blocks of 16 (element j with j + 8);
 /// a partial last block is redrawn over the last 16 positions. Fewer than 16: Box–Muller from two 53-bit doubles,
 /// caching the second value.</item>
+/// <item><c>RandPerm</c>: Fisher–Yates with <c>Random32() mod (n - i)</c>, as torch 1.13's CPU <c>randperm</c>.</item>
 /// </list>
 /// Not thread-safe: use one generator per thread.
 /// </remarks>
@@ -103,6 +104,23 @@ public sealed class TorchGenerator
         {
             for (int i = 0; i < n; i++)
                 values[i] = (float)(NextNormal() * std + mean);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="permutation"/> with a random permutation of 0..n-1 (n = its length), as torch 1.13's CPU
+    /// <c>torch.randperm(n)</c>: start from the identity and for i = 0..n-2 swap element i with element
+    /// i + (Random32() mod (n - i)). Verified against torch 1.13.1 (later releases may draw differently).
+    /// </summary>
+    public void RandPerm(Span<int> permutation)
+    {
+        int n = permutation.Length;
+        for (int i = 0; i < n; i++)
+            permutation[i] = i;
+        for (int i = 0; i < n - 1; i++)
+        {
+            int z = (int)(Random32() % (uint)(n - i));
+            (permutation[i], permutation[i + z]) = (permutation[i + z], permutation[i]);
         }
     }
 
