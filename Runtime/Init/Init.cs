@@ -97,7 +97,7 @@ public static class Init
     /// (<paramref name="a"/>, <paramref name="b"/> are absolute bounds, not in units of std). PyTorch's inverse-CDF
     /// method, step for step: l = Φ((a−mean)/std), u = Φ((b−mean)/std) with Φ(z) = (1 + erf(z/√2))/2 in double;
     /// v ~ U(2l−1, 2u−1) (float32 <c>uniform_</c>, one draw per element); t = erfinv(v)·(std·√2) + mean in float32;
-    /// clamp to [a, b]. PyTorch only warns when mean is more than 2 std outside [a, b]; so does nothing here.
+    /// clamp to [a, b]. PyTorch only warns when mean is more than 2 std outside [a, b]; this method does not warn.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">std is not positive and finite, mean is not finite, a or b is NaN.</exception>
     /// <exception cref="ArgumentException">a &gt; b.</exception>
