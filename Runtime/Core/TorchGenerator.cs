@@ -14,9 +14,10 @@ namespace DslModels;
 /// <list type="bullet">
 /// <item><c>Random32</c>: the next tempered MT19937 output. <c>Random64</c>: two outputs, first in the high half.</item>
 /// <item>float32 U[from, to): <c>(Random32() &amp; 0xFFFFFF) · 2⁻²⁴ · (to - from) + from</c> in double, from/to first rounded to float32.</item>
-/// <item>Normal, 16 or more elements: fill with U[0,1) floats, then Box–Muller on blocks of 16 (element j with j + 8);
-/// a partial last block is redrawn over the last 16 positions. Fewer than 16: Box–Muller from two 53-bit doubles,
+/// <item>Normal, 16 or more elements: fill with U[0,1) floats, then Box–Muller on blocks of 16 (element j with j + 8)
+/// in float32 arithmetic as PyTorch; a partial last block is redrawn over the last 16 positions. Within ~3 ulps of torch. Fewer than 16: Box–Muller from two 53-bit doubles,
 /// caching the second value.</item>
+/// <item><c>RandPerm</c>: Fisher–Yates with <c>Random32() mod (n - i)</c>, as torch 1.13's CPU <c>randperm</c>.</item>
 /// </list>
 /// Not thread-safe: use one generator per thread.
 /// </remarks>
@@ -106,6 +107,23 @@ public sealed class TorchGenerator
         }
     }
 
+    /// <summary>
+    /// Fills <paramref name="permutation"/> with a random permutation of 0..n-1 (n = its length), as torch 1.13's CPU
+    /// <c>torch.randperm(n)</c>: start from the identity and for i = 0..n-2 swap element i with element
+    /// i + (Random32() mod (n - i)). Verified against torch 1.13.1 (later releases may draw differently).
+    /// </summary>
+    public void RandPerm(Span<int> permutation)
+    {
+        int n = permutation.Length;
+        for (int i = 0; i < n; i++)
+            permutation[i] = i;
+        for (int i = 0; i < n - 1; i++)
+        {
+            int z = (int)(Random32() % (uint)(n - i));
+            (permutation[i], permutation[i + z]) = (permutation[i + z], permutation[i]);
+        }
+    }
+
     /// <summary>One standard normal double (Box–Muller with a cached second value, PyTorch's scalar path).</summary>
     public double NextNormal()
     {
@@ -124,14 +142,22 @@ public sealed class TorchGenerator
 
     private static void BoxMullerBlock(Span<float> d, double mean, double std)
     {
+        // PyTorch transforms float32 blocks in float arithmetic (normal_fill_16 with scalar_t = float, or its AVX2
+        // twin): float u1, u2, radius, theta = float(2π)·u2, float products. Mirroring those roundings keeps the
+        // result within ~3 ulps of torch (exact for most elements); log/cos/sin are evaluated in double and rounded
+        // (torch uses float approximations of them, which is the remaining difference). Doing the transform in
+        // double instead differs from torch by up to ~1e-6 absolute, because theta's float rounding is lost.
+        const float TwoPi = (float)(2.0 * Math.PI);
+        float fStd = (float)std, fMean = (float)mean;
         for (int j = 0; j < 8; j++)
         {
-            double u1 = 1.0 - d[j];
-            double u2 = d[j + 8];
-            double r = Math.Sqrt(-2.0 * Math.Log(u1));
-            double theta = 2.0 * Math.PI * u2;
-            d[j] = (float)(r * Math.Cos(theta) * std + mean);
-            d[j + 8] = (float)(r * Math.Sin(theta) * std + mean);
+            float u1 = 1f - d[j];
+            float u2 = d[j + 8];
+            float radius = MathF.Sqrt(-2f * (float)Math.Log(u1));
+            float theta = TwoPi * u2;
+            float c = (float)Math.Cos(theta), s = (float)Math.Sin(theta);
+            d[j] = radius * c * fStd + fMean;
+            d[j + 8] = radius * s * fStd + fMean;
         }
     }
 
