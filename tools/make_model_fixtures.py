@@ -74,3 +74,17 @@ run("FashionMlp", 0, fashion, 784, 5, [torch.randint(0, 10, (5,), generator=tg) 
 SUMMARY_ONLY = False
 run("TinyRegressor", 0, tiny, 3, 4, [(torch.rand(4, 2, generator=tg) * 2 - 1).float() for _ in range(3)],
     dict(lr=0.01, momentum=0.5, dampening=0.25), 3, lambda o, t: F.mse_loss(o, t, reduction="sum"))
+
+# InitZoo: initial parameters only, for the init kinds beyond nn.Linear's default.
+SUMMARY_ONLY = False
+torch.manual_seed(21)
+a, b, c, d = nn.Linear(6, 8), nn.Linear(8, 8), nn.Linear(8, 5), nn.Linear(5, 4)
+nn.init.trunc_normal_(a.weight, std=0.5, a=-0.6, b=0.9); nn.init.constant_(a.bias, 0.1)
+nn.init.eye_(b.weight); nn.init.normal_(b.bias, std=0.2)
+nn.init.orthogonal_(c.weight, gain=2.0)
+nn.init.sparse_(d.weight, sparsity=0.4, std=0.3); nn.init.uniform_(d.bias, -0.5, 0.5)
+zoo = {"model": "InitZoo", "seed": 21, "torch_version": torch.__version__,
+       "initial": {k: tensor(p) for k, p in [("a.weight", a.weight), ("a.bias", a.bias), ("b.weight", b.weight), ("b.bias", b.bias),
+                                             ("c.weight", c.weight), ("c.bias", c.bias), ("d.weight", d.weight), ("d.bias", d.bias)]}}
+with open("Runtime.Tests/Fixtures/InitZoo.json", "w") as f:
+    json.dump(zoo, f)

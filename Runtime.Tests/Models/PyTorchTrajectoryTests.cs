@@ -45,6 +45,24 @@ public class PyTorchTrajectoryTests
     }
 
     [Fact]
+    public void InitZoo_matches_pytorch_trunc_normal_eye_orthogonal_sparse_and_bias_inits()
+    {
+        var fixture = new TorchFixture("InitZoo");
+        using var model = new InitZoo(seed: 21);
+        // trunc_normal_/normal_/sparse_ agree with torch's float32 kernels within a few ulps, orthogonal_ up to
+        // torch's LAPACK QR rounding; eye_, constant_ and uniform_ exactly (the whole stream of draws stays aligned).
+        TorchFixture.AssertParameters("initial", fixture.Initial, model, 1e-5, 1e-6);
+        foreach (var name in new[] { "a.bias", "b.weight", "d.bias" })
+        {
+            var p = model.Parameters.Single(p => p.Name == name);
+            Assert.True(p.Data.ToArray().SequenceEqual(fixture.Initial.GetProperty(name).GetProperty("data").EnumerateArray().Select(v => (float)v.GetDouble())), name);
+        }
+        var sparse = model.D.Weight.Data.ToArray();
+        for (int col = 0; col < 5; col++)
+            Assert.Equal(2, Enumerable.Range(0, 4).Count(row => sparse[row * 5 + col] == 0f)); // ceil(0.4 * 4) zeros per column
+    }
+
+    [Fact]
     public void TinyRegressor_matches_pytorch_mse_sum_and_sgd_dampening()
     {
         var fixture = new TorchFixture("TinyRegressor");

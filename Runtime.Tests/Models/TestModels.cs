@@ -43,3 +43,13 @@ public partial class InferenceOnly
     [Layer(3, Activation.ReLU)] public partial Dense A { get; }
     [Layer(2)] public partial Dense B { get; }
 }
+
+/// <summary>Every init kind a Linear layer can take beyond its default, for comparison with PyTorch.</summary>
+[Model(Inputs = 6, Seed = 21)]
+public partial class InitZoo
+{
+    [Layer(8, Activation.ReLU), Init(InitKind.TruncNormal, Std = 0.5, A = -0.6, B = 0.9), BiasInit(InitKind.Constant, Value = 0.1)] public partial Dense A { get; }
+    [Layer(8, Activation.Tanh), Init(InitKind.Eye), BiasInit(InitKind.Normal, Std = 0.2)] public partial Dense B { get; }
+    [Layer(5), Init(InitKind.Orthogonal, Gain = 2.0)] public partial Dense C { get; }
+    [Layer(4, Activation.Sigmoid), Init(InitKind.Sparse, Sparsity = 0.4, Std = 0.3), BiasInit(InitKind.Uniform, A = -0.5, B = 0.5)] public partial Dense D { get; }
+}
