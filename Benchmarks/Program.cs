@@ -1,0 +1,21 @@
+using System;
+using BenchmarkDotNet.Running;
+
+namespace DslModels.Benchmarks;
+
+public static class Program
+{
+    /// <summary>
+    /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512]</c>: median timings (us) for
+    /// run-vs-pytorch.sh. Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// </summary>
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--quick")
+        {
+            Quick.Run(args[1..]);
+            return;
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+
+namespace DslModels.Benchmarks;
+
+/// <summary>
+/// A fast, repeatable timing mode (median of repeated timed loops) used by run-vs-pytorch.sh, which runs
+/// it alternately with the PyTorch script in one session and prints the ratios. BenchmarkDotNet (the default
+/// mode) gives the full statistics and allocations.
+/// </summary>
+public static class Quick
+{
+    public static void Run(string[] names)
+    {
+        var results = new List<(string Name, double Microseconds)>();
+        foreach (int batch in new[] { 1, 8, 32, 128, 512 })
+        {
+            if (Want(names, "mlp128"))
+            {
+                using var m = new Mlp128();
+                var pool = new BatchPool(batch, Mlp128.InputSize, Mlp128.OutputSize);
+                var output = new float[batch * Mlp128.OutputSize];
+                results.Add(($"mlp128/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                results.Add(($"mlp128/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+            }
+            if (Want(names, "mlp512"))
+            {
+                using var m = new Mlp512();
+                var pool = new BatchPool(batch, Mlp512.InputSize, Mlp512.OutputSize);
+                var output = new float[batch * Mlp512.OutputSize];
+                results.Add(($"mlp512/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                results.Add(($"mlp512/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+            }
+        }
+        foreach (var (name, us) in results)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
+    }
+
+    private static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
+
+    /// <summary>Median over 7 rounds of the mean time per call, each round at least 100 ms, after a warm-up.</summary>
+    private static double Time(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        int calls = 0;
+        while (sw.ElapsedMilliseconds < 300) { action(); calls++; }
+        int perRound = Math.Max(1, calls / 3);
+        var rounds = new double[7];
+        for (int r = 0; r < rounds.Length; r++)
+        {
+            sw.Restart();
+            for (int i = 0; i < perRound; i++) action();
+            rounds[r] = sw.Elapsed.TotalMicroseconds / perRound;
+        }
+        Array.Sort(rounds);
+        return rounds[rounds.Length / 2];
+    }
+}
