@@ -16,6 +16,12 @@ public sealed record CTCLossOptions : LossOptions
 
     /// <summary><c>zero_infinity</c> (default false): infeasible samples (loss +∞) get loss 0 and gradient 0.</summary>
     public bool ZeroInfinity { get; init; }
+
+    /// <summary>
+    /// Accept target labels equal to <see cref="Blank"/> (default false: they throw). PyTorch documents them as invalid
+    /// but silently treats them as an ordinary label; set this to reproduce such PyTorch results.
+    /// </summary>
+    public bool AllowBlankInTargets { get; init; }
 }
 
 /// <summary>
@@ -33,7 +39,7 @@ public static class CTCLoss
     /// <paramref name="gradLogProbs"/> follows PyTorch's convention (it assumes log_probs = log_softmax(x)):
     /// <c>g_b·(exp(lp[t,b,c]) + d nll_b / d lp[t,b,c])</c> for t &lt; input_lengths[b], 0 after; NaN for infeasible samples
     /// unless <see cref="CTCLossOptions.ZeroInfinity"/>. Also throws (unlike PyTorch 1.13) for negative lengths, labels
-    /// outside [0, C) and labels equal to the blank. Other conventions as <see cref="L1Loss.Forward{T}"/>.
+    /// outside [0, C) and labels equal to the blank (unless <see cref="CTCLossOptions.AllowBlankInTargets"/>). Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
     public static T Forward<T>(ReadOnlySpan<T> logProbs, ReadOnlySpan<int> logProbsShape, ReadOnlySpan<int> targets, ReadOnlySpan<int> targetsShape,
         ReadOnlySpan<int> inputLengths, ReadOnlySpan<int> targetLengths, CTCLossOptions? options = null,
@@ -83,7 +89,7 @@ public static class CTCLoss
                 int label = targets[start + k];
                 if ((uint)label >= (uint)classes)
                     throw new ArgumentOutOfRangeException(nameof(targets), label, $"target label {label} (sample {b}, position {k}) is out of range [0, {classes}).");
-                if (label == blank)
+                if (label == blank && !options.AllowBlankInTargets)
                     throw new ArgumentException($"target index cannot be blank: sample {b}, position {k} is the blank label {blank}.", nameof(targets));
             }
             offset += targetLengths[b];
@@ -190,10 +196,21 @@ public static class CTCLoss
             for (int t = 0; t < steps; t++)
             {
                 acc.AsSpan(0, classes).Fill(double.NegativeInfinity);
-                for (int s = 0; s < width; s++)
+                if (t == steps - 1)
                 {
-                    int l = Label(s);
-                    acc[l] = LogAddExp(acc[l], alpha[t * width + s] + beta[t * width + s]);
+                    // PyTorch's last step: A[blank] = α + β at s = 2L, then A[l'(2L-1)] = α + β at s = 2L-1, assigned
+                    // rather than log-added (other s have β = -inf). Differs only for a last label equal to the blank.
+                    acc[blank] = alpha[t * width + width - 1] + beta[t * width + width - 1];
+                    if (length > 0)
+                        acc[Label(width - 2)] = alpha[t * width + width - 2] + beta[t * width + width - 2];
+                }
+                else
+                {
+                    for (int s = 0; s < width; s++)
+                    {
+                        int l = Label(s);
+                        acc[l] = LogAddExp(acc[l], alpha[t * width + s] + beta[t * width + s]);
+                    }
                 }
                 for (int c = 0; c < classes; c++)
                 {

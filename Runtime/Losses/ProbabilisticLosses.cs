@@ -20,7 +20,10 @@ public sealed record PoissonNLLLossOptions : LossOptions
     public double Eps { get; init; } = 1e-8;
 }
 
-/// <summary><c>nn.PoissonNLLLoss</c> / <c>F.poisson_nll_loss</c>. Gradients w.r.t. input and target.</summary>
+/// <summary>
+/// <c>nn.PoissonNLLLoss</c> / <c>F.poisson_nll_loss</c>. Gradients w.r.t. input and target; like PyTorch, with
+/// <c>full</c> the target gradient is NaN where y ≤ 0.
+/// </summary>
 public static class PoissonNLLLoss
 {
     /// <summary>Input and target are flat tensors of the same shape; conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
@@ -58,6 +61,12 @@ public static class PoissonNLLLoss
             {
                 l += y * Math.Log(y) - y + 0.5 * Math.Log(2 * Math.PI * y);
                 dy += Math.Log(y) + 0.5 / y;
+            }
+            else if (options.Full && !(y > 0))
+            {
+                // PyTorch masks the Stirling term where y <= 1 after computing it, so its backward multiplies the
+                // masked zero by log(y) + 0.5/y, which is NaN for y <= 0: the target gradient is NaN there.
+                dy = double.NaN;
             }
             sum += l;
             if (!output.IsEmpty)
