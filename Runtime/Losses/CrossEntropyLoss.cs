@@ -3,11 +3,12 @@ using System;
 namespace DslModels.Losses;
 
 /// <summary>
-/// <c>nn.CrossEntropyLoss</c> on unnormalised logits [batch, classes] with class-index targets [batch]
-/// (<c>F.cross_entropy</c>): <c>l_i = logsumexp(x_i) - x_i[y_i]</c>, samples whose target equals
-/// <c>ignore_index</c> contribute nothing and are left out of the mean's denominator.
+/// <c>nn.CrossEntropyLoss</c> / <c>F.cross_entropy</c> on unnormalised logits. This part: the float fast path used by
+/// generated models, [batch, classes] logits with class-index targets [batch]: <c>l_i = logsumexp(x_i) - x_i[y_i]</c>;
+/// samples whose target equals <c>ignore_index</c> contribute nothing and are left out of the mean's denominator.
+/// The generic overloads (weights, label smoothing, K-dim, probabilities) are in ClassificationLosses.cs.
 /// </summary>
-public static class CrossEntropyLoss
+public static partial class CrossEntropyLoss
 {
     /// <summary>
     /// Returns the reduced loss and, when <paramref name="gradLogits"/> is not empty, writes

@@ -2,7 +2,7 @@ using System;
 
 namespace DslModels.Losses;
 
-/// <summary><c>nn.MSELoss</c>: <c>l = (x - y)²</c> element-wise, reduced by mean or sum.</summary>
+/// <summary><c>nn.MSELoss</c> for generated models (float, Mean or Sum): <c>l = (x - y)²</c>. Delegates to the SIMD <see cref="MSELoss"/>.</summary>
 public static class MseLoss
 {
     /// <summary>
@@ -17,15 +17,6 @@ public static class MseLoss
             throw new ArgumentException($"target must hold as many values as input ({input.Length}); got {target.Length}.", nameof(target));
         if (!gradInput.IsEmpty && gradInput.Length != input.Length)
             throw new ArgumentException($"gradInput must be empty or hold {input.Length} values like input; got {gradInput.Length}.", nameof(gradInput));
-        double scale = reduction == Reduction.Mean ? 1.0 / input.Length : 1.0;
-        double total = 0;
-        for (int i = 0; i < input.Length; i++)
-        {
-            double d = (double)input[i] - target[i];
-            total += d * d;
-            if (!gradInput.IsEmpty)
-                gradInput[i] = (float)(2.0 * d * scale);
-        }
-        return (float)(total * scale);
+        return MSELoss.Forward(input, target, reduction, gradInput);
     }
 }

@@ -1,0 +1,214 @@
+using System;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("DslModels.Runtime.Tests")]
+
+namespace DslModels.Losses;
+
+// Conventions shared by every loss in this namespace (see docs/losses.md):
+//
+// * Element type T is float or double (anything else throws NotSupportedException). Tensors are flat
+//   row-major spans; where a loss accepts several ranks its shape is passed as ReadOnlySpan<int>.
+// * Forward returns the reduced loss (Mean/Sum). For Reduction.None it returns the sum of the
+//   per-element losses (a convenience); the per-element losses themselves go to `output`.
+// * `output` (optional, any reduction): receives the unreduced loss, i.e. what reduction='none' returns.
+// * Gradient spans (optional): empty = not computed; otherwise they must match their input's length and
+//   are overwritten (never accumulated) with d(g · loss)/d(input), where g is the upstream gradient.
+// * `gradOutput` (optional): the upstream gradient. Empty = 1. For Mean/Sum one value, for None one value
+//   per element of the unreduced loss.
+// * Every argument is validated before anything is written; bad arguments throw ArgumentException
+//   (ArgumentOutOfRangeException for values out of range) naming the argument, expected and actual value.
+
+/// <summary>Options shared by every loss: PyTorch's <c>reduction=</c> (default <see cref="Reduction.Mean"/>).</summary>
+public record LossOptions
+{
+    /// <summary><c>reduction</c>: <see cref="Reduction.Mean"/> (default), <see cref="Reduction.Sum"/> or <see cref="Reduction.None"/>.</summary>
+    public Reduction Reduction { get; init; } = Reduction.Mean;
+}
+
+/// <summary>Reduction of <see cref="KLDivLoss"/>, which adds PyTorch's <c>'batchmean'</c>.</summary>
+public enum KLDivReduction
+{
+    /// <summary><c>'mean'</c>: sum / number of elements (PyTorch's default, which warns that it is not the KL divergence).</summary>
+    Mean = 0,
+    /// <summary><c>'sum'</c>.</summary>
+    Sum = 1,
+    /// <summary><c>'none'</c>.</summary>
+    None = 2,
+    /// <summary><c>'batchmean'</c>: sum / input.size(0) (the plain sum for a 0-dim input); the mathematically correct KL divergence.</summary>
+    BatchMean = 3,
+}
+
+/// <summary>The upstream gradient of each element of the unreduced loss, already divided by the mean's denominator.</summary>
+internal readonly ref struct Upstream<T> where T : struct, IFloatingPointIeee754<T>
+{
+    private readonly ReadOnlySpan<T> _values;
+    private readonly double _scalar;
+
+    private Upstream(ReadOnlySpan<T> values, double scalar)
+    {
+        _values = values;
+        _scalar = scalar;
+    }
+
+    public double this[int i] => _values.IsEmpty ? _scalar : double.CreateTruncating(_values[i]);
+
+    /// <summary>True when every element has the same upstream gradient (<see cref="Scalar"/>).</summary>
+    public bool IsUniform => _values.IsEmpty;
+
+    public double Scalar => _scalar;
+
+    public ReadOnlySpan<T> Values => _values;
+
+    /// <summary>None: the per-element gradOutput (or 1); Sum: g; Mean: g / denominator.</summary>
+    public static Upstream<T> For(Reduction reduction, ReadOnlySpan<T> gradOutput, double denominator)
+    {
+        if (reduction == Reduction.None)
+            return new Upstream<T>(gradOutput, 1.0);
+        double g = gradOutput.IsEmpty ? 1.0 : double.CreateTruncating(gradOutput[0]);
+        return new Upstream<T>(default, reduction == Reduction.Mean ? g / denominator : g);
+    }
+}
+
+/// <summary>Argument checks and small numeric helpers of the losses.</summary>
+internal static class LossCore
+{
+    public static void EnsureSupported<T>()
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Losses support float and double elements; got {typeof(T).Name}.");
+    }
+
+    public static string Shape(ReadOnlySpan<int> shape)
+    {
+        var parts = new string[shape.Length];
+        for (int i = 0; i < shape.Length; i++)
+            parts[i] = shape[i].ToString(CultureInfo.InvariantCulture);
+        return "[" + string.Join(", ", parts) + "]";
+    }
+
+    public static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Checks the dims are non-negative and returns their product.</summary>
+    public static int Numel(ReadOnlySpan<int> shape, string argument)
+    {
+        long n = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0)
+                throw new ArgumentException($"{argument} must not have negative dimensions; got {Shape(shape)}.", argument);
+            n *= d;
+            if (n > int.MaxValue)
+                throw new ArgumentException($"{argument} {Shape(shape)} has more than int.MaxValue elements.", argument);
+        }
+        return (int)n;
+    }
+
+    public static void Length(string argument, int actual, long expected, string what)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{argument} must hold {expected} values ({what}); got {actual}.", argument);
+    }
+
+    public static void OptionalLength(string argument, int actual, long expected, string what)
+    {
+        if (actual != 0 && actual != expected)
+            throw new ArgumentException($"{argument} must be empty or hold {expected} values ({what}); got {actual}.", argument);
+    }
+
+    public static void CheckReduction(Reduction reduction)
+    {
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
+            throw new ArgumentOutOfRangeException("options", reduction, $"options.Reduction must be Mean, Sum or None; got {(int)reduction}.");
+    }
+
+    /// <summary>Checks the optional output, and the upstream gradient: one value for Mean/Sum, <paramref name="count"/> for None.</summary>
+    public static void Outputs(Reduction reduction, int count, int outputLength, int gradOutputLength)
+    {
+        CheckReduction(reduction);
+        OptionalLength("output", outputLength, count, "the unreduced loss");
+        if (reduction == Reduction.None)
+            OptionalLength("gradOutput", gradOutputLength, count, "one upstream gradient per element of the unreduced loss");
+        else
+            OptionalLength("gradOutput", gradOutputLength, 1, "the upstream gradient of the reduced loss");
+    }
+
+    public static T Reduce<T>(Reduction reduction, double sum, double denominator) where T : struct, IFloatingPointIeee754<T>
+        => T.CreateTruncating(reduction == Reduction.Mean ? sum / denominator : sum);
+
+    public static double D<T>(T v) where T : struct, IFloatingPointIeee754<T> => double.CreateTruncating(v);
+
+    public static T F<T>(double v) where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating(v);
+
+    /// <summary>log(1 + exp(z)) without overflow.</summary>
+    public static double Softplus(double z) => z > 0 ? z + Math.Log(1.0 + Math.Exp(-z)) : Math.Log(1.0 + Math.Exp(z));
+
+    /// <summary>log(exp(a) + exp(b)) with -inf handling.</summary>
+    public static double LogAddExp(double a, double b)
+    {
+        double m = Math.Max(a, b);
+        if (double.IsNegativeInfinity(m))
+            return double.NegativeInfinity;
+        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
+    }
+}
+
+/// <summary>
+/// Maps a flat index of a tensor of shape <c>shape</c> to the flat index of an operand broadcast to it
+/// (NumPy rules, aligned on the trailing dimension: each operand dim is 1 or equal; the operand may have fewer dims).
+/// </summary>
+internal sealed class Broadcast
+{
+    private readonly int[] _shape;
+    private readonly int[] _strides;
+    private readonly bool _identity;
+
+    private Broadcast(int[] shape, int[] strides, bool identity)
+    {
+        _shape = shape;
+        _strides = strides;
+        _identity = identity;
+    }
+
+    /// <summary>Validates the operand's shape and data length against <paramref name="shape"/>.</summary>
+    public static Broadcast Create(string argument, int dataLength, ReadOnlySpan<int> operandShape, ReadOnlySpan<int> shape)
+    {
+        int n = LossCore.Numel(operandShape, argument + "Shape");
+        LossCore.Length(argument, dataLength, n, $"its shape {LossCore.Shape(operandShape)}");
+        if (operandShape.Length > shape.Length)
+            throw new ArgumentException($"{argument} of shape {LossCore.Shape(operandShape)} cannot be broadcast to the loss shape {LossCore.Shape(shape)}: it has more dimensions.", argument);
+        int offset = shape.Length - operandShape.Length;
+        var strides = new int[shape.Length];
+        bool identity = operandShape.Length == shape.Length;
+        int stride = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            int od = d - offset;
+            int size = od >= 0 ? operandShape[od] : 1;
+            if (size != shape[d] && size != 1)
+                throw new ArgumentException($"{argument} of shape {LossCore.Shape(operandShape)} cannot be broadcast to the loss shape {LossCore.Shape(shape)}: size {size} does not match {shape[d]} at dimension {d}.", argument);
+            if (size != shape[d])
+                identity = false;
+            strides[d] = size == 1 ? 0 : stride;
+            stride *= size;
+        }
+        return new Broadcast(shape.ToArray(), strides, identity);
+    }
+
+    public int Map(int index)
+    {
+        if (_identity)
+            return index;
+        int offset = 0;
+        for (int d = _shape.Length - 1; d >= 0 && index > 0; d--)
+        {
+            int size = _shape[d];
+            int q = index / size;
+            offset += (index - q * size) * _strides[d];
+            index = q;
+        }
+        return offset;
+    }
+}
