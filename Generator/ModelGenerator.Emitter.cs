@@ -148,6 +148,8 @@ public sealed partial class ModelGenerator
             Activation.LeakyReLU => $"LeakyReLU(negative_slope={Literals.Py(l.NegativeSlope)})",
             Activation.Tanh => "Tanh()",
             Activation.Sigmoid => "Sigmoid()",
+            Activation.Softmax => "Softmax(dim=1)",
+            Activation.LogSoftmax => "LogSoftmax(dim=1)",
             _ => "Identity()",
         };
 
@@ -170,13 +172,107 @@ public sealed partial class ModelGenerator
             _ => init.Kind.ToString(),
         };
 
-        private static string LossText(LossSpec loss) => loss.Kind switch
+        private static string LossText(LossSpec l)
         {
-            LossKind.CrossEntropy => $"CrossEntropyLoss(reduction='{ReductionText(loss.Reduction)}', ignore_index={loss.IgnoreIndex})",
-            _ => $"MSELoss(reduction='{ReductionText(loss.Reduction)}')",
+            var args = new List<string>();
+            if (l.Weight.Count > 0) args.Add("weight=[" + string.Join(", ", l.Weight.Select(Literals.Py)) + "]");
+            if (l.PosWeight.Count > 0) args.Add("pos_weight=[" + string.Join(", ", l.PosWeight.Select(Literals.Py)) + "]");
+            switch (l.Kind)
+            {
+                case LossKind.CrossEntropy:
+                    args.Add($"ignore_index={l.IgnoreIndex}");
+                    args.Add($"label_smoothing={Literals.Py(l.LabelSmoothing)}");
+                    break;
+                case LossKind.NLL: args.Add($"ignore_index={l.IgnoreIndex}"); break;
+                case LossKind.SmoothL1: args.Add($"beta={Literals.Py(l.Beta)}"); break;
+                case LossKind.Huber: args.Add($"delta={Literals.Py(l.Delta)}"); break;
+                case LossKind.MultiMargin: args.Add($"p={l.P}"); args.Add($"margin={Literals.Py(l.Margin)}"); break;
+                case LossKind.HingeEmbedding: args.Add($"margin={Literals.Py(l.Margin)}"); break;
+                case LossKind.KLDiv: args.Add($"log_target={Literals.Py(l.LogTarget)}"); break;
+                case LossKind.PoissonNLL: args.Add($"log_input={Literals.Py(l.LogInput)}"); args.Add($"full={Literals.Py(l.Full)}"); args.Add($"eps={Literals.Py(l.Eps)}"); break;
+            }
+            args.Insert(0, $"reduction='{ReductionText(l.Reduction)}'");
+            return $"{TorchName(l.Kind)}({string.Join(", ", args)})";
+        }
+
+        private static string TorchName(LossKind kind) => kind switch
+        {
+            LossKind.MSE => "MSELoss",
+            LossKind.NLL => "NLLLoss",
+            LossKind.BCE => "BCELoss",
+            LossKind.KLDiv => "KLDivLoss",
+            LossKind.PoissonNLL => "PoissonNLLLoss",
+            _ => kind + "Loss",
         };
 
-        private static string ReductionText(Reduction r) => r == Reduction.Sum ? "sum" : r == Reduction.None ? "none" : "mean";
+        private static string ReductionText(Reduction r) => r switch
+        {
+            Reduction.Sum => "sum",
+            Reduction.None => "none",
+            Reduction.BatchMean => "batchmean",
+            _ => "mean",
+        };
+
+        /// <summary>CrossEntropy without weight or smoothing, and MSE, call the float fast paths; the rest the generic losses.</summary>
+        private static bool UsesOptions(LossSpec l) =>
+            !(l.Kind == LossKind.MSE || (l.Kind == LossKind.CrossEntropy && l.Weight.Count == 0 && l.LabelSmoothing == 0));
+
+        private static string RuntimeLossName(LossKind kind) => kind switch
+        {
+            LossKind.MSE => "MSELoss",
+            LossKind.NLL => "NLLLoss",
+            LossKind.BCE => "BCELoss",
+            LossKind.KLDiv => "KLDivLoss",
+            LossKind.PoissonNLL => "PoissonNLLLoss",
+            _ => kind + "Loss",
+        };
+
+        private static string OptionsType(LossSpec l)
+        {
+            bool generic = l.Kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin or LossKind.MultiMargin;
+            return $"{Rt}.Losses.{RuntimeLossName(l.Kind)}Options{(generic ? "<float>" : "")}";
+        }
+
+        private static void EmitLossOptions(SourceWriter w, LossSpec l)
+        {
+            string Floats(EquatableArray<double> values) => "new float[] { " + string.Join(", ", values.Select(Literals.Float)) + " }";
+            var init = new List<string>
+            {
+                l.Kind == LossKind.KLDiv ? $"Reduction = {Rt}.Losses.KLDivReduction.{l.Reduction}" : $"Reduction = {Rt}.Reduction.{l.Reduction}",
+            };
+            if (l.Weight.Count > 0)
+            {
+                init.Add("Weight = " + Floats(l.Weight));
+                if (l.Kind is LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin)
+                    init.Add($"WeightShape = new int[] {{ {l.Weight.Count} }}");
+            }
+            if (l.PosWeight.Count > 0)
+            {
+                init.Add("PosWeight = " + Floats(l.PosWeight));
+                init.Add($"PosWeightShape = new int[] {{ {l.PosWeight.Count} }}");
+            }
+            switch (l.Kind)
+            {
+                case LossKind.CrossEntropy:
+                    init.Add($"IgnoreIndex = {l.IgnoreIndex}");
+                    init.Add($"LabelSmoothing = {Literals.Double(l.LabelSmoothing)}");
+                    break;
+                case LossKind.NLL: init.Add($"IgnoreIndex = {l.IgnoreIndex}"); break;
+                case LossKind.SmoothL1: init.Add($"Beta = {Literals.Double(l.Beta)}"); break;
+                case LossKind.Huber: init.Add($"Delta = {Literals.Double(l.Delta)}"); break;
+                case LossKind.MultiMargin: init.Add($"P = {l.P}"); init.Add($"Margin = {Literals.Double(l.Margin)}"); break;
+                case LossKind.HingeEmbedding: init.Add($"Margin = {Literals.Double(l.Margin)}"); break;
+                case LossKind.KLDiv: init.Add($"LogTarget = {(l.LogTarget ? "true" : "false")}"); break;
+                case LossKind.PoissonNLL:
+                    init.Add($"LogInput = {(l.LogInput ? "true" : "false")}");
+                    init.Add($"Full = {(l.Full ? "true" : "false")}");
+                    init.Add($"Eps = {Literals.Double(l.Eps)}");
+                    break;
+            }
+            w.Line($"/// <summary>The options of {LossText(l)}, created once.</summary>");
+            w.Line($"private static readonly {OptionsType(l)} DslLossOptions = new() {{ {string.Join(", ", init)} }};");
+            w.Line();
+        }
 
         private static string OptimizerText(OptimizerSpec o) =>
             $"SGD(lr={Literals.Py(o.LearningRate)}, momentum={Literals.Py(o.Momentum)}, dampening={Literals.Py(o.Dampening)}, " +
@@ -412,17 +508,23 @@ public sealed partial class ModelGenerator
                 EmitStep(w);
             if (spec.Loss is not { } loss)
                 return;
-            bool ce = loss.Kind == LossKind.CrossEntropy;
-            string targetType = ce ? "int" : "float";
-            string targetDoc = ce
-                ? "<paramref name=\"targets\"/> [batch] class indices in [0, OutputSize) (or ignore_index)"
-                : "<paramref name=\"targets\"/> [batch, OutputSize]";
-            w.Line($"/// <summary>The {LossText(loss)} of <paramref name=\"output\"/> [batch, OutputSize] against {targetDoc}.</summary>");
+            if (UsesOptions(loss))
+                EmitLossOptions(w, loss);
+            string targetType = loss.Target == TargetKind.Dense ? "float" : "int";
+            string targetWidth = loss.Target == TargetKind.ClassIndex ? "1" : "OutputSize";
+            string targetDoc = loss.Target switch
+            {
+                TargetKind.ClassIndex => "<paramref name=\"targets\"/> [batch] class indices in [0, OutputSize)" + (loss.Kind == LossKind.MultiMargin ? "" : " (or ignore_index)"),
+                TargetKind.LabelList => "<paramref name=\"targets\"/> [batch, OutputSize]: each sample's label indices, then -1 padding",
+                _ => "<paramref name=\"targets\"/> [batch, OutputSize]",
+            };
+            w.Line($"/// <summary>The {System.Security.SecurityElement.Escape(LossText(loss))} of <paramref name=\"output\"/> [batch, OutputSize] against {targetDoc}.</summary>");
             using (w.Block($"public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<{targetType}> targets, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);");
-                w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {(ce ? "1" : "OutputSize")});");
+                w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {targetWidth});");
+                EmitTargetChecks(w, loss);
                 w.Line("return " + LossCall(loss, "output", "default") + ";");
             }
             w.Line();
@@ -436,13 +538,12 @@ public sealed partial class ModelGenerator
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
-                w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {(ce ? "1" : "OutputSize")});");
-                if (ce)
-                    w.Line($"{Rt}.ModelChecks.ClassTargets(targets, OutputSize, {loss.IgnoreIndex});");
+                w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {targetWidth});");
+                EmitTargetChecks(w, loss);
                 w.Line("ZeroGrad();");
                 w.Line("DslForward(input, batch);");
                 w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
-                w.Line(ce
+                w.Line(loss.Kind == LossKind.CrossEntropy
                     ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
                     : "// The loss writes d loss / d output directly.");
                 w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
@@ -453,9 +554,34 @@ public sealed partial class ModelGenerator
             w.Line();
         }
 
-        private static string LossCall(LossSpec loss, string output, string grad) => loss.Kind == LossKind.CrossEntropy
-            ? $"{Rt}.Losses.CrossEntropyLoss.Forward({output}, targets, batch, OutputSize, {grad}, {Rt}.Reduction.{loss.Reduction}, {loss.IgnoreIndex})"
-            : $"{Rt}.Losses.MseLoss.Forward({output}, targets, {grad}, {Rt}.Reduction.{loss.Reduction})";
+        private static void EmitTargetChecks(SourceWriter w, LossSpec loss)
+        {
+            if (loss.Target == TargetKind.ClassIndex)
+                w.Line($"{Rt}.ModelChecks.ClassTargets(targets, OutputSize, {(loss.Kind == LossKind.MultiMargin ? "null" : loss.IgnoreIndex.ToString(System.Globalization.CultureInfo.InvariantCulture))});");
+            else if (loss.Target == TargetKind.LabelList)
+                w.Line($"{Rt}.ModelChecks.LabelTargets(targets, OutputSize);");
+            else if (loss.Kind == LossKind.BCE)
+                w.Line($"{Rt}.ModelChecks.UnitIntervalTargets(targets);");
+        }
+
+        private static string LossCall(LossSpec loss, string output, string grad)
+        {
+            if (!UsesOptions(loss))
+            {
+                return loss.Kind == LossKind.CrossEntropy
+                    ? $"{Rt}.Losses.CrossEntropyLoss.Forward({output}, targets, batch, OutputSize, {grad}, {Rt}.Reduction.{loss.Reduction}, {loss.IgnoreIndex})"
+                    : $"{Rt}.Losses.MseLoss.Forward({output}, targets, {grad}, {Rt}.Reduction.{loss.Reduction})";
+            }
+            string name = $"{Rt}.Losses.{RuntimeLossName(loss.Kind)}.Forward<float>";
+            string gradArg = $"gradInput: {grad}";
+            return loss.Kind switch
+            {
+                LossKind.CrossEntropy or LossKind.NLL => $"{name}({output}, [batch, OutputSize], targets, [batch], DslLossOptions, {gradArg})",
+                LossKind.MultiMargin or LossKind.MultiLabelMargin => $"{name}({output}, [batch, OutputSize], targets, DslLossOptions, {gradArg})",
+                LossKind.BCE or LossKind.BCEWithLogits or LossKind.KLDiv or LossKind.MultiLabelSoftMargin => $"{name}({output}, targets, [batch, OutputSize], DslLossOptions, {gradArg})",
+                _ => $"{name}({output}, targets, DslLossOptions, {gradArg})",
+            };
+        }
 
         private static void EmitStep(SourceWriter w)
         {
@@ -693,6 +819,11 @@ public sealed partial class ModelGenerator
             if (l.Activation == Activation.Identity)
                 return;
             w.Line($"// {ActivationText(l)} in place over y[B, {l.Out}]");
+            if (l.Activation is Activation.Softmax or Activation.LogSoftmax)
+            {
+                EmitSoftmaxForward(w, l);
+                return;
+            }
             w.Line($"int count = batch * {l.Out}, j = 0;");
             if (l.Activation == Activation.ReLU)
             {
@@ -715,6 +846,34 @@ public sealed partial class ModelGenerator
                     Activation.Tanh => "v = global::System.MathF.Tanh(v);",
                     _ => "v = 1f / (1f + global::System.MathF.Exp(-v));",
                 });
+            }
+        }
+
+        private static void EmitSoftmaxForward(SourceWriter w, LayerSpec l)
+        {
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"ref float r = ref {U}.Add(ref y, n * {l.Out});");
+                w.Line("float max = r;");
+                w.Line($"for (int c = 1; c < {l.Out}; c++) max = global::System.MathF.Max(max, {U}.Add(ref r, c));");
+                w.Line("float sum = 0f;");
+                if (l.Activation == Activation.Softmax)
+                {
+                    using (w.Block($"for (int c = 0; c < {l.Out}; c++)"))
+                    {
+                        w.Line($"float e = global::System.MathF.Exp({U}.Add(ref r, c) - max);");
+                        w.Line($"{U}.Add(ref r, c) = e;");
+                        w.Line("sum += e;");
+                    }
+                    w.Line("float inverse = 1f / sum;");
+                    w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref r, c) *= inverse;");
+                }
+                else
+                {
+                    w.Line($"for (int c = 0; c < {l.Out}; c++) sum += global::System.MathF.Exp({U}.Add(ref r, c) - max);");
+                    w.Line("float logSumExp = max + global::System.MathF.Log(sum);");
+                    w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref r, c) -= logSumExp;");
+                }
             }
         }
 
@@ -743,6 +902,29 @@ public sealed partial class ModelGenerator
         {
             if (l.Activation == Activation.Identity)
                 return;
+            if (l.Activation is Activation.Softmax or Activation.LogSoftmax)
+            {
+                w.Line(l.Activation == Activation.Softmax
+                    ? "// Softmax backward per row, from the kept output y: dz = y ⊙ (dy - Σ_c dy_c y_c)"
+                    : "// LogSoftmax backward per row, from the kept output y: dz = dy - exp(y) Σ_c dy_c");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"ref float yr = ref {U}.Add(ref y, n * {l.Out});");
+                    w.Line($"ref float dr = ref {U}.Add(ref dz, n * {l.Out});");
+                    w.Line("float s = 0f;");
+                    if (l.Activation == Activation.Softmax)
+                    {
+                        w.Line($"for (int c = 0; c < {l.Out}; c++) s += {U}.Add(ref dr, c) * {U}.Add(ref yr, c);");
+                        w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref dr, c) = {U}.Add(ref yr, c) * ({U}.Add(ref dr, c) - s);");
+                    }
+                    else
+                    {
+                        w.Line($"for (int c = 0; c < {l.Out}; c++) s += {U}.Add(ref dr, c);");
+                        w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref dr, c) -= global::System.MathF.Exp({U}.Add(ref yr, c)) * s;");
+                    }
+                }
+                return;
+            }
             w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
             using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
             {

@@ -101,6 +101,12 @@ internal static class ModelParser
                 ok = false;
                 continue;
             }
+            if (layer.Activation is Activation.Softmax or Activation.LogSoftmax && !SymbolEqualityComparer.Default.Equals(property, layerProperties[layerProperties.Count - 1]))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, property.Locations.FirstOrDefault() ?? typeLocation, layer.Activation, property.Name,
+                    "Softmax and LogSoftmax normalise the model's output and are allowed on the last layer only"));
+                ok = false;
+            }
             layers.Add(layer);
             width = layer.Out;
         }
@@ -109,7 +115,7 @@ internal static class ModelParser
         AttributeData? lossAttribute = FindAttribute(type, LossAttributeName);
         if (lossAttribute is not null)
         {
-            loss = ParseLoss(lossAttribute, layers.Count > 0 ? layers[layers.Count - 1].Out : 0, typeLocation, diagnostics);
+            loss = ParseLoss(lossAttribute, layers, typeLocation, diagnostics);
             ok &= loss is not null;
         }
 
@@ -331,30 +337,104 @@ internal static class ModelParser
 
     private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
 
-    private static LossSpec? ParseLoss(AttributeData attribute, int outputs, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
+    private static LossSpec? ParseLoss(AttributeData attribute, IReadOnlyList<LayerSpec> layers, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         Location location = AttributeLocation(attribute, fallback);
         var kind = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int k ? (LossKind)k : LossKind.CrossEntropy;
-        var reduction = (Reduction)Named(attribute, "Reduction", 0);
-        int ignoreIndex = Named(attribute, "IgnoreIndex", -100);
-        if (!Enum.IsDefined(typeof(LossKind), kind))
+        var spec = new LossSpec(
+            kind,
+            (Reduction)Named(attribute, "Reduction", 0),
+            Named(attribute, "IgnoreIndex", -100),
+            NamedDoubles(attribute, "Weight"),
+            NamedDoubles(attribute, "PosWeight"),
+            Named(attribute, "LabelSmoothing", 0.0),
+            Named(attribute, "Beta", 1.0),
+            Named(attribute, "Delta", 1.0),
+            Named(attribute, "Margin", 1.0),
+            Named(attribute, "P", 1),
+            Named(attribute, "LogInput", true),
+            Named(attribute, "Full", false),
+            Named(attribute, "Eps", 1e-8),
+            Named(attribute, "LogTarget", false));
+        string name = Enum.IsDefined(typeof(LossKind), kind) ? kind + "Loss" : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int outputs = layers.Count > 0 ? layers[layers.Count - 1].Out : 0;
+        Activation last = layers.Count > 0 ? layers[layers.Count - 1].Activation : Activation.Identity;
+
+        string? unsupported =
+            !Enum.IsDefined(typeof(LossKind), kind) ? "not a known LossKind value" :
+            kind == LossKind.CTC ? "CTCLoss needs per-time-step outputs, which Dense layers do not produce yet; use DslModels.Losses.CTCLoss with Forward/Backward" :
+            kind == LossKind.GaussianNLL ? "GaussianNLLLoss needs a variance input, which generated models do not take yet; use DslModels.Losses.GaussianNLLLoss with Forward/Backward" :
+            kind is LossKind.MarginRanking or LossKind.CosineEmbedding or LossKind.TripletMargin or LossKind.TripletMarginWithDistance
+                ? $"{name} compares two or three inputs; generated siamese training is not available yet: run Forward on each input, compute the loss with DslModels.Losses.{name}, and call Backward per input"
+                : null;
+        if (unsupported is not null)
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, (int)kind, "not a known LossKind value"));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, name, unsupported));
             return null;
         }
-        if (reduction != Reduction.Mean && reduction != Reduction.Sum)
+
+        bool ok = true;
+        void Invalid(string message)
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, kind,
-                "training needs a scalar loss: use Reduction.Mean or Reduction.Sum"));
-            return null;
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, name, message));
+            ok = false;
         }
-        if (kind == LossKind.CrossEntropy && outputs == 1)
+        void DoesNotFit(string message)
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.LossDoesNotFitOutput, location, "CrossEntropyLoss", outputs,
-                "with one class the loss is always 0; use at least 2 outputs"));
-            return null;
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.LossDoesNotFitOutput, location, name, outputs, message));
+            ok = false;
         }
-        return new LossSpec(kind, reduction, ignoreIndex);
+
+        if (spec.Reduction == Reduction.BatchMean ? kind != LossKind.KLDiv : spec.Reduction is not (Reduction.Mean or Reduction.Sum))
+            Invalid(spec.Reduction == Reduction.BatchMean ? "Reduction.BatchMean is only valid for KLDivLoss" : "training needs a scalar loss: use Reduction.Mean or Reduction.Sum");
+        if (kind == LossKind.CrossEntropy && !(spec.LabelSmoothing >= 0 && spec.LabelSmoothing <= 1))
+            Invalid($"label_smoothing must be between 0.0 and 1.0. Got: {Literals.Py(spec.LabelSmoothing)}");
+        if (kind == LossKind.SmoothL1 && !(spec.Beta >= 0))
+            Invalid("smooth_l1_loss does not support negative values for beta.");
+        if (kind == LossKind.Huber && !(spec.Delta > 0))
+            Invalid("huber_loss does not support non-positive values for delta.");
+        if (kind == LossKind.MultiMargin && spec.P is not (1 or 2))
+            Invalid($"only p == 1 and p == 2 supported (got P = {spec.P})");
+        if (kind == LossKind.PoissonNLL && !(spec.Eps > 0))
+            Invalid($"eps must be positive; got {Literals.Py(spec.Eps)}");
+        if ((kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin) && outputs == 1)
+            DoesNotFit("with one class the loss is constant; use one output per class");
+        bool weighted = kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin or LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin;
+        if (spec.Weight.Count > 0 && !weighted)
+            Invalid("this loss takes no Weight");
+        else if (spec.Weight.Count > 0 && spec.Weight.Count != outputs)
+            DoesNotFit($"Weight has {spec.Weight.Count} values; it needs one per output ({outputs})");
+        if (spec.PosWeight.Count > 0 && kind != LossKind.BCEWithLogits)
+            Invalid("only BCEWithLogitsLoss takes PosWeight");
+        else if (spec.PosWeight.Count > 0 && spec.PosWeight.Count != outputs)
+            DoesNotFit($"PosWeight has {spec.PosWeight.Count} values; it needs one per output ({outputs})");
+
+        // The last activation and the loss must agree (warnings: the model trains, but not as intended).
+        string? mismatch = kind switch
+        {
+            LossKind.CrossEntropy when last is Activation.Softmax or Activation.LogSoftmax =>
+                $"CrossEntropyLoss applies log_softmax itself, so a final {last} computes softmax twice; end the model without an activation (logits)",
+            LossKind.BCEWithLogits when last == Activation.Sigmoid =>
+                "BCEWithLogitsLoss applies the sigmoid itself, so a final Sigmoid applies it twice; end the model without an activation (logits)",
+            LossKind.BCE when last != Activation.Sigmoid =>
+                "BCELoss expects probabilities in [0, 1]; end the model with Activation.Sigmoid, or use BCEWithLogitsLoss on logits (more stable)",
+            LossKind.NLL when last != Activation.LogSoftmax =>
+                "NLLLoss expects log-probabilities; end the model with Activation.LogSoftmax (or use CrossEntropyLoss on logits)",
+            LossKind.KLDiv when last != Activation.LogSoftmax =>
+                "KLDivLoss expects log-probabilities as input; end the model with Activation.LogSoftmax",
+            _ => null,
+        };
+        if (mismatch is not null)
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.LossActivationMismatch, location, name, mismatch));
+        return ok ? spec : null;
+    }
+
+    private static EquatableArray<double> NamedDoubles(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+            if (pair.Key == name && pair.Value.Kind == TypedConstantKind.Array && !pair.Value.IsNull)
+                return new EquatableArray<double>(pair.Value.Values.Select(v => v.Value is double d ? d : Convert.ToDouble(v.Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        return new EquatableArray<double>(Array.Empty<double>());
     }
 
     private static OptimizerSpec? ParseOptimizer(AttributeData attribute, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)

@@ -25,6 +25,7 @@ public static class DiagnosticDescriptors
     public const string InvalidOptimizerOptionId = "DSL0014";
     public const string NoTrainStepId = "DSL0015";
     public const string InitGainMismatchId = "DSL0016";
+    public const string LossActivationMismatchId = "DSL0017";
     public const string GeneratorFailureId = "DSL9999";
 
     /// <summary>Format: The model class '{0}' must be declared partial.</summary>
@@ -67,8 +68,8 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidInitOption = Error(InvalidInitOptionId, "Invalid init option",
         "{0} on '{1}': {2}");
 
-    /// <summary>Format: Loss {0} is not supported by the generator yet.</summary>
-    public static readonly DiagnosticDescriptor UnsupportedLoss = Error(UnsupportedLossId, "Loss not supported by the generator yet",
+    /// <summary>Format: [Loss({0})]: {1} (an invalid option, or a loss generated models cannot train with yet).</summary>
+    public static readonly DiagnosticDescriptor UnsupportedLoss = Error(UnsupportedLossId, "Invalid or unsupported loss",
         "[Loss({0})]: {1}");
 
     /// <summary>Format: {0} does not fit the model's output of width {1}: {2}.</summary>
@@ -92,6 +93,10 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InitGainMismatch = new(InitGainMismatchId, "Init gain does not match the layer's activation",
         "{0} on '{1}' assumes {2}, but the layer's activation is {3}: activations will shrink or grow layer after layer; use {4}",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>Format: {0}: {1}.</summary>
+    public static readonly DiagnosticDescriptor LossActivationMismatch = new(LossActivationMismatchId, "The last activation does not fit the loss",
+        "{0}: {1}", Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(GeneratorFailureId, "Generator failure",

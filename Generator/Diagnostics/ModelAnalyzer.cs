@@ -29,7 +29,8 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         Diagnostics.DiagnosticDescriptors.UnsupportedOptimizer,
         Diagnostics.DiagnosticDescriptors.InvalidOptimizerOption,
         Diagnostics.DiagnosticDescriptors.NoTrainStep,
-        Diagnostics.DiagnosticDescriptors.InitGainMismatch);
+        Diagnostics.DiagnosticDescriptors.InitGainMismatch,
+        Diagnostics.DiagnosticDescriptors.LossActivationMismatch);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -60,8 +60,42 @@ internal sealed record InitSpec(
     public string NonlinearityOrDefault => Nonlinearity.Length == 0 ? "leaky_relu" : Nonlinearity;
 }
 
-/// <summary>The [Loss] of the model.</summary>
-internal sealed record LossSpec(LossKind Kind, Reduction Reduction, int IgnoreIndex);
+/// <summary>The [Loss] of the model and its options (PyTorch's defaults where not given).</summary>
+internal sealed record LossSpec(
+    LossKind Kind,
+    Reduction Reduction,
+    int IgnoreIndex,
+    EquatableArray<double> Weight,
+    EquatableArray<double> PosWeight,
+    double LabelSmoothing,
+    double Beta,
+    double Delta,
+    double Margin,
+    int P,
+    bool LogInput,
+    bool Full,
+    double Eps,
+    bool LogTarget)
+{
+    /// <summary>What the generated TrainStep takes as targets.</summary>
+    public TargetKind Target => Kind switch
+    {
+        LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin => TargetKind.ClassIndex,
+        LossKind.MultiLabelMargin => TargetKind.LabelList,
+        _ => TargetKind.Dense,
+    };
+}
+
+/// <summary>The shape of a loss's targets.</summary>
+internal enum TargetKind
+{
+    /// <summary>One class index per sample: int [batch].</summary>
+    ClassIndex,
+    /// <summary>Label indices per sample padded with -1: int [batch, outputs].</summary>
+    LabelList,
+    /// <summary>One float per output: float [batch, outputs].</summary>
+    Dense,
+}
 
 /// <summary>The [Optimizer] of the model.</summary>
 internal sealed record OptimizerSpec(

@@ -29,4 +29,31 @@ public class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }
+
+    [Theory]
+    [InlineData("SoftmaxMse")]
+    public void Generated_training_with_other_losses_allocates_nothing_after_warm_up(string name)
+    {
+        var fixture = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", "Losses.json"))).RootElement;
+        var record = fixture.GetProperty("models").GetProperty(name);
+        float[] x = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(record.GetProperty("inputs")[0].EnumerateArray(), v => (float)v.GetDouble()));
+        double[] t = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(record.GetProperty("targets")[0].EnumerateArray(), v => v.GetDouble()));
+        float[] tf = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(t, v => (float)v));
+        int[] ti = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(t, v => (int)v));
+        Action step = name switch
+        {
+            "LossCeSmooth" => Bind(new LossCeSmooth(), m => m.TrainStep(x, ti, 5)),
+            "LossBceLogits" => Bind(new LossBceLogits(), m => m.TrainStep(x, tf, 5)),
+            "LossKl" => Bind(new LossKl(), m => m.TrainStep(x, tf, 5)),
+            "LossMlm" => Bind(new LossMlm(), m => m.TrainStep(x, ti, 5)),
+            _ => Bind(new SoftmaxMse(), m => m.TrainStep(x, tf, 5)),
+        };
+        step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+            step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static Action Bind<T>(T model, Func<T, float> step) => () => step(model);
 }

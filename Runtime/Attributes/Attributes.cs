@@ -109,11 +109,44 @@ public sealed class LossAttribute : Attribute
     /// <summary>The loss.</summary>
     public LossKind Kind { get; }
 
-    /// <summary><c>reduction</c>: <see cref="Reduction.Mean"/> (default) or <see cref="Reduction.Sum"/>.</summary>
+    /// <summary><c>reduction</c>: <see cref="Reduction.Mean"/> (default), <see cref="Reduction.Sum"/>, or <see cref="Reduction.BatchMean"/> for KLDiv.</summary>
     public Reduction Reduction { get; set; } = Reduction.Mean;
 
-    /// <summary><c>ignore_index</c> of CrossEntropyLoss (default -100).</summary>
+    /// <summary><c>ignore_index</c> of CrossEntropyLoss and NLLLoss (default -100).</summary>
     public int IgnoreIndex { get; set; } = -100;
+
+    /// <summary><c>weight</c>: one weight per class (CrossEntropy, NLL, MultiMargin) or per output (BCE, BCEWithLogits, MultiLabelSoftMargin).</summary>
+    public double[]? Weight { get; set; }
+
+    /// <summary><c>pos_weight</c> of BCEWithLogitsLoss, one per output.</summary>
+    public double[]? PosWeight { get; set; }
+
+    /// <summary><c>label_smoothing</c> of CrossEntropyLoss, in [0, 1] (default 0).</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <summary><c>beta</c> of SmoothL1Loss (default 1, must be &gt;= 0).</summary>
+    public double Beta { get; set; } = 1.0;
+
+    /// <summary><c>delta</c> of HuberLoss (default 1, must be &gt; 0).</summary>
+    public double Delta { get; set; } = 1.0;
+
+    /// <summary><c>margin</c> of MultiMarginLoss (default 1) and HingeEmbeddingLoss (default 1).</summary>
+    public double Margin { get; set; } = 1.0;
+
+    /// <summary><c>p</c> of MultiMarginLoss: 1 (default) or 2.</summary>
+    public int P { get; set; } = 1;
+
+    /// <summary><c>log_input</c> of PoissonNLLLoss (default true).</summary>
+    public bool LogInput { get; set; } = true;
+
+    /// <summary><c>full</c> of PoissonNLLLoss (default false): add the Stirling term.</summary>
+    public bool Full { get; set; }
+
+    /// <summary><c>eps</c> of PoissonNLLLoss (default 1e-8).</summary>
+    public double Eps { get; set; } = 1e-8;
+
+    /// <summary><c>log_target</c> of KLDivLoss (default false).</summary>
+    public bool LogTarget { get; set; }
 }
 
 /// <summary>The optimizer the generated <c>Step()</c> applies (a <c>torch.optim</c> optimizer and its options).</summary>

@@ -14,6 +14,10 @@ public enum Activation
     Tanh = 3,
     /// <summary><c>nn.Sigmoid</c>: 1 / (1 + exp(-x)).</summary>
     Sigmoid = 4,
+    /// <summary><c>nn.Softmax(dim=1)</c> over each sample's outputs (last layer only).</summary>
+    Softmax = 5,
+    /// <summary><c>nn.LogSoftmax(dim=1)</c> over each sample's outputs (last layer only).</summary>
+    LogSoftmax = 6,
 }
 
 /// <summary>The <c>torch.nn.init</c> method used for a parameter.</summary>
@@ -60,15 +64,59 @@ public enum Reduction
     Sum = 1,
     /// <summary><c>'none'</c>: one value per element or sample.</summary>
     None = 2,
+    /// <summary><c>'batchmean'</c>: the sum divided by the batch size (KLDivLoss only).</summary>
+    BatchMean = 3,
 }
 
-/// <summary>The <c>torch.nn</c> loss a model trains with.</summary>
+/// <summary>
+/// The <c>torch.nn</c> loss a model trains with (the class name without "Loss"). The target the generated
+/// <c>TrainStep</c> takes depends on the loss: class indices [batch] (CrossEntropy, NLL, MultiMargin), label lists
+/// [batch, outputs] padded with -1 (MultiLabelMargin), or floats [batch, outputs] (the others).
+/// </summary>
 public enum LossKind
 {
-    /// <summary><c>nn.CrossEntropyLoss</c> on logits with class-index targets.</summary>
+    /// <summary><c>nn.CrossEntropyLoss</c> on logits with class-index targets (weight, ignore_index, label_smoothing).</summary>
     CrossEntropy = 0,
-    /// <summary><c>nn.MSELoss</c> with float targets shaped like the output.</summary>
+    /// <summary><c>nn.MSELoss</c>.</summary>
     MSE = 1,
+    /// <summary><c>nn.L1Loss</c>.</summary>
+    L1 = 2,
+    /// <summary><c>nn.SmoothL1Loss(beta)</c>.</summary>
+    SmoothL1 = 3,
+    /// <summary><c>nn.HuberLoss(delta)</c>.</summary>
+    Huber = 4,
+    /// <summary><c>nn.NLLLoss</c> on log-probabilities (end the model with LogSoftmax) with class-index targets.</summary>
+    NLL = 5,
+    /// <summary><c>nn.BCELoss</c> on probabilities (end the model with Sigmoid); weight per output.</summary>
+    BCE = 6,
+    /// <summary><c>nn.BCEWithLogitsLoss</c> on logits; weight and pos_weight per output.</summary>
+    BCEWithLogits = 7,
+    /// <summary><c>nn.KLDivLoss</c> on log-probabilities (log_target; reduction batchmean is PyTorch's recommended one).</summary>
+    KLDiv = 8,
+    /// <summary><c>nn.PoissonNLLLoss(log_input, full, eps)</c>.</summary>
+    PoissonNLL = 9,
+    /// <summary><c>nn.SoftMarginLoss</c> with targets ±1.</summary>
+    SoftMargin = 10,
+    /// <summary><c>nn.MultiLabelSoftMarginLoss</c> with multi-hot targets; weight per output.</summary>
+    MultiLabelSoftMargin = 11,
+    /// <summary><c>nn.MultiMarginLoss(p, margin, weight)</c> with class-index targets.</summary>
+    MultiMargin = 12,
+    /// <summary><c>nn.MultiLabelMarginLoss</c> with label lists padded with -1.</summary>
+    MultiLabelMargin = 13,
+    /// <summary><c>nn.HingeEmbeddingLoss(margin)</c> on distances with targets ±1.</summary>
+    HingeEmbedding = 14,
+    /// <summary><c>nn.GaussianNLLLoss</c>: runtime API only for now (needs a variance input).</summary>
+    GaussianNLL = 15,
+    /// <summary><c>nn.MarginRankingLoss</c>: runtime API only for now (pairs of inputs).</summary>
+    MarginRanking = 16,
+    /// <summary><c>nn.CosineEmbeddingLoss</c>: runtime API only for now (pairs of inputs).</summary>
+    CosineEmbedding = 17,
+    /// <summary><c>nn.TripletMarginLoss</c>: runtime API only for now (triplets of inputs).</summary>
+    TripletMargin = 18,
+    /// <summary><c>nn.TripletMarginWithDistanceLoss</c>: runtime API only for now.</summary>
+    TripletMarginWithDistance = 19,
+    /// <summary><c>nn.CTCLoss</c>: runtime API only (needs sequence outputs).</summary>
+    CTC = 20,
 }
 
 /// <summary>The <c>torch.optim</c> optimizer a model trains with.</summary>

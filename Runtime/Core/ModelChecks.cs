@@ -20,14 +20,38 @@ public static class ModelChecks
             throw new ArgumentException($"{argument} must hold batch * {width} = {batch} * {width} = {expected} values; got {actual}.", argument);
     }
 
-    /// <summary>Throws unless every class index is in [0, classes) or equals <paramref name="ignoreIndex"/>.</summary>
-    public static void ClassTargets(ReadOnlySpan<int> targets, int classes, int ignoreIndex, string argument = "targets")
+    /// <summary>Throws unless every class index is in [0, classes) or equals <paramref name="ignoreIndex"/> (when given).</summary>
+    public static void ClassTargets(ReadOnlySpan<int> targets, int classes, int? ignoreIndex, string argument = "targets")
     {
         for (int i = 0; i < targets.Length; i++)
         {
             int t = targets[i];
             if ((uint)t >= (uint)classes && t != ignoreIndex)
-                throw new ArgumentOutOfRangeException(argument, t, $"{argument}[{i}] = {t} is out of range: class indices must be in [0, {classes}) or equal ignore_index ({ignoreIndex}).");
+                throw new ArgumentOutOfRangeException(argument, t, ignoreIndex is int ignore
+                    ? $"{argument}[{i}] = {t} is out of range: class indices must be in [0, {classes}) or equal ignore_index ({ignore})."
+                    : $"{argument}[{i}] = {t} is out of range: class indices must be in [0, {classes}).");
+        }
+    }
+
+    /// <summary>Throws unless every label is in [-1, classes) (MultiLabelMarginLoss: labels, then -1 padding).</summary>
+    public static void LabelTargets(ReadOnlySpan<int> targets, int classes, string argument = "targets")
+    {
+        for (int i = 0; i < targets.Length; i++)
+        {
+            int t = targets[i];
+            if (t < -1 || t >= classes)
+                throw new ArgumentOutOfRangeException(argument, t, $"{argument}[{i}] = {t} is out of range: labels must be in [0, {classes}), padded with -1.");
+        }
+    }
+
+    /// <summary>Throws unless every target is in [0, 1] (BCELoss).</summary>
+    public static void UnitIntervalTargets(ReadOnlySpan<float> targets, string argument = "targets")
+    {
+        for (int i = 0; i < targets.Length; i++)
+        {
+            float t = targets[i];
+            if (!(t >= 0f && t <= 1f))
+                throw new ArgumentOutOfRangeException(argument, t, $"{argument}[{i}] = {t.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is out of range: BCELoss targets must be in [0, 1].");
         }
     }
 

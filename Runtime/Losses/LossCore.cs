@@ -121,7 +121,7 @@ internal static class LossCore
     public static void CheckReduction(Reduction reduction)
     {
         if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
-            throw new ArgumentOutOfRangeException("options", reduction, $"options.Reduction must be Mean, Sum or None; got {(int)reduction}.");
+            throw new ArgumentOutOfRangeException("options", reduction, $"options.Reduction must be Mean, Sum or None; got {reduction}{(reduction == Reduction.BatchMean ? " (only KLDivLoss takes BatchMean, through KLDivReduction)" : "")}.");
     }
 
     /// <summary>Checks the optional output, and the upstream gradient: one value for Mean/Sum, <paramref name="count"/> for None.</summary>

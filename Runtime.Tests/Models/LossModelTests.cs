@@ -1,0 +1,82 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Xunit;
+
+namespace DslModels.Tests.Models;
+
+/// <summary>Every loss a generated model trains with, against PyTorch's trajectory (Fixtures/Losses.json).</summary>
+public class LossModelTests
+{
+    private static readonly JsonElement Fixture = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Losses.json"))).RootElement.Clone();
+
+    public static TheoryData<string> Names => new(Fixture.GetProperty("models").EnumerateObject().Select(p => p.Name));
+
+    private static (IModel Model, Func<float[], double[], int, float> Step) Create(string name)
+    {
+        static int[] I(double[] t) => t.Select(v => (int)v).ToArray();
+        static float[] F(double[] t) => t.Select(v => (float)v).ToArray();
+        switch (name)
+        {
+            case "LossL1": { var m = new LossL1(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossSmoothL1": { var m = new LossSmoothL1(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossHuber": { var m = new LossHuber(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossNll": { var m = new LossNll(); return (m, (x, t, b) => m.TrainStep(x, I(t), b)); }
+            case "LossCeSmooth": { var m = new LossCeSmooth(); return (m, (x, t, b) => m.TrainStep(x, I(t), b)); }
+            case "LossBce": { var m = new LossBce(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossBceLogits": { var m = new LossBceLogits(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossKl": { var m = new LossKl(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossPoisson": { var m = new LossPoisson(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossSoftMargin": { var m = new LossSoftMargin(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossMlsm": { var m = new LossMlsm(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "LossMultiMargin": { var m = new LossMultiMargin(); return (m, (x, t, b) => m.TrainStep(x, I(t), b)); }
+            case "LossMlm": { var m = new LossMlm(); return (m, (x, t, b) => m.TrainStep(x, I(t), b)); }
+            case "LossHinge": { var m = new LossHinge(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            case "SoftmaxMse": { var m = new SoftmaxMse(); return (m, (x, t, b) => m.TrainStep(x, F(t), b)); }
+            default: throw new ArgumentException($"no model for fixture '{name}'", nameof(name));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void TrainStep_follows_pytorch(string name)
+    {
+        JsonElement record = Fixture.GetProperty("models").GetProperty(name);
+        int batch = Fixture.GetProperty("batch").GetInt32();
+        var (model, step) = Create(name);
+        using (model)
+        {
+            for (int s = 0; s < record.GetProperty("loss").GetArrayLength(); s++)
+            {
+                float[] x = record.GetProperty("inputs")[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+                double[] t = record.GetProperty("targets")[s].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                double expectedLoss = record.GetProperty("loss")[s].GetDouble();
+                float loss = step(x, t, batch);
+                Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{name} step {s}: loss {loss} vs PyTorch {expectedLoss}");
+                JsonElement expected = record.GetProperty("params")[s];
+                foreach (var p in model.Parameters)
+                    ModelHelpers.AssertClose($"{name} step {s} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_targets_are_rejected_before_anything_changes()
+    {
+        using var bce = new LossBce();
+        var before = ModelHelpers.Snapshot(bce);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => bce.TrainStep(new float[6], new[] { 0f, 1f, 1.5f, 0f }, 1));
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains("targets[2] = 1.5", e.Message);
+        ModelHelpers.AssertUnchanged(before, bce);
+
+        using var mlm = new LossMlm();
+        var m = Assert.Throws<ArgumentOutOfRangeException>(() => mlm.TrainStep(new float[6], new[] { 0, 4, -1, -1 }, 1));
+        Assert.Contains("targets[1] = 4", m.Message);
+
+        using var mm = new LossMultiMargin();
+        var c = Assert.Throws<ArgumentOutOfRangeException>(() => mm.TrainStep(new float[6], new[] { -100 }, 1));
+        Assert.Contains("[0, 4)", c.Message);
+    }
+}
