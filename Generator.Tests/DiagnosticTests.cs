@@ -105,6 +105,55 @@ public class DiagnosticTests
     public void Cross_entropy_on_one_output() => AssertReports("DSL0012",
         "[Model(Inputs = 3), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)] public partial class M { [Layer(1)] public partial Dense A { get; } }");
 
+    private const string Layers2 = "{ [Layer(3, Activation.Tanh)] public partial Dense A { get; } [Layer(4, ACT)] public partial Dense B { get; } }";
+
+    private static string Model(string loss, string activation = "Activation.Identity") =>
+        $"[Model(Inputs = 3), Loss({loss}), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)] public partial class M " + Layers2.Replace("ACT", activation, System.StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("LossKind.CrossEntropy", "Activation.Softmax", "softmax twice")]
+    [InlineData("LossKind.CrossEntropy", "Activation.LogSoftmax", "softmax twice")]
+    [InlineData("LossKind.BCEWithLogits", "Activation.Sigmoid", "sigmoid itself")]
+    [InlineData("LossKind.BCE", "Activation.Identity", "end the model with Activation.Sigmoid")]
+    [InlineData("LossKind.NLL", "Activation.Identity", "LogSoftmax")]
+    [InlineData("LossKind.KLDiv, Reduction = Reduction.BatchMean", "Activation.Softmax", "LogSoftmax")]
+    public void Last_activation_that_does_not_fit_the_loss_warns(string loss, string activation, string message) =>
+        AssertReports("DSL0017", Model(loss, activation), messagePart: message);
+
+    [Theory]
+    [InlineData("LossKind.CrossEntropy, LabelSmoothing = 1.5", "label_smoothing must be between 0.0 and 1.0. Got: 1.5")]
+    [InlineData("LossKind.MultiMargin, P = 3", "only p == 1 and p == 2 supported")]
+    [InlineData("LossKind.SmoothL1, Beta = -1", "negative values for beta")]
+    [InlineData("LossKind.Huber, Delta = 0", "non-positive values for delta")]
+    [InlineData("LossKind.MSE, Reduction = Reduction.BatchMean", "only valid for KLDivLoss")]
+    [InlineData("LossKind.MSE, Reduction = Reduction.None", "scalar loss")]
+    [InlineData("LossKind.L1, Weight = new[] { 1.0, 2.0, 3.0, 4.0 }", "takes no Weight")]
+    [InlineData("LossKind.CTC", "CTCLoss needs per-time-step outputs")]
+    [InlineData("LossKind.TripletMargin", "siamese")]
+    [InlineData("LossKind.GaussianNLL", "variance")]
+    public void Invalid_or_unsupported_losses_are_errors(string loss, string message) =>
+        AssertReports("DSL0011", Model(loss), messagePart: message);
+
+    [Theory]
+    [InlineData("LossKind.CrossEntropy, Weight = new[] { 1.0, 2.0 }", "one per output (4)")]
+    [InlineData("LossKind.BCEWithLogits, PosWeight = new[] { 1.0 }", "PosWeight has 1 values")]
+    public void Weights_must_have_one_value_per_output(string loss, string message) =>
+        AssertReports("DSL0012", Model(loss), messagePart: message);
+
+    [Fact]
+    public void Softmax_before_the_last_layer_is_an_error() => AssertReports("DSL0007",
+        "[Model(Inputs = 3)] public partial class M { [Layer(3, Activation.Softmax)] public partial Dense A { get; } [Layer(2)] public partial Dense B { get; } }",
+        locatedAt: "A", messagePart: "last layer only");
+
+    [Theory]
+    [InlineData("LossKind.NLL", "Activation.LogSoftmax")]
+    [InlineData("LossKind.BCE, Weight = new[] { 1.0, 2.0, 3.0, 4.0 }", "Activation.Sigmoid")]
+    [InlineData("LossKind.KLDiv, Reduction = Reduction.BatchMean, LogTarget = true", "Activation.LogSoftmax")]
+    [InlineData("LossKind.MultiLabelMargin", "Activation.Identity")]
+    [InlineData("LossKind.PoissonNLL, LogInput = false, Full = true, Eps = 1e-6", "Activation.Softmax")]
+    public void Fitting_losses_have_no_diagnostics(string loss, string activation) =>
+        Assert.Empty(GeneratorHarness.Analyze("using DslModels;\n" + Model(loss, activation)));
+
     [Fact]
     public void Sgd_without_learning_rate() => AssertReports("DSL0014",
         "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd)] public partial class M { [Layer(1)] public partial Dense A { get; } }", messagePart: "lr");

@@ -70,7 +70,7 @@ public sealed partial class ModelGenerator
             }
             w.Line("/// <remarks>");
             foreach (string line in Describe(spec, layout))
-                w.Line("/// " + line.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;"));
+                w.Line("/// " + Xml(line));
             w.Line("/// A model instance is not thread-safe: use one instance per thread.");
             w.Line("/// </remarks>");
             using (w.Block($"partial class {spec.ClassName} : {Rt}.IModel"))
@@ -359,6 +359,9 @@ public sealed partial class ModelGenerator
             w.Line();
         }
 
+        /// <summary>Text for an XML doc comment: only the three characters XML requires are escaped.</summary>
+        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
         private static string Local(LayerSpec l) => char.ToLowerInvariant(l.PropertyName[0]) + l.PropertyName.Substring(1);
 
         private static void EmitPublicApi(SourceWriter w, ModelSpec spec, Layout layout)
@@ -518,7 +521,7 @@ public sealed partial class ModelGenerator
                 TargetKind.LabelList => "<paramref name=\"targets\"/> [batch, OutputSize]: each sample's label indices, then -1 padding",
                 _ => "<paramref name=\"targets\"/> [batch, OutputSize]",
             };
-            w.Line($"/// <summary>The {System.Security.SecurityElement.Escape(LossText(loss))} of <paramref name=\"output\"/> [batch, OutputSize] against {targetDoc}.</summary>");
+            w.Line($"/// <summary>The {Xml(LossText(loss))} of <paramref name=\"output\"/> [batch, OutputSize] against {targetDoc}.</summary>");
             using (w.Block($"public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<{targetType}> targets, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");

@@ -4,7 +4,7 @@
 // Model FashionClassifier: input [B, 784] -> output [B, 10], 101,770 parameters
 //   hidden (Hidden): Linear(in_features=784, out_features=128, bias=True) + ReLU() -> [B, 128]; 100,480 parameters: hidden.weight [128, 784], hidden.bias [128]; init kaiming_uniform_(a=0, mode='fan_in', nonlinearity='leaky_relu'), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 //   output (Output): Linear(in_features=128, out_features=10, bias=True) -> [B, 10]; 1,290 parameters: output.weight [10, 128], output.bias [10]; init default (kaiming_uniform_(a=sqrt(5))), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
-// Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100)
+// Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0)
 // Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False)
 #nullable enable
 #pragma warning disable CS1591 // members are documented on the declaration and in the summary above
@@ -22,7 +22,7 @@ namespace Samples;
 /// Model FashionClassifier: input [B, 784] -&gt; output [B, 10], 101,770 parameters
 ///   hidden (Hidden): Linear(in_features=784, out_features=128, bias=True) + ReLU() -&gt; [B, 128]; 100,480 parameters: hidden.weight [128, 784], hidden.bias [128]; init kaiming_uniform_(a=0, mode='fan_in', nonlinearity='leaky_relu'), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 ///   output (Output): Linear(in_features=128, out_features=10, bias=True) -&gt; [B, 10]; 1,290 parameters: output.weight [10, 128], output.bias [10]; init default (kaiming_uniform_(a=sqrt(5))), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
-/// Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100)
+/// Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0)
 /// Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False)
 /// A model instance is not thread-safe: use one instance per thread.
 /// </remarks>
@@ -247,12 +247,13 @@ partial class FashionClassifier : global::DslModels.IModel
         }
     }
 
-    /// <summary>The CrossEntropyLoss(reduction='mean', ignore_index=-100) of <paramref name="output"/> [batch, OutputSize] against <paramref name="targets"/> [batch] class indices in [0, OutputSize) (or ignore_index).</summary>
+    /// <summary>The CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0) of <paramref name="output"/> [batch, OutputSize] against <paramref name="targets"/> [batch] class indices in [0, OutputSize) (or ignore_index).</summary>
     public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> targets, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
         global::DslModels.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);
+        global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
         return global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, default, global::DslModels.Reduction.Mean, -100);
     }
 
