@@ -27,6 +27,16 @@ public static class OptimizerFactory
                 k.Double("weight_decay", 0), k.Bool("nesterov", false), k.Bool("maximize", false))),
             "Adam" => new Adam(groups, k.Double("lr", 1e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Double("weight_decay", 0), k.Bool("amsgrad", false), k.Bool("maximize", false)),
             "AdamW" => new AdamW(groups, k.Double("lr", 1e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Double("weight_decay", 1e-2), k.Bool("amsgrad", false), k.Bool("maximize", false)),
+            "Adagrad" => new Adagrad(groups, k.Double("lr", 1e-2), k.Double("lr_decay", 0), k.Double("weight_decay", 0), k.Double("initial_accumulator_value", 0), k.Double("eps", 1e-10), k.Bool("maximize", false)),
+            "RMSprop" => new RMSprop(groups, k.Double("lr", 1e-2), k.Double("alpha", 0.99), k.Double("eps", 1e-8), k.Double("weight_decay", 0), k.Double("momentum", 0), k.Bool("centered", false), k.Bool("maximize", false)),
+            "Adadelta" => new Adadelta(groups, k.Double("lr", 1.0), k.Double("rho", 0.9), k.Double("eps", 1e-6), k.Double("weight_decay", 0), k.Bool("maximize", false)),
+            "Adamax" => new Adamax(groups, k.Double("lr", 2e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Double("weight_decay", 0), k.Bool("maximize", false)),
+            "SparseAdam" => new SparseAdam(groups, k.Double("lr", 1e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Bool("maximize", false)),
+            "ASGD" => new Asgd(groups, k.Double("lr", 1e-2), k.Double("lambd", 1e-4), k.Double("alpha", 0.75), k.Double("t0", 1e6), k.Double("weight_decay", 0), k.Bool("maximize", false)),
+            "Rprop" => new Rprop(groups, k.Double("lr", 1e-2), k.Pair("etas", (0.5, 1.2)), k.Pair("step_sizes", (1e-6, 50)), k.Bool("maximize", false)),
+            "NAdam" => new NAdam(groups, k.Double("lr", 2e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Double("weight_decay", 0), k.Double("momentum_decay", 4e-3)),
+            "RAdam" => new RAdam(groups, k.Double("lr", 1e-3), k.Pair("betas", (0.9, 0.999)), k.Double("eps", 1e-8), k.Double("weight_decay", 0)),
+            "LBFGS" => new Lbfgs(groups, k.Double("lr", 1), k.Int("max_iter", 20), k.NullableInt("max_eval"), k.Double("tolerance_grad", 1e-7), k.Double("tolerance_change", 1e-9), k.Int("history_size", 100), k.String("line_search_fn", null)),
             _ => throw new ArgumentException($"unknown optimizer '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
         };
         k.CheckAllUsed(name);
