@@ -195,7 +195,7 @@ public sealed class OptimizerStateDict
             case JsonValueKind.Number:
             {
                 string raw = e.GetRawText();
-                return raw.IndexOfAny(['.', 'E', 'e']) < 0 && e.TryGetInt64(out long l) ? l : e.GetDouble();
+                return raw.IndexOfAny(['.', 'E', 'e']) < 0 && e.TryGetInt64(out long l) ? (object)l : e.GetDouble();
             }
             case JsonValueKind.String:
                 return e.GetString() switch
