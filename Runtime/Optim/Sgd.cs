@@ -1,101 +1,142 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
 
 namespace DslModels.Optim;
 
 /// <summary>
-/// <c>torch.optim.SGD</c>, the reference implementation over <see cref="Parameter"/>s (one group).
-/// Per element, as PyTorch 1.13's single-tensor path, in float32:
+/// <c>torch.optim.SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)</c>.
+/// Per element, as PyTorch 1.13's single-tensor path, in the parameter's precision:
 /// <code>
 /// d = maximize ? -g : g
 /// if weight_decay != 0: d = d + weight_decay·θ
 /// if momentum != 0:
-///     buf = first step ? d : momentum·buf + (1 - dampening)·d
+///     buf = first step ? d : buf·momentum + (1 - dampening)·d
 ///     d = nesterov ? d + momentum·buf : buf
 /// θ = θ - lr·d
 /// </code>
-/// A generated model's <c>Step()</c> performs the same operations in the same order, so the two agree bit for bit.
+/// A generated model's <c>Step()</c> performs the same float32 operations in the same order, so the two agree bit
+/// for bit. State: <c>momentum_buffer</c> (null while momentum is 0).
 /// </summary>
-public sealed class Sgd : IDisposable
+public sealed class Sgd : Optimizer, IDisposable
 {
-    private readonly Parameter[] _parameters;
-    private readonly AlignedBuffer?[] _momentumBuffers;
-
-    /// <summary>Creates the optimizer over <paramref name="parameters"/>.</summary>
+    /// <summary>Creates the optimizer over model <paramref name="parameters"/>; the group is bound to <paramref name="options"/> (live).</summary>
     public Sgd(IEnumerable<Parameter> parameters, SgdOptions options)
+        : this(OneGroup((parameters ?? throw new ArgumentNullException(nameof(parameters))).Select(p => (OptimParameter)OptimParameter.From(p))), options, bind: true) { }
+
+    /// <summary>Creates the optimizer over <paramref name="parameters"/>; the group is bound to <paramref name="options"/> (live).</summary>
+    public Sgd(IEnumerable<OptimParameter> parameters, SgdOptions options) : this(OneGroup(parameters), options, bind: true) { }
+
+    /// <summary>Creates the optimizer over <paramref name="groups"/>; <paramref name="defaults"/> fill the options groups don't set.</summary>
+    public Sgd(IEnumerable<ParamGroup> groups, SgdOptions defaults) : this(groups, defaults, bind: false) { }
+
+    private Sgd(IEnumerable<ParamGroup> groups, SgdOptions options, bool bind)
+        : base(Bind(groups, options, bind), DefaultsOf(options))
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(options);
-        _parameters = [.. parameters];
-        if (_parameters.Length == 0)
-            throw new ArgumentException("optimizer got an empty parameter list", nameof(parameters));
-        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
-        foreach (var p in _parameters)
-            if (!seen.Add(p))
-                throw new ArgumentException($"parameter '{p.Name}' appears more than once in the parameter list.", nameof(parameters));
-        _momentumBuffers = new AlignedBuffer?[_parameters.Length];
         Options = options;
     }
 
-    /// <summary>The live hyper-parameters.</summary>
-    public SgdOptions Options { get; }
-
-    /// <summary>The parameters, in order.</summary>
-    public IReadOnlyList<Parameter> Parameters => _parameters;
-
-    /// <summary>The <c>momentum_buffer</c> of parameter <paramref name="index"/>, or empty before the first step with momentum.</summary>
-    public ReadOnlySpan<float> MomentumBuffer(int index) => _momentumBuffers[index] is { } b ? b.Span : default;
-
-    /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGrad()
+    private static IEnumerable<ParamGroup> Bind(IEnumerable<ParamGroup> groups, SgdOptions options, bool bind)
     {
-        foreach (var p in _parameters)
-            p.Grad.Clear();
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(options);
+        var list = groups.ToList();
+        if (bind)
+            foreach (var g in list)
+                g.BoundSgdOptions = options;
+        return list;
     }
 
-    /// <summary>Applies one update to every parameter.</summary>
-    public void Step()
+    private static Dictionary<string, object?> DefaultsOf(SgdOptions o)
     {
-        float lr = (float)Options.LearningRate;
-        float momentum = (float)Options.Momentum;
-        float oneMinusDampening = (float)(1.0 - Options.Dampening);
-        float weightDecay = (float)Options.WeightDecay;
-        bool nesterov = Options.Nesterov, maximize = Options.Maximize;
-        for (int k = 0; k < _parameters.Length; k++)
+        ArgumentNullException.ThrowIfNull(o);
+        return new()
         {
-            Span<float> theta = _parameters[k].Data;
-            Span<float> grad = _parameters[k].Grad;
-            bool first = false;
-            Span<float> buf = default;
-            if (momentum != 0)
+            ["lr"] = o.LearningRate, ["momentum"] = o.Momentum, ["dampening"] = o.Dampening,
+            ["weight_decay"] = o.WeightDecay, ["nesterov"] = o.Nesterov, ["maximize"] = o.Maximize,
+        };
+    }
+
+    /// <summary>The options given to the constructor (live for the group bound to them).</summary>
+    public SgdOptions Options { get; }
+
+    /// <summary>The <c>momentum_buffer</c> of parameter <paramref name="index"/> (group order), or empty before the first step with momentum.</summary>
+    public ReadOnlySpan<float> MomentumBuffer(int index)
+    {
+        var p = Parameters.ElementAt(index);
+        return State.TryGetValue(p, out var s) && s.TryGetValue("momentum_buffer", out var b) && b is StateTensor t ? t.Float32 : default;
+    }
+
+    /// <summary>Applies one update to every parameter (no closure).</summary>
+    public void Step() => Step(null);
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGrad() => ZeroGrad(false);
+
+    /// <inheritdoc />
+    protected override void StepCore()
+    {
+        foreach (var g in ParamGroups)
+        {
+            double lr = g.GetDouble("lr"), momentum = g.GetDouble("momentum"), dampening = g.GetDouble("dampening"), wd = g.GetDouble("weight_decay");
+            bool nesterov = g.GetBool("nesterov"), maximize = g.GetBool("maximize");
+            foreach (var p in g.Params)
             {
-                if (_momentumBuffers[k] is null)
+                if (!p.HasGrad)
+                    continue;
+                RejectSparse(p, "DslModels' SGD does not support sparse gradients");
+                var st = StateOf(p);
+                bool first = false;
+                StateTensor? buf = st.TryGetValue("momentum_buffer", out var b) ? b as StateTensor : null;
+                if (momentum != 0 && buf is null)
                 {
-                    _momentumBuffers[k] = new AlignedBuffer(theta.Length);
+                    buf = ZerosLike(p);
                     first = true;
                 }
-                buf = _momentumBuffers[k]!.Span;
-            }
-            for (int i = 0; i < theta.Length; i++)
-            {
-                float d = maximize ? -grad[i] : grad[i];
-                if (weightDecay != 0)
-                    d += weightDecay * theta[i];
-                if (momentum != 0)
-                {
-                    float b = first ? d : buf[i] * momentum + oneMinusDampening * d;
-                    buf[i] = b;
-                    d = nesterov ? d + momentum * b : b;
-                }
-                theta[i] -= lr * d;
+                st.Values["momentum_buffer"] = buf;
+                if (p is OptimParameter<float> f)
+                    Update(f.Data, f.Grad, momentum != 0 ? buf!.Float32 : default, first, lr, momentum, dampening, wd, nesterov, maximize);
+                else if (p is OptimParameter<double> d)
+                    Update(d.Data, d.Grad, momentum != 0 ? buf!.Float64 : default, first, lr, momentum, dampening, wd, nesterov, maximize);
             }
         }
     }
 
-    /// <summary>Frees the momentum buffers.</summary>
-    public void Dispose()
+    private static void Update<T>(Span<T> theta, Span<T> grad, Span<T> buf, bool first, double lr, double momentum, double dampening, double wd, bool nesterov, bool maximize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        foreach (var b in _momentumBuffers)
-            b?.Dispose();
+        var k = new Kernel<T>
+        {
+            Theta = theta, Grad = grad, Buf = buf, First = first,
+            Lr = Simd.Cast<T>(lr), Momentum = Simd.Cast<T>(momentum), OneMinusDampening = Simd.Cast<T>(1.0 - dampening),
+            WeightDecay = Simd.Cast<T>(wd), UseMomentum = momentum != 0, UseWd = wd != 0, Nesterov = nesterov, Maximize = maximize,
+        };
+        Simd.Run<T, Kernel<T>>(ref k, theta.Length);
     }
+
+    private ref struct Kernel<T> : IKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Span<T> Theta, Grad, Buf;
+        public T Lr, Momentum, OneMinusDampening, WeightDecay;
+        public bool First, UseMomentum, UseWd, Nesterov, Maximize;
+
+        public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
+        {
+            TV theta = TV.Load(Theta, i);
+            TV d = TV.Load(Grad, i);
+            if (Maximize) d = -d;
+            if (UseWd) d = d + TV.Splat(WeightDecay) * theta;
+            if (UseMomentum)
+            {
+                TV b = First ? d : TV.Load(Buf, i) * TV.Splat(Momentum) + TV.Splat(OneMinusDampening) * d;
+                TV.Store(Buf, i, b);
+                d = Nesterov ? d + TV.Splat(Momentum) * b : b;
+            }
+            TV.Store(Theta, i, theta - TV.Splat(Lr) * d);
+        }
+    }
+
+    /// <summary>Nothing to free (state buffers are managed); kept for compatibility.</summary>
+    public void Dispose() { }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 
 namespace DslModels.Optim;
@@ -7,6 +8,9 @@ namespace DslModels.Optim;
 /// The hyper-parameters of <c>torch.optim.SGD</c> for one parameter group. They are live: a generated
 /// model's <c>Step()</c> and <see cref="Sgd.Step"/> read them at every step, so a schedule can change them.
 /// Setters validate as PyTorch's constructor does and leave the value unchanged on error.
+/// An <see cref="Sgd"/> built from an <see cref="SgdOptions"/> binds its parameter group to it: the group's keys
+/// <c>lr</c>, <c>momentum</c>, <c>dampening</c>, <c>weight_decay</c>, <c>nesterov</c>, <c>maximize</c> read and write
+/// these properties, so LR schedulers, <see cref="Optimizer.LoadStateDict"/> and the generated step all see one value.
 /// </summary>
 public sealed class SgdOptions
 {
@@ -66,6 +70,56 @@ public sealed class SgdOptions
     /// <summary><c>maximize</c>: ascend instead of descend.</summary>
     public bool Maximize { get; set; }
 
+    /// <summary>The PyTorch keys of SGD's hyper-parameters, in PyTorch's order.</summary>
+    internal static readonly string[] Keys = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"];
+
+    internal bool TryGet(string key, out object? value)
+    {
+        switch (key)
+        {
+            case "lr": value = _lr; return true;
+            case "momentum": value = _momentum; return true;
+            case "dampening": value = _dampening; return true;
+            case "weight_decay": value = _weightDecay; return true;
+            case "nesterov": value = _nesterov; return true;
+            case "maximize": value = Maximize; return true;
+            default: value = null; return false;
+        }
+    }
+
+    internal bool TrySet(string key, object? value)
+    {
+        switch (key)
+        {
+            case "lr": LearningRate = ParamGroup.ToDouble(value, key); return true;
+            case "momentum": Momentum = ParamGroup.ToDouble(value, key); return true;
+            case "dampening": Dampening = ParamGroup.ToDouble(value, key); return true;
+            case "weight_decay": WeightDecay = ParamGroup.ToDouble(value, key); return true;
+            case "nesterov": Nesterov = value is bool b ? b : throw new ArgumentException("nesterov must be a bool.", nameof(value)); return true;
+            case "maximize": Maximize = value is bool m ? m : throw new ArgumentException("maximize must be a bool.", nameof(value)); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>Validates all SGD keys of <paramref name="options"/> together (missing keys keep their value).</summary>
+    internal void Validate(IReadOnlyDictionary<string, object?> options, out double lr, out double momentum, out double dampening, out double weightDecay, out bool nesterov, out bool maximize)
+    {
+        lr = options.TryGetValue("lr", out var v) ? ParamGroup.ToDouble(v, "lr") : _lr;
+        momentum = options.TryGetValue("momentum", out v) ? ParamGroup.ToDouble(v, "momentum") : _momentum;
+        dampening = options.TryGetValue("dampening", out v) ? ParamGroup.ToDouble(v, "dampening") : _dampening;
+        weightDecay = options.TryGetValue("weight_decay", out v) ? ParamGroup.ToDouble(v, "weight_decay") : _weightDecay;
+        nesterov = options.TryGetValue("nesterov", out v) ? v as bool? ?? throw new ArgumentException("nesterov must be a bool.") : _nesterov;
+        maximize = options.TryGetValue("maximize", out v) ? v as bool? ?? throw new ArgumentException("maximize must be a bool.") : Maximize;
+        Check(lr, momentum, dampening, weightDecay, nesterov);
+    }
+
+    /// <summary>Sets all SGD keys of <paramref name="options"/> at once, validated together.</summary>
+    internal void Assign(IReadOnlyDictionary<string, object?> options)
+    {
+        Validate(options, out double lr, out double momentum, out double dampening, out double weightDecay, out bool nesterov, out bool maximize);
+        (_lr, _momentum, _dampening, _weightDecay, _nesterov, Maximize) = (lr, momentum, dampening, weightDecay, nesterov, maximize);
+    }
+
     private static void Check(double lr, double momentum, double dampening, double weightDecay, bool nesterov)
     {
         if (!(lr >= 0))
@@ -80,5 +134,5 @@ public sealed class SgdOptions
             throw new ArgumentException($"Nesterov momentum requires a momentum and zero dampening (momentum={Fmt(momentum)}, dampening={Fmt(dampening)})", "nesterov");
     }
 
-    private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    private static string Fmt(double v) => Py.Repr(v);
 }

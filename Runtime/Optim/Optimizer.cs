@@ -1,0 +1,319 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace DslModels.Optim;
+
+/// <summary>
+/// The per-parameter state of an optimizer (PyTorch: <c>optimizer.state[p]</c>), keyed by PyTorch's names.
+/// Values are <see cref="StateTensor"/> (live buffers), <see cref="long"/> (Python int), <see cref="double"/>
+/// (Python float), <c>null</c> (None) or <see cref="List{T}"/> of those (LBFGS history).
+/// </summary>
+public sealed class ParamState : IReadOnlyDictionary<string, object?>
+{
+    internal readonly Dictionary<string, object?> Values = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public object? this[string key] => Values[key];
+
+    /// <inheritdoc />
+    public IEnumerable<string> Keys => Values.Keys;
+
+    IEnumerable<object?> IReadOnlyDictionary<string, object?>.Values => Values.Values;
+
+    /// <inheritdoc />
+    public int Count => Values.Count;
+
+    /// <inheritdoc />
+    public bool ContainsKey(string key) => Values.ContainsKey(key);
+
+    /// <inheritdoc />
+    public bool TryGetValue(string key, out object? value) => Values.TryGetValue(key, out value);
+
+    /// <summary>The state tensor <paramref name="key"/>.</summary>
+    public StateTensor Tensor(string key) => Values[key] as StateTensor ?? throw new InvalidOperationException($"state '{key}' is not a tensor.");
+
+    internal Span<T> Span<T>(string key) where T : unmanaged => Tensor(key).Values<T>();
+
+    internal long GetInt(string key) => (long)Values[key]!;
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => Values.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>
+/// Base class of all optimizers, with PyTorch's <c>torch.optim.Optimizer</c> contract: <see cref="Defaults"/>,
+/// <see cref="ParamGroups"/> (mutable, read at every step), lazily created per-parameter <see cref="State"/>,
+/// <see cref="ZeroGrad"/>, <see cref="Step"/>, <see cref="AddParamGroup"/>, <see cref="StateDict"/> and
+/// <see cref="LoadStateDict"/>. Parameters are <see cref="OptimParameter"/>s (float32 model parameters or float32/float64
+/// tensors); parameters without a gradient are skipped by <see cref="Step"/>.
+/// </summary>
+public abstract class Optimizer
+{
+    /// <summary>Keys of PyTorch's param groups that only select an implementation; accepted and ignored by the factory.</summary>
+    internal static readonly string[] ImplementationKeys = ["foreach", "differentiable", "capturable", "fused"];
+
+    private readonly Dictionary<string, object?> _defaults;
+    private readonly List<ParamGroup> _groups = [];
+    private Dictionary<OptimParameter, ParamState> _state = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Creates the optimizer: validates <paramref name="groups"/> and fills in <paramref name="defaults"/>.</summary>
+    protected Optimizer(IEnumerable<ParamGroup> groups, IReadOnlyDictionary<string, object?> defaults)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(defaults);
+        _defaults = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in defaults)
+            _defaults[k] = ParamGroup.Normalize(k, v);
+        var list = groups.ToList();
+        if (list.Count == 0)
+            throw new ArgumentException("optimizer got an empty parameter list", nameof(groups));
+        foreach (var g in list)
+            AddParamGroup(g);
+    }
+
+    /// <summary>One group of <paramref name="parameters"/>.</summary>
+    protected static IEnumerable<ParamGroup> OneGroup(IEnumerable<OptimParameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var list = parameters.ToList();
+        if (list.Count == 0)
+            throw new ArgumentException("optimizer got an empty parameter list", nameof(parameters));
+        return [new ParamGroup(list)];
+    }
+
+    /// <summary>The constructor's hyper-parameters (PyTorch: <c>optimizer.defaults</c>).</summary>
+    public IReadOnlyDictionary<string, object?> Defaults => _defaults;
+
+    /// <summary>The parameter groups, in order.</summary>
+    public IReadOnlyList<ParamGroup> ParamGroups => _groups;
+
+    /// <summary>The per-parameter state (only parameters that have been stepped).</summary>
+    public IReadOnlyDictionary<OptimParameter, ParamState> State => _state;
+
+    /// <summary>All parameters, in group order.</summary>
+    public IEnumerable<OptimParameter> Parameters => _groups.SelectMany(g => g.Params);
+
+    /// <summary>The name used in messages (PyTorch's class name).</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>
+    /// Adds a group (PyTorch: <c>add_param_group</c>): fills in missing options from <see cref="Defaults"/>; a parameter
+    /// in two groups, a duplicated parameter or an empty group is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public virtual void AddParamGroup(ParamGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (group.Params.Count == 0)
+            throw new ArgumentException("optimizer got an empty parameter list", nameof(group));
+        var seen = new HashSet<OptimParameter>(ReferenceEqualityComparer.Instance);
+        foreach (var p in group.Params)
+            if (!seen.Add(p))
+                throw new ArgumentException($"optimizer contains a parameter group with duplicate parameters ({p.Describe()})", nameof(group));
+        foreach (var g in _groups)
+            if (ReferenceEquals(g, group))
+                throw new ArgumentException("this parameter group was already added", nameof(group));
+        foreach (var p in _groups.SelectMany(g => g.Params))
+            if (seen.Contains(p))
+                throw new ArgumentException("some parameters appear in more than one parameter group", nameof(group));
+        foreach (var (k, v) in _defaults)
+        {
+            if (ReferenceEquals(v, Required) && !group.ContainsKey(k))
+                throw new ArgumentException($"parameter group didn't specify a value of required optimization parameter {k}", nameof(group));
+            group.SetDefault(k, v is double[] a ? (double[])a.Clone() : v);
+        }
+        _groups.Add(group);
+    }
+
+    /// <summary>PyTorch's <c>required</c> sentinel for a default that every group must set.</summary>
+    public static readonly object Required = new RequiredMarker();
+
+    private sealed class RequiredMarker
+    {
+        public override string ToString() => "<required parameter>";
+    }
+
+    /// <summary>
+    /// Zeroes every gradient (PyTorch 1.13's default), or with <paramref name="setToNone"/> removes it where the
+    /// parameter supports that (a removed gradient makes <see cref="Step"/> skip the parameter; model parameters
+    /// always keep a gradient buffer and are zeroed).
+    /// </summary>
+    public void ZeroGrad(bool setToNone = false)
+    {
+        foreach (var p in Parameters)
+        {
+            if (p.HasGrad)
+                p.ZeroGrad(setToNone);
+            p.SparseGradRows = null;
+        }
+    }
+
+    /// <summary>
+    /// Performs one update. If <paramref name="closure"/> is given it is called once, first (it must zero the
+    /// gradients, compute the loss and its gradients, and return the loss), and its value is returned; otherwise null.
+    /// </summary>
+    public virtual double? Step(Func<double>? closure = null)
+    {
+        double? loss = closure?.Invoke();
+        StepCore();
+        return loss;
+    }
+
+    /// <summary>The update, using the current gradients and the groups' current options.</summary>
+    protected abstract void StepCore();
+
+    /// <summary>The state of <paramref name="p"/>, created empty if absent.</summary>
+    protected ParamState StateOf(OptimParameter p)
+    {
+        if (!_state.TryGetValue(p, out var s))
+            _state[p] = s = new ParamState();
+        return s;
+    }
+
+    /// <summary>Throws PyTorch's error if <paramref name="p"/> has a sparse gradient.</summary>
+    protected void RejectSparse(OptimParameter p, string? message = null)
+    {
+        if (p.SparseGradRows is not null)
+            throw new InvalidOperationException(message ?? $"{Name} does not support sparse gradients");
+    }
+
+    /// <summary>A zero tensor like <paramref name="p"/>.</summary>
+    protected static StateTensor ZerosLike(OptimParameter p) => new(p.DType, p.Shape);
+
+    /// <summary>A tensor like <paramref name="p"/> filled with <paramref name="value"/> (rounded to its type).</summary>
+    protected static StateTensor FullLike(OptimParameter p, double value)
+    {
+        var t = new StateTensor(p.DType, p.Shape);
+        if (p.DType == ScalarType.Float32) t.Float32.Fill((float)value); else t.Float64.Fill(value);
+        return t;
+    }
+
+    /// <summary>Calls <paramref name="float32"/> or <paramref name="float64"/> with the typed parameter.</summary>
+    protected static void Dispatch(OptimParameter p, Action<OptimParameter<float>> float32, Action<OptimParameter<double>> float64)
+    {
+        switch (p)
+        {
+            case OptimParameter<float> f: float32(f); break;
+            case OptimParameter<double> d: float64(d); break;
+            default: throw new NotSupportedException($"unsupported parameter type {p.GetType().Name}.");
+        }
+    }
+
+    // ---------------------------------------------------------------- state dict
+
+    /// <summary>
+    /// PyTorch's <c>state_dict()</c>: <c>state</c> keyed by integer parameter index (parameters numbered 0, 1, … in
+    /// group order; only parameters with state) and <c>param_groups</c> (every option plus <c>params</c>, the indices).
+    /// Values are deep copies.
+    /// </summary>
+    public OptimizerStateDict StateDict()
+    {
+        var sd = new OptimizerStateDict();
+        int index = 0;
+        foreach (var g in _groups)
+        {
+            var opts = g.SnapshotOptions();
+            var ids = new int[g.Params.Count];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                var p = g.Params[i];
+                ids[i] = index;
+                if (_state.TryGetValue(p, out var st))
+                {
+                    var copy = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var (k, v) in st.Values)
+                        copy[k] = OptimizerStateDict.DeepCopy(v);
+                    sd.State[index] = copy;
+                }
+                index++;
+            }
+            opts["params"] = ids;
+            sd.ParamGroups.Add(opts);
+        }
+        return sd;
+    }
+
+    /// <summary>
+    /// PyTorch's <c>load_state_dict</c>: the saved groups' options replace the current ones (missing options take the
+    /// defaults) and the saved state is mapped to the current parameters by position. Throws
+    /// <see cref="ArgumentException"/> — leaving the optimizer unchanged — when the number of groups, a group's size,
+    /// a state tensor's shape, or a parameter index does not match. State tensors are copied and converted to the
+    /// parameter's element type, except float32 scalars (<c>step</c>, <c>eta</c>, <c>mu</c>, <c>mu_product</c>) which
+    /// stay float32 so that a resumed run is bit-identical.
+    /// </summary>
+    public void LoadStateDict(OptimizerStateDict stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        if (stateDict.ParamGroups.Count != _groups.Count)
+            throw new ArgumentException("loaded state dict has a different number of parameter groups", nameof(stateDict));
+        var map = new Dictionary<int, OptimParameter>();
+        var newOptions = new List<Dictionary<string, object?>>();
+        for (int gi = 0; gi < _groups.Count; gi++)
+        {
+            var saved = stateDict.ParamGroups[gi];
+            if (!saved.TryGetValue("params", out object? ids) || ids is not int[] idArray)
+                throw new ArgumentException($"loaded param group {gi} has no 'params' list of indices", nameof(stateDict));
+            if (idArray.Length != _groups[gi].Params.Count)
+                throw new ArgumentException("loaded state dict contains a parameter group that doesn't match the size of optimizer's group", nameof(stateDict));
+            for (int i = 0; i < idArray.Length; i++)
+                if (!map.TryAdd(idArray[i], _groups[gi].Params[i]))
+                    throw new ArgumentException($"loaded state dict uses parameter index {idArray[i]} twice", nameof(stateDict));
+            var opts = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var (k, v) in saved)
+                if (k != "params")
+                    opts[k] = ParamGroup.Normalize(k, v is double[] a ? (double[])a.Clone() : v);
+            foreach (var (k, v) in _defaults)
+                if (!opts.ContainsKey(k))
+                {
+                    if (ReferenceEquals(v, Required))
+                        throw new ArgumentException($"loaded param group {gi} didn't specify a value of required optimization parameter {k}", nameof(stateDict));
+                    opts[k] = v is double[] a ? (double[])a.Clone() : v;
+                }
+            if (_groups[gi].BoundSgdOptions is { } bound)
+                bound.Validate(opts, out _, out _, out _, out _, out _, out _);
+            newOptions.Add(opts);
+        }
+        var newState = new Dictionary<OptimParameter, ParamState>(ReferenceEqualityComparer.Instance);
+        foreach (var (index, entry) in stateDict.State)
+        {
+            if (!map.TryGetValue(index, out var p))
+                throw new ArgumentException($"loaded state refers to parameter index {index}, which is not in any group", nameof(stateDict));
+            var st = new ParamState();
+            foreach (var (k, v) in entry)
+                st.Values[k] = ConvertLoaded(p, k, v);
+            ValidateLoadedState(p, st);
+            newState[p] = st;
+        }
+        for (int gi = 0; gi < _groups.Count; gi++)
+            _groups[gi].ReplaceOptions(newOptions[gi]);
+        _state = newState;
+    }
+
+    private object? ConvertLoaded(OptimParameter p, string key, object? value) => value switch
+    {
+        StateTensor t => ConvertLoadedTensor(p, key, t),
+        List<object?> list => list.Select(x => ConvertLoaded(p, key, x)).ToList(),
+        int i => (long)i,
+        double[] a => a.Select(x => (object?)x).ToList(),
+        null or long or double or bool or string => value,
+        _ => throw new ArgumentException($"state '{key}': unsupported value type {value.GetType().Name}"),
+    };
+
+    /// <summary>The element type a loaded state tensor is converted to (default: the parameter's, except float32 scalars).</summary>
+    protected virtual StateTensor ConvertLoadedTensor(OptimParameter p, string key, StateTensor t) =>
+        key is "step" or "eta" or "mu" or "mu_product" ? t.Clone() : t.To(p.DType);
+
+    /// <summary>
+    /// Checks a loaded state entry; the default requires every state tensor that is not 0-dim to have the parameter's
+    /// shape. Throw <see cref="ArgumentException"/> on mismatch.
+    /// </summary>
+    protected virtual void ValidateLoadedState(OptimParameter p, ParamState state)
+    {
+        foreach (var (k, v) in state.Values)
+            if (v is StateTensor t && t.Shape.Count > 0 && !t.SameShape(p.Shape))
+                throw new ArgumentException($"loaded state '{k}' of {p.Describe()} has shape [{string.Join(", ", t.Shape)}], but the parameter has shape [{string.Join(", ", p.Shape)}]");
+    }
+}
