@@ -274,9 +274,123 @@ public sealed partial class ModelGenerator
             w.Line();
         }
 
+        private static string OptimizerClass(OptimizerKind kind) => kind switch
+        {
+            OptimizerKind.ASGD => "Asgd",
+            _ => kind.ToString(),
+        };
+
+        /// <summary>The constructor keywords of the optimizer with PyTorch's defaults filled in, in PyTorch's order.</summary>
+        private static List<(string Py, string CSharp, string Value)> OptimizerArguments(OptimizerSpec o)
+        {
+            var args = new List<(string, string, string)>();
+            void D(string py, string cs, double value, double fallback) => args.Add((py, cs, Literals.Double(Or(value, fallback))));
+            void B(string py, string cs, bool value) => args.Add((py, cs, value ? "true" : "false"));
+            void Pair(string py, string cs, double a, double fa, double b, double fb) =>
+                args.Add((py, cs, $"({Literals.Double(Or(a, fa))}, {Literals.Double(Or(b, fb))})"));
+            switch (o.Kind)
+            {
+                case OptimizerKind.Sgd:
+                    D("lr", "lr", o.LearningRate, double.NaN); D("momentum", "momentum", o.Momentum, 0); D("dampening", "dampening", o.Dampening, 0);
+                    D("weight_decay", "weightDecay", o.WeightDecay, 0); B("nesterov", "nesterov", o.Nesterov); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.Adam:
+                case OptimizerKind.AdamW:
+                    D("lr", "lr", o.LearningRate, 1e-3); Pair("betas", "betas", o.Beta1, 0.9, o.Beta2, 0.999); D("eps", "eps", o.Eps, 1e-8);
+                    D("weight_decay", "weightDecay", o.WeightDecay, o.Kind == OptimizerKind.AdamW ? 1e-2 : 0); B("amsgrad", "amsgrad", o.Amsgrad); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.Adagrad:
+                    D("lr", "lr", o.LearningRate, 1e-2); D("lr_decay", "lrDecay", o.LrDecay, 0); D("weight_decay", "weightDecay", o.WeightDecay, 0);
+                    D("initial_accumulator_value", "initialAccumulatorValue", o.InitialAccumulatorValue, 0); D("eps", "eps", o.Eps, 1e-10); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.RMSprop:
+                    D("lr", "lr", o.LearningRate, 1e-2); D("alpha", "alpha", o.Alpha, 0.99); D("eps", "eps", o.Eps, 1e-8); D("weight_decay", "weightDecay", o.WeightDecay, 0);
+                    D("momentum", "momentum", o.Momentum, 0); B("centered", "centered", o.Centered); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.Adadelta:
+                    D("lr", "lr", o.LearningRate, 1.0); D("rho", "rho", o.Rho, 0.9); D("eps", "eps", o.Eps, 1e-6); D("weight_decay", "weightDecay", o.WeightDecay, 0); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.Adamax:
+                    D("lr", "lr", o.LearningRate, 2e-3); Pair("betas", "betas", o.Beta1, 0.9, o.Beta2, 0.999); D("eps", "eps", o.Eps, 1e-8); D("weight_decay", "weightDecay", o.WeightDecay, 0); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.ASGD:
+                    D("lr", "lr", o.LearningRate, 1e-2); D("lambd", "lambd", o.Lambd, 1e-4); D("alpha", "alpha", o.Alpha, 0.75); D("t0", "t0", o.T0, 1e6);
+                    D("weight_decay", "weightDecay", o.WeightDecay, 0); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.Rprop:
+                    D("lr", "lr", o.LearningRate, 1e-2); Pair("etas", "etas", o.EtaMinus, 0.5, o.EtaPlus, 1.2); Pair("step_sizes", "stepSizes", o.StepSizeMin, 1e-6, o.StepSizeMax, 50); B("maximize", "maximize", o.Maximize);
+                    break;
+                case OptimizerKind.NAdam:
+                    D("lr", "lr", o.LearningRate, 2e-3); Pair("betas", "betas", o.Beta1, 0.9, o.Beta2, 0.999); D("eps", "eps", o.Eps, 1e-8); D("weight_decay", "weightDecay", o.WeightDecay, 0);
+                    D("momentum_decay", "momentumDecay", o.MomentumDecay, 4e-3);
+                    break;
+                case OptimizerKind.RAdam:
+                    D("lr", "lr", o.LearningRate, 1e-3); Pair("betas", "betas", o.Beta1, 0.9, o.Beta2, 0.999); D("eps", "eps", o.Eps, 1e-8); D("weight_decay", "weightDecay", o.WeightDecay, 0);
+                    break;
+            }
+            return args;
+        }
+
         private static string OptimizerText(OptimizerSpec o) =>
-            $"SGD(lr={Literals.Py(o.LearningRate)}, momentum={Literals.Py(o.Momentum)}, dampening={Literals.Py(o.Dampening)}, " +
-            $"weight_decay={Literals.Py(o.WeightDecay)}, nesterov={Literals.Py(o.Nesterov)}, maximize={Literals.Py(o.Maximize)})";
+            $"{(o.Kind == OptimizerKind.Sgd ? "SGD" : o.Kind.ToString())}({string.Join(", ", OptimizerArguments(o).Select(a => a.Py + "=" + PyValue(a.Value)))})" +
+            (double.IsNaN(o.BiasWeightDecay) ? "" : $" with biases in a group with weight_decay={Literals.Py(o.BiasWeightDecay)}");
+
+        private static string PyValue(string csharp) => csharp switch
+        {
+            "true" => "True",
+            "false" => "False",
+            _ => csharp,
+        };
+
+        /// <summary>
+        /// Creates the runtime optimizer over the model's parameters: one group, or (with [ParamGroup] layers or
+        /// BiasWeightDecay) the default group, the bias group and one group per [ParamGroup] layer, in that order.
+        /// </summary>
+        private static void EmitOptimizerCreation(SourceWriter w, ModelSpec spec, OptimizerSpec o)
+        {
+            string args = string.Join(", ", OptimizerArguments(o).Select(a => a.CSharp + ": " + a.Value));
+            bool grouped = !double.IsNaN(o.BiasWeightDecay) || spec.Layers.Any(l => l.Group is not null);
+            if (!grouped)
+            {
+                w.Line("// " + OptimizerText(o));
+                w.Line(o.Kind == OptimizerKind.Sgd
+                    ? $"Optimizer = new {Rt}.Optim.Sgd(_dslParameterList, new {Rt}.Optim.SgdOptions({args}));"
+                    : $"Optimizer = new {Rt}.Optim.{OptimizerClass(o.Kind)}(new[] {{ new {Rt}.Optim.ParamGroup(_dslParameterList) }}, {args});");
+                return;
+            }
+            string P(LayerSpec l, bool weight) => Local(l) + (weight ? "Weight" : "Bias");
+            var main = new List<string>();
+            var biases = new List<string>();
+            foreach (var l in spec.Layers.Where(l => l.Group is null))
+            {
+                main.Add(P(l, true));
+                if (l.HasBias)
+                    (double.IsNaN(o.BiasWeightDecay) ? main : biases).Add(P(l, false));
+            }
+            w.Line("// " + OptimizerText(o) + ", parameter groups from the declaration:");
+            w.Line($"var dslGroups = new global::System.Collections.Generic.List<{Rt}.Optim.ParamGroup>();");
+            string Group(IEnumerable<string> parameters, IEnumerable<(string Key, double Value)> options)
+            {
+                string list = $"new {Rt}.Optim.OptimParameter[] {{ {string.Join(", ", parameters)} }}";
+                var given = options.Where(x => !double.IsNaN(x.Value)).ToList();
+                return given.Count == 0
+                    ? $"new {Rt}.Optim.ParamGroup({list})"
+                    : $"new {Rt}.Optim.ParamGroup({list}, new global::System.Collections.Generic.KeyValuePair<string, object?>[] {{ {string.Join(", ", given.Select(x => $"new({Literals.String(x.Key)}, (object?){Literals.Double(x.Value)})"))} }})";
+            }
+            if (main.Count > 0)
+                w.Line($"dslGroups.Add({Group(main, Array.Empty<(string, double)>())});");
+            if (biases.Count > 0)
+                w.Line($"dslGroups.Add({Group(biases, new[] { ("weight_decay", o.BiasWeightDecay) })}); // biases");
+            foreach (var l in spec.Layers.Where(l => l.Group is not null))
+            {
+                var g = l.Group!;
+                var ps = l.HasBias ? new[] { P(l, true), P(l, false) } : new[] { P(l, true) };
+                w.Line($"dslGroups.Add({Group(ps, new[] { ("lr", g.LearningRate), ("weight_decay", g.WeightDecay), ("momentum", g.Momentum) })}); // {l.Name}");
+            }
+            w.Line(o.Kind == OptimizerKind.Sgd
+                ? $"Optimizer = new {Rt}.Optim.Sgd(dslGroups, new {Rt}.Optim.SgdOptions({args}));"
+                : $"Optimizer = new {Rt}.Optim.{OptimizerClass(o.Kind)}(dslGroups, {args});");
+        }
 
         private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
 
@@ -317,8 +431,6 @@ public sealed partial class ModelGenerator
             w.Line($"private {Rt}.AlignedBuffer? _dslGradB;");
             w.Line("private int _dslCapacity;");
             w.Line("private int _dslForwardBatch;");
-            if (spec.Optimizer is not null)
-                w.Line($"private {Rt}.AlignedBuffer? _dslMomentum;");
             w.Line();
         }
 
@@ -347,7 +459,7 @@ public sealed partial class ModelGenerator
                 }
                 w.Line($"_dslParameterList = new {Rt}.Parameter[] {{ {string.Join(", ", names)} }};");
                 if (spec.Optimizer is { } o)
-                    w.Line($"Optimizer = new {Rt}.Optim.SgdOptions(lr: {Literals.Double(o.LearningRate)}, momentum: {Literals.Double(o.Momentum)}, dampening: {Literals.Double(o.Dampening)}, weightDecay: {Literals.Double(o.WeightDecay)}, nesterov: {(o.Nesterov ? "true" : "false")}, maximize: {(o.Maximize ? "true" : "false")});");
+                    EmitOptimizerCreation(w, spec, o);
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
@@ -372,10 +484,10 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>The parameters in <c>state_dict</c> order: " + string.Join(", ", spec.Layers.SelectMany(l => l.HasBias ? new[] { l.Name + ".weight", l.Name + ".bias" } : new[] { l.Name + ".weight" })) + ".</summary>");
             w.Line($"public global::System.Collections.Generic.IReadOnlyList<{Rt}.Parameter> Parameters => _dslParameterList;");
             w.Line();
-            if (spec.Optimizer is not null)
+            if (spec.Optimizer is { } optimizer)
             {
-                w.Line("/// <summary>The live SGD hyper-parameters read by every <see cref=\"Step\"/> (a schedule may change them).</summary>");
-                w.Line($"public {Rt}.Optim.SgdOptions Optimizer {{ get; }}");
+                w.Line($"/// <summary>The optimizer, {Xml(OptimizerText(optimizer))}: its param groups are live (schedulers, <c>state_dict</c>, clipping all work on it).</summary>");
+                w.Line($"public {Rt}.Optim.{OptimizerClass(optimizer.Kind)} Optimizer {{ get; }}");
                 w.Line();
             }
 
@@ -476,7 +588,7 @@ public sealed partial class ModelGenerator
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
                 if (spec.Optimizer is not null)
-                    w.Line("_dslMomentum?.Dispose();");
+                    w.Line("(Optimizer as global::System.IDisposable)?.Dispose();");
             }
             w.Line();
         }
@@ -507,8 +619,12 @@ public sealed partial class ModelGenerator
 
         private static void EmitTraining(SourceWriter w, ModelSpec spec)
         {
-            if (spec.Optimizer is { } opt)
-                EmitStep(w);
+            if (spec.Optimizer is not null)
+            {
+                w.Line("/// <summary>One step of <see cref=\"Optimizer\"/> (<c>optimizer.step()</c>) with the gradients in <see cref=\"Parameters\"/>.</summary>");
+                w.Line("public void Step() => Optimizer.Step();");
+                w.Line();
+            }
             if (spec.Loss is not { } loss)
                 return;
             if (UsesOptions(loss))
@@ -584,76 +700,6 @@ public sealed partial class ModelGenerator
                 LossKind.BCE or LossKind.BCEWithLogits or LossKind.KLDiv or LossKind.MultiLabelSoftMargin => $"{name}({output}, targets, [batch, OutputSize], DslLossOptions, {gradArg})",
                 _ => $"{name}({output}, targets, DslLossOptions, {gradArg})",
             };
-        }
-
-        private static void EmitStep(SourceWriter w)
-        {
-            w.Line("/// <summary>");
-            w.Line("/// One <c>torch.optim.SGD</c> step over the whole parameter arena in a single vectorised pass, reading the live <see cref=\"Optimizer\"/>:");
-            w.Line("/// d = ±g (+ weight_decay·θ); with momentum buf = first ? d : momentum·buf + (1 - dampening)·d, d = nesterov ? d + momentum·buf : buf; θ -= lr·d.");
-            w.Line("/// Same float operations in the same order as <see cref=\"global::DslModels.Optim.Sgd\"/>, so both agree bit for bit.");
-            w.Line("/// </summary>");
-            using (w.Block("public void Step()"))
-            {
-                w.Line("var options = Optimizer;");
-                w.Line("float lr = (float)options.LearningRate;");
-                w.Line("float momentum = (float)options.Momentum;");
-                w.Line("float dampening = (float)(1.0 - options.Dampening);");
-                w.Line("float weightDecay = (float)options.WeightDecay;");
-                w.Line("bool nesterov = options.Nesterov, maximize = options.Maximize, first = false;");
-                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
-                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
-                w.Line("ref float m = ref p; // unused unless momentum != 0");
-                using (w.Block("if (momentum != 0f)"))
-                {
-                    using (w.Block("if (_dslMomentum is null)"))
-                    {
-                        w.Line($"_dslMomentum = new {Rt}.AlignedBuffer(DslArenaLength);");
-                        w.Line("first = true;");
-                    }
-                    w.Line($"m = ref {MM}.GetReference(_dslMomentum.Span);");
-                }
-                w.Line("int i = 0;");
-                foreach (var isa in new[] { Isa.V512, Isa.V256 })
-                {
-                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                    {
-                        w.Line($"var lrV = {isa.Type}.Create(lr);");
-                        w.Line($"var momentumV = {isa.Type}.Create(momentum);");
-                        w.Line($"var dampeningV = {isa.Type}.Create(dampening);");
-                        w.Line($"var weightDecayV = {isa.Type}.Create(weightDecay);");
-                        using (w.Block($"for (; i <= DslArenaLength - {isa.Width}; i += {isa.Width})"))
-                        {
-                            w.Line($"var theta = {isa.Type}.LoadUnsafe(ref p, (nuint)i);");
-                            w.Line($"var d = {isa.Type}.LoadUnsafe(ref g, (nuint)i);");
-                            w.Line("if (maximize) d = -d;");
-                            w.Line("if (weightDecay != 0f) d = d + weightDecayV * theta;");
-                            using (w.Block("if (momentum != 0f)"))
-                            {
-                                w.Line($"var b = first ? d : {isa.Type}.LoadUnsafe(ref m, (nuint)i) * momentumV + dampeningV * d;");
-                                w.Line($"{isa.Type}.StoreUnsafe(b, ref m, (nuint)i);");
-                                w.Line("d = nesterov ? d + momentumV * b : b;");
-                            }
-                            w.Line($"{isa.Type}.StoreUnsafe(theta - lrV * d, ref p, (nuint)i);");
-                        }
-                    }
-                }
-                using (w.Block("for (; i < DslArenaLength; i++)"))
-                {
-                    w.Line($"float theta = {U}.Add(ref p, i);");
-                    w.Line($"float d = {U}.Add(ref g, i);");
-                    w.Line("if (maximize) d = -d;");
-                    w.Line("if (weightDecay != 0f) d = d + weightDecay * theta;");
-                    using (w.Block("if (momentum != 0f)"))
-                    {
-                        w.Line($"float b = first ? d : {U}.Add(ref m, i) * momentum + dampening * d;");
-                        w.Line($"{U}.Add(ref m, i) = b;");
-                        w.Line("d = nesterov ? d + momentum * b : b;");
-                    }
-                    w.Line($"{U}.Add(ref p, i) = theta - lr * d;");
-                }
-            }
-            w.Line();
         }
 
         private static void EmitInternals(SourceWriter w, ModelSpec spec, Layout layout)

@@ -27,6 +27,7 @@ internal static class ModelParser
     public const string BiasInitAttributeName = "DslModels.BiasInitAttribute";
     public const string LossAttributeName = "DslModels.LossAttribute";
     public const string OptimizerAttributeName = "DslModels.OptimizerAttribute";
+    public const string ParamGroupAttributeName = "DslModels.ParamGroupAttribute";
     public const string DenseTypeName = "DslModels.Dense";
 
     private static readonly HashSet<string> Nonlinearities = new(StringComparer.Ordinal)
@@ -123,8 +124,14 @@ internal static class ModelParser
         AttributeData? optimizerAttribute = FindAttribute(type, OptimizerAttributeName);
         if (optimizerAttribute is not null)
         {
-            optimizer = ParseOptimizer(optimizerAttribute, typeLocation, diagnostics);
+            optimizer = ParseOptimizer(optimizerAttribute, layers, typeLocation, diagnostics);
             ok &= optimizer is not null;
+        }
+        if (optimizerAttribute is null && layers.FirstOrDefault(l => l.Group is not null) is { } grouped)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidOptimizerOption, typeLocation,
+                $"[ParamGroup] on {grouped.PropertyName} needs an [Optimizer] on the model"));
+            ok = false;
         }
         if ((lossAttribute is null) != (optimizerAttribute is null))
         {
@@ -204,8 +211,11 @@ internal static class ModelParser
 
         if (!ok)
             return null;
+        GroupSpec? group = FindAttribute(property, ParamGroupAttributeName) is { } g
+            ? new GroupSpec(Named(g, "LearningRate", double.NaN), Named(g, "WeightDecay", double.NaN), Named(g, "Momentum", double.NaN))
+            : null;
         string modifiers = string.Join(" ", declaration!.Modifiers.Select(m => m.Text));
-        return new LayerSpec(property.Name, modifiers, name, inWidth, units, activation, slope, Named(attribute, "Bias", true), weightInit, biasInit);
+        return new LayerSpec(property.Name, modifiers, name, inWidth, units, activation, slope, Named(attribute, "Bias", true), weightInit, biasInit, group);
     }
 
     private static InitSpec ParseInit(AttributeData? attribute, string property, string attributeText, Location fallback, Activation activation,
@@ -437,37 +447,106 @@ internal static class ModelParser
         return new EquatableArray<double>(Array.Empty<double>());
     }
 
-    private static OptimizerSpec? ParseOptimizer(AttributeData attribute, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
+    /// <summary>The [Optimizer] options each optimizer takes (PyTorch's constructor keywords).</summary>
+    private static readonly Dictionary<OptimizerKind, string[]> OptimizerOptions = new()
+    {
+        [OptimizerKind.Sgd] = new[] { "Momentum", "Dampening", "WeightDecay", "Nesterov", "Maximize" },
+        [OptimizerKind.Adam] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay", "Amsgrad", "Maximize" },
+        [OptimizerKind.AdamW] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay", "Amsgrad", "Maximize" },
+        [OptimizerKind.Adagrad] = new[] { "LrDecay", "WeightDecay", "InitialAccumulatorValue", "Eps", "Maximize" },
+        [OptimizerKind.RMSprop] = new[] { "Alpha", "Eps", "WeightDecay", "Momentum", "Centered", "Maximize" },
+        [OptimizerKind.Adadelta] = new[] { "Rho", "Eps", "WeightDecay", "Maximize" },
+        [OptimizerKind.Adamax] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay", "Maximize" },
+        [OptimizerKind.ASGD] = new[] { "Lambd", "Alpha", "T0", "WeightDecay", "Maximize" },
+        [OptimizerKind.Rprop] = new[] { "EtaMinus", "EtaPlus", "StepSizeMin", "StepSizeMax", "Maximize" },
+        [OptimizerKind.NAdam] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay", "MomentumDecay" },
+        [OptimizerKind.RAdam] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay" },
+    };
+
+    private static OptimizerSpec? ParseOptimizer(AttributeData attribute, IReadOnlyList<LayerSpec> layers, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         Location location = AttributeLocation(attribute, fallback);
         var kind = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int k ? (OptimizerKind)k : OptimizerKind.Sgd;
-        if (kind != OptimizerKind.Sgd)
+        if (!OptimizerOptions.TryGetValue(kind, out string[]? allowed))
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedOptimizer, location, (int)kind));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedOptimizer, location,
+                Enum.IsDefined(typeof(OptimizerKind), kind) ? kind.ToString() : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                kind switch
+                {
+                    OptimizerKind.LBFGS => "LBFGS re-evaluates the model inside its step (a closure); use DslModels.Optim.Lbfgs with Forward/Backward",
+                    OptimizerKind.SparseAdam => "SparseAdam needs sparse gradients, which Dense layers do not produce; use Adam",
+                    _ => "not a known OptimizerKind value",
+                }));
             return null;
         }
         var spec = new OptimizerSpec(kind,
-            Named(attribute, "LearningRate", double.NaN),
-            Named(attribute, "Momentum", 0.0),
-            Named(attribute, "Dampening", 0.0),
-            Named(attribute, "WeightDecay", 0.0),
-            Named(attribute, "Nesterov", false),
-            Named(attribute, "Maximize", false));
-        string? problem =
-            double.IsNaN(spec.LearningRate) ? "SGD requires LearningRate (PyTorch: parameter group didn't specify a value of required optimization parameter lr)" :
-            spec.LearningRate < 0 ? $"Invalid learning rate: {Literals.Py(spec.LearningRate)}" :
-            !(spec.Momentum >= 0) ? $"Invalid momentum value: {Literals.Py(spec.Momentum)}" :
-            !(spec.WeightDecay >= 0) ? $"Invalid weight_decay value: {Literals.Py(spec.WeightDecay)}" :
-            double.IsNaN(spec.Dampening) ? "Invalid dampening value: nan" :
-            spec.Nesterov && (spec.Momentum <= 0 || spec.Dampening != 0) ? "Nesterov momentum requires a momentum and zero dampening" :
-            null;
-        if (problem is not null)
+            Named(attribute, "LearningRate", double.NaN), Named(attribute, "Momentum", double.NaN), Named(attribute, "Dampening", double.NaN),
+            Named(attribute, "WeightDecay", double.NaN), Named(attribute, "BiasWeightDecay", double.NaN),
+            Named(attribute, "Nesterov", false), Named(attribute, "Maximize", false),
+            Named(attribute, "Beta1", double.NaN), Named(attribute, "Beta2", double.NaN), Named(attribute, "Eps", double.NaN), Named(attribute, "Amsgrad", false),
+            Named(attribute, "LrDecay", double.NaN), Named(attribute, "InitialAccumulatorValue", double.NaN), Named(attribute, "Alpha", double.NaN),
+            Named(attribute, "Centered", false), Named(attribute, "Rho", double.NaN), Named(attribute, "Lambd", double.NaN), Named(attribute, "T0", double.NaN),
+            Named(attribute, "EtaMinus", double.NaN), Named(attribute, "EtaPlus", double.NaN), Named(attribute, "StepSizeMin", double.NaN),
+            Named(attribute, "StepSizeMax", double.NaN), Named(attribute, "MomentumDecay", double.NaN));
+
+        var problems = new List<string>();
+        foreach (var pair in attribute.NamedArguments)
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidOptimizerOption, location, problem));
-            return null;
+            if (pair.Key is "LearningRate" or "BiasWeightDecay")
+                continue;
+            if (Array.IndexOf(allowed, pair.Key) < 0)
+                problems.Add($"{kind} has no option {pair.Key} (PyTorch: __init__() got an unexpected keyword argument '{PyName(pair.Key)}')");
         }
-        return spec;
+        if (spec.BiasWeightDecay is var bwd && !double.IsNaN(bwd) && Array.IndexOf(allowed, "WeightDecay") < 0)
+            problems.Add($"{kind} has no weight_decay, so BiasWeightDecay does not apply");
+        double lr = spec.LearningRate;
+        if (kind == OptimizerKind.Sgd && double.IsNaN(lr))
+            problems.Add("SGD requires LearningRate (PyTorch: parameter group didn't specify a value of required optimization parameter lr)");
+        void Check(bool bad, string message)
+        {
+            if (bad) problems.Add(message);
+        }
+        Check(lr < 0, $"Invalid learning rate: {Literals.Py(lr)}");
+        Check(spec.Eps < 0, $"Invalid epsilon value: {Literals.Py(spec.Eps)}");
+        Check(spec.Momentum < 0, $"Invalid momentum value: {Literals.Py(spec.Momentum)}");
+        Check(spec.WeightDecay < 0, $"Invalid weight_decay value: {Literals.Py(spec.WeightDecay)}");
+        Check(spec.BiasWeightDecay < 0, $"Invalid weight_decay value: {Literals.Py(spec.BiasWeightDecay)} (BiasWeightDecay)");
+        Check(spec.Beta1 < 0 || spec.Beta1 >= 1, $"Invalid beta parameter at index 0: {Literals.Py(spec.Beta1)}");
+        Check(spec.Beta2 < 0 || spec.Beta2 >= 1, $"Invalid beta parameter at index 1: {Literals.Py(spec.Beta2)}");
+        Check(spec.LrDecay < 0, $"Invalid lr_decay value: {Literals.Py(spec.LrDecay)}");
+        Check(spec.InitialAccumulatorValue < 0, $"Invalid initial_accumulator_value value: {Literals.Py(spec.InitialAccumulatorValue)}");
+        Check(spec.Alpha < 0, $"Invalid alpha value: {Literals.Py(spec.Alpha)}");
+        Check(spec.Rho < 0 || spec.Rho > 1, $"Invalid rho value: {Literals.Py(spec.Rho)}");
+        Check(spec.MomentumDecay < 0, $"Invalid momentum_decay value: {Literals.Py(spec.MomentumDecay)}");
+        double etaMinus = Or(spec.EtaMinus, 0.5), etaPlus = Or(spec.EtaPlus, 1.2);
+        Check(kind == OptimizerKind.Rprop && !(0 < etaMinus && etaMinus < 1 && 1 < etaPlus), $"Invalid eta values: {Literals.Py(etaMinus)}, {Literals.Py(etaPlus)}");
+        Check(kind == OptimizerKind.Sgd && spec.Nesterov && (!(Or(spec.Momentum, 0) > 0) || Or(spec.Dampening, 0) != 0), "Nesterov momentum requires a momentum and zero dampening");
+        foreach (var layer in layers)
+        {
+            if (layer.Group is not { } g)
+                continue;
+            Check(g.LearningRate < 0, $"[ParamGroup] on {layer.PropertyName}: Invalid learning rate: {Literals.Py(g.LearningRate)}");
+            Check(g.WeightDecay < 0, $"[ParamGroup] on {layer.PropertyName}: Invalid weight_decay value: {Literals.Py(g.WeightDecay)}");
+            Check(g.Momentum < 0, $"[ParamGroup] on {layer.PropertyName}: Invalid momentum value: {Literals.Py(g.Momentum)}");
+            Check(!double.IsNaN(g.Momentum) && Array.IndexOf(allowed, "Momentum") < 0, $"[ParamGroup] on {layer.PropertyName}: {kind} has no momentum");
+            Check(!double.IsNaN(g.WeightDecay) && Array.IndexOf(allowed, "WeightDecay") < 0, $"[ParamGroup] on {layer.PropertyName}: {kind} has no weight_decay");
+        }
+        foreach (string problem in problems)
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidOptimizerOption, location, problem));
+        return problems.Count == 0 ? spec : null;
     }
+
+    /// <summary>PyTorch's keyword for an attribute option name.</summary>
+    internal static string PyName(string option) => option switch
+    {
+        "LearningRate" => "lr",
+        "Beta1" or "Beta2" => "betas",
+        "EtaMinus" or "EtaPlus" => "etas",
+        "StepSizeMin" or "StepSizeMax" => "step_sizes",
+        "Lambd" => "lambd",
+        "T0" => "t0",
+        _ => ToSnakeCase(option),
+    };
 
     internal static string ToSnakeCase(string name)
     {

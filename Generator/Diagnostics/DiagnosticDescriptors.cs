@@ -76,9 +76,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LossDoesNotFitOutput = Error(LossDoesNotFitOutputId, "Loss does not fit the output",
         "{0} does not fit the model's output of width {1}: {2}");
 
-    /// <summary>Format: Optimizer {0} is not supported by the generator yet.</summary>
-    public static readonly DiagnosticDescriptor UnsupportedOptimizer = Error(UnsupportedOptimizerId, "Optimizer not supported by the generator yet",
-        "[Optimizer({0})] is not supported by the generator yet");
+    /// <summary>Format: [Optimizer({0})] cannot drive a generated model: {1}.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedOptimizer = Error(UnsupportedOptimizerId, "Optimizer cannot drive a generated model",
+        "[Optimizer({0})] cannot drive a generated model: {1}");
 
     /// <summary>Format: [Optimizer]: {0}.</summary>
     public static readonly DiagnosticDescriptor InvalidOptimizerOption = Error(InvalidOptimizerOptionId, "Invalid optimizer option",

@@ -35,7 +35,8 @@ internal sealed record LayerSpec(
     double NegativeSlope,
     bool HasBias,
     InitSpec WeightInit,
-    InitSpec BiasInit);
+    InitSpec BiasInit,
+    GroupSpec? Group);
 
 /// <summary>A torch.nn.init call with its options as written (NaN or "" = not given: PyTorch's default for the method).</summary>
 internal sealed record InitSpec(
@@ -97,12 +98,32 @@ internal enum TargetKind
     Dense,
 }
 
-/// <summary>The [Optimizer] of the model.</summary>
+/// <summary>The [Optimizer] of the model: every option as written (NaN = the optimizer's PyTorch default).</summary>
 internal sealed record OptimizerSpec(
     OptimizerKind Kind,
     double LearningRate,
     double Momentum,
     double Dampening,
     double WeightDecay,
+    double BiasWeightDecay,
     bool Nesterov,
-    bool Maximize);
+    bool Maximize,
+    double Beta1,
+    double Beta2,
+    double Eps,
+    bool Amsgrad,
+    double LrDecay,
+    double InitialAccumulatorValue,
+    double Alpha,
+    bool Centered,
+    double Rho,
+    double Lambd,
+    double T0,
+    double EtaMinus,
+    double EtaPlus,
+    double StepSizeMin,
+    double StepSizeMax,
+    double MomentumDecay);
+
+/// <summary>A layer's own optimizer parameter group ([ParamGroup]); NaN = the optimizer's value.</summary>
+internal sealed record GroupSpec(double LearningRate, double WeightDecay, double Momentum);

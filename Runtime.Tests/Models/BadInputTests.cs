@@ -119,12 +119,12 @@ public class BadInputTests
     public void Invalid_optimizer_settings_are_rejected_and_leave_the_options_unchanged()
     {
         using var model = new OddMlp();
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Optimizer.LearningRate = -0.1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Optimizer.Options.LearningRate = -0.1);
         Assert.Equal("lr", e.ParamName);
         Assert.Contains("Invalid learning rate: -0.1", e.Message);
-        Assert.Equal(0.1, model.Optimizer.LearningRate);
-        var n = Assert.Throws<ArgumentException>(() => model.Optimizer.Dampening = 0.5);
+        Assert.Equal(0.1, model.Optimizer.Options.LearningRate);
+        var n = Assert.Throws<ArgumentException>(() => model.Optimizer.Options.Dampening = 0.5);
         Assert.Contains("Nesterov", n.Message);
-        Assert.Equal(0.0, model.Optimizer.Dampening);
+        Assert.Equal(0.0, model.Optimizer.Options.Dampening);
     }
 }

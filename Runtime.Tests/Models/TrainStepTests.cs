@@ -19,7 +19,7 @@ public class TrainStepTests
     {
         using var fused = new OddMlp(seed: 9);
         using var manual = new OddMlp(seed: 9);
-        var o = manual.Optimizer;
+        var o = manual.Optimizer.Options;
         using var sgd = new Sgd(manual.Parameters, new SgdOptions(o.LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, o.Maximize));
         float[] output = new float[batch * OddMlp.OutputSize], grad = new float[output.Length];
         for (int step = 0; step < 5; step++)
@@ -46,7 +46,7 @@ public class TrainStepTests
         using var a = new TinyRegressor();
         using var b = new TinyRegressor();
         float[] x = Inputs(2 * TinyRegressor.InputSize, 1), t = Inputs(2 * TinyRegressor.OutputSize, 2);
-        b.Optimizer.LearningRate = 0;
+        b.Optimizer.ParamGroups[0].LearningRate = 0;
         a.TrainStep(x, t, 2);
         b.TrainStep(x, t, 2);
         Assert.False(a.Parameters[0].Data.SequenceEqual(b.Parameters[0].Data));

@@ -149,7 +149,10 @@ public sealed class LossAttribute : Attribute
     public bool LogTarget { get; set; }
 }
 
-/// <summary>The optimizer the generated <c>Step()</c> applies (a <c>torch.optim</c> optimizer and its options).</summary>
+/// <summary>
+/// The optimizer the generated <c>Step()</c> applies (a <c>torch.optim</c> optimizer and its options). Options not
+/// given take PyTorch's defaults for that optimizer; an option the optimizer does not have is a compile-time error.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
 public sealed class OptimizerAttribute : Attribute
 {
@@ -159,21 +162,90 @@ public sealed class OptimizerAttribute : Attribute
     /// <summary>The optimizer.</summary>
     public OptimizerKind Kind { get; }
 
-    /// <summary><c>lr</c> (required by SGD).</summary>
+    /// <summary><c>lr</c> (required by SGD; otherwise the optimizer's default).</summary>
     public double LearningRate { get; set; } = double.NaN;
 
-    /// <summary><c>momentum</c> (default 0).</summary>
-    public double Momentum { get; set; }
+    /// <summary><c>momentum</c> (SGD, RMSprop; default 0).</summary>
+    public double Momentum { get; set; } = double.NaN;
 
-    /// <summary><c>dampening</c> (default 0).</summary>
-    public double Dampening { get; set; }
+    /// <summary><c>dampening</c> (SGD; default 0).</summary>
+    public double Dampening { get; set; } = double.NaN;
 
-    /// <summary><c>weight_decay</c> (default 0).</summary>
-    public double WeightDecay { get; set; }
+    /// <summary><c>weight_decay</c> (default 0; AdamW 0.01).</summary>
+    public double WeightDecay { get; set; } = double.NaN;
 
-    /// <summary><c>nesterov</c> (default false).</summary>
+    /// <summary><c>weight_decay</c> for every bias (a separate parameter group, e.g. 0 for no decay on biases); default: as <see cref="WeightDecay"/>.</summary>
+    public double BiasWeightDecay { get; set; } = double.NaN;
+
+    /// <summary><c>nesterov</c> (SGD; default false).</summary>
     public bool Nesterov { get; set; }
 
     /// <summary><c>maximize</c> (default false).</summary>
     public bool Maximize { get; set; }
+
+    /// <summary><c>betas[0]</c> (Adam family; default 0.9).</summary>
+    public double Beta1 { get; set; } = double.NaN;
+
+    /// <summary><c>betas[1]</c> (Adam family; default 0.999).</summary>
+    public double Beta2 { get; set; } = double.NaN;
+
+    /// <summary><c>eps</c> (the optimizer's default).</summary>
+    public double Eps { get; set; } = double.NaN;
+
+    /// <summary><c>amsgrad</c> (Adam, AdamW; default false).</summary>
+    public bool Amsgrad { get; set; }
+
+    /// <summary><c>lr_decay</c> (Adagrad; default 0).</summary>
+    public double LrDecay { get; set; } = double.NaN;
+
+    /// <summary><c>initial_accumulator_value</c> (Adagrad; default 0).</summary>
+    public double InitialAccumulatorValue { get; set; } = double.NaN;
+
+    /// <summary><c>alpha</c> (RMSprop default 0.99; ASGD default 0.75).</summary>
+    public double Alpha { get; set; } = double.NaN;
+
+    /// <summary><c>centered</c> (RMSprop; default false).</summary>
+    public bool Centered { get; set; }
+
+    /// <summary><c>rho</c> (Adadelta; default 0.9).</summary>
+    public double Rho { get; set; } = double.NaN;
+
+    /// <summary><c>lambd</c> (ASGD; default 1e-4).</summary>
+    public double Lambd { get; set; } = double.NaN;
+
+    /// <summary><c>t0</c> (ASGD; default 1e6).</summary>
+    public double T0 { get; set; } = double.NaN;
+
+    /// <summary><c>etas[0]</c> (Rprop; default 0.5).</summary>
+    public double EtaMinus { get; set; } = double.NaN;
+
+    /// <summary><c>etas[1]</c> (Rprop; default 1.2).</summary>
+    public double EtaPlus { get; set; } = double.NaN;
+
+    /// <summary><c>step_sizes[0]</c> (Rprop; default 1e-6).</summary>
+    public double StepSizeMin { get; set; } = double.NaN;
+
+    /// <summary><c>step_sizes[1]</c> (Rprop; default 50).</summary>
+    public double StepSizeMax { get; set; } = double.NaN;
+
+    /// <summary><c>momentum_decay</c> (NAdam; default 4e-3).</summary>
+    public double MomentumDecay { get; set; } = double.NaN;
+}
+
+/// <summary>
+/// Puts a layer's parameters in their own optimizer parameter group with these options (PyTorch:
+/// <c>optim.SGD([{'params': other}, {'params': layer.parameters(), 'lr': 1e-4}], ...)</c>). Options not set are
+/// the optimizer's.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
+public sealed class ParamGroupAttribute : Attribute
+{
+    /// <summary>The group's <c>lr</c>.</summary>
+    public double LearningRate { get; set; } = double.NaN;
+
+    /// <summary>The group's <c>weight_decay</c>.</summary>
+    public double WeightDecay { get; set; } = double.NaN;
+
+    /// <summary>The group's <c>momentum</c> (SGD, RMSprop).</summary>
+    public double Momentum { get; set; } = double.NaN;
 }

@@ -119,9 +119,33 @@ public enum LossKind
     CTC = 20,
 }
 
-/// <summary>The <c>torch.optim</c> optimizer a model trains with.</summary>
+/// <summary>The <c>torch.optim</c> optimizer a model trains with (PyTorch's class names).</summary>
 public enum OptimizerKind
 {
     /// <summary><c>torch.optim.SGD</c> (momentum, dampening, nesterov, weight_decay, maximize).</summary>
     Sgd = 0,
+    /// <summary><c>torch.optim.Adam</c> (betas, eps, weight_decay, amsgrad, maximize).</summary>
+    Adam = 1,
+    /// <summary><c>torch.optim.AdamW</c> (decoupled weight decay, default 0.01).</summary>
+    AdamW = 2,
+    /// <summary><c>torch.optim.Adagrad</c> (lr_decay, initial_accumulator_value, eps).</summary>
+    Adagrad = 3,
+    /// <summary><c>torch.optim.RMSprop</c> (alpha, eps, momentum, centered).</summary>
+    RMSprop = 4,
+    /// <summary><c>torch.optim.Adadelta</c> (rho, eps).</summary>
+    Adadelta = 5,
+    /// <summary><c>torch.optim.Adamax</c> (betas, eps).</summary>
+    Adamax = 6,
+    /// <summary><c>torch.optim.SparseAdam</c>: runtime only (needs sparse gradients).</summary>
+    SparseAdam = 7,
+    /// <summary><c>torch.optim.ASGD</c> (lambd, alpha, t0).</summary>
+    ASGD = 8,
+    /// <summary><c>torch.optim.Rprop</c> (etas, step_sizes).</summary>
+    Rprop = 9,
+    /// <summary><c>torch.optim.NAdam</c> (betas, eps, momentum_decay; PyTorch 2.x's corrected momentum product).</summary>
+    NAdam = 10,
+    /// <summary><c>torch.optim.RAdam</c> (betas, eps).</summary>
+    RAdam = 11,
+    /// <summary><c>torch.optim.LBFGS</c>: runtime only (its step needs a closure).</summary>
+    LBFGS = 12,
 }
