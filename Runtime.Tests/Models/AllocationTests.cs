@@ -32,6 +32,10 @@ public class AllocationTests
 
     [Theory]
     [InlineData("SoftmaxMse")]
+    [InlineData("LossCeSmooth")]
+    [InlineData("LossBceLogits")]
+    [InlineData("LossKl")]
+    [InlineData("LossMlm")]
     public void Generated_training_with_other_losses_allocates_nothing_after_warm_up(string name)
     {
         var fixture = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", "Losses.json"))).RootElement;

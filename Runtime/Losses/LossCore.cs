@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -92,16 +93,25 @@ internal static class LossCore
     public static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Checks the dims are non-negative and returns their product.</summary>
-    public static int Numel(ReadOnlySpan<int> shape, string argument)
+    public static int Numel(ReadOnlySpan<int> shape, string argument) => Numel(shape, argument, "");
+
+    /// <summary>As <see cref="Numel(ReadOnlySpan{int}, string)"/> for the argument named <paramref name="argument"/> + <paramref name="suffix"/> (concatenated only to throw).</summary>
+    public static int Numel(ReadOnlySpan<int> shape, string argument, string suffix)
     {
         long n = 1;
         foreach (int d in shape)
         {
             if (d < 0)
+            {
+                argument += suffix;
                 throw new ArgumentException($"{argument} must not have negative dimensions; got {Shape(shape)}.", argument);
+            }
             n *= d;
             if (n > int.MaxValue)
+            {
+                argument += suffix;
                 throw new ArgumentException($"{argument} {Shape(shape)} has more than int.MaxValue elements.", argument);
+            }
         }
         return (int)n;
     }
@@ -109,8 +119,23 @@ internal static class LossCore
     public static void Length(string argument, int actual, long expected, string what)
     {
         if (actual != expected)
-            throw new ArgumentException($"{argument} must hold {expected} values ({what}); got {actual}.", argument);
+            ThrowLength(argument, actual, expected, what);
     }
+
+    /// <summary>
+    /// As <see cref="Length(string, int, long, string)"/>, but the interpolated description is only formatted (its holes
+    /// only evaluated) when the check fails, so a passing check allocates nothing.
+    /// </summary>
+    public static void Length(string argument, int actual, long expected,
+        [InterpolatedStringHandlerArgument(nameof(actual), nameof(expected))] ref FailureMessage what)
+    {
+        if (actual != expected)
+            ThrowLength(argument, actual, expected, what.ToStringAndClear());
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLength(string argument, int actual, long expected, string what)
+        => throw new ArgumentException($"{argument} must hold {expected} values ({what}); got {actual}.", argument);
 
     public static void OptionalLength(string argument, int actual, long expected, string what)
     {
@@ -156,31 +181,74 @@ internal static class LossCore
 }
 
 /// <summary>
+/// An interpolated string for an argument check that is formatted only when the check fails: constructed from the
+/// checked length and the expected one, it evaluates and appends its holes only when they differ.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct FailureMessage
+{
+    private DefaultInterpolatedStringHandler _inner;
+    private readonly bool _active;
+
+    public FailureMessage(int literalLength, int formattedCount, int actual, long expected, out bool shouldAppend)
+    {
+        _active = shouldAppend = actual != expected;
+        _inner = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+    public void AppendFormatted<TValue>(TValue value) => _inner.AppendFormatted(value);
+
+    public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
+
+    public string ToStringAndClear() => _active ? _inner.ToStringAndClear() : "";
+}
+
+/// <summary>Inline storage of up to <see cref="Broadcast.MaxRank"/> dimensions.</summary>
+[InlineArray(Broadcast.MaxRank)]
+internal struct Dims8
+{
+    private int _element0;
+}
+
+/// <summary>
 /// Maps a flat index of a tensor of shape <c>shape</c> to the flat index of an operand broadcast to it
 /// (NumPy rules, aligned on the trailing dimension: each operand dim is 1 or equal; the operand may have fewer dims).
+/// A value type with inline storage (at most <see cref="MaxRank"/> dimensions), so creating one allocates nothing.
 /// </summary>
-internal sealed class Broadcast
+internal readonly struct Broadcast
 {
-    private readonly int[] _shape;
-    private readonly int[] _strides;
+    /// <summary>The most dimensions a broadcast loss shape may have.</summary>
+    public const int MaxRank = 8;
+
+    private readonly Dims8 _shape;
+    private readonly Dims8 _strides;
+    private readonly int _rank;
     private readonly bool _identity;
 
-    private Broadcast(int[] shape, int[] strides, bool identity)
+    private Broadcast(in Dims8 shape, in Dims8 strides, int rank, bool identity)
     {
         _shape = shape;
         _strides = strides;
+        _rank = rank;
         _identity = identity;
     }
+
+    /// <summary>The identity map (an operand with the loss's own shape).</summary>
+    public static Broadcast Identity => new(default, default, 0, true);
 
     /// <summary>Validates the operand's shape and data length against <paramref name="shape"/>.</summary>
     public static Broadcast Create(string argument, int dataLength, ReadOnlySpan<int> operandShape, ReadOnlySpan<int> shape)
     {
-        int n = LossCore.Numel(operandShape, argument + "Shape");
+        int n = LossCore.Numel(operandShape, argument, "Shape");
         LossCore.Length(argument, dataLength, n, $"its shape {LossCore.Shape(operandShape)}");
         if (operandShape.Length > shape.Length)
             throw new ArgumentException($"{argument} of shape {LossCore.Shape(operandShape)} cannot be broadcast to the loss shape {LossCore.Shape(shape)}: it has more dimensions.", argument);
+        if (shape.Length > MaxRank)
+            throw new ArgumentException($"{argument} cannot be broadcast to the loss shape {LossCore.Shape(shape)}: broadcasting supports at most {MaxRank} dimensions; got {shape.Length}.", argument);
         int offset = shape.Length - operandShape.Length;
-        var strides = new int[shape.Length];
+        Dims8 dims = default, strides = default;
         bool identity = operandShape.Length == shape.Length;
         int stride = 1;
         for (int d = shape.Length - 1; d >= 0; d--)
@@ -191,10 +259,23 @@ internal sealed class Broadcast
                 throw new ArgumentException($"{argument} of shape {LossCore.Shape(operandShape)} cannot be broadcast to the loss shape {LossCore.Shape(shape)}: size {size} does not match {shape[d]} at dimension {d}.", argument);
             if (size != shape[d])
                 identity = false;
+            dims[d] = shape[d];
             strides[d] = size == 1 ? 0 : stride;
             stride *= size;
         }
-        return new Broadcast(shape.ToArray(), strides, identity);
+        return new Broadcast(dims, strides, shape.Length, identity);
+    }
+
+    /// <summary>
+    /// <see cref="Create"/> for an optional weight whose shape defaults to 1-D (<c>[weight.Length]</c>, broadcast along
+    /// the last dimension); <see cref="Identity"/> without a weight.
+    /// </summary>
+    public static Broadcast ForWeight<T>(string argument, T[]? weight, int[]? weightShape, ReadOnlySpan<int> shape)
+    {
+        if (weight is null)
+            return Identity;
+        int length = weight.Length;
+        return Create(argument, length, weightShape is null ? new ReadOnlySpan<int>(in length) : weightShape, shape);
     }
 
     public int Map(int index)
@@ -202,11 +283,12 @@ internal sealed class Broadcast
         if (_identity)
             return index;
         int offset = 0;
-        for (int d = _shape.Length - 1; d >= 0 && index > 0; d--)
+        ReadOnlySpan<int> shape = _shape, strides = _strides;
+        for (int d = _rank - 1; d >= 0 && index > 0; d--)
         {
-            int size = _shape[d];
+            int size = shape[d];
             int q = index / size;
-            offset += (index - q * size) * _strides[d];
+            offset += (index - q * size) * strides[d];
             index = q;
         }
         return offset;

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
 
@@ -36,7 +37,10 @@ public static class MarginRankingLoss
         if (shape1.Length != shape2.Length || shape1.Length != targetShape.Length)
             throw new ArgumentException($"margin_ranking_loss: all input tensors should have the same number of dimensions but got shapes input1: {Shape(shape1)}, input2: {Shape(shape2)}, target: {Shape(targetShape)}.", nameof(shape2));
         int rank = shape1.Length;
-        int[] shape = new int[rank];
+        if (rank > Broadcast.MaxRank)
+            throw new ArgumentException($"margin_ranking_loss: broadcasting supports at most {Broadcast.MaxRank} dimensions; got shapes input1: {Shape(shape1)}, input2: {Shape(shape2)}, target: {Shape(targetShape)}.", nameof(shape1));
+        Span<int> shape = stackalloc int[Broadcast.MaxRank];
+        shape = shape[..rank];
         for (int d = 0; d < rank; d++)
         {
             int a = shape1[d], b = shape2[d], c = targetShape[d];
@@ -216,7 +220,8 @@ public static class MultiLabelSoftMarginLoss
         Outputs(options.Reduction, rows, output.Length, gradOutput.Length);
         OptionalLength(nameof(gradInput), gradInput.Length, n, "like input");
         OptionalLength(nameof(gradTarget), gradTarget.Length, n, "like target");
-        Broadcast? wb = options.Weight is { } w ? Broadcast.Create("options.Weight", w.Length, options.WeightShape ?? [w.Length], shape) : null;
+        T[]? weight = options.Weight;
+        Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
 
         var up = Upstream<T>.For(options.Reduction, gradOutput, rows);
         double sum = 0;
@@ -227,7 +232,7 @@ public static class MultiLabelSoftMarginLoss
             {
                 int i = r * classes + c;
                 double x = D(input[i]), y = D(target[i]);
-                double wi = wb is null ? 1.0 : D(options.Weight![wb.Map(i)]);
+                double wi = weight is null ? 1.0 : D(weight[wb.Map(i)]);
                 l += wi * (y * Softplus(-x) + (1 - y) * Softplus(x));
                 if (!gradInput.IsEmpty)
                     gradInput[i] = F<T>(g * wi * (1 / (1 + Math.Exp(-x)) - y) / classes);
@@ -446,7 +451,8 @@ public static class MultiLabelMarginLoss
                 throw new ArgumentOutOfRangeException(nameof(target), target[i], $"target is out of range: target[{i}] = {target[i]} must be in [-1, {classes}).");
 
         var up = Upstream<T>.For(options.Reduction, gradOutput, rows);
-        Span<bool> isTarget = classes <= 1024 ? stackalloc bool[classes] : new bool[classes];
+        bool[]? rented = classes <= 1024 ? null : ArrayPool<bool>.Shared.Rent(classes);
+        Span<bool> isTarget = rented is null ? stackalloc bool[classes] : rented.AsSpan(0, classes);
         double sum = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -486,6 +492,8 @@ public static class MultiLabelMarginLoss
             if (!output.IsEmpty)
                 output[r] = F<T>(l);
         }
+        if (rented is not null)
+            ArrayPool<bool>.Shared.Return(rented);
         return Reduce<T>(options.Reduction, sum, rows);
     }
 }

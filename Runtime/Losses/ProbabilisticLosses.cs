@@ -263,7 +263,8 @@ public static class BCELoss
         int n = Numel(shape, nameof(shape));
         Length(nameof(input), input.Length, n, $"shape {Shape(shape)}");
         Pointwise.Check(options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
-        Broadcast? wb = options.Weight is { } w ? Broadcast.Create("options.Weight", w.Length, options.WeightShape ?? [w.Length], shape) : null;
+        T[]? weight = options.Weight;
+        Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
         for (int i = 0; i < n; i++)
         {
             double x = D(input[i]);
@@ -278,7 +279,7 @@ public static class BCELoss
         for (int i = 0; i < n; i++)
         {
             double x = D(input[i]), y = D(target[i]);
-            double wi = wb is null ? 1.0 : D(options.Weight![wb.Map(i)]);
+            double wi = weight is null ? 1.0 : D(weight[wb.Map(i)]);
             double lx = Math.Max(Math.Log(x), -100), l1x = Math.Max(Math.Log(1 - x), -100);
             double l = -wi * (y * lx + (1 - y) * l1x);
             sum += l;
@@ -332,15 +333,16 @@ public static class BCEWithLogitsLoss
             return Pointwise.Run(new BceWithLogitsOp<T>(), options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
 
         Pointwise.Check(options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
-        Broadcast? wb = options.Weight is { } w ? Broadcast.Create("options.Weight", w.Length, options.WeightShape ?? [w.Length], shape) : null;
-        Broadcast? pb = options.PosWeight is { } p ? Broadcast.Create("options.PosWeight", p.Length, options.PosWeightShape ?? [p.Length], shape) : null;
+        T[]? weight = options.Weight, posWeight = options.PosWeight;
+        Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
+        Broadcast pb = Broadcast.ForWeight("options.PosWeight", posWeight, options.PosWeightShape, shape);
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
             double x = D(input[i]), y = D(target[i]);
-            double wi = wb is null ? 1.0 : D(options.Weight![wb.Map(i)]);
-            double pi = pb is null ? 1.0 : D(options.PosWeight![pb.Map(i)]);
+            double wi = weight is null ? 1.0 : D(weight[wb.Map(i)]);
+            double pi = posWeight is null ? 1.0 : D(posWeight[pb.Map(i)]);
             double m = Math.Max(-x, 0);
             double sp = Math.Log(Math.Exp(-m) + Math.Exp(-x - m)) + m;
             double lw = 1 + (pi - 1) * y;

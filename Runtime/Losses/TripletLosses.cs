@@ -140,8 +140,7 @@ public static class TripletMarginLoss
         if (!(p >= 0))
             throw new ArgumentOutOfRangeException(nameof(options), p, $"options.P must be >= 0 (or +infinity); got {Num(p)}.");
         return TripletCore.Run(anchor, anchorShape, positive, positiveShape, negative, negativeShape,
-            (x1, x2, g1, g2) => PairwiseDistance.Compute(x1, x2, p, eps, g1, g2),
-            options.Margin, options.Swap, options.Reduction, output, gradAnchor, gradPositive, gradNegative, gradOutput);
+            new PNormDistance<T>(p, eps), options.Margin, options.Swap, options.Reduction, output, gradAnchor, gradPositive, gradNegative, gradOutput);
     }
 }
 
@@ -177,18 +176,42 @@ public static class TripletMarginWithDistanceLoss
         options ??= TripletMarginWithDistanceLossOptions<T>.Default;
         if (!(options.Margin > 0))
             throw new ArgumentOutOfRangeException(nameof(options), options.Margin, $"TripletMarginWithDistanceLoss: expected options.Margin to be greater than 0, got {Num(options.Margin)}.");
-        DistanceFunction<T> distance = options.DistanceFunction ?? ((x1, x2, g1, g2) => PairwiseDistance.Compute(x1, x2, 2, 1e-6, g1, g2));
-        return TripletCore.Run(anchor, anchorShape, positive, positiveShape, negative, negativeShape, distance,
+        // The default distance is a struct (no delegate call); a user distance is called through its delegate, which
+        // allocates nothing itself (whatever the user's function allocates is its own).
+        if (options.DistanceFunction is { } distance)
+            return TripletCore.Run(anchor, anchorShape, positive, positiveShape, negative, negativeShape, new DelegateDistance<T>(distance),
+                options.Margin, options.Swap, options.Reduction, output, gradAnchor, gradPositive, gradNegative, gradOutput);
+        return TripletCore.Run(anchor, anchorShape, positive, positiveShape, negative, negativeShape, new PNormDistance<T>(2, 1e-6),
             options.Margin, options.Swap, options.Reduction, output, gradAnchor, gradPositive, gradNegative, gradOutput);
     }
 }
 
+/// <summary>A distance of <see cref="TripletCore"/>, as a struct so the default one needs no delegate (nor closure).</summary>
+internal interface ITripletDistance<T> where T : struct, IFloatingPointIeee754<T>
+{
+    T Distance(ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, Span<T> gradX1, Span<T> gradX2);
+}
+
+/// <summary><see cref="PairwiseDistance.Compute{T}"/> with a fixed p and eps.</summary>
+internal readonly struct PNormDistance<T>(double p, double eps) : ITripletDistance<T> where T : struct, IFloatingPointIeee754<T>
+{
+    public T Distance(ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, Span<T> gradX1, Span<T> gradX2)
+        => PairwiseDistance.Compute(x1, x2, p, eps, gradX1, gradX2);
+}
+
+/// <summary>A user-supplied <see cref="DistanceFunction{T}"/>.</summary>
+internal readonly struct DelegateDistance<T>(DistanceFunction<T> function) : ITripletDistance<T> where T : struct, IFloatingPointIeee754<T>
+{
+    public T Distance(ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, Span<T> gradX1, Span<T> gradX2) => function(x1, x2, gradX1, gradX2);
+}
+
 internal static class TripletCore
 {
-    public static T Run<T>(ReadOnlySpan<T> anchor, ReadOnlySpan<int> anchorShape, ReadOnlySpan<T> positive, ReadOnlySpan<int> positiveShape,
-        ReadOnlySpan<T> negative, ReadOnlySpan<int> negativeShape, DistanceFunction<T> distance, double margin, bool swap, Reduction reduction,
+    public static T Run<T, TDistance>(ReadOnlySpan<T> anchor, ReadOnlySpan<int> anchorShape, ReadOnlySpan<T> positive, ReadOnlySpan<int> positiveShape,
+        ReadOnlySpan<T> negative, ReadOnlySpan<int> negativeShape, TDistance distance, double margin, bool swap, Reduction reduction,
         Span<T> output, Span<T> gradAnchor, Span<T> gradPositive, Span<T> gradNegative, ReadOnlySpan<T> gradOutput)
         where T : struct, IFloatingPointIeee754<T>
+        where TDistance : struct, ITripletDistance<T>
     {
         EnsureSupported<T>();
         if (anchorShape.Length != positiveShape.Length || anchorShape.Length != negativeShape.Length)
@@ -221,12 +244,12 @@ internal static class TripletCore
             for (int r = 0; r < rows; r++)
             {
                 ReadOnlySpan<T> a = anchor.Slice(r * dim, dim), p = positive.Slice(r * dim, dim), ng = negative.Slice(r * dim, dim);
-                double dPos = D(distance(a, p, apA, apP));
-                double dAn = D(distance(a, ng, anA, anN));
+                double dPos = D(distance.Distance(a, p, apA, apP));
+                double dAn = D(distance.Distance(a, ng, anA, anN));
                 double wAn = 1, wPn = 0, dNeg = dAn;
                 if (swap)
                 {
-                    double dPn = D(distance(p, ng, pnP, pnN));
+                    double dPn = D(distance.Distance(p, ng, pnP, pnN));
                     if (dPn < dAn)
                         (wAn, wPn, dNeg) = (0, 1, dPn);
                     else if (dPn == dAn)
