@@ -588,7 +588,7 @@ public sealed partial class ModelGenerator
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
                 if (spec.Optimizer is not null)
-                    w.Line("(Optimizer as global::System.IDisposable)?.Dispose();");
+                    w.Line("((object)Optimizer as global::System.IDisposable)?.Dispose();");
             }
             w.Line();
         }

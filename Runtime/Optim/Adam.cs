@@ -53,12 +53,12 @@ public abstract class AdamBase : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay");
             var (b1, b2) = g.GetPair("betas");
             bool amsgrad = g.GetBool("amsgrad"), maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;

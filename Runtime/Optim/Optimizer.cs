@@ -91,6 +91,9 @@ public abstract class Optimizer
     /// <summary>The parameter groups, in order.</summary>
     public IReadOnlyList<ParamGroup> ParamGroups => _groups;
 
+    /// <summary>The groups as the concrete list, so steps iterate without allocating an enumerator.</summary>
+    protected List<ParamGroup> Groups => _groups;
+
     /// <summary>The per-parameter state (only parameters that have been stepped).</summary>
     public IReadOnlyDictionary<OptimParameter, ParamState> State => _state;
 

@@ -38,11 +38,11 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), lrDecay = g.GetDouble("lr_decay"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -133,11 +133,11 @@ public sealed class RMSprop : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), alpha = g.GetDouble("alpha"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay"), momentum = g.GetDouble("momentum");
             bool centered = g.GetBool("centered"), maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -240,11 +240,11 @@ public sealed class Adadelta : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), rho = g.GetDouble("rho"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -325,12 +325,12 @@ public sealed class Adamax : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay");
             var (b1, b2) = g.GetPair("betas");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -415,12 +415,12 @@ public sealed class SparseAdam : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), eps = g.GetDouble("eps");
             var (b1, b2) = g.GetPair("betas");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;

@@ -41,11 +41,11 @@ public sealed class Asgd : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), lambd = g.GetDouble("lambd"), alpha = g.GetDouble("alpha"), t0 = g.GetDouble("t0"), wd = g.GetDouble("weight_decay");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -139,13 +139,13 @@ public sealed class Rprop : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr");
             var (etaMinus, etaPlus) = g.GetPair("etas");
             var (minStep, maxStep) = g.GetPair("step_sizes");
             bool maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -233,11 +233,11 @@ public sealed class NAdam : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay"), psi = g.GetDouble("momentum_decay");
             var (b1, b2) = g.GetPair("betas");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;
@@ -331,11 +331,11 @@ public sealed class RAdam : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), eps = g.GetDouble("eps"), wd = g.GetDouble("weight_decay");
             var (b1, b2) = g.GetPair("betas");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;

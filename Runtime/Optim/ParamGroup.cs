@@ -47,6 +47,9 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     /// <summary>The parameters, in order.</summary>
     public IReadOnlyList<OptimParameter> Params => _params;
 
+    /// <summary>The parameters as the concrete list, so optimizer steps iterate without allocating an enumerator.</summary>
+    internal List<OptimParameter> ParamList => _params;
+
     /// <summary>The SGD options this group reads and writes its SGD keys through, if any.</summary>
     internal SgdOptions? BoundSgdOptions { get; set; }
 
@@ -85,7 +88,8 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     }
 
     /// <summary>A numeric option as a double.</summary>
-    public double GetDouble(string key) => ToDouble(this[key], key);
+    public double GetDouble(string key) =>
+        BoundSgdOptions is { } o && o.TryGetDouble(key, out double bound) ? bound : ToDouble(this[key], key);
 
     /// <summary>An integer option.</summary>
     public long GetInt64(string key) => this[key] switch
@@ -96,7 +100,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     };
 
     /// <summary>A bool option.</summary>
-    public bool GetBool(string key) => this[key] switch
+    public bool GetBool(string key) => BoundSgdOptions is { } o && o.TryGetBool(key, out bool bound) ? bound : this[key] switch
     {
         bool b => b,
         var v => throw new InvalidOperationException($"option '{key}' is not a bool: {v}."),

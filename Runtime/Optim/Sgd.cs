@@ -77,11 +77,11 @@ public sealed class Sgd : Optimizer, IDisposable
     /// <inheritdoc />
     protected override void StepCore()
     {
-        foreach (var g in ParamGroups)
+        foreach (var g in Groups)
         {
             double lr = g.GetDouble("lr"), momentum = g.GetDouble("momentum"), dampening = g.GetDouble("dampening"), wd = g.GetDouble("weight_decay");
             bool nesterov = g.GetBool("nesterov"), maximize = g.GetBool("maximize");
-            foreach (var p in g.Params)
+            foreach (var p in g.ParamList)
             {
                 if (!p.HasGrad)
                     continue;

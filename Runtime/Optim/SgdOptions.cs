@@ -73,6 +73,30 @@ public sealed class SgdOptions
     /// <summary>The PyTorch keys of SGD's hyper-parameters, in PyTorch's order.</summary>
     internal static readonly string[] Keys = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"];
 
+    /// <summary>A numeric SGD option without boxing (the step reads these every time).</summary>
+    internal bool TryGetDouble(string key, out double value)
+    {
+        switch (key)
+        {
+            case "lr": value = _lr; return true;
+            case "momentum": value = _momentum; return true;
+            case "dampening": value = _dampening; return true;
+            case "weight_decay": value = _weightDecay; return true;
+            default: value = 0; return false;
+        }
+    }
+
+    /// <summary>A boolean SGD option without boxing.</summary>
+    internal bool TryGetBool(string key, out bool value)
+    {
+        switch (key)
+        {
+            case "nesterov": value = _nesterov; return true;
+            case "maximize": value = Maximize; return true;
+            default: value = false; return false;
+        }
+    }
+
     internal bool TryGet(string key, out object? value)
     {
         switch (key)

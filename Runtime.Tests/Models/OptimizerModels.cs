@@ -1,0 +1,42 @@
+using DslModels;
+
+namespace DslModels.Tests.Models;
+
+// Linear(6, 5) + Tanh, Linear(5, 4), cross-entropy: one model per optimizer; PyTorch twins in tools/make_optim_fixtures.py.
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.05, Beta1 = 0.8, Beta2 = 0.99, WeightDecay = 0.01)]
+public partial class OptAdam { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.AdamW, LearningRate = 0.05, Amsgrad = true)]
+public partial class OptAdamW { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adagrad, LearningRate = 0.1, LrDecay = 0.01, InitialAccumulatorValue = 0.1)]
+public partial class OptAdagrad { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RMSprop, LearningRate = 0.01, Momentum = 0.9, Centered = true)]
+public partial class OptRMSprop { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adadelta, Rho = 0.8)]
+public partial class OptAdadelta { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adamax, LearningRate = 0.05)]
+public partial class OptAdamax { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.ASGD, LearningRate = 0.1, T0 = 2)]
+public partial class OptAsgd { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Rprop, LearningRate = 0.02, EtaMinus = 0.4, EtaPlus = 1.3)]
+public partial class OptRprop { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.NAdam, LearningRate = 0.05)]
+public partial class OptNAdam { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RAdam, LearningRate = 0.05)]
+public partial class OptRAdam { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 0.05, BiasWeightDecay = 0)]
+public partial class OptSgdGroups
+{
+    [Layer(5, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(4), ParamGroup(LearningRate = 0.01, Momentum = 0.5)] public partial Dense Second { get; }
+}
