@@ -168,6 +168,43 @@ public class DiagnosticTests
         "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd, LearningRate = -1)] public partial class M { [Layer(1)] public partial Dense A { get; } }",
         messagePart: "Invalid learning rate: -1");
 
+    [Theory]
+    [InlineData("OptimizerKind.Adam, Momentum = 0.9", "Adam has no option Momentum")]
+    [InlineData("OptimizerKind.Adam, Beta1 = 1.0", "Invalid beta parameter at index 0: 1")]
+    [InlineData("OptimizerKind.AdamW, Beta2 = -0.1", "Invalid beta parameter at index 1: -0.1")]
+    [InlineData("OptimizerKind.RMSprop, Alpha = -1", "Invalid alpha value: -1")]
+    [InlineData("OptimizerKind.Adadelta, Rho = 1.5", "Invalid rho value: 1.5")]
+    [InlineData("OptimizerKind.Rprop, EtaMinus = 1.5", "Invalid eta values: 1.5, 1.2")]
+    [InlineData("OptimizerKind.Adagrad, LrDecay = -1", "Invalid lr_decay value: -1")]
+    [InlineData("OptimizerKind.NAdam, Eps = -1", "Invalid epsilon value: -1")]
+    [InlineData("OptimizerKind.RAdam, Amsgrad = true", "RAdam has no option Amsgrad")]
+    [InlineData("OptimizerKind.Rprop, BiasWeightDecay = 0", "Rprop has no weight_decay")]
+    public void Invalid_optimizer_options_are_errors(string optimizer, string message) => AssertReports("DSL0014",
+        $"[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(1)] public partial Dense A {{ get; }} }}", messagePart: message);
+
+    [Theory]
+    [InlineData("OptimizerKind.LBFGS", "closure")]
+    [InlineData("OptimizerKind.SparseAdam", "sparse gradients")]
+    public void Optimizers_that_cannot_drive_a_model_are_errors(string optimizer, string message) => AssertReports("DSL0013",
+        $"[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(1)] public partial Dense A {{ get; }} }}", messagePart: message);
+
+    [Fact]
+    public void Param_group_options_are_checked() => AssertReports("DSL0014",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.Adam)] public partial class M { [Layer(1), ParamGroup(Momentum = 0.5)] public partial Dense A { get; } }",
+        messagePart: "Adam has no momentum");
+
+    [Fact]
+    public void Param_group_needs_an_optimizer() => AssertReports("DSL0014",
+        "[Model(Inputs = 3)] public partial class M { [Layer(1), ParamGroup(LearningRate = 0.1)] public partial Dense A { get; } }", messagePart: "needs an [Optimizer]");
+
+    [Theory]
+    [InlineData("OptimizerKind.Adam, LearningRate = 0.01, Beta1 = 0.8, Amsgrad = true, WeightDecay = 0.1, BiasWeightDecay = 0")]
+    [InlineData("OptimizerKind.Rprop, EtaMinus = 0.3, EtaPlus = 1.5, StepSizeMin = 1e-5, StepSizeMax = 10")]
+    [InlineData("OptimizerKind.ASGD, Lambd = 1e-3, Alpha = 0.5, T0 = 100")]
+    [InlineData("OptimizerKind.RMSprop, Momentum = 0.9, Centered = true, Alpha = 0.9")]
+    public void Valid_optimizers_have_no_diagnostics(string optimizer) => Assert.Empty(GeneratorHarness.Analyze(
+        $"using DslModels; [Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(2)] public partial Dense A {{ get; }} [Layer(1), ParamGroup(LearningRate = 0.1)] public partial Dense B {{ get; }} }}"));
+
     [Fact]
     public void Loss_without_optimizer_warns() => AssertReports("DSL0015",
         "[Model(Inputs = 3), Loss(LossKind.MSE)] public partial class M { [Layer(1)] public partial Dense A { get; } }");

@@ -5,7 +5,7 @@
 //   hidden (Hidden): Linear(in_features=784, out_features=128, bias=True) + ReLU() -> [B, 128]; 100,480 parameters: hidden.weight [128, 784], hidden.bias [128]; init kaiming_uniform_(a=0, mode='fan_in', nonlinearity='leaky_relu'), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 //   output (Output): Linear(in_features=128, out_features=10, bias=True) -> [B, 10]; 1,290 parameters: output.weight [10, 128], output.bias [10]; init default (kaiming_uniform_(a=sqrt(5))), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 // Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0)
-// Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False)
+// Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
 #nullable enable
 #pragma warning disable CS1591 // members are documented on the declaration and in the summary above
 
@@ -23,7 +23,7 @@ namespace Samples;
 ///   hidden (Hidden): Linear(in_features=784, out_features=128, bias=True) + ReLU() -&gt; [B, 128]; 100,480 parameters: hidden.weight [128, 784], hidden.bias [128]; init kaiming_uniform_(a=0, mode='fan_in', nonlinearity='leaky_relu'), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 ///   output (Output): Linear(in_features=128, out_features=10, bias=True) -&gt; [B, 10]; 1,290 parameters: output.weight [10, 128], output.bias [10]; init default (kaiming_uniform_(a=sqrt(5))), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 /// Loss: CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0)
-/// Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False)
+/// Optimizer: SGD(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
 /// A model instance is not thread-safe: use one instance per thread.
 /// </remarks>
 partial class FashionClassifier : global::DslModels.IModel
@@ -57,7 +57,6 @@ partial class FashionClassifier : global::DslModels.IModel
     private global::DslModels.AlignedBuffer? _dslGradB;
     private int _dslCapacity;
     private int _dslForwardBatch;
-    private global::DslModels.AlignedBuffer? _dslMomentum;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (0).</summary>
     public FashionClassifier() : this(0L) { }
@@ -72,7 +71,8 @@ partial class FashionClassifier : global::DslModels.IModel
         var outputBias = new global::DslModels.Parameter("output.bias", _dslParameters, _dslGradients, DslOutputBiasOffset, 10);
         _dslOutput = new global::DslModels.Dense("output", 128, 10, global::DslModels.Activation.Identity, outputWeight, outputBias);
         _dslParameterList = new global::DslModels.Parameter[] { hiddenWeight, hiddenBias, outputWeight, outputBias };
-        Optimizer = new global::DslModels.Optim.SgdOptions(lr: 0.05, momentum: 0.9, dampening: 0.0, weightDecay: 0.0, nesterov: false, maximize: false);
+        // SGD(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
+        Optimizer = new global::DslModels.Optim.Sgd(_dslParameterList, new global::DslModels.Optim.SgdOptions(lr: 0.05, momentum: 0.9, dampening: 0.0, weightDecay: 0.0, nesterov: false, maximize: false));
         ResetParameters(seed);
     }
 
@@ -87,8 +87,8 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>The parameters in <c>state_dict</c> order: hidden.weight, hidden.bias, output.weight, output.bias.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::DslModels.Parameter> Parameters => _dslParameterList;
 
-    /// <summary>The live SGD hyper-parameters read by every <see cref="Step"/> (a schedule may change them).</summary>
-    public global::DslModels.Optim.SgdOptions Optimizer { get; }
+    /// <summary>The optimizer, SGD(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False): its param groups are live (schedulers, <c>state_dict</c>, clipping all work on it).</summary>
+    public global::DslModels.Optim.Sgd Optimizer { get; }
 
     /// <summary>
     /// Re-initialises every parameter as <c>torch.manual_seed(seed)</c>, then PyTorch's default <c>nn.Linear</c> init of each layer in
@@ -160,92 +160,11 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslAct2?.Dispose();
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
-        _dslMomentum?.Dispose();
+        ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
-    /// <summary>
-    /// One <c>torch.optim.SGD</c> step over the whole parameter arena in a single vectorised pass, reading the live <see cref="Optimizer"/>:
-    /// d = ±g (+ weight_decay·θ); with momentum buf = first ? d : momentum·buf + (1 - dampening)·d, d = nesterov ? d + momentum·buf : buf; θ -= lr·d.
-    /// Same float operations in the same order as <see cref="global::DslModels.Optim.Sgd"/>, so both agree bit for bit.
-    /// </summary>
-    public void Step()
-    {
-        var options = Optimizer;
-        float lr = (float)options.LearningRate;
-        float momentum = (float)options.Momentum;
-        float dampening = (float)(1.0 - options.Dampening);
-        float weightDecay = (float)options.WeightDecay;
-        bool nesterov = options.Nesterov, maximize = options.Maximize, first = false;
-        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
-        ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
-        ref float m = ref p; // unused unless momentum != 0
-        if (momentum != 0f)
-        {
-            if (_dslMomentum is null)
-            {
-                _dslMomentum = new global::DslModels.AlignedBuffer(DslArenaLength);
-                first = true;
-            }
-            m = ref DslMemoryMarshal.GetReference(_dslMomentum.Span);
-        }
-        int i = 0;
-        if (DslV512.IsHardwareAccelerated)
-        {
-            var lrV = DslV512.Create(lr);
-            var momentumV = DslV512.Create(momentum);
-            var dampeningV = DslV512.Create(dampening);
-            var weightDecayV = DslV512.Create(weightDecay);
-            for (; i <= DslArenaLength - 16; i += 16)
-            {
-                var theta = DslV512.LoadUnsafe(ref p, (nuint)i);
-                var d = DslV512.LoadUnsafe(ref g, (nuint)i);
-                if (maximize) d = -d;
-                if (weightDecay != 0f) d = d + weightDecayV * theta;
-                if (momentum != 0f)
-                {
-                    var b = first ? d : DslV512.LoadUnsafe(ref m, (nuint)i) * momentumV + dampeningV * d;
-                    DslV512.StoreUnsafe(b, ref m, (nuint)i);
-                    d = nesterov ? d + momentumV * b : b;
-                }
-                DslV512.StoreUnsafe(theta - lrV * d, ref p, (nuint)i);
-            }
-        }
-        else if (DslV256.IsHardwareAccelerated)
-        {
-            var lrV = DslV256.Create(lr);
-            var momentumV = DslV256.Create(momentum);
-            var dampeningV = DslV256.Create(dampening);
-            var weightDecayV = DslV256.Create(weightDecay);
-            for (; i <= DslArenaLength - 8; i += 8)
-            {
-                var theta = DslV256.LoadUnsafe(ref p, (nuint)i);
-                var d = DslV256.LoadUnsafe(ref g, (nuint)i);
-                if (maximize) d = -d;
-                if (weightDecay != 0f) d = d + weightDecayV * theta;
-                if (momentum != 0f)
-                {
-                    var b = first ? d : DslV256.LoadUnsafe(ref m, (nuint)i) * momentumV + dampeningV * d;
-                    DslV256.StoreUnsafe(b, ref m, (nuint)i);
-                    d = nesterov ? d + momentumV * b : b;
-                }
-                DslV256.StoreUnsafe(theta - lrV * d, ref p, (nuint)i);
-            }
-        }
-        for (; i < DslArenaLength; i++)
-        {
-            float theta = DslUnsafe.Add(ref p, i);
-            float d = DslUnsafe.Add(ref g, i);
-            if (maximize) d = -d;
-            if (weightDecay != 0f) d = d + weightDecay * theta;
-            if (momentum != 0f)
-            {
-                float b = first ? d : DslUnsafe.Add(ref m, i) * momentum + dampening * d;
-                DslUnsafe.Add(ref m, i) = b;
-                d = nesterov ? d + momentum * b : b;
-            }
-            DslUnsafe.Add(ref p, i) = theta - lr * d;
-        }
-    }
+    /// <summary>One step of <see cref="Optimizer"/> (<c>optimizer.step()</c>) with the gradients in <see cref="Parameters"/>.</summary>
+    public void Step() => Optimizer.Step();
 
     /// <summary>The CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0) of <paramref name="output"/> [batch, OutputSize] against <paramref name="targets"/> [batch] class indices in [0, OutputSize) (or ignore_index).</summary>
     public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> targets, int batch)

@@ -6,7 +6,7 @@
 //   fc2 (Second): Linear(in_features=33, out_features=3, bias=True) + LeakyReLU(negative_slope=0.2) -> [B, 3]; 102 parameters: fc2.weight [3, 33], fc2.bias [3]; init normal_(mean=0, std=0.02), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 //   head (Head): Linear(in_features=3, out_features=2, bias=False) + Sigmoid() -> [B, 2]; 6 parameters: head.weight [2, 3]; init default (kaiming_uniform_(a=sqrt(5)))
 // Loss: MSELoss(reduction='sum')
-// Optimizer: SGD(lr=0.001, momentum=0, dampening=0, weight_decay=0.5, nesterov=False, maximize=True)
+// Optimizer: SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True)
 #nullable enable
 #pragma warning disable CS1591 // members are documented on the declaration and in the summary above
 
@@ -23,7 +23,7 @@ using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 ///   fc2 (Second): Linear(in_features=33, out_features=3, bias=True) + LeakyReLU(negative_slope=0.2) -&gt; [B, 3]; 102 parameters: fc2.weight [3, 33], fc2.bias [3]; init normal_(mean=0, std=0.02), default (uniform_(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 ///   head (Head): Linear(in_features=3, out_features=2, bias=False) + Sigmoid() -&gt; [B, 2]; 6 parameters: head.weight [2, 3]; init default (kaiming_uniform_(a=sqrt(5)))
 /// Loss: MSELoss(reduction='sum')
-/// Optimizer: SGD(lr=0.001, momentum=0, dampening=0, weight_decay=0.5, nesterov=False, maximize=True)
+/// Optimizer: SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True)
 /// A model instance is not thread-safe: use one instance per thread.
 /// </remarks>
 partial class Regressor : global::DslModels.IModel
@@ -60,7 +60,6 @@ partial class Regressor : global::DslModels.IModel
     private global::DslModels.AlignedBuffer? _dslGradB;
     private int _dslCapacity;
     private int _dslForwardBatch;
-    private global::DslModels.AlignedBuffer? _dslMomentum;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (7).</summary>
     public Regressor() : this(7L) { }
@@ -77,7 +76,8 @@ partial class Regressor : global::DslModels.IModel
         var headWeight = new global::DslModels.Parameter("head.weight", _dslParameters, _dslGradients, DslHeadWeightOffset, 2, 3);
         _dslHead = new global::DslModels.Dense("head", 3, 2, global::DslModels.Activation.Sigmoid, headWeight, null);
         _dslParameterList = new global::DslModels.Parameter[] { inputLayerWeight, inputLayerBias, secondWeight, secondBias, headWeight };
-        Optimizer = new global::DslModels.Optim.SgdOptions(lr: 0.001, momentum: 0.0, dampening: 0.0, weightDecay: 0.5, nesterov: false, maximize: true);
+        // SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True)
+        Optimizer = new global::DslModels.Optim.Sgd(_dslParameterList, new global::DslModels.Optim.SgdOptions(lr: 0.001, momentum: 0.0, dampening: 0.0, weightDecay: 0.5, nesterov: false, maximize: true));
         ResetParameters(seed);
     }
 
@@ -94,8 +94,8 @@ partial class Regressor : global::DslModels.IModel
     /// <summary>The parameters in <c>state_dict</c> order: input_layer.weight, input_layer.bias, fc2.weight, fc2.bias, head.weight.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::DslModels.Parameter> Parameters => _dslParameterList;
 
-    /// <summary>The live SGD hyper-parameters read by every <see cref="Step"/> (a schedule may change them).</summary>
-    public global::DslModels.Optim.SgdOptions Optimizer { get; }
+    /// <summary>The optimizer, SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True): its param groups are live (schedulers, <c>state_dict</c>, clipping all work on it).</summary>
+    public global::DslModels.Optim.Sgd Optimizer { get; }
 
     /// <summary>
     /// Re-initialises every parameter as <c>torch.manual_seed(seed)</c>, then PyTorch's default <c>nn.Linear</c> init of each layer in
@@ -176,92 +176,11 @@ partial class Regressor : global::DslModels.IModel
         _dslAct3?.Dispose();
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
-        _dslMomentum?.Dispose();
+        ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
-    /// <summary>
-    /// One <c>torch.optim.SGD</c> step over the whole parameter arena in a single vectorised pass, reading the live <see cref="Optimizer"/>:
-    /// d = ±g (+ weight_decay·θ); with momentum buf = first ? d : momentum·buf + (1 - dampening)·d, d = nesterov ? d + momentum·buf : buf; θ -= lr·d.
-    /// Same float operations in the same order as <see cref="global::DslModels.Optim.Sgd"/>, so both agree bit for bit.
-    /// </summary>
-    public void Step()
-    {
-        var options = Optimizer;
-        float lr = (float)options.LearningRate;
-        float momentum = (float)options.Momentum;
-        float dampening = (float)(1.0 - options.Dampening);
-        float weightDecay = (float)options.WeightDecay;
-        bool nesterov = options.Nesterov, maximize = options.Maximize, first = false;
-        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
-        ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
-        ref float m = ref p; // unused unless momentum != 0
-        if (momentum != 0f)
-        {
-            if (_dslMomentum is null)
-            {
-                _dslMomentum = new global::DslModels.AlignedBuffer(DslArenaLength);
-                first = true;
-            }
-            m = ref DslMemoryMarshal.GetReference(_dslMomentum.Span);
-        }
-        int i = 0;
-        if (DslV512.IsHardwareAccelerated)
-        {
-            var lrV = DslV512.Create(lr);
-            var momentumV = DslV512.Create(momentum);
-            var dampeningV = DslV512.Create(dampening);
-            var weightDecayV = DslV512.Create(weightDecay);
-            for (; i <= DslArenaLength - 16; i += 16)
-            {
-                var theta = DslV512.LoadUnsafe(ref p, (nuint)i);
-                var d = DslV512.LoadUnsafe(ref g, (nuint)i);
-                if (maximize) d = -d;
-                if (weightDecay != 0f) d = d + weightDecayV * theta;
-                if (momentum != 0f)
-                {
-                    var b = first ? d : DslV512.LoadUnsafe(ref m, (nuint)i) * momentumV + dampeningV * d;
-                    DslV512.StoreUnsafe(b, ref m, (nuint)i);
-                    d = nesterov ? d + momentumV * b : b;
-                }
-                DslV512.StoreUnsafe(theta - lrV * d, ref p, (nuint)i);
-            }
-        }
-        else if (DslV256.IsHardwareAccelerated)
-        {
-            var lrV = DslV256.Create(lr);
-            var momentumV = DslV256.Create(momentum);
-            var dampeningV = DslV256.Create(dampening);
-            var weightDecayV = DslV256.Create(weightDecay);
-            for (; i <= DslArenaLength - 8; i += 8)
-            {
-                var theta = DslV256.LoadUnsafe(ref p, (nuint)i);
-                var d = DslV256.LoadUnsafe(ref g, (nuint)i);
-                if (maximize) d = -d;
-                if (weightDecay != 0f) d = d + weightDecayV * theta;
-                if (momentum != 0f)
-                {
-                    var b = first ? d : DslV256.LoadUnsafe(ref m, (nuint)i) * momentumV + dampeningV * d;
-                    DslV256.StoreUnsafe(b, ref m, (nuint)i);
-                    d = nesterov ? d + momentumV * b : b;
-                }
-                DslV256.StoreUnsafe(theta - lrV * d, ref p, (nuint)i);
-            }
-        }
-        for (; i < DslArenaLength; i++)
-        {
-            float theta = DslUnsafe.Add(ref p, i);
-            float d = DslUnsafe.Add(ref g, i);
-            if (maximize) d = -d;
-            if (weightDecay != 0f) d = d + weightDecay * theta;
-            if (momentum != 0f)
-            {
-                float b = first ? d : DslUnsafe.Add(ref m, i) * momentum + dampening * d;
-                DslUnsafe.Add(ref m, i) = b;
-                d = nesterov ? d + momentum * b : b;
-            }
-            DslUnsafe.Add(ref p, i) = theta - lr * d;
-        }
-    }
+    /// <summary>One step of <see cref="Optimizer"/> (<c>optimizer.step()</c>) with the gradients in <see cref="Parameters"/>.</summary>
+    public void Step() => Optimizer.Step();
 
     /// <summary>The MSELoss(reduction='sum') of <paramref name="output"/> [batch, OutputSize] against <paramref name="targets"/> [batch, OutputSize].</summary>
     public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<float> targets, int batch)
