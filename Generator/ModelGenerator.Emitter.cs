@@ -570,7 +570,7 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.BackwardAfterForward(batch, _dslForwardBatch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(gradOutput), gradOutput.Length, batch, OutputSize);");
                 w.Line("gradOutput.CopyTo(_dslGradA!.Span);");
-                w.Line("DslBackward(batch);");
+                w.Line("DslBackward(batch, accumulate: true);");
             }
             w.Line();
 
@@ -659,14 +659,14 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {targetWidth});");
                 EmitTargetChecks(w, loss);
-                w.Line("ZeroGrad();");
+                w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
                 w.Line("DslForward(input, batch);");
                 w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
                 w.Line(loss.Kind == LossKind.CrossEntropy
                     ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
                     : "// The loss writes d loss / d output directly.");
                 w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
-                w.Line("DslBackward(batch);");
+                w.Line("DslBackward(batch, accumulate: false);");
                 w.Line("Step();");
                 w.Line("return loss;");
             }
@@ -738,7 +738,8 @@ public sealed partial class ModelGenerator
                 w.Line("_dslForwardBatch = batch;");
             }
             w.Line();
-            using (w.Block("private void DslBackward(int batch)"))
+            w.Line("/// <summary>Backpropagates from _dslGradA; <paramref name=\"accumulate\"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>");
+            using (w.Block("private void DslBackward(int batch, bool accumulate)"))
             {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
@@ -754,7 +755,7 @@ public sealed partial class ModelGenerator
                     w.Line($"// {l.Name}: d{dy}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {dx}" : "")}");
                     string bias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
                     string dxArg = i > 0 ? $"ref {dx}, " : "";
-                    w.Line($"DslBackward{l.PropertyName}(ref a{i}, ref a{i + 1}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), ref {dy}, ref {U}.Add(ref g, Dsl{l.PropertyName}WeightOffset), {bias}{dxArg}batch);");
+                    w.Line($"DslBackward{l.PropertyName}(ref a{i}, ref a{i + 1}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), ref {dy}, ref {U}.Add(ref g, Dsl{l.PropertyName}WeightOffset), {bias}{dxArg}batch, accumulate);");
                 }
             }
             w.Line();
@@ -782,12 +783,96 @@ public sealed partial class ModelGenerator
             w.Line();
         }
 
+        /// <summary>Samples per register tile: 4 x 4 accumulators fit AVX-512's 32 registers, 2 x 4 AVX2's 16.</summary>
+        private static int SamplesPerTile(Isa isa) => isa.Width == 16 ? 4 : 2;
+
+        private static string Off(string i, int j, int vw) => j == 0 ? i : $"{i} + {j * vw}";
+
         private static void EmitForwardVector(SourceWriter w, LayerSpec l, Isa isa)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             int inVec = inW / vw * vw, out4 = outW / 4 * 4;
-            w.Line($"// Each sample row: 4 outputs at a time share one load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
-            using (w.Block("for (int n = 0; n < batch; n++)"))
+            int S = SamplesPerTile(isa);
+            string T = isa.Type;
+            w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
+            w.Line("int n = 0;");
+            using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+            {
+                for (int t = 0; t < S; t++)
+                {
+                    w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                    w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
+                }
+                if (out4 > 0)
+                {
+                    using (w.Block($"for (int o = 0; o < {out4}; o += 4)"))
+                    {
+                        for (int k = 0; k < 4; k++)
+                            w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                        for (int t = 0; t < S; t++)
+                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
+                        if (inVec > 0)
+                        {
+                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                            {
+                                for (int k = 0; k < 4; k++)
+                                    w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                for (int t = 0; t < S; t++)
+                                {
+                                    w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                }
+                            }
+                        }
+                        for (int t = 0; t < S; t++)
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.Sum(a{t}{k})"))};");
+                        if (inVec < inW)
+                        {
+                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                            {
+                                for (int t = 0; t < S; t++)
+                                {
+                                    w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                }
+                            }
+                        }
+                        for (int t = 0; t < S; t++)
+                            for (int k = 0; k < 4; k++)
+                                w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                    }
+                }
+                if (out4 < outW)
+                {
+                    using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
+                    {
+                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                        w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
+                        if (inVec > 0)
+                        {
+                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                            {
+                                w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                            }
+                        }
+                        w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
+                        if (inVec < inW)
+                        {
+                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"s{t} += {U}.Add(ref x{t}, i) * {U}.Add(ref w0, i);");
+                        }
+                        for (int t = 0; t < S; t++)
+                            w.Line($"{U}.Add(ref y{t}, o) = s{t}{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
+                    }
+                }
+            }
+            w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
+            using (w.Block("for (; n < batch; n++)"))
             {
                 w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
                 w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
@@ -933,7 +1018,7 @@ public sealed partial class ModelGenerator
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
             string bias = l.HasBias ? "ref float db, " : "";
             string dx = computeInputGradient ? "ref float dx, " : "";
-            using (w.Block($"private static void DslBackward{l.PropertyName}(ref float x, ref float y, ref float w, ref float dz, ref float dw, {bias}{dx}int batch)"))
+            using (w.Block($"private static void DslBackward{l.PropertyName}(ref float x, ref float y, ref float w, ref float dz, ref float dw, {bias}{dx}int batch, bool accumulate)"))
             {
                 EmitActivationBackward(w, l);
                 foreach (var isa in new[] { Isa.V512, Isa.V256 })
@@ -1016,7 +1101,8 @@ public sealed partial class ModelGenerator
             string T = isa.Type;
             if (l.HasBias)
             {
-                w.Line($"// db[{outW}] += Σ_n dz[n, :]");
+                w.Line($"// db[{outW}] (+)= Σ_n dz[n, :]");
+                w.Line($"if (!accumulate) {MM}.CreateSpan(ref db, {outW}).Clear();");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
                     w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
@@ -1032,66 +1118,178 @@ public sealed partial class ModelGenerator
                         i => w.Line($"{U}.Add(ref db, {i}) += {U}.Add(ref dzr, {i});"));
                 }
             }
-            w.Line($"// dW[o, :] += Σ_n dz[n, o] · x[n, :], a {4 * vw}-float strip of dW held in registers across the batch");
-            using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+            int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
+            w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers across the batch");
+            using (w.Scope())
             {
-                w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                EmitChunks(w, isa, inW,
-                    (k, i) =>
+                w.Line("int o = 0;");
+                using (w.Block($"for (; o <= {outW - 4}; o += 4)"))
+                {
+                    for (int k = 0; k < 4; k++)
+                        w.Line($"ref float dw{k} = ref {U}.Add(ref dw, (o + {k}) * {inW});");
+                    foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
                     {
-                        for (int j = 0; j < k; j++)
-                            w.Line($"var g{j} = {T}.LoadUnsafe(ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        if (to <= from)
+                            continue;
+                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                         {
-                            w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                            w.Line($"var s = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
-                            for (int j = 0; j < k; j++)
-                                w.Line($"g{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref xr, {(j == 0 ? i : $"{i} + {j * vw}")}), g{j});");
+                            for (int k = 0; k < 4; k++)
+                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = accumulate ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
+                                for (int j = 0; j < nv; j++)
+                                    w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
+                                for (int k = 0; k < 4; k++)
+                                {
+                                    w.Line($"var s{k} = {T}.Create({U}.Add(ref dzr, {k}));");
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                }
+                            }
+                            for (int k = 0; k < 4; k++)
+                                for (int j = 0; j < nv; j++)
+                                    w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
                         }
-                        for (int j = 0; j < k; j++)
-                            w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                    },
-                    i =>
+                    }
+                    if (inVec < inW)
                     {
-                        w.Line($"float acc = {U}.Add(ref dwr, {i});");
-                        w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + {i});");
-                        w.Line($"{U}.Add(ref dwr, {i}) = acc;");
-                    });
+                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                        {
+                            for (int k = 0; k < 4; k++)
+                            {
+                                w.Line($"float acc{k} = accumulate ? {U}.Add(ref dw{k}, i) : 0f;");
+                            }
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line($"float xi = {U}.Add(ref x, n * {inW} + i);");
+                                for (int k = 0; k < 4; k++)
+                                    w.Line($"acc{k} += {U}.Add(ref dz, n * {outW} + o + {k}) * xi;");
+                            }
+                            for (int k = 0; k < 4; k++)
+                                w.Line($"{U}.Add(ref dw{k}, i) = acc{k};");
+                        }
+                    }
+                }
+                w.Line("// Remaining outputs one at a time.");
+                using (w.Block($"for (; o < {outW}; o++)"))
+                {
+                    w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                    EmitChunks(w, isa, inW,
+                        (k, i) =>
+                        {
+                            for (int j = 0; j < k; j++)
+                                w.Line($"var g{j} = accumulate ? {T}.LoadUnsafe(ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")}) : default;");
+                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            {
+                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                                w.Line($"var s = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
+                                for (int j = 0; j < k; j++)
+                                    w.Line($"g{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref xr, {(j == 0 ? i : $"{i} + {j * vw}")}), g{j});");
+                            }
+                            for (int j = 0; j < k; j++)
+                                w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")});");
+                        },
+                        i =>
+                        {
+                            w.Line($"float acc = accumulate ? {U}.Add(ref dwr, {i}) : 0f;");
+                            w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + {i});");
+                            w.Line($"{U}.Add(ref dwr, {i}) = acc;");
+                        });
+                }
             }
             if (!computeInputGradient)
                 return;
-            w.Line($"// dx[n, :] = Σ_o dz[n, o] · W[o, :], a {4 * vw}-float strip of dx held in registers across the outputs");
-            using (w.Block("for (int n = 0; n < batch; n++)"))
+            int S = SamplesPerTile(isa), xstrip = 4 * vw, xstripEnd = inW / xstrip * xstrip;
+            w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
+            using (w.Scope())
             {
-                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
-                w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
-                EmitChunks(w, isa, inW,
-                    (k, i) =>
+                w.Line("int n = 0;");
+                using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+                {
+                    for (int t = 0; t < S; t++)
                     {
-                        for (int j = 0; j < k; j++)
-                            w.Line($"{isa.Vec} h{j} = default;");
-                        using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                        w.Line($"ref float dz{t} = ref {U}.Add(ref dz, (n + {t}) * {outW});");
+                        w.Line($"ref float dx{t} = ref {U}.Add(ref dx, (n + {t}) * {inW});");
+                    }
+                    foreach (var (from, to, nv) in new[] { (0, xstripEnd, 4), (xstripEnd, inVec, 1) })
+                    {
+                        if (to <= from)
+                            continue;
+                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                         {
-                            w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
-                            w.Line($"var s = {T}.Create({U}.Add(ref dzr, o));");
-                            for (int j = 0; j < k; j++)
-                                w.Line($"h{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref wr, {(j == 0 ? i : $"{i} + {j * vw}")}), h{j});");
+                            for (int t = 0; t < S; t++)
+                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"h{t}{j} = default"))};");
+                            using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                            {
+                                w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
+                                for (int j = 0; j < nv; j++)
+                                    w.Line($"var wv{j} = {T}.LoadUnsafe(ref wr, {Off("i", j, vw)});");
+                                for (int t = 0; t < S; t++)
+                                {
+                                    w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                }
+                            }
+                            for (int t = 0; t < S; t++)
+                                for (int j = 0; j < nv; j++)
+                                    w.Line($"{T}.StoreUnsafe(h{t}{j}, ref dx{t}, {Off("i", j, vw)});");
                         }
-                        for (int j = 0; j < k; j++)
-                            w.Line($"{T}.StoreUnsafe(h{j}, ref dxr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                    },
-                    i =>
+                    }
+                    if (inVec < inW)
                     {
-                        w.Line("float acc = 0f;");
-                        w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + {i});");
-                        w.Line($"{U}.Add(ref dxr, {i}) = acc;");
-                    });
+                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                        {
+                            for (int t = 0; t < S; t++)
+                            {
+                                w.Line($"float acc{t} = 0f;");
+                                w.Line($"for (int o = 0; o < {outW}; o++) acc{t} += {U}.Add(ref dz{t}, o) * {U}.Add(ref w, o * {inW} + i);");
+                                w.Line($"{U}.Add(ref dx{t}, i) = acc{t};");
+                            }
+                        }
+                    }
+                }
+                w.Line("// Remaining samples one at a time.");
+                using (w.Block("for (; n < batch; n++)"))
+                {
+                    w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
+                    w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
+                    EmitChunks(w, isa, inW,
+                        (k, i) =>
+                        {
+                            for (int j = 0; j < k; j++)
+                                w.Line($"{isa.Vec} h{j} = default;");
+                            using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                            {
+                                w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
+                                w.Line($"var s = {T}.Create({U}.Add(ref dzr, o));");
+                                for (int j = 0; j < k; j++)
+                                    w.Line($"h{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref wr, {(j == 0 ? i : $"{i} + {j * vw}")}), h{j});");
+                            }
+                            for (int j = 0; j < k; j++)
+                                w.Line($"{T}.StoreUnsafe(h{j}, ref dxr, {(j == 0 ? i : $"{i} + {j * vw}")});");
+                        },
+                        i =>
+                        {
+                            w.Line("float acc = 0f;");
+                            w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + {i});");
+                            w.Line($"{U}.Add(ref dxr, {i}) = acc;");
+                        });
+                }
             }
         }
 
         private static void EmitBackwardScalar(SourceWriter w, LayerSpec l, bool computeInputGradient)
         {
             int inW = l.In, outW = l.Out;
+            using (w.Block("if (!accumulate)"))
+            {
+                w.Line($"{MM}.CreateSpan(ref dw, {outW * inW}).Clear();");
+                if (l.HasBias)
+                    w.Line($"{MM}.CreateSpan(ref db, {outW}).Clear();");
+            }
             using (w.Block("for (int n = 0; n < batch; n++)"))
             {
                 w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");

@@ -144,7 +144,7 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.BackwardAfterForward(batch, _dslForwardBatch);
         global::DslModels.ModelChecks.Length(nameof(gradOutput), gradOutput.Length, batch, OutputSize);
         gradOutput.CopyTo(_dslGradA!.Span);
-        DslBackward(batch);
+        DslBackward(batch, accumulate: true);
     }
 
     /// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>
@@ -186,12 +186,12 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);
         global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
-        ZeroGrad();
+        // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
         DslForward(input, batch);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
         // Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly.
         float loss = global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
-        DslBackward(batch);
+        DslBackward(batch, accumulate: false);
         Step();
         return loss;
     }
@@ -229,7 +229,8 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslForwardBatch = batch;
     }
 
-    private void DslBackward(int batch)
+    /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
+    private void DslBackward(int batch, bool accumulate)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
@@ -239,9 +240,9 @@ partial class FashionClassifier : global::DslModels.IModel
         ref float gA = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
         ref float gB = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
         // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
-        DslBackwardOutput(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslOutputWeightOffset), ref DslUnsafe.Add(ref g, DslOutputBiasOffset), ref gB, batch);
+        DslBackwardOutput(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslOutputWeightOffset), ref DslUnsafe.Add(ref g, DslOutputBiasOffset), ref gB, batch, accumulate);
         // hidden: dgB[B, 128] -> dW[128, 784], db
-        DslBackwardHidden(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch);
+        DslBackwardHidden(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, accumulate);
     }
 
     /// <summary>hidden: y[B, 128] = ReLU (x[B, 784] · W[128, 784]ᵀ + b[128]), W row-major [out, in].</summary>
@@ -250,8 +251,79 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 49 x 16-wide FMA steps per output.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
+            int n = 0;
+            for (; n <= batch - 4; n += 4)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
+                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
+                for (int o = 0; o < 128; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                    for (nuint i = 0; i < 784; i += 16)
+                    {
+                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                    }
+                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
+                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
+                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
+                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 128);
@@ -280,8 +352,53 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 98 x 8-wide FMA steps per output.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
+            int n = 0;
+            for (; n <= batch - 2; n += 2)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                for (int o = 0; o < 128; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                    for (nuint i = 0; i < 784; i += 8)
+                    {
+                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                    }
+                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
+                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 128);
@@ -350,7 +467,7 @@ partial class FashionClassifier : global::DslModels.IModel
 
     /// <summary>hidden backward: dz = dy ⊙ act'(y) in place; dW[128, 784] += dzᵀ·x; db += Σ_n dz.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardHidden(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch)
+    private static void DslBackwardHidden(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch, bool accumulate)
     {
         // dz = dy ⊙ ReLU'(y), from the kept output y
         for (int j = 0; j < batch * 128; j++)
@@ -361,7 +478,8 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[128] += Σ_n dz[n, :]
+            // db[128] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 128);
@@ -373,46 +491,135 @@ partial class FashionClassifier : global::DslModels.IModel
                     DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i + 48) + DslV512.LoadUnsafe(ref dzr, i + 48), ref db, i + 48);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 64-float strip of dW held in registers across the batch
-            for (int o = 0; o < 128; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                for (nuint i = 0; i < 768; i += 64)
+                int o = 0;
+                for (; o <= 124; o += 4)
                 {
-                    var g0 = DslV512.LoadUnsafe(ref dwr, i);
-                    var g1 = DslV512.LoadUnsafe(ref dwr, i + 16);
-                    var g2 = DslV512.LoadUnsafe(ref dwr, i + 32);
-                    var g3 = DslV512.LoadUnsafe(ref dwr, i + 48);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                    for (nuint i = 0; i < 768; i += 64)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                        g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                        g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                        g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                        g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV512.FusedMultiplyAdd(s1, xv1, g11);
+                            g12 = DslV512.FusedMultiplyAdd(s1, xv2, g12);
+                            g13 = DslV512.FusedMultiplyAdd(s1, xv3, g13);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV512.FusedMultiplyAdd(s2, xv1, g21);
+                            g22 = DslV512.FusedMultiplyAdd(s2, xv2, g22);
+                            g23 = DslV512.FusedMultiplyAdd(s2, xv3, g23);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV512.FusedMultiplyAdd(s3, xv1, g31);
+                            g32 = DslV512.FusedMultiplyAdd(s3, xv2, g32);
+                            g33 = DslV512.FusedMultiplyAdd(s3, xv3, g33);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                        DslV512.StoreUnsafe(g10, ref dw1, i);
+                        DslV512.StoreUnsafe(g11, ref dw1, i + 16);
+                        DslV512.StoreUnsafe(g12, ref dw1, i + 32);
+                        DslV512.StoreUnsafe(g13, ref dw1, i + 48);
+                        DslV512.StoreUnsafe(g20, ref dw2, i);
+                        DslV512.StoreUnsafe(g21, ref dw2, i + 16);
+                        DslV512.StoreUnsafe(g22, ref dw2, i + 32);
+                        DslV512.StoreUnsafe(g23, ref dw2, i + 48);
+                        DslV512.StoreUnsafe(g30, ref dw3, i);
+                        DslV512.StoreUnsafe(g31, ref dw3, i + 16);
+                        DslV512.StoreUnsafe(g32, ref dw3, i + 32);
+                        DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                    DslV512.StoreUnsafe(g0, ref dwr, i);
-                    DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                    DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                    DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                    for (nuint i = 768; i < 784; i += 16)
+                    {
+                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g10, ref dw1, i);
+                        DslV512.StoreUnsafe(g20, ref dw2, i);
+                        DslV512.StoreUnsafe(g30, ref dw3, i);
+                    }
                 }
-                for (nuint i = 768; i < 784; i += 16)
+                // Remaining outputs one at a time.
+                for (; o < 128; o++)
                 {
-                    var g0 = DslV512.LoadUnsafe(ref dwr, i);
-                    for (int n = 0; n < batch; n++)
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                    for (nuint i = 0; i < 768; i += 64)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                        g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
+                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
+                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
+                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
+                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                        }
+                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
                     }
-                    DslV512.StoreUnsafe(g0, ref dwr, i);
+                    for (nuint i = 768; i < 784; i += 16)
+                    {
+                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
+                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                        }
+                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                    }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[128] += Σ_n dz[n, :]
+            // db[128] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 128);
@@ -424,45 +631,95 @@ partial class FashionClassifier : global::DslModels.IModel
                     DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 24) + DslV256.LoadUnsafe(ref dzr, i + 24), ref db, i + 24);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 32-float strip of dW held in registers across the batch
-            for (int o = 0; o < 128; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                for (nuint i = 0; i < 768; i += 32)
+                int o = 0;
+                for (; o <= 124; o += 4)
                 {
-                    var g0 = DslV256.LoadUnsafe(ref dwr, i);
-                    var g1 = DslV256.LoadUnsafe(ref dwr, i + 8);
-                    var g2 = DslV256.LoadUnsafe(ref dwr, i + 16);
-                    var g3 = DslV256.LoadUnsafe(ref dwr, i + 24);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                    for (nuint i = 0; i < 784; i += 16)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                        g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                        g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                        g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                        g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                        }
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        DslV256.StoreUnsafe(g10, ref dw1, i);
+                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                        DslV256.StoreUnsafe(g20, ref dw2, i);
+                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                        DslV256.StoreUnsafe(g30, ref dw3, i);
+                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                    DslV256.StoreUnsafe(g0, ref dwr, i);
-                    DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                    DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                    DslV256.StoreUnsafe(g3, ref dwr, i + 24);
                 }
-                for (nuint i = 768; i < 784; i += 8)
+                // Remaining outputs one at a time.
+                for (; o < 128; o++)
                 {
-                    var g0 = DslV256.LoadUnsafe(ref dwr, i);
-                    for (int n = 0; n < batch; n++)
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                    for (nuint i = 0; i < 768; i += 32)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                        g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
+                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
                     }
-                    DslV256.StoreUnsafe(g0, ref dwr, i);
+                    for (nuint i = 768; i < 784; i += 8)
+                    {
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                    }
                 }
             }
         }
         else
         {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref dw, 100352).Clear();
+                DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
+            }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 784);
@@ -484,8 +741,97 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 8 x 16-wide FMA steps per output.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
+            int n = 0;
+            for (; n <= batch - 4; n += 4)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                for (int o = 0; o < 8; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                    for (nuint i = 0; i < 128; i += 16)
+                    {
+                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                    }
+                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
+                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
+                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
+                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
+                }
+                for (int o = 8; o < 10; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (nuint i = 0; i < 128; i += 16)
+                    {
+                        var wv = DslV512.LoadUnsafe(ref w0, i);
+                        a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
+                        a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
+                        a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
+                        a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                    }
+                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 10);
@@ -525,8 +871,67 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 16 x 8-wide FMA steps per output.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
+            int n = 0;
+            for (; n <= batch - 2; n += 2)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                for (int o = 0; o < 8; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                    for (nuint i = 0; i < 128; i += 8)
+                    {
+                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                    }
+                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
+                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                }
+                for (int o = 8; o < 10; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                    DslF256 a0 = default, a1 = default;
+                    for (nuint i = 0; i < 128; i += 8)
+                    {
+                        var wv = DslV256.LoadUnsafe(ref w0, i);
+                        a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
+                        a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                    }
+                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 10);
@@ -585,11 +990,12 @@ partial class FashionClassifier : global::DslModels.IModel
 
     /// <summary>output backward: dz = dy ⊙ act'(y) in place; dW[10, 128] += dzᵀ·x; db += Σ_n dz; dx[B, 128] = dz·W.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardOutput(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch)
+    private static void DslBackwardOutput(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch, bool accumulate)
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[10] += Σ_n dz[n, :]
+            // db[10] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
@@ -598,61 +1004,191 @@ partial class FashionClassifier : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 64-float strip of dW held in registers across the batch
-            for (int o = 0; o < 10; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                for (nuint i = 0; i < 128; i += 64)
+                int o = 0;
+                for (; o <= 6; o += 4)
                 {
-                    var g0 = DslV512.LoadUnsafe(ref dwr, i);
-                    var g1 = DslV512.LoadUnsafe(ref dwr, i + 16);
-                    var g2 = DslV512.LoadUnsafe(ref dwr, i + 32);
-                    var g3 = DslV512.LoadUnsafe(ref dwr, i + 48);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                    for (nuint i = 0; i < 128; i += 64)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                        g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                        g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                        g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                        g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV512.FusedMultiplyAdd(s1, xv1, g11);
+                            g12 = DslV512.FusedMultiplyAdd(s1, xv2, g12);
+                            g13 = DslV512.FusedMultiplyAdd(s1, xv3, g13);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV512.FusedMultiplyAdd(s2, xv1, g21);
+                            g22 = DslV512.FusedMultiplyAdd(s2, xv2, g22);
+                            g23 = DslV512.FusedMultiplyAdd(s2, xv3, g23);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV512.FusedMultiplyAdd(s3, xv1, g31);
+                            g32 = DslV512.FusedMultiplyAdd(s3, xv2, g32);
+                            g33 = DslV512.FusedMultiplyAdd(s3, xv3, g33);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                        DslV512.StoreUnsafe(g10, ref dw1, i);
+                        DslV512.StoreUnsafe(g11, ref dw1, i + 16);
+                        DslV512.StoreUnsafe(g12, ref dw1, i + 32);
+                        DslV512.StoreUnsafe(g13, ref dw1, i + 48);
+                        DslV512.StoreUnsafe(g20, ref dw2, i);
+                        DslV512.StoreUnsafe(g21, ref dw2, i + 16);
+                        DslV512.StoreUnsafe(g22, ref dw2, i + 32);
+                        DslV512.StoreUnsafe(g23, ref dw2, i + 48);
+                        DslV512.StoreUnsafe(g30, ref dw3, i);
+                        DslV512.StoreUnsafe(g31, ref dw3, i + 16);
+                        DslV512.StoreUnsafe(g32, ref dw3, i + 32);
+                        DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                    DslV512.StoreUnsafe(g0, ref dwr, i);
-                    DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                    DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                    DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                }
+                // Remaining outputs one at a time.
+                for (; o < 10; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
+                    for (nuint i = 0; i < 128; i += 64)
+                    {
+                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
+                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 10 + o));
+                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
+                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
+                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                        }
+                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 64-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
-                for (nuint i = 0; i < 128; i += 64)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    DslF512 h0 = default;
-                    DslF512 h1 = default;
-                    DslF512 h2 = default;
-                    DslF512 h3 = default;
-                    for (int o = 0; o < 10; o++)
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                    ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                    ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                    ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                    ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                    for (nuint i = 0; i < 128; i += 64)
                     {
-                        ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
-                        h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
-                        h1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 16), h1);
-                        h2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 32), h2);
-                        h3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 48), h3);
+                        DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
+                        DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
+                        DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
+                        DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                            var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
+                            var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
+                            var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                            h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                            h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
+                            h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
+                            h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                            h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                            h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
+                            h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
+                            h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                            h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                            h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
+                            h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
+                            h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                            h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                            h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
+                            h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
+                            h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                        }
+                        DslV512.StoreUnsafe(h00, ref dx0, i);
+                        DslV512.StoreUnsafe(h01, ref dx0, i + 16);
+                        DslV512.StoreUnsafe(h02, ref dx0, i + 32);
+                        DslV512.StoreUnsafe(h03, ref dx0, i + 48);
+                        DslV512.StoreUnsafe(h10, ref dx1, i);
+                        DslV512.StoreUnsafe(h11, ref dx1, i + 16);
+                        DslV512.StoreUnsafe(h12, ref dx1, i + 32);
+                        DslV512.StoreUnsafe(h13, ref dx1, i + 48);
+                        DslV512.StoreUnsafe(h20, ref dx2, i);
+                        DslV512.StoreUnsafe(h21, ref dx2, i + 16);
+                        DslV512.StoreUnsafe(h22, ref dx2, i + 32);
+                        DslV512.StoreUnsafe(h23, ref dx2, i + 48);
+                        DslV512.StoreUnsafe(h30, ref dx3, i);
+                        DslV512.StoreUnsafe(h31, ref dx3, i + 16);
+                        DslV512.StoreUnsafe(h32, ref dx3, i + 32);
+                        DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                     }
-                    DslV512.StoreUnsafe(h0, ref dxr, i);
-                    DslV512.StoreUnsafe(h1, ref dxr, i + 16);
-                    DslV512.StoreUnsafe(h2, ref dxr, i + 32);
-                    DslV512.StoreUnsafe(h3, ref dxr, i + 48);
+                }
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
+                    for (nuint i = 0; i < 128; i += 64)
+                    {
+                        DslF512 h0 = default;
+                        DslF512 h1 = default;
+                        DslF512 h2 = default;
+                        DslF512 h3 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 16), h1);
+                            h2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 32), h2);
+                            h3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 48), h3);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                        DslV512.StoreUnsafe(h1, ref dxr, i + 16);
+                        DslV512.StoreUnsafe(h2, ref dxr, i + 32);
+                        DslV512.StoreUnsafe(h3, ref dxr, i + 48);
+                    }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[10] += Σ_n dz[n, :]
+            // db[10] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
@@ -665,60 +1201,152 @@ partial class FashionClassifier : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 32-float strip of dW held in registers across the batch
-            for (int o = 0; o < 10; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                for (nuint i = 0; i < 128; i += 32)
+                int o = 0;
+                for (; o <= 6; o += 4)
                 {
-                    var g0 = DslV256.LoadUnsafe(ref dwr, i);
-                    var g1 = DslV256.LoadUnsafe(ref dwr, i + 8);
-                    var g2 = DslV256.LoadUnsafe(ref dwr, i + 16);
-                    var g3 = DslV256.LoadUnsafe(ref dwr, i + 24);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                    for (nuint i = 0; i < 128; i += 16)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                        g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                        g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                        g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                        g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                        }
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        DslV256.StoreUnsafe(g10, ref dw1, i);
+                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                        DslV256.StoreUnsafe(g20, ref dw2, i);
+                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                        DslV256.StoreUnsafe(g30, ref dw3, i);
+                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                    DslV256.StoreUnsafe(g0, ref dwr, i);
-                    DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                    DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                    DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                }
+                // Remaining outputs one at a time.
+                for (; o < 10; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
+                    for (nuint i = 0; i < 128; i += 32)
+                    {
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
+                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 32-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
-                for (nuint i = 0; i < 128; i += 32)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    DslF256 h0 = default;
-                    DslF256 h1 = default;
-                    DslF256 h2 = default;
-                    DslF256 h3 = default;
-                    for (int o = 0; o < 10; o++)
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                    for (nuint i = 0; i < 128; i += 32)
                     {
-                        ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
-                        h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
-                        h1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 8), h1);
-                        h2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 16), h2);
-                        h3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 24), h3);
+                        DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
+                        DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                            var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
+                            var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
+                            var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                            h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                            h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
+                            h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
+                            h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                            h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                            h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
+                            h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
+                            h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                        }
+                        DslV256.StoreUnsafe(h00, ref dx0, i);
+                        DslV256.StoreUnsafe(h01, ref dx0, i + 8);
+                        DslV256.StoreUnsafe(h02, ref dx0, i + 16);
+                        DslV256.StoreUnsafe(h03, ref dx0, i + 24);
+                        DslV256.StoreUnsafe(h10, ref dx1, i);
+                        DslV256.StoreUnsafe(h11, ref dx1, i + 8);
+                        DslV256.StoreUnsafe(h12, ref dx1, i + 16);
+                        DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                     }
-                    DslV256.StoreUnsafe(h0, ref dxr, i);
-                    DslV256.StoreUnsafe(h1, ref dxr, i + 8);
-                    DslV256.StoreUnsafe(h2, ref dxr, i + 16);
-                    DslV256.StoreUnsafe(h3, ref dxr, i + 24);
+                }
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
+                    for (nuint i = 0; i < 128; i += 32)
+                    {
+                        DslF256 h0 = default;
+                        DslF256 h1 = default;
+                        DslF256 h2 = default;
+                        DslF256 h3 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 8), h1);
+                            h2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 16), h2);
+                            h3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 24), h3);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                        DslV256.StoreUnsafe(h1, ref dxr, i + 8);
+                        DslV256.StoreUnsafe(h2, ref dxr, i + 16);
+                        DslV256.StoreUnsafe(h3, ref dxr, i + 24);
+                    }
                 }
             }
         }
         else
         {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref dw, 1280).Clear();
+                DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
+            }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 128);

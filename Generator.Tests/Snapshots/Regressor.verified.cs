@@ -159,7 +159,7 @@ partial class Regressor : global::DslModels.IModel
         global::DslModels.ModelChecks.BackwardAfterForward(batch, _dslForwardBatch);
         global::DslModels.ModelChecks.Length(nameof(gradOutput), gradOutput.Length, batch, OutputSize);
         gradOutput.CopyTo(_dslGradA!.Span);
-        DslBackward(batch);
+        DslBackward(batch, accumulate: true);
     }
 
     /// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>
@@ -200,12 +200,12 @@ partial class Regressor : global::DslModels.IModel
         global::DslModels.ModelChecks.Batch(batch);
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, OutputSize);
-        ZeroGrad();
+        // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
         DslForward(input, batch);
         var output = _dslAct3!.Span.Slice(0, batch * OutputSize);
         // The loss writes d loss / d output directly.
         float loss = global::DslModels.Losses.MseLoss.Forward(output, targets, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Sum);
-        DslBackward(batch);
+        DslBackward(batch, accumulate: false);
         Step();
         return loss;
     }
@@ -248,7 +248,8 @@ partial class Regressor : global::DslModels.IModel
         _dslForwardBatch = batch;
     }
 
-    private void DslBackward(int batch)
+    /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
+    private void DslBackward(int batch, bool accumulate)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
@@ -259,11 +260,11 @@ partial class Regressor : global::DslModels.IModel
         ref float gA = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
         ref float gB = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
         // head: dgA[B, 2] -> dW[2, 3], dx[B, 3] into gB
-        DslBackwardHead(ref a2, ref a3, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslHeadWeightOffset), ref gB, batch);
+        DslBackwardHead(ref a2, ref a3, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslHeadWeightOffset), ref gB, batch, accumulate);
         // fc2: dgB[B, 3] -> dW[3, 33], db, dx[B, 33] into gA
-        DslBackwardSecond(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslSecondWeightOffset), ref DslUnsafe.Add(ref g, DslSecondBiasOffset), ref gA, batch);
+        DslBackwardSecond(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslSecondWeightOffset), ref DslUnsafe.Add(ref g, DslSecondBiasOffset), ref gA, batch, accumulate);
         // input_layer: dgA[B, 33] -> dW[33, 5], db
-        DslBackwardInputLayer(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch);
+        DslBackwardInputLayer(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, accumulate);
     }
 
     /// <summary>input_layer: y[B, 33] = Tanh (x[B, 5] · W[33, 5]ᵀ + b[33]), W row-major [out, in].</summary>
@@ -272,8 +273,92 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 0 x 16-wide FMA steps per output, then 5 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
+            int n = 0;
+            for (; n <= batch - 4; n += 4)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
+                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 5);
+                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
+                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 5);
+                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 33);
+                for (int o = 0; o < 32; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
+                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
+                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
+                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
+                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float xi0 = DslUnsafe.Add(ref x0, i);
+                        s00 += xi0 * DslUnsafe.Add(ref w0, i);
+                        s01 += xi0 * DslUnsafe.Add(ref w1, i);
+                        s02 += xi0 * DslUnsafe.Add(ref w2, i);
+                        s03 += xi0 * DslUnsafe.Add(ref w3, i);
+                        float xi1 = DslUnsafe.Add(ref x1, i);
+                        s10 += xi1 * DslUnsafe.Add(ref w0, i);
+                        s11 += xi1 * DslUnsafe.Add(ref w1, i);
+                        s12 += xi1 * DslUnsafe.Add(ref w2, i);
+                        s13 += xi1 * DslUnsafe.Add(ref w3, i);
+                        float xi2 = DslUnsafe.Add(ref x2, i);
+                        s20 += xi2 * DslUnsafe.Add(ref w0, i);
+                        s21 += xi2 * DslUnsafe.Add(ref w1, i);
+                        s22 += xi2 * DslUnsafe.Add(ref w2, i);
+                        s23 += xi2 * DslUnsafe.Add(ref w3, i);
+                        float xi3 = DslUnsafe.Add(ref x3, i);
+                        s30 += xi3 * DslUnsafe.Add(ref w0, i);
+                        s31 += xi3 * DslUnsafe.Add(ref w1, i);
+                        s32 += xi3 * DslUnsafe.Add(ref w2, i);
+                        s33 += xi3 * DslUnsafe.Add(ref w3, i);
+                    }
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
+                }
+                for (int o = 32; o < 33; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
+                        s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 0 x 16-wide FMA steps per output, then 5 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 33);
@@ -313,8 +398,62 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 0 x 8-wide FMA steps per output, then 5 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
+            int n = 0;
+            for (; n <= batch - 2; n += 2)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
+                for (int o = 0; o < 32; o += 4)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
+                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
+                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
+                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
+                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
+                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float xi0 = DslUnsafe.Add(ref x0, i);
+                        s00 += xi0 * DslUnsafe.Add(ref w0, i);
+                        s01 += xi0 * DslUnsafe.Add(ref w1, i);
+                        s02 += xi0 * DslUnsafe.Add(ref w2, i);
+                        s03 += xi0 * DslUnsafe.Add(ref w3, i);
+                        float xi1 = DslUnsafe.Add(ref x1, i);
+                        s10 += xi1 * DslUnsafe.Add(ref w0, i);
+                        s11 += xi1 * DslUnsafe.Add(ref w1, i);
+                        s12 += xi1 * DslUnsafe.Add(ref w2, i);
+                        s13 += xi1 * DslUnsafe.Add(ref w3, i);
+                    }
+                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                }
+                for (int o = 32; o < 33; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                    DslF256 a0 = default, a1 = default;
+                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 0 x 8-wide FMA steps per output, then 5 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 33);
@@ -380,7 +519,7 @@ partial class Regressor : global::DslModels.IModel
 
     /// <summary>input_layer backward: dz = dy ⊙ act'(y) in place; dW[33, 5] += dzᵀ·x; db += Σ_n dz.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardInputLayer(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch)
+    private static void DslBackwardInputLayer(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch, bool accumulate)
     {
         // dz = dy ⊙ Tanh'(y), from the kept output y
         for (int j = 0; j < batch * 33; j++)
@@ -391,7 +530,8 @@ partial class Regressor : global::DslModels.IModel
         }
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[33] += Σ_n dz[n, :]
+            // db[33] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
@@ -404,21 +544,52 @@ partial class Regressor : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 64-float strip of dW held in registers across the batch
-            for (int o = 0; o < 33; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
-                for (int i = 0; i < 5; i++)
+                int o = 0;
+                for (; o <= 29; o += 4)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 5);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 5);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 5 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 33 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 33 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 33 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 33 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < 33; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[33] += Σ_n dz[n, :]
+            // db[33] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
@@ -434,20 +605,55 @@ partial class Regressor : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 32-float strip of dW held in registers across the batch
-            for (int o = 0; o < 33; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
-                for (int i = 0; i < 5; i++)
+                int o = 0;
+                for (; o <= 29; o += 4)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 5);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 5);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 5 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 33 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 33 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 33 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 33 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < 33; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
         }
         else
         {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref dw, 165).Clear();
+                DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
+            }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 5);
@@ -469,8 +675,46 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 2 x 16-wide FMA steps per output, then 1 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
+            int n = 0;
+            for (; n <= batch - 4; n += 4)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 33);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 3);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 33);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 3);
+                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 33);
+                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 3);
+                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 33);
+                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 3);
+                for (int o = 0; o < 3; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (nuint i = 0; i < 32; i += 16)
+                    {
+                        var wv = DslV512.LoadUnsafe(ref w0, i);
+                        a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
+                        a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
+                        a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
+                        a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                    }
+                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
+                        s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 2 x 16-wide FMA steps per output, then 1 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 3);
@@ -493,8 +737,36 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 4 x 8-wide FMA steps per output, then 1 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
+            int n = 0;
+            for (; n <= batch - 2; n += 2)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 33);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 3);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 33);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 3);
+                for (int o = 0; o < 3; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                    DslF256 a0 = default, a1 = default;
+                    for (nuint i = 0; i < 32; i += 8)
+                    {
+                        var wv = DslV256.LoadUnsafe(ref w0, i);
+                        a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
+                        a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                    }
+                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 4 x 8-wide FMA steps per output, then 1 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 3);
@@ -543,7 +815,7 @@ partial class Regressor : global::DslModels.IModel
 
     /// <summary>fc2 backward: dz = dy ⊙ act'(y) in place; dW[3, 33] += dzᵀ·x; db += Σ_n dz; dx[B, 33] = dz·W.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardSecond(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch)
+    private static void DslBackwardSecond(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch, bool accumulate)
     {
         // dz = dy ⊙ LeakyReLU'(y), from the kept output y
         for (int j = 0; j < batch * 3; j++)
@@ -554,7 +826,8 @@ partial class Regressor : global::DslModels.IModel
         }
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[3] += Σ_n dz[n, :]
+            // db[3] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
@@ -563,55 +836,165 @@ partial class Regressor : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 64-float strip of dW held in registers across the batch
-            for (int o = 0; o < 3; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                for (nuint i = 0; i < 32; i += 16)
+                int o = 0;
+                for (; o <= -1; o += 4)
                 {
-                    var g0 = DslV512.LoadUnsafe(ref dwr, i);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                    for (nuint i = 0; i < 32; i += 16)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 3 + o));
-                        g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g10, ref dw1, i);
+                        DslV512.StoreUnsafe(g20, ref dw2, i);
+                        DslV512.StoreUnsafe(g30, ref dw3, i);
                     }
-                    DslV512.StoreUnsafe(g0, ref dwr, i);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
                 }
-                for (int i = 32; i < 33; i++)
+                // Remaining outputs one at a time.
+                for (; o < 3; o++)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                    for (nuint i = 0; i < 32; i += 16)
+                    {
+                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 3 + o));
+                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                        }
+                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 64-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                for (nuint i = 0; i < 32; i += 16)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    DslF512 h0 = default;
-                    for (int o = 0; o < 3; o++)
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                    ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                    ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                    ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                    ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                    for (nuint i = 0; i < 32; i += 16)
                     {
-                        ref float wr = ref DslUnsafe.Add(ref w, o * 33);
-                        var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
-                        h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                        DslF512 h00 = default;
+                        DslF512 h10 = default;
+                        DslF512 h20 = default;
+                        DslF512 h30 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                            var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                            h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                            var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                            h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                            var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                            h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                            var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                            h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                        }
+                        DslV512.StoreUnsafe(h00, ref dx0, i);
+                        DslV512.StoreUnsafe(h10, ref dx1, i);
+                        DslV512.StoreUnsafe(h20, ref dx2, i);
+                        DslV512.StoreUnsafe(h30, ref dx3, i);
                     }
-                    DslV512.StoreUnsafe(h0, ref dxr, i);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc0 = 0f;
+                        for (int o = 0; o < 3; o++) acc0 += DslUnsafe.Add(ref dz0, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx0, i) = acc0;
+                        float acc1 = 0f;
+                        for (int o = 0; o < 3; o++) acc1 += DslUnsafe.Add(ref dz1, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx1, i) = acc1;
+                        float acc2 = 0f;
+                        for (int o = 0; o < 3; o++) acc2 += DslUnsafe.Add(ref dz2, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx2, i) = acc2;
+                        float acc3 = 0f;
+                        for (int o = 0; o < 3; o++) acc3 += DslUnsafe.Add(ref dz3, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx3, i) = acc3;
+                    }
                 }
-                for (int i = 32; i < 33; i++)
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
                 {
-                    float acc = 0f;
-                    for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                    DslUnsafe.Add(ref dxr, i) = acc;
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
+                    for (nuint i = 0; i < 32; i += 16)
+                    {
+                        DslF512 h0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dxr, i) = acc;
+                    }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[3] += Σ_n dz[n, :]
+            // db[3] (+)= Σ_n dz[n, :]
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
@@ -620,72 +1003,192 @@ partial class Regressor : global::DslModels.IModel
                     DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
                 }
             }
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 32-float strip of dW held in registers across the batch
-            for (int o = 0; o < 3; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                for (nuint i = 0; i < 32; i += 32)
+                int o = 0;
+                for (; o <= -1; o += 4)
                 {
-                    var g0 = DslV256.LoadUnsafe(ref dwr, i);
-                    var g1 = DslV256.LoadUnsafe(ref dwr, i + 8);
-                    var g2 = DslV256.LoadUnsafe(ref dwr, i + 16);
-                    var g3 = DslV256.LoadUnsafe(ref dwr, i + 24);
-                    for (int n = 0; n < batch; n++)
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                    for (nuint i = 0; i < 32; i += 16)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 3 + o));
-                        g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                        g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                        g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                        g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                        }
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        DslV256.StoreUnsafe(g10, ref dw1, i);
+                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                        DslV256.StoreUnsafe(g20, ref dw2, i);
+                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                        DslV256.StoreUnsafe(g30, ref dw3, i);
+                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                    DslV256.StoreUnsafe(g0, ref dwr, i);
-                    DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                    DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                    DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
                 }
-                for (int i = 32; i < 33; i++)
+                // Remaining outputs one at a time.
+                for (; o < 3; o++)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                    for (nuint i = 0; i < 32; i += 32)
+                    {
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
+                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 3 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 32-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                for (nuint i = 0; i < 32; i += 32)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    DslF256 h0 = default;
-                    DslF256 h1 = default;
-                    DslF256 h2 = default;
-                    DslF256 h3 = default;
-                    for (int o = 0; o < 3; o++)
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                    for (nuint i = 0; i < 32; i += 32)
                     {
-                        ref float wr = ref DslUnsafe.Add(ref w, o * 33);
-                        var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
-                        h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
-                        h1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 8), h1);
-                        h2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 16), h2);
-                        h3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 24), h3);
+                        DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
+                        DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                            var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
+                            var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
+                            var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                            h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                            h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
+                            h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
+                            h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                            h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                            h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
+                            h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
+                            h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                        }
+                        DslV256.StoreUnsafe(h00, ref dx0, i);
+                        DslV256.StoreUnsafe(h01, ref dx0, i + 8);
+                        DslV256.StoreUnsafe(h02, ref dx0, i + 16);
+                        DslV256.StoreUnsafe(h03, ref dx0, i + 24);
+                        DslV256.StoreUnsafe(h10, ref dx1, i);
+                        DslV256.StoreUnsafe(h11, ref dx1, i + 8);
+                        DslV256.StoreUnsafe(h12, ref dx1, i + 16);
+                        DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                     }
-                    DslV256.StoreUnsafe(h0, ref dxr, i);
-                    DslV256.StoreUnsafe(h1, ref dxr, i + 8);
-                    DslV256.StoreUnsafe(h2, ref dxr, i + 16);
-                    DslV256.StoreUnsafe(h3, ref dxr, i + 24);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc0 = 0f;
+                        for (int o = 0; o < 3; o++) acc0 += DslUnsafe.Add(ref dz0, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx0, i) = acc0;
+                        float acc1 = 0f;
+                        for (int o = 0; o < 3; o++) acc1 += DslUnsafe.Add(ref dz1, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dx1, i) = acc1;
+                    }
                 }
-                for (int i = 32; i < 33; i++)
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
                 {
-                    float acc = 0f;
-                    for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                    DslUnsafe.Add(ref dxr, i) = acc;
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
+                    for (nuint i = 0; i < 32; i += 32)
+                    {
+                        DslF256 h0 = default;
+                        DslF256 h1 = default;
+                        DslF256 h2 = default;
+                        DslF256 h3 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 8), h1);
+                            h2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 16), h2);
+                            h3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 24), h3);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                        DslV256.StoreUnsafe(h1, ref dxr, i + 8);
+                        DslV256.StoreUnsafe(h2, ref dxr, i + 16);
+                        DslV256.StoreUnsafe(h3, ref dxr, i + 24);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
+                        DslUnsafe.Add(ref dxr, i) = acc;
+                    }
                 }
             }
         }
         else
         {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref dw, 99).Clear();
+                DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
+            }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 33);
@@ -711,8 +1214,38 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 0 x 16-wide FMA steps per output, then 3 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
+            int n = 0;
+            for (; n <= batch - 4; n += 4)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
+                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 3);
+                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 2);
+                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 3);
+                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 2);
+                for (int o = 0; o < 2; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
+                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
+                        s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0;
+                    DslUnsafe.Add(ref y1, o) = s1;
+                    DslUnsafe.Add(ref y2, o) = s2;
+                    DslUnsafe.Add(ref y3, o) = s3;
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 0 x 16-wide FMA steps per output, then 3 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 2);
@@ -731,8 +1264,30 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Each sample row: 4 outputs at a time share one load of x; 0 x 8-wide FMA steps per output, then 3 scalar.
-            for (int n = 0; n < batch; n++)
+            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
+            int n = 0;
+            for (; n <= batch - 2; n += 2)
+            {
+                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
+                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
+                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
+                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
+                for (int o = 0; o < 2; o++)
+                {
+                    ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
+                    DslF256 a0 = default, a1 = default;
+                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                        s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                    }
+                    DslUnsafe.Add(ref y0, o) = s0;
+                    DslUnsafe.Add(ref y1, o) = s1;
+                }
+            }
+            // Remaining samples one at a time: 4 outputs share each load of x; 0 x 8-wide FMA steps per output, then 3 scalar.
+            for (; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                 ref float yr = ref DslUnsafe.Add(ref y, n * 2);
@@ -777,7 +1332,7 @@ partial class Regressor : global::DslModels.IModel
 
     /// <summary>head backward: dz = dy ⊙ act'(y) in place; dW[2, 3] += dzᵀ·x; dx[B, 3] = dz·W.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardHead(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float dx, int batch)
+    private static void DslBackwardHead(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float dx, int batch, bool accumulate)
     {
         // dz = dy ⊙ Sigmoid'(y), from the kept output y
         for (int j = 0; j < batch * 2; j++)
@@ -788,58 +1343,172 @@ partial class Regressor : global::DslModels.IModel
         }
         if (DslV512.IsHardwareAccelerated)
         {
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 64-float strip of dW held in registers across the batch
-            for (int o = 0; o < 2; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                for (int i = 0; i < 3; i++)
+                int o = 0;
+                for (; o <= -2; o += 4)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < 2; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 64-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                for (int i = 0; i < 3; i++)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    float acc = 0f;
-                    for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                    DslUnsafe.Add(ref dxr, i) = acc;
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                    ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                    ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                    ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                    ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc0 = 0f;
+                        for (int o = 0; o < 2; o++) acc0 += DslUnsafe.Add(ref dz0, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx0, i) = acc0;
+                        float acc1 = 0f;
+                        for (int o = 0; o < 2; o++) acc1 += DslUnsafe.Add(ref dz1, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx1, i) = acc1;
+                        float acc2 = 0f;
+                        for (int o = 0; o < 2; o++) acc2 += DslUnsafe.Add(ref dz2, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx2, i) = acc2;
+                        float acc3 = 0f;
+                        for (int o = 0; o < 2; o++) acc3 += DslUnsafe.Add(ref dz3, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx3, i) = acc3;
+                    }
+                }
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dxr, i) = acc;
+                    }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dW[o, :] += Σ_n dz[n, o] · x[n, :], a 32-float strip of dW held in registers across the batch
-            for (int o = 0; o < 2; o++)
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                for (int i = 0; i < 3; i++)
+                int o = 0;
+                for (; o <= -2; o += 4)
                 {
-                    float acc = DslUnsafe.Add(ref dwr, i);
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
-                    DslUnsafe.Add(ref dwr, i) = acc;
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < 2; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
                 }
             }
-            // dx[n, :] = Σ_o dz[n, o] · W[o, :], a 32-float strip of dx held in registers across the outputs
-            for (int n = 0; n < batch; n++)
+            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
-                ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                for (int i = 0; i < 3; i++)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    float acc = 0f;
-                    for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                    DslUnsafe.Add(ref dxr, i) = acc;
+                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc0 = 0f;
+                        for (int o = 0; o < 2; o++) acc0 += DslUnsafe.Add(ref dz0, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx0, i) = acc0;
+                        float acc1 = 0f;
+                        for (int o = 0; o < 2; o++) acc1 += DslUnsafe.Add(ref dz1, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dx1, i) = acc1;
+                    }
+                }
+                // Remaining samples one at a time.
+                for (; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
+                        DslUnsafe.Add(ref dxr, i) = acc;
+                    }
                 }
             }
         }
         else
         {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref dw, 6).Clear();
+            }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 3);

@@ -28,6 +28,14 @@ internal sealed class SourceWriter
         return new BlockScope(this);
     }
 
+    /// <summary>A bare <c>{ }</c> scope, so locals of one emitted section cannot clash with the next.</summary>
+    public BlockScope Scope()
+    {
+        Line("{");
+        _indent++;
+        return new BlockScope(this);
+    }
+
     public void Indent() => _indent++;
 
     public void Unindent() => _indent--;
