@@ -18,16 +18,19 @@ public class SnapshotTests
         Snapshot.Verify(name, generated.SourceText.ToString());
     }
 
-    [Fact]
-    public void Output_is_deterministic_and_culture_invariant()
+    [Theory]
+    [InlineData(Sources.Odd)]
+    [InlineData(Sources.Fashion)]
+    [InlineData("using DslModels; [Model(Inputs = 3, Seed = -5)] [Loss(LossKind.NLL, IgnoreIndex = -7)] [Optimizer(OptimizerKind.Adam, LearningRate = 1e-3)] public partial class M { [Layer(2, Activation.LogSoftmax)] public partial Dense A { get; } }")]
+    public void Output_is_deterministic_and_culture_invariant(string source)
     {
         var culture = System.Globalization.CultureInfo.CurrentCulture;
         try
         {
             System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("fi-FI");
-            string fi = GeneratorHarness.Generate(Sources.Odd).Sources.Single().SourceText.ToString();
+            string fi = GeneratorHarness.Generate(source).Sources.Single().SourceText.ToString();
             System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
-            string inv = GeneratorHarness.Generate(Sources.Odd).Sources.Single().SourceText.ToString();
+            string inv = GeneratorHarness.Generate(source).Sources.Single().SourceText.ToString();
             Assert.Equal(inv, fi);
             Assert.DoesNotContain('\u2212', fi);
         }

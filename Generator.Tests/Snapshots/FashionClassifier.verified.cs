@@ -494,7 +494,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
                 int o = 0;
-                for (; o <= 124; o += 4)
+                for (; o + 4 <= 128; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
@@ -634,7 +634,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
                 int o = 0;
-                for (; o <= 124; o += 4)
+                for (; o + 4 <= 128; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
@@ -1007,7 +1007,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
                 int o = 0;
-                for (; o <= 6; o += 4)
+                for (; o + 4 <= 10; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
@@ -1204,7 +1204,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
                 int o = 0;
-                for (; o <= 6; o += 4)
+                for (; o + 4 <= 10; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);

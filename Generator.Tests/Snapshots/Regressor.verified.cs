@@ -547,7 +547,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
                 int o = 0;
-                for (; o <= 29; o += 4)
+                for (; o + 4 <= 33; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
@@ -608,7 +608,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
                 int o = 0;
-                for (; o <= 29; o += 4)
+                for (; o + 4 <= 33; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
@@ -839,7 +839,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
                 int o = 0;
-                for (; o <= -1; o += 4)
+                for (; o + 4 <= 3; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
@@ -1006,7 +1006,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
                 int o = 0;
-                for (; o <= -1; o += 4)
+                for (; o + 4 <= 3; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
@@ -1346,7 +1346,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
                 int o = 0;
-                for (; o <= -2; o += 4)
+                for (; o + 4 <= 2; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
@@ -1432,7 +1432,7 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
                 int o = 0;
-                for (; o <= -2; o += 4)
+                for (; o + 4 <= 2; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
