@@ -58,43 +58,92 @@ public sealed class Lbfgs : Optimizer
     /// <summary>Not used: <see cref="Step"/> needs the closure.</summary>
     protected override void StepCore() => throw new InvalidOperationException("LBFGS requires a closure: call Step(closure).");
 
-    private OptimParameter[] Params => [.. ParamGroups[0].Params];
+    // Working buffers (flattened parameters), allocated once: the step itself allocates nothing after warm-up (the
+    // history lists grow until history_size; a dropped history pair's tensors are reused for the next pair).
+    private double[] _flat = [], _q = [], _x0 = [], _gPrev = [], _gNew = [];
+    private readonly double[][] _bracketG = [[], []];
+    private readonly double[] _bracket = new double[2], _bracketF = new double[2], _bracketGtd = new double[2];
+    private StateTensor? _y, _s;
+    // The holders of t not in the state (t switches between a tensor and a Python float); created up front so that a
+    // first switch after warm-up does not allocate.
+    private StateTensor? _spareTTensor = StateTensor.Scalar(ScalarType.Float64, 0);
+    private PyFloat? _spareTFloat = new();
 
-    private int NumElements => Params.Sum(p => p.Length);
+    private List<OptimParameter> Params => Groups[0].ParamList;
 
-    private double[] GatherFlatGrad()
+    private int NumElements
     {
-        var flat = new double[NumElements];
+        get
+        {
+            int n = 0;
+            foreach (var p in Params) n += p.Length;
+            return n;
+        }
+    }
+
+    private void EnsureBuffers(int n, bool lineSearch)
+    {
+        if (_flat.Length != n)
+        {
+            _flat = new double[n];
+            _q = new double[n];
+        }
+        if (lineSearch && _x0.Length != n)
+        {
+            _x0 = new double[n];
+            _gPrev = new double[n];
+            _gNew = new double[n];
+            _bracketG[0] = new double[n];
+            _bracketG[1] = new double[n];
+        }
+    }
+
+    /// <summary>The flat gradient into <paramref name="flat"/>: a missing gradient counts as zeros; a sparse one is densified (absent rows are zero).</summary>
+    private void GatherFlatGrad(double[] flat)
+    {
         int o = 0;
         foreach (var p in Params)
         {
-            if (p.HasGrad)
+            var dst = flat.AsSpan(o, p.Length);
+            if (!p.HasGrad)
             {
-                // A missing gradient counts as zeros; a sparse one is densified (absent rows are zero).
-                bool[]? present = null;
-                if (p.SparseGradRows is { } rows)
-                {
-                    present = new bool[p.Shape[0]];
-                    foreach (int r in rows) present[r] = true;
-                }
+                dst.Clear();
+            }
+            else if (p.SparseGradRows is { } rows)
+            {
+                dst.Clear();
                 int rowLen = p.RowLength;
-                for (int i = 0; i < p.Length; i++)
-                {
-                    if (present is not null && !present[i / rowLen]) continue;
-                    flat[o + i] = p switch
-                    {
-                        OptimParameter<float> f => f.Grad[i],
-                        OptimParameter<double> d => d.Grad[i],
-                        _ => 0,
-                    };
-                }
+                foreach (int r in rows)
+                    CopyGrad(p, r * rowLen, dst.Slice(r * rowLen, rowLen));
+            }
+            else
+            {
+                CopyGrad(p, 0, dst);
             }
             o += p.Length;
         }
-        return flat;
     }
 
-    private void AddGrad(double t, double[] d)
+    private static void CopyGrad(OptimParameter p, int start, Span<double> dst)
+    {
+        switch (p)
+        {
+            case OptimParameter<float> f:
+            {
+                var g = f.Grad.Slice(start, dst.Length);
+                for (int i = 0; i < dst.Length; i++) dst[i] = g[i];
+                break;
+            }
+            case OptimParameter<double> d:
+                d.Grad.Slice(start, dst.Length).CopyTo(dst);
+                break;
+            default:
+                dst.Clear();
+                break;
+        }
+    }
+
+    private void AddGrad(double t, ReadOnlySpan<double> d)
     {
         int o = 0;
         foreach (var p in Params)
@@ -118,34 +167,59 @@ public sealed class Lbfgs : Optimizer
         }
     }
 
-    private List<Array> CloneParams() => Params.Select(p => p switch
+    /// <summary>Saves the parameters into <see cref="_x0"/> (float32 values are exact in float64).</summary>
+    private void SaveParams()
     {
-        OptimParameter<float> f => (Array)f.Data.ToArray(),
-        OptimParameter<double> d => d.Data.ToArray(),
-        _ => throw new NotSupportedException(),
-    }).ToList();
-
-    private void SetParams(List<Array> x)
-    {
-        var ps = Params;
-        for (int k = 0; k < ps.Length; k++)
+        int o = 0;
+        foreach (var p in Params)
         {
-            switch (ps[k])
+            switch (p)
             {
-                case OptimParameter<float> f: ((float[])x[k]).CopyTo(f.Data); break;
-                case OptimParameter<double> d: ((double[])x[k]).CopyTo(d.Data); break;
+                case OptimParameter<float> f:
+                {
+                    var x = f.Data;
+                    for (int i = 0; i < x.Length; i++) _x0[o + i] = x[i];
+                    break;
+                }
+                case OptimParameter<double> d:
+                    d.Data.CopyTo(_x0.AsSpan(o, p.Length));
+                    break;
+                default:
+                    throw new NotSupportedException();
             }
+            o += p.Length;
         }
     }
 
-    private static double Dot(double[] a, double[] b)
+    private void RestoreParams()
+    {
+        int o = 0;
+        foreach (var p in Params)
+        {
+            switch (p)
+            {
+                case OptimParameter<float> f:
+                {
+                    var x = f.Data;
+                    for (int i = 0; i < x.Length; i++) x[i] = (float)_x0[o + i];
+                    break;
+                }
+                case OptimParameter<double> d:
+                    _x0.AsSpan(o, p.Length).CopyTo(d.Data);
+                    break;
+            }
+            o += p.Length;
+        }
+    }
+
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
         double s = 0;
         for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
         return s;
     }
 
-    private static double AbsMax(double[] a)
+    private static double AbsMax(ReadOnlySpan<double> a)
     {
         double m = 0;
         foreach (double x in a)
@@ -162,101 +236,113 @@ public sealed class Lbfgs : Optimizer
     {
         if (closure is null)
             throw new InvalidOperationException("LBFGS requires a closure: call Step(closure).");
-        var g = ParamGroups[0];
+        var g = Groups[0];
         double lr = g.GetDouble("lr"), tolGrad = g.GetDouble("tolerance_grad"), tolChange = g.GetDouble("tolerance_change");
         int maxIter = (int)g.GetInt64("max_iter"), maxEval = (int)g.GetInt64("max_eval"), historySize = (int)g.GetInt64("history_size");
         string? lineSearch = g.GetString("line_search_fn");
 
         var st = StateOf(Params[0]);
-        if (!st.ContainsKey("func_evals")) st.Values["func_evals"] = 0L;
-        if (!st.ContainsKey("n_iter")) st.Values["n_iter"] = 0L;
+        PyInt funcEvals = st.Int("func_evals"), stateIter = st.Int("n_iter");
 
         double origLoss = closure();
         double loss = origLoss;
         int currentEvals = 1;
-        st.Values["func_evals"] = st.GetInt("func_evals") + 1;
-        double[] flatGrad = GatherFlatGrad();
+        funcEvals.Value++;
+        int n = NumElements;
+        EnsureBuffers(n, lineSearch is not null);
+        double[] flatGrad = _flat;
+        GatherFlatGrad(flatGrad);
         if (AbsMax(flatGrad) <= tolGrad)
             return origLoss;
 
-        double[]? d = VectorOf(st, "d");
-        double t = st.TryGetValue("t", out var tv) ? ScalarOf(tv) : 0;
-        var oldDirs = VectorsOf(st, "old_dirs");
-        var oldStps = VectorsOf(st, "old_stps");
-        var ro = ScalarsOf(st, "ro");
-        double hDiag = st.TryGetValue("H_diag", out var hv) ? ScalarOf(hv) : 1;
-        double[]? prevFlatGrad = VectorOf(st, "prev_flat_grad");
-        double prevLoss = st.TryGetValue("prev_loss", out var pl) ? ScalarOf(pl) : 0;
-        var al = st.TryGetValue("al", out var alv) && alv is List<object?> alList
-            ? alList.Select(x => x is null ? (double?)null : ScalarOf(x)).ToArray()
-            : new double?[historySize];
-        bool tIsTensor = st.TryGetValue("t", out var tObj) && tObj is StateTensor;
-        bool hasAl = st.ContainsKey("al");
+        // The state's objects are the live buffers (converted once if they came from a state dict in another form);
+        // they are (re)assigned to the state at the end, in PyTorch's key order.
+        var values = st.Values;
+        StateTensor dT = LiveVector(values, "d", n);
+        double t = values.TryGetValue("t", out var tv) ? ScalarOf(tv) : 0;
+        var oldDirs = LiveVectors(values, "old_dirs", n, historySize);
+        var oldStps = LiveVectors(values, "old_stps", n, historySize);
+        var ro = LiveScalars(values, "ro", historySize);
+        StateTensor hDiagT = values.TryGetValue("H_diag", out var hv) ? LiveScalar(hv) : StateTensor.Scalar(ScalarType.Float64, 1);
+        double hDiag = hDiagT.ToScalar();
+        StateTensor prevFlatGradT = LiveVector(values, "prev_flat_grad", n);
+        var prevLossCell = values.TryGetValue("prev_loss", out var pl) ? pl as PyFloat ?? new PyFloat { Value = ScalarOf(pl) } : new PyFloat();
+        double prevLoss = prevLossCell.Value;
+        List<object?>? al = values.TryGetValue("al", out var alv) ? LiveOptionalScalars(alv, historySize) : null;
+        bool tIsTensor = tv is StateTensor;
 
         int nIter = 0;
         while (nIter < maxIter)
         {
             nIter++;
-            long stateIter = st.GetInt("n_iter") + 1;
-            st.Values["n_iter"] = stateIter;
+            long iter = ++stateIter.Value;
+            Span<double> d = dT.Float64;
 
-            if (stateIter == 1)
+            if (iter == 1)
             {
-                d = flatGrad.Select(x => -x).ToArray();
-                oldDirs = [];
-                oldStps = [];
-                ro = [];
+                for (int i = 0; i < d.Length; i++) d[i] = -flatGrad[i];
+                oldDirs = new List<object?>(Math.Min(historySize, 1024));
+                oldStps = new List<object?>(Math.Min(historySize, 1024));
+                ro = new List<object?>(Math.Min(historySize, 1024));
                 hDiag = 1;
             }
             else
             {
-                var y = new double[flatGrad.Length];
-                var s = new double[flatGrad.Length];
+                StateTensor yT = _y ??= new StateTensor(ScalarType.Float64, [n]), sT = _s ??= new StateTensor(ScalarType.Float64, [n]);
+                Span<double> y = yT.Float64, s = sT.Float64, prevFlatGrad = prevFlatGradT.Float64;
                 for (int i = 0; i < y.Length; i++)
                 {
-                    y[i] = flatGrad[i] - prevFlatGrad![i];
-                    s[i] = d![i] * t;
+                    y[i] = flatGrad[i] - prevFlatGrad[i];
+                    s[i] = d[i] * t;
                 }
                 double ys = Dot(y, s);
                 if (ys > 1e-10)
                 {
+                    object? freeY = null, freeS = null, freeRo = null;
                     if (oldDirs.Count == historySize)
                     {
+                        freeY = oldDirs[0];
+                        freeS = oldStps[0];
+                        freeRo = ro[0];
                         oldDirs.RemoveAt(0);
                         oldStps.RemoveAt(0);
                         ro.RemoveAt(0);
                     }
-                    oldDirs.Add(y);
-                    oldStps.Add(s);
-                    ro.Add(1.0 / ys);
+                    oldDirs.Add(yT);
+                    oldStps.Add(sT);
+                    ro.Add(SetScalar(freeRo, 1.0 / ys));
+                    _y = IsVector(freeY, n) ? (StateTensor)freeY! : null;
+                    _s = IsVector(freeS, n) ? (StateTensor)freeS! : null;
                     hDiag = ys / Dot(y, y);
                 }
                 int numOld = oldDirs.Count;
-                hasAl = true;
-                if (al.Length != historySize) Array.Resize(ref al, historySize);
-                var q = flatGrad.Select(x => -x).ToArray();
+                al ??= [];
+                if (al.Count > historySize) al.RemoveRange(historySize, al.Count - historySize);
+                while (al.Count < historySize) al.Add(null);
+                Span<double> q = _q;
+                for (int i = 0; i < q.Length; i++) q[i] = -flatGrad[i];
                 for (int i = numOld - 1; i >= 0; i--)
                 {
-                    double a = Dot(oldStps[i], q) * ro[i];
-                    al[i] = a;
-                    var dir = oldDirs[i];
+                    double a = Dot(VectorAt(oldStps, i), q) * ScalarAt(ro, i);
+                    al[i] = SetScalar(al[i], a);
+                    var dir = VectorAt(oldDirs, i);
                     for (int j = 0; j < q.Length; j++) q[j] = Math.FusedMultiplyAdd(-a, dir[j], q[j]);
                 }
-                var r = q.Select(x => x * hDiag).ToArray();
+                // r = q·H_diag, then the second loop; r becomes the new direction d.
+                for (int j = 0; j < d.Length; j++) d[j] = q[j] * hDiag;
                 for (int i = 0; i < numOld; i++)
                 {
-                    double be = Dot(oldDirs[i], r) * ro[i];
-                    double coef = al[i]!.Value - be;
-                    var stp = oldStps[i];
-                    for (int j = 0; j < r.Length; j++) r[j] = Math.FusedMultiplyAdd(coef, stp[j], r[j]);
+                    double be = Dot(VectorAt(oldDirs, i), d) * ScalarAt(ro, i);
+                    double coef = ScalarAt(al, i) - be;
+                    var stp = VectorAt(oldStps, i);
+                    for (int j = 0; j < d.Length; j++) d[j] = Math.FusedMultiplyAdd(coef, stp[j], d[j]);
                 }
-                d = r;
             }
 
-            prevFlatGrad = (double[])flatGrad.Clone();
+            flatGrad.CopyTo(prevFlatGradT.Float64);
             prevLoss = loss;
 
-            if (stateIter == 1)
+            if (iter == 1)
             {
                 double absSum = 0;
                 foreach (double x in flatGrad) absSum += Math.Abs(x);
@@ -279,17 +365,8 @@ public sealed class Lbfgs : Optimizer
             {
                 if (lineSearch != "strong_wolfe")
                     throw new InvalidOperationException("only 'strong_wolfe' is supported");
-                var x0 = CloneParams();
-                double[] dd = d;
-                (double, double[]) Obj(double step)
-                {
-                    AddGrad(step, dd);
-                    double f = closure();
-                    double[] fg = GatherFlatGrad();
-                    SetParams(x0);
-                    return (f, fg);
-                }
-                (loss, flatGrad, t, lsFuncEvals) = StrongWolfe(Obj, t, d, loss, flatGrad, gtd);
+                SaveParams();
+                (loss, t, lsFuncEvals) = StrongWolfe(closure, t, d, loss, flatGrad, gtd);
                 tIsTensor = true;
                 AddGrad(t, d);
                 optCond = AbsMax(flatGrad) <= tolGrad;
@@ -300,13 +377,13 @@ public sealed class Lbfgs : Optimizer
                 if (nIter != maxIter)
                 {
                     loss = closure();
-                    flatGrad = GatherFlatGrad();
+                    GatherFlatGrad(flatGrad);
                     optCond = AbsMax(flatGrad) <= tolGrad;
                     lsFuncEvals = 1;
                 }
             }
             currentEvals += lsFuncEvals;
-            st.Values["func_evals"] = st.GetInt("func_evals") + lsFuncEvals;
+            funcEvals.Value += lsFuncEvals;
 
             if (nIter == maxIter) break;
             if (currentEvals >= maxEval) break;
@@ -317,37 +394,115 @@ public sealed class Lbfgs : Optimizer
             if (Math.Abs(loss - prevLoss) < tolChange) break;
         }
 
-        st.Values["d"] = Vec(d!);
-        st.Values["t"] = tIsTensor ? StateTensor.Scalar(ScalarType.Float64, t) : t;
-        st.Values["old_dirs"] = oldDirs.Select(v => (object?)Vec(v)).ToList();
-        st.Values["old_stps"] = oldStps.Select(v => (object?)Vec(v)).ToList();
-        st.Values["ro"] = ro.Select(v => (object?)StateTensor.Scalar(ScalarType.Float64, v)).ToList();
-        st.Values["H_diag"] = StateTensor.Scalar(ScalarType.Float64, hDiag);
-        st.Values["prev_flat_grad"] = Vec(prevFlatGrad!);
-        st.Values["prev_loss"] = prevLoss;
-        if (hasAl)
-            st.Values["al"] = al.Select(v => v is null ? null : (object?)StateTensor.Scalar(ScalarType.Float64, v.Value)).ToList();
+        values["d"] = dT;
+        // t is a tensor after a line search or the first iteration, else a Python float (as in PyTorch); the holder
+        // of the other kind is kept for the next switch.
+        object? oldT = values.GetValueOrDefault("t");
+        if (tIsTensor)
+        {
+            if (!IsScalar(oldT))
+            {
+                _spareTFloat = oldT as PyFloat ?? _spareTFloat;
+                oldT = _spareTTensor;
+                _spareTTensor = null;
+            }
+            values["t"] = SetScalar(oldT, t);
+        }
+        else
+        {
+            if (oldT is not PyFloat tCell)
+            {
+                _spareTTensor = IsScalar(oldT) ? (StateTensor)oldT! : _spareTTensor;
+                tCell = _spareTFloat ?? new PyFloat();
+                _spareTFloat = null;
+            }
+            tCell.Value = t;
+            values["t"] = tCell;
+        }
+        values["old_dirs"] = oldDirs;
+        values["old_stps"] = oldStps;
+        values["ro"] = ro;
+        hDiagT.SetItem(hDiag);
+        values["H_diag"] = hDiagT;
+        values["prev_flat_grad"] = prevFlatGradT;
+        prevLossCell.Value = prevLoss;
+        values["prev_loss"] = prevLossCell;
+        if (al is not null)
+            values["al"] = al;
         return origLoss;
     }
-
-    private static StateTensor Vec(double[] v) => new([v.Length], v);
 
     private static double ScalarOf(object? v) => v switch
     {
         StateTensor t => t.ToScalar(),
         double d => d,
         long l => l,
+        PyFloat c => c.Value,
+        PyInt c => c.Value,
         _ => throw new InvalidOperationException($"LBFGS state: not a scalar: {v}"),
     };
 
-    private static double[]? VectorOf(ParamState st, string key) =>
-        st.TryGetValue(key, out var v) && v is StateTensor t ? t.ToDoubleArray() : null;
+    private static bool IsVector(object? v, int n) =>
+        v is StateTensor { DType: ScalarType.Float64, Shape.Count: 1 } t && t.Shape[0] == n;
 
-    private static List<double[]> VectorsOf(ParamState st, string key) =>
-        st.TryGetValue(key, out var v) && v is List<object?> l ? l.Select(x => ((StateTensor)x!).ToDoubleArray()).ToList() : [];
+    private static bool IsScalar(object? v) => v is StateTensor { DType: ScalarType.Float64, Shape.Count: 0 };
 
-    private static List<double> ScalarsOf(ParamState st, string key) =>
-        st.TryGetValue(key, out var v) && v is List<object?> l ? l.Select(ScalarOf).ToList() : [];
+    /// <summary><paramref name="cell"/> set to <paramref name="value"/> if it is a float64 0-dim tensor, else a new one.</summary>
+    private static StateTensor SetScalar(object? cell, double value)
+    {
+        if (IsScalar(cell))
+        {
+            var t = (StateTensor)cell!;
+            t.SetItem(value);
+            return t;
+        }
+        return StateTensor.Scalar(ScalarType.Float64, value);
+    }
+
+    private static StateTensor LiveScalar(object? v) => IsScalar(v) ? (StateTensor)v! : StateTensor.Scalar(ScalarType.Float64, ScalarOf(v));
+
+    private static Span<double> VectorAt(List<object?> list, int i) => ((StateTensor)list[i]!).Float64;
+
+    private static double ScalarAt(List<object?> list, int i) => ScalarOf(list[i]);
+
+    /// <summary>The float64 vector of <paramref name="n"/> elements under <paramref name="key"/> (zeros when absent).</summary>
+    private static StateTensor LiveVector(Dictionary<string, object?> values, string key, int n)
+    {
+        values.TryGetValue(key, out var v);
+        if (IsVector(v, n))
+            return (StateTensor)v!;
+        return v is StateTensor t ? new StateTensor([n], t.ToDoubleArray()) : new StateTensor(ScalarType.Float64, [n]);
+    }
+
+    private static List<object?> LiveVectors(Dictionary<string, object?> values, string key, int n, int historySize)
+    {
+        if (!values.TryGetValue(key, out var v) || v is not List<object?> list)
+            return new List<object?>(Math.Min(historySize, 1024));
+        for (int i = 0; i < list.Count; i++)
+            if (!IsVector(list[i], n))
+                list[i] = new StateTensor([n], ((StateTensor)list[i]!).ToDoubleArray());
+        return list;
+    }
+
+    private static List<object?> LiveScalars(Dictionary<string, object?> values, string key, int historySize)
+    {
+        if (!values.TryGetValue(key, out var v) || v is not List<object?> list)
+            return new List<object?>(Math.Min(historySize, 1024));
+        for (int i = 0; i < list.Count; i++)
+            if (!IsScalar(list[i]))
+                list[i] = StateTensor.Scalar(ScalarType.Float64, ScalarOf(list[i]));
+        return list;
+    }
+
+    private static List<object?> LiveOptionalScalars(object? v, int historySize)
+    {
+        if (v is not List<object?> list)
+            return [.. new object?[historySize]];
+        for (int i = 0; i < list.Count; i++)
+            if (list[i] is not null && !IsScalar(list[i]))
+                list[i] = StateTensor.Scalar(ScalarType.Float64, ScalarOf(list[i]));
+        return list;
+    }
 
     /// <inheritdoc />
     protected override StateTensor ConvertLoadedTensor(OptimParameter p, string key, StateTensor t) => t.To(ScalarType.Float64);
@@ -380,51 +535,74 @@ public sealed class Lbfgs : Optimizer
         return (lo + hi) / 2;
     }
 
-    private static (double F, double[] G, double T, int Evals) StrongWolfe(Func<double, (double, double[])> obj, double t, double[] d, double f, double[] g, double gtd,
+    /// <summary>Evaluates the objective at θ + <paramref name="step"/>·d: the loss, and the flat gradient into <paramref name="grad"/>; θ is restored.</summary>
+    private double Evaluate(Func<double> closure, double step, ReadOnlySpan<double> d, double[] grad)
+    {
+        AddGrad(step, d);
+        double f = closure();
+        GatherFlatGrad(grad);
+        RestoreParams();
+        return f;
+    }
+
+    private int BracketPrevAndNew(double tPrev, double t, double fPrev, double fNew, double[] gPrev, double[] gNew, double gtdPrev, double gtdNew)
+    {
+        _bracket[0] = tPrev; _bracket[1] = t;
+        _bracketF[0] = fPrev; _bracketF[1] = fNew;
+        gPrev.CopyTo(_bracketG[0], 0);
+        gNew.CopyTo(_bracketG[1], 0);
+        _bracketGtd[0] = gtdPrev; _bracketGtd[1] = gtdNew;
+        return 2;
+    }
+
+    /// <summary>
+    /// PyTorch's <c>_strong_wolfe</c> from the saved parameters (<see cref="_x0"/>); the gradient at the accepted step is
+    /// written into <paramref name="g"/> (the gradient at step 0 on entry). Gradients live in preallocated buffers and
+    /// are copied where PyTorch clones them.
+    /// </summary>
+    private (double F, double T, int Evals) StrongWolfe(Func<double> closure, double t, ReadOnlySpan<double> d, double f, double[] g, double gtd,
         double c1 = 1e-4, double c2 = 0.9, double toleranceChange = 1e-9, int maxLs = 25)
     {
         double dNorm = AbsMax(d);
-        g = (double[])g.Clone();
-        var (fNew, gNew) = obj(t);
+        double[] gNew = _gNew, gPrev = _gPrev;
+        double[] bracket = _bracket, bracketF = _bracketF, bracketGtd = _bracketGtd;
+        double[][] bracketG = _bracketG;
+        double fNew = Evaluate(closure, t, d, gNew);
         int lsFuncEvals = 1;
         double gtdNew = Dot(gNew, d);
         double tPrev = 0, fPrev = f, gtdPrev = gtd;
-        double[] gPrev = g;
+        g.CopyTo(gPrev, 0);
         bool done = false;
         int lsIter = 0;
-        double[] bracket, bracketF, bracketGtd = [];
-        double[][] bracketG;
+        int bracketLength;
         while (true)
         {
             if (lsIter >= maxLs)
             {
-                bracket = [0, t];
-                bracketF = [f, fNew];
-                bracketG = [g, gNew];
+                bracket[0] = 0; bracket[1] = t;
+                bracketF[0] = f; bracketF[1] = fNew;
+                g.CopyTo(bracketG[0], 0);
+                gNew.CopyTo(bracketG[1], 0);
+                bracketLength = 2;
                 break;
             }
             if (fNew > f + c1 * t * gtd || (lsIter > 1 && fNew >= fPrev))
             {
-                bracket = [tPrev, t];
-                bracketF = [fPrev, fNew];
-                bracketG = [gPrev, (double[])gNew.Clone()];
-                bracketGtd = [gtdPrev, gtdNew];
+                bracketLength = BracketPrevAndNew(tPrev, t, fPrev, fNew, gPrev, gNew, gtdPrev, gtdNew);
                 break;
             }
             if (Math.Abs(gtdNew) <= -c2 * gtd)
             {
-                bracket = [t];
-                bracketF = [fNew];
-                bracketG = [gNew];
+                bracket[0] = t;
+                bracketF[0] = fNew;
+                gNew.CopyTo(bracketG[0], 0);
+                bracketLength = 1;
                 done = true;
                 break;
             }
             if (gtdNew >= 0)
             {
-                bracket = [tPrev, t];
-                bracketF = [fPrev, fNew];
-                bracketG = [gPrev, (double[])gNew.Clone()];
-                bracketGtd = [gtdPrev, gtdNew];
+                bracketLength = BracketPrevAndNew(tPrev, t, fPrev, fNew, gPrev, gNew, gtdPrev, gtdNew);
                 break;
             }
             double minStep = t + 0.01 * (t - tPrev);
@@ -433,9 +611,9 @@ public sealed class Lbfgs : Optimizer
             t = CubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, (minStep, maxStep));
             tPrev = tmp;
             fPrev = fNew;
-            gPrev = (double[])gNew.Clone();
+            gNew.CopyTo(gPrev, 0);
             gtdPrev = gtdNew;
-            (fNew, gNew) = obj(t);
+            fNew = Evaluate(closure, t, d, gNew);
             lsFuncEvals++;
             gtdNew = Dot(gNew, d);
             lsIter++;
@@ -443,8 +621,8 @@ public sealed class Lbfgs : Optimizer
 
         bool insufProgress = false;
         int low = 0, high = 0;
-        if (bracketF.Length > 1)
-            (low, high) = bracketF[0] <= bracketF[^1] ? (0, 1) : (1, 0);
+        if (bracketLength > 1)
+            (low, high) = bracketF[0] <= bracketF[1] ? (0, 1) : (1, 0);
         while (!done && lsIter < maxLs)
         {
             if (Math.Abs(bracket[1] - bracket[0]) * dNorm < toleranceChange)
@@ -468,7 +646,7 @@ public sealed class Lbfgs : Optimizer
             {
                 insufProgress = false;
             }
-            (fNew, gNew) = obj(t);
+            fNew = Evaluate(closure, t, d, gNew);
             lsFuncEvals++;
             gtdNew = Dot(gNew, d);
             lsIter++;
@@ -476,7 +654,7 @@ public sealed class Lbfgs : Optimizer
             {
                 bracket[high] = t;
                 bracketF[high] = fNew;
-                bracketG[high] = (double[])gNew.Clone();
+                gNew.CopyTo(bracketG[high], 0);
                 bracketGtd[high] = gtdNew;
                 (low, high) = bracketF[0] <= bracketF[1] ? (0, 1) : (1, 0);
             }
@@ -488,17 +666,19 @@ public sealed class Lbfgs : Optimizer
                 }
                 else if (gtdNew * (bracket[high] - bracket[low]) >= 0)
                 {
+                    // The old low end becomes the high end: swap the gradient buffers, the new low's is overwritten below.
                     bracket[high] = bracket[low];
                     bracketF[high] = bracketF[low];
-                    bracketG[high] = bracketG[low];
+                    (bracketG[high], bracketG[low]) = (bracketG[low], bracketG[high]);
                     bracketGtd[high] = bracketGtd[low];
                 }
                 bracket[low] = t;
                 bracketF[low] = fNew;
-                bracketG[low] = (double[])gNew.Clone();
+                gNew.CopyTo(bracketG[low], 0);
                 bracketGtd[low] = gtdNew;
             }
         }
-        return (bracketF[low], bracketG[low], bracket[low], lsFuncEvals);
+        bracketG[low].CopyTo(g, 0);
+        return (bracketF[low], bracket[low], lsFuncEvals);
     }
 }

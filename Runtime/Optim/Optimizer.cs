@@ -12,15 +12,27 @@ namespace DslModels.Optim;
 /// </summary>
 public sealed class ParamState : IReadOnlyDictionary<string, object?>
 {
+    /// <summary>
+    /// The raw entries. Python ints and floats that an optimizer updates at every step are held in mutable
+    /// <see cref="PyInt"/>/<see cref="PyFloat"/> cells (so a step does not box); the public accessors return them as
+    /// <see cref="long"/>/<see cref="double"/>.
+    /// </summary>
     internal readonly Dictionary<string, object?> Values = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public object? this[string key] => Values[key];
+    public object? this[string key] => Public(Values[key]);
 
     /// <inheritdoc />
     public IEnumerable<string> Keys => Values.Keys;
 
-    IEnumerable<object?> IReadOnlyDictionary<string, object?>.Values => Values.Values;
+    IEnumerable<object?> IReadOnlyDictionary<string, object?>.Values
+    {
+        get
+        {
+            foreach (var v in Values.Values)
+                yield return Public(v);
+        }
+    }
 
     /// <inheritdoc />
     public int Count => Values.Count;
@@ -29,19 +41,73 @@ public sealed class ParamState : IReadOnlyDictionary<string, object?>
     public bool ContainsKey(string key) => Values.ContainsKey(key);
 
     /// <inheritdoc />
-    public bool TryGetValue(string key, out object? value) => Values.TryGetValue(key, out value);
+    public bool TryGetValue(string key, out object? value)
+    {
+        bool found = Values.TryGetValue(key, out value);
+        value = Public(value);
+        return found;
+    }
 
     /// <summary>The state tensor <paramref name="key"/>.</summary>
     public StateTensor Tensor(string key) => Values[key] as StateTensor ?? throw new InvalidOperationException($"state '{key}' is not a tensor.");
 
     internal Span<T> Span<T>(string key) where T : unmanaged => Tensor(key).Values<T>();
 
-    internal long GetInt(string key) => (long)Values[key]!;
+    internal long GetInt(string key) => Values[key] switch
+    {
+        PyInt c => c.Value,
+        var v => (long)v!,
+    };
+
+    /// <summary>
+    /// The mutable cell of the Python int <paramref name="key"/>, created with <paramref name="initial"/> when absent
+    /// (a plain <see cref="long"/>, e.g. from a loaded state dict, is moved into a cell once).
+    /// </summary>
+    internal PyInt Int(string key, long initial = 0)
+    {
+        if (Values.TryGetValue(key, out object? v))
+        {
+            if (v is PyInt c)
+                return c;
+            initial = v is int i ? i : (long)v!;
+        }
+        var cell = new PyInt { Value = initial };
+        Values[key] = cell;
+        return cell;
+    }
+
+    /// <summary>The value as the public API shows it (cells unwrapped).</summary>
+    internal static object? Public(object? v) => v switch
+    {
+        PyInt c => c.Value,
+        PyFloat c => c.Value,
+        _ => v,
+    };
 
     /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => Values.GetEnumerator();
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        foreach (var (k, v) in Values)
+            yield return new KeyValuePair<string, object?>(k, Public(v));
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>A mutable Python int of an optimizer's state (see <see cref="ParamState.Values"/>).</summary>
+internal sealed class PyInt
+{
+    public long Value;
+
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>A mutable Python float of an optimizer's state (see <see cref="ParamState.Values"/>).</summary>
+internal sealed class PyFloat
+{
+    public double Value;
+
+    public override string ToString() => Py.Repr(Value);
 }
 
 /// <summary>
@@ -146,12 +212,13 @@ public abstract class Optimizer
     /// </summary>
     public void ZeroGrad(bool setToNone = false)
     {
-        foreach (var p in Parameters)
-        {
-            if (p.HasGrad)
-                p.ZeroGrad(setToNone);
-            p.SparseGradRows = null;
-        }
+        foreach (var g in _groups)
+            foreach (var p in g.ParamList)
+            {
+                if (p.HasGrad)
+                    p.ZeroGrad(setToNone);
+                p.SparseGradRows = null;
+            }
     }
 
     /// <summary>
@@ -194,16 +261,22 @@ public abstract class Optimizer
         return t;
     }
 
-    /// <summary>Calls <paramref name="float32"/> or <paramref name="float64"/> with the typed parameter.</summary>
+    /// <summary>
+    /// Calls <paramref name="float32"/> or <paramref name="float64"/> with the typed parameter. (The built-in optimizers
+    /// switch on the type inline instead: lambdas capturing locals would allocate at every step.)
+    /// </summary>
     protected static void Dispatch(OptimParameter p, Action<OptimParameter<float>> float32, Action<OptimParameter<double>> float64)
     {
         switch (p)
         {
             case OptimParameter<float> f: float32(f); break;
             case OptimParameter<double> d: float64(d); break;
-            default: throw new NotSupportedException($"unsupported parameter type {p.GetType().Name}.");
+            default: throw Unsupported(p);
         }
     }
+
+    /// <summary>The error for a parameter that is neither float32 nor float64.</summary>
+    private protected static NotSupportedException Unsupported(OptimParameter p) => new($"unsupported parameter type {p.GetType().Name}.");
 
     // ---------------------------------------------------------------- state dict
 
@@ -228,7 +301,7 @@ public abstract class Optimizer
                 {
                     var copy = new Dictionary<string, object?>(StringComparer.Ordinal);
                     foreach (var (k, v) in st.Values)
-                        copy[k] = OptimizerStateDict.DeepCopy(v);
+                        copy[k] = OptimizerStateDict.DeepCopy(ParamState.Public(v));
                     sd.State[index] = copy;
                 }
                 index++;

@@ -58,7 +58,12 @@ public sealed class Adagrad : Optimizer
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);
                 double clr = lr / (1 + (stepT.ToScalar() - 1) * lrDecay);
-                Dispatch(p, f => Update(f, st, clr, eps, wd, maximize), d => Update(d, st, clr, eps, wd, maximize));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, clr, eps, wd, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, clr, eps, wd, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -145,13 +150,18 @@ public sealed class RMSprop : Optimizer
                 var st = StateOf(p);
                 if (st.Count == 0)
                 {
-                    st.Values["step"] = 0L;
+                    st.Values["step"] = new PyInt();
                     st.Values["square_avg"] = ZerosLike(p);
                     if (momentum > 0) st.Values["momentum_buffer"] = ZerosLike(p);
                     if (centered) st.Values["grad_avg"] = ZerosLike(p);
                 }
-                st.Values["step"] = st.GetInt("step") + 1;
-                Dispatch(p, f => Update(f, st, lr, alpha, eps, wd, momentum, centered, maximize), d => Update(d, st, lr, alpha, eps, wd, momentum, centered, maximize));
+                st.Int("step").Value++;
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, lr, alpha, eps, wd, momentum, centered, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, lr, alpha, eps, wd, momentum, centered, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -252,12 +262,17 @@ public sealed class Adadelta : Optimizer
                 var st = StateOf(p);
                 if (st.Count == 0)
                 {
-                    st.Values["step"] = 0L;
+                    st.Values["step"] = new PyInt();
                     st.Values["square_avg"] = ZerosLike(p);
                     st.Values["acc_delta"] = ZerosLike(p);
                 }
-                st.Values["step"] = st.GetInt("step") + 1;
-                Dispatch(p, f => Update(f, st, lr, rho, eps, wd, maximize), d => Update(d, st, lr, rho, eps, wd, maximize));
+                st.Int("step").Value++;
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, lr, rho, eps, wd, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, lr, rho, eps, wd, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -345,7 +360,12 @@ public sealed class Adamax : Optimizer
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);
                 double clr = lr / (1 - Math.Pow(b1, stepT.ToScalar()));
-                Dispatch(p, f => Update(f, st, b1, b2, eps, wd, clr, maximize), d => Update(d, st, b1, b2, eps, wd, clr, maximize));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, b1, b2, eps, wd, clr, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, b1, b2, eps, wd, clr, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -429,14 +449,18 @@ public sealed class SparseAdam : Optimizer
                 var st = StateOf(p);
                 if (st.Count == 0)
                 {
-                    st.Values["step"] = 0L;
+                    st.Values["step"] = new PyInt();
                     st.Values["exp_avg"] = ZerosLike(p);
                     st.Values["exp_avg_sq"] = ZerosLike(p);
                 }
-                long step = st.GetInt("step") + 1;
-                st.Values["step"] = step;
+                long step = ++st.Int("step").Value;
                 double stepSize = lr * Math.Sqrt(1 - Math.Pow(b2, step)) / (1 - Math.Pow(b1, step));
-                Dispatch(p, f => Update(f, st, b1, b2, eps, stepSize, maximize), d => Update(d, st, b1, b2, eps, stepSize, maximize));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, b1, b2, eps, stepSize, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, b1, b2, eps, stepSize, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }

@@ -63,7 +63,12 @@ public sealed class Asgd : Optimizer
                 double step = stepT.ToScalar();
                 StateTensor etaT = st.Tensor("eta"), muT = st.Tensor("mu");
                 double eta = etaT.ToScalar(), mu = muT.ToScalar();
-                Dispatch(p, f => Update(f, st, eta, mu, lambd, wd, maximize), d => Update(d, st, eta, mu, lambd, wd, maximize));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, eta, mu, lambd, wd, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, eta, mu, lambd, wd, maximize); break;
+                    default: throw Unsupported(p);
+                }
                 etaT.SetItem(lr / Math.Pow(1 + lambd * lr * step, alpha));
                 muT.SetItem(1 / Math.Max(1, step - t0));
             }
@@ -153,12 +158,17 @@ public sealed class Rprop : Optimizer
                 var st = StateOf(p);
                 if (st.Count == 0)
                 {
-                    st.Values["step"] = 0L;
+                    st.Values["step"] = new PyInt();
                     st.Values["prev"] = ZerosLike(p);
                     st.Values["step_size"] = FullLike(p, lr);
                 }
-                st.Values["step"] = st.GetInt("step") + 1;
-                Dispatch(p, f => Update(f, st, etaMinus, etaPlus, minStep, maxStep, maximize), d => Update(d, st, etaMinus, etaPlus, minStep, maxStep, maximize));
+                st.Int("step").Value++;
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, etaMinus, etaPlus, minStep, maxStep, maximize); break;
+                    case OptimParameter<double> d: Update(d, st, etaMinus, etaPlus, minStep, maxStep, maximize); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -262,7 +272,12 @@ public sealed class NAdam : Optimizer
                 double muProduct = muProductT.ToScalar();
                 double muProductNext = muProduct * muNext;
                 double s1 = lr * (1 - mu) / (1 - muProduct) * -1, s2 = lr * muNext / (1 - muProductNext) * -1;
-                Dispatch(p, f => Update(f, st, b1, b2, eps, wd, Math.Sqrt(bc2), s1, s2), d => Update(d, st, b1, b2, eps, wd, Math.Sqrt(bc2), s1, s2));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, b1, b2, eps, wd, Math.Sqrt(bc2), s1, s2); break;
+                    case OptimParameter<double> d: Update(d, st, b1, b2, eps, wd, Math.Sqrt(bc2), s1, s2); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
@@ -355,7 +370,12 @@ public sealed class RAdam : Optimizer
                 double rhoT = rhoInf - 2 * step * Math.Pow(b2, step) / bc2;
                 bool rect = rhoT > 5;
                 double r = rect ? Math.Sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
-                Dispatch(p, f => Update(f, st, lr, b1, b2, eps, wd, bc1, Math.Sqrt(bc2), rect, r), d => Update(d, st, lr, b1, b2, eps, wd, bc1, Math.Sqrt(bc2), rect, r));
+                switch (p)
+                {
+                    case OptimParameter<float> f: Update(f, st, lr, b1, b2, eps, wd, bc1, Math.Sqrt(bc2), rect, r); break;
+                    case OptimParameter<double> d: Update(d, st, lr, b1, b2, eps, wd, bc1, Math.Sqrt(bc2), rect, r); break;
+                    default: throw Unsupported(p);
+                }
             }
         }
     }
