@@ -6,6 +6,7 @@ using System.Linq;
 using System.Numerics;
 using System.Threading.Tasks;
 using DslModels;
+using DslModels.Samples.Plotting;
 
 namespace InitExperiment;
 

@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
 
-namespace InitExperiment;
+namespace DslModels.Samples.Plotting;
 
 /// <summary>An RGB raster with lines, rectangles and a 3×5 pixel font (upper-case letters, digits, a few symbols).</summary>
-internal sealed class Canvas
+public sealed class Canvas
 {
     public int Width { get; }
     public int Height { get; }

@@ -3,10 +3,10 @@ using System.IO;
 using System.IO.Compression;
 using System.Text;
 
-namespace InitExperiment;
+namespace DslModels.Samples.Plotting;
 
 /// <summary>A minimal PNG writer: 8-bit RGB, filter 0 on every scanline, one zlib IDAT chunk.</summary>
-internal static class Png
+public static class Png
 {
     private static readonly uint[] CrcTable = BuildCrcTable();
 
