@@ -129,7 +129,10 @@ public class DiagnosticTests
     [InlineData("LossKind.MSE, Reduction = Reduction.None", "scalar loss")]
     [InlineData("LossKind.L1, Weight = new[] { 1.0, 2.0, 3.0, 4.0 }", "takes no Weight")]
     [InlineData("LossKind.CTC", "CTCLoss needs per-time-step outputs")]
-    [InlineData("LossKind.TripletMargin", "siamese")]
+    [InlineData("LossKind.TripletMargin, P = 0, Swap = true, Margin = 0.5, Eps = -1", "eps must be >= 0")]
+    [InlineData("LossKind.MSE, Swap = true", "only the triplet losses take Swap")]
+    [InlineData("LossKind.L1, Margin = 1", "takes no Margin")]
+    [InlineData("LossKind.TripletMarginWithDistance, Margin = 0", "expected margin to be greater than 0")]
     [InlineData("LossKind.GaussianNLL", "variance")]
     public void Invalid_or_unsupported_losses_are_errors(string loss, string message) =>
         AssertReports("DSL0011", Model(loss), messagePart: message);
@@ -137,6 +140,7 @@ public class DiagnosticTests
     [Theory]
     [InlineData("LossKind.CrossEntropy, Weight = new[] { 1.0, 2.0 }", "one per output (4)")]
     [InlineData("LossKind.BCEWithLogits, PosWeight = new[] { 1.0 }", "PosWeight has 1 values")]
+    [InlineData("LossKind.MarginRanking", "give the last layer 1 output")]
     public void Weights_must_have_one_value_per_output(string loss, string message) =>
         AssertReports("DSL0012", Model(loss), messagePart: message);
 

@@ -193,10 +193,14 @@ public sealed partial class ModelGenerator
                 case LossKind.NLL: args.Add($"ignore_index={Literals.Int(l.IgnoreIndex)}"); break;
                 case LossKind.SmoothL1: args.Add($"beta={Literals.Py(l.Beta)}"); break;
                 case LossKind.Huber: args.Add($"delta={Literals.Py(l.Delta)}"); break;
-                case LossKind.MultiMargin: args.Add($"p={l.P}"); args.Add($"margin={Literals.Py(l.Margin)}"); break;
-                case LossKind.HingeEmbedding: args.Add($"margin={Literals.Py(l.Margin)}"); break;
+                case LossKind.MultiMargin: args.Add($"p={l.POrDefault}"); args.Add($"margin={Literals.Py(l.MarginOrDefault)}"); break;
+                case LossKind.HingeEmbedding: case LossKind.MarginRanking: case LossKind.CosineEmbedding: args.Add($"margin={Literals.Py(l.MarginOrDefault)}"); break;
+                case LossKind.TripletMargin:
+                    args.Add($"margin={Literals.Py(l.MarginOrDefault)}"); args.Add($"p={l.POrDefault}"); args.Add($"eps={Literals.Py(l.EpsOrDefault)}"); args.Add($"swap={Literals.Py(l.Swap)}");
+                    break;
+                case LossKind.TripletMarginWithDistance: args.Add($"margin={Literals.Py(l.MarginOrDefault)}"); args.Add($"swap={Literals.Py(l.Swap)}"); break;
                 case LossKind.KLDiv: args.Add($"log_target={Literals.Py(l.LogTarget)}"); break;
-                case LossKind.PoissonNLL: args.Add($"log_input={Literals.Py(l.LogInput)}"); args.Add($"full={Literals.Py(l.Full)}"); args.Add($"eps={Literals.Py(l.Eps)}"); break;
+                case LossKind.PoissonNLL: args.Add($"log_input={Literals.Py(l.LogInput)}"); args.Add($"full={Literals.Py(l.Full)}"); args.Add($"eps={Literals.Py(l.EpsOrDefault)}"); break;
             }
             args.Insert(0, $"reduction='{ReductionText(l.Reduction)}'");
             return $"{TorchName(l.Kind)}({string.Join(", ", args)})";
@@ -236,7 +240,7 @@ public sealed partial class ModelGenerator
 
         private static string OptionsType(LossSpec l)
         {
-            bool generic = l.Kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin or LossKind.MultiMargin;
+            bool generic = l.Kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin or LossKind.MultiMargin or LossKind.TripletMarginWithDistance;
             return $"{Rt}.Losses.{RuntimeLossName(l.Kind)}Options{(generic ? "<float>" : "")}";
         }
 
@@ -267,13 +271,18 @@ public sealed partial class ModelGenerator
                 case LossKind.NLL: init.Add($"IgnoreIndex = {Literals.Int(l.IgnoreIndex)}"); break;
                 case LossKind.SmoothL1: init.Add($"Beta = {Literals.Double(l.Beta)}"); break;
                 case LossKind.Huber: init.Add($"Delta = {Literals.Double(l.Delta)}"); break;
-                case LossKind.MultiMargin: init.Add($"P = {l.P}"); init.Add($"Margin = {Literals.Double(l.Margin)}"); break;
-                case LossKind.HingeEmbedding: init.Add($"Margin = {Literals.Double(l.Margin)}"); break;
+                case LossKind.MultiMargin: init.Add($"P = {l.POrDefault}"); init.Add($"Margin = {Literals.Double(l.MarginOrDefault)}"); break;
+                case LossKind.HingeEmbedding: case LossKind.MarginRanking: case LossKind.CosineEmbedding: init.Add($"Margin = {Literals.Double(l.MarginOrDefault)}"); break;
+                case LossKind.TripletMargin:
+                    init.Add($"Margin = {Literals.Double(l.MarginOrDefault)}"); init.Add($"P = {Literals.Double(l.POrDefault)}");
+                    init.Add($"Eps = {Literals.Double(l.EpsOrDefault)}"); init.Add($"Swap = {(l.Swap ? "true" : "false")}");
+                    break;
+                case LossKind.TripletMarginWithDistance: init.Add($"Margin = {Literals.Double(l.MarginOrDefault)}"); init.Add($"Swap = {(l.Swap ? "true" : "false")}"); break;
                 case LossKind.KLDiv: init.Add($"LogTarget = {(l.LogTarget ? "true" : "false")}"); break;
                 case LossKind.PoissonNLL:
                     init.Add($"LogInput = {(l.LogInput ? "true" : "false")}");
                     init.Add($"Full = {(l.Full ? "true" : "false")}");
-                    init.Add($"Eps = {Literals.Double(l.Eps)}");
+                    init.Add($"Eps = {Literals.Double(l.EpsOrDefault)}");
                     break;
             }
             w.Line($"/// <summary>The options of {LossText(l)}, created once.</summary>");
@@ -636,6 +645,11 @@ public sealed partial class ModelGenerator
                 return;
             if (UsesOptions(loss))
                 EmitLossOptions(w, loss);
+            if (loss.Inputs > 1)
+            {
+                EmitSiameseTraining(w, spec, loss);
+                return;
+            }
             string targetType = loss.Target == TargetKind.Dense ? "float" : "int";
             string targetWidth = loss.Target == TargetKind.ClassIndex ? "1" : "OutputSize";
             string targetDoc = loss.Target switch
@@ -678,6 +692,77 @@ public sealed partial class ModelGenerator
                 w.Line("return loss;");
             }
             w.Line();
+        }
+
+        /// <summary>
+        /// Pairwise and triplet losses: the two or three inputs run through the model as one stacked batch (every
+        /// sample is independent, so this equals separate passes with shared parameters), the loss gives the gradient
+        /// of each part of the stacked output, and one backward pass accumulates all of them into the shared parameters.
+        /// </summary>
+        private static void EmitSiameseTraining(SourceWriter w, ModelSpec spec, LossSpec loss)
+        {
+            bool triplet = loss.Inputs == 3;
+            string[] names = triplet ? new[] { "anchor", "positive", "negative" } : new[] { "input1", "input2" };
+            string parameters = string.Join(", ", names.Select(n => $"global::System.ReadOnlySpan<float> {n}")) +
+                (triplet ? "" : ", global::System.ReadOnlySpan<float> targets") + ", int batch";
+            string torch = triplet ? "loss_fn(model(anchor), model(positive), model(negative))" : "loss_fn(model(input1), model(input2), targets)";
+            if (spec.Optimizer is not null)
+            {
+                w.Line("/// <summary>");
+                w.Line($"/// One siamese training step with {Xml(LossText(loss))}, as PyTorch's <c>optimizer.zero_grad(); loss = {torch}; loss.backward(); optimizer.step()</c>:");
+                w.Line($"/// the {names.Length} inputs [batch, InputSize] share the parameters{(triplet ? "" : "; <paramref name=\"targets\"/> [batch] are 1 or -1")}. Returns the loss before the update.");
+                w.Line("/// Arguments are checked before anything changes.");
+                w.Line("/// </summary>");
+                using (w.Block($"public float TrainStep({parameters})"))
+                {
+                    w.Line($"{Rt}.ModelChecks.Batch(batch);");
+                    foreach (string n in names)
+                        w.Line($"{Rt}.ModelChecks.Length(nameof({n}), {n}.Length, batch, InputSize);");
+                    if (!triplet)
+                        w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);");
+                    w.Line($"DslEnsureCapacity({names.Length} * batch);");
+                    w.Line("int rows = batch * InputSize, outs = batch * OutputSize;");
+                    for (int k = 0; k < names.Length; k++)
+                        w.Line($"{names[k]}.CopyTo(_dslAct0!.Span.Slice({(k == 0 ? "0" : $"{k} * rows")}, rows));");
+                    w.Line($"DslForwardStacked({names.Length} * batch);");
+                    w.Line($"var output = _dslAct{spec.Layers.Count}!.Span;");
+                    w.Line("var grad = _dslGradA!.Span;");
+                    w.Line("// The loss writes the gradient of each input's output into its part of the stacked gradient.");
+                    w.Line($"float loss = {SiameseLossCall(loss, "grad.Slice(0, outs)", "grad.Slice(outs, outs)", "grad.Slice(2 * outs, outs)")};");
+                    w.Line($"DslBackward({names.Length} * batch, accumulate: false);");
+                    w.Line("Step();");
+                    w.Line("return loss;");
+                }
+                w.Line();
+            }
+            w.Line($"/// <summary>The {Xml(LossText(loss))} of outputs [batch, OutputSize] the model produced for each input.</summary>");
+            string outputs = string.Join(", ", names.Select(n => $"global::System.ReadOnlySpan<float> {n}Output"));
+            using (w.Block($"public float ComputeLoss({outputs}{(triplet ? "" : ", global::System.ReadOnlySpan<float> targets")}, int batch)"))
+            {
+                w.Line($"{Rt}.ModelChecks.Batch(batch);");
+                foreach (string n in names)
+                    w.Line($"{Rt}.ModelChecks.Length(nameof({n}Output), {n}Output.Length, batch, OutputSize);");
+                if (!triplet)
+                    w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);");
+                string call = SiameseLossCall(loss, "default", "default", "default");
+                call = call.Replace("output.Slice(0, outs)", names[0] + "Output").Replace("output.Slice(outs, outs)", names[1] + "Output");
+                if (triplet)
+                    call = call.Replace("output.Slice(2 * outs, outs)", names[2] + "Output");
+                w.Line($"return {call};");
+            }
+            w.Line();
+        }
+
+        private static string SiameseLossCall(LossSpec loss, string g1, string g2, string g3)
+        {
+            string name = $"{Rt}.Losses.{RuntimeLossName(loss.Kind)}.Forward<float>";
+            string o1 = "output.Slice(0, outs)", o2 = "output.Slice(outs, outs)", o3 = "output.Slice(2 * outs, outs)";
+            return loss.Kind switch
+            {
+                LossKind.MarginRanking => $"{name}({o1}, [batch], {o2}, [batch], targets, [batch], DslLossOptions, gradInput1: {g1}, gradInput2: {g2})",
+                LossKind.CosineEmbedding => $"{name}({o1}, {o2}, [batch, OutputSize], targets, DslLossOptions, gradInput1: {g1}, gradInput2: {g2})",
+                _ => $"{name}({o1}, [batch, OutputSize], {o2}, [batch, OutputSize], {o3}, [batch, OutputSize], DslLossOptions, gradAnchor: {g1}, gradPositive: {g2}, gradNegative: {g3})",
+            };
         }
 
         private static void EmitTargetChecks(SourceWriter w, LossSpec loss)
@@ -733,6 +818,12 @@ public sealed partial class ModelGenerator
             {
                 w.Line("DslEnsureCapacity(batch);");
                 w.Line("input.CopyTo(_dslAct0!.Span);");
+                w.Line("DslForwardStacked(batch);");
+            }
+            w.Line();
+            w.Line("/// <summary>The training forward pass over the <paramref name=\"batch\"/> rows already in act0.</summary>");
+            using (w.Block("private void DslForwardStacked(int batch)"))
+            {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 for (int i = 0; i <= spec.Layers.Count; i++)
                     w.Line($"ref float a{i} = ref {MM}.GetReference(_dslAct{i}!.Span);");

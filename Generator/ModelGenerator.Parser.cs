@@ -360,12 +360,13 @@ internal static class ModelParser
             Named(attribute, "LabelSmoothing", 0.0),
             Named(attribute, "Beta", 1.0),
             Named(attribute, "Delta", 1.0),
-            Named(attribute, "Margin", 1.0),
-            Named(attribute, "P", 1),
+            Named(attribute, "Margin", double.NaN),
+            Named(attribute, "P", 0),
             Named(attribute, "LogInput", true),
             Named(attribute, "Full", false),
-            Named(attribute, "Eps", 1e-8),
-            Named(attribute, "LogTarget", false));
+            Named(attribute, "Eps", double.NaN),
+            Named(attribute, "LogTarget", false),
+            Named(attribute, "Swap", false));
         string name = Enum.IsDefined(typeof(LossKind), kind) ? kind + "Loss" : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture);
         int outputs = layers.Count > 0 ? layers[layers.Count - 1].Out : 0;
         Activation last = layers.Count > 0 ? layers[layers.Count - 1].Activation : Activation.Identity;
@@ -374,9 +375,7 @@ internal static class ModelParser
             !Enum.IsDefined(typeof(LossKind), kind) ? "not a known LossKind value" :
             kind == LossKind.CTC ? "CTCLoss needs per-time-step outputs, which Dense layers do not produce yet; use DslModels.Losses.CTCLoss with Forward/Backward" :
             kind == LossKind.GaussianNLL ? "GaussianNLLLoss needs a variance input, which generated models do not take yet; use DslModels.Losses.GaussianNLLLoss with Forward/Backward" :
-            kind is LossKind.MarginRanking or LossKind.CosineEmbedding or LossKind.TripletMargin or LossKind.TripletMarginWithDistance
-                ? $"{name} compares two or three inputs; generated siamese training is not available yet: run Forward on each input, compute the loss with DslModels.Losses.{name}, and call Backward per input"
-                : null;
+            null;
         if (unsupported is not null)
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedLoss, location, name, unsupported));
@@ -403,10 +402,26 @@ internal static class ModelParser
             Invalid("smooth_l1_loss does not support negative values for beta.");
         if (kind == LossKind.Huber && !(spec.Delta > 0))
             Invalid("huber_loss does not support non-positive values for delta.");
-        if (kind == LossKind.MultiMargin && spec.P is not (1 or 2))
+        if (kind == LossKind.MultiMargin && spec.POrDefault is not (1 or 2))
             Invalid($"only p == 1 and p == 2 supported (got P = {spec.P})");
-        if (kind == LossKind.PoissonNLL && !(spec.Eps > 0))
-            Invalid($"eps must be positive; got {Literals.Py(spec.Eps)}");
+        if (kind is LossKind.TripletMargin && spec.POrDefault < 1)
+            Invalid($"p must be at least 1 (got P = {spec.P})");
+        if (spec.P != 0 && kind is not (LossKind.MultiMargin or LossKind.TripletMargin))
+            Invalid("only MultiMarginLoss and TripletMarginLoss take P");
+        if (spec.Swap && kind is not (LossKind.TripletMargin or LossKind.TripletMarginWithDistance))
+            Invalid("only the triplet losses take Swap");
+        if (!double.IsNaN(spec.Margin) && kind is not (LossKind.MultiMargin or LossKind.HingeEmbedding or LossKind.MarginRanking or LossKind.CosineEmbedding or LossKind.TripletMargin or LossKind.TripletMarginWithDistance))
+            Invalid("this loss takes no Margin");
+        if (kind == LossKind.TripletMarginWithDistance && !(spec.MarginOrDefault > 0))
+            Invalid($"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {Literals.Py(spec.MarginOrDefault)} instead");
+        if (kind == LossKind.CosineEmbedding && !(spec.MarginOrDefault >= -1 && spec.MarginOrDefault <= 1))
+            Invalid($"CosineEmbeddingLoss margin should be in [-1, 1] (cosine similarities); got {Literals.Py(spec.MarginOrDefault)}");
+        if (!double.IsNaN(spec.Eps) && kind is not (LossKind.PoissonNLL or LossKind.TripletMargin))
+            Invalid("only PoissonNLLLoss and TripletMarginLoss take Eps");
+        if (kind is LossKind.PoissonNLL or LossKind.TripletMargin && !(spec.EpsOrDefault >= 0))
+            Invalid($"eps must be >= 0; got {Literals.Py(spec.EpsOrDefault)}");
+        if (kind == LossKind.MarginRanking && outputs != 1)
+            DoesNotFit("MarginRankingLoss ranks one score per input; give the last layer 1 output");
         if ((kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin) && outputs == 1)
             DoesNotFit("with one class the loss is constant; use one output per class");
         bool weighted = kind is LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin or LossKind.BCE or LossKind.BCEWithLogits or LossKind.MultiLabelSoftMargin;

@@ -76,3 +76,38 @@ for name, (loss_fn, kind, final) in cases.items():
 
 with open("Runtime.Tests/Fixtures/Losses.json", "w") as f:
     json.dump(result, f)
+
+# Siamese models: the same network applied to two or three inputs, one loss over the outputs.
+siamese = {
+    "PairRanking": (nn.MarginRankingLoss(margin=0.2), 1, 2),
+    "PairCosine": (nn.CosineEmbeddingLoss(margin=0.1), 4, 2),
+    "TripletNet": (nn.TripletMarginLoss(margin=0.5, p=2, swap=True), 4, 3),
+    "TripletDistanceNet": (nn.TripletMarginWithDistanceLoss(margin=0.7), 4, 3),
+}
+result["siamese"] = {}
+for name, (loss_fn, outputs, inputs) in siamese.items():
+    torch.manual_seed(0)
+    first, second = nn.Linear(6, 5), nn.Linear(5, outputs)
+    model = nn.Sequential(first, nn.Tanh(), second)
+    params = [("first.weight", first.weight), ("first.bias", first.bias), ("second.weight", second.weight), ("second.bias", second.bias)]
+    opt = torch.optim.SGD([p for _, p in params], lr=0.1)
+    record = {"inputs": [], "targets": [], "loss": [], "params": []}
+    for s in range(steps):
+        xs = [torch.rand(batch, 6, generator=g) * 2 - 1 for _ in range(inputs)]
+        opt.zero_grad()
+        if inputs == 2:
+            y = torch.randint(0, 2, (batch,), generator=g).float() * 2 - 1
+            out1, out2 = model(xs[0]), model(xs[1])
+            loss = loss_fn(out1.reshape(-1), out2.reshape(-1), y) if outputs == 1 else loss_fn(out1, out2, y)
+            record["targets"].append([float(v) for v in y.tolist()])
+        else:
+            loss = loss_fn(model(xs[0]), model(xs[1]), model(xs[2]))
+        loss.backward()
+        opt.step()
+        record["inputs"].append([[float(v) for v in x.reshape(-1).tolist()] for x in xs])
+        record["loss"].append(float(loss))
+        record["params"].append({k: [float(v) for v in p.detach().reshape(-1).tolist()] for k, p in params})
+    result["siamese"][name] = record
+
+with open("Runtime.Tests/Fixtures/Losses.json", "w") as f:
+    json.dump(result, f)

@@ -218,6 +218,12 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         DslEnsureCapacity(batch);
         input.CopyTo(_dslAct0!.Span);
+        DslForwardStacked(batch);
+    }
+
+    /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
+    private void DslForwardStacked(int batch)
+    {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float a0 = ref DslMemoryMarshal.GetReference(_dslAct0!.Span);
         ref float a1 = ref DslMemoryMarshal.GetReference(_dslAct1!.Span);

@@ -76,13 +76,33 @@ internal sealed record LossSpec(
     bool LogInput,
     bool Full,
     double Eps,
-    bool LogTarget)
+    bool LogTarget,
+    bool Swap)
 {
+    /// <summary>How many inputs one sample of the loss needs: 1, or 2 (pairs) / 3 (triplets) run through the model as one stacked batch.</summary>
+    public int Inputs => Kind switch
+    {
+        LossKind.MarginRanking or LossKind.CosineEmbedding => 2,
+        LossKind.TripletMargin or LossKind.TripletMarginWithDistance => 3,
+        _ => 1,
+    };
+
+    /// <summary>margin with the loss's PyTorch default.</summary>
+    public double MarginOrDefault => !double.IsNaN(Margin) ? Margin : Kind is LossKind.MarginRanking or LossKind.CosineEmbedding ? 0.0 : 1.0;
+
+    /// <summary>p with the loss's PyTorch default.</summary>
+    public int POrDefault => P != 0 ? P : Kind is LossKind.TripletMargin or LossKind.TripletMarginWithDistance ? 2 : 1;
+
+    /// <summary>eps with the loss's PyTorch default.</summary>
+    public double EpsOrDefault => !double.IsNaN(Eps) ? Eps : Kind == LossKind.PoissonNLL ? 1e-8 : 1e-6;
+
     /// <summary>What the generated TrainStep takes as targets.</summary>
     public TargetKind Target => Kind switch
     {
         LossKind.CrossEntropy or LossKind.NLL or LossKind.MultiMargin => TargetKind.ClassIndex,
         LossKind.MultiLabelMargin => TargetKind.LabelList,
+        LossKind.MarginRanking or LossKind.CosineEmbedding => TargetKind.PerSample,
+        LossKind.TripletMargin or LossKind.TripletMarginWithDistance => TargetKind.None,
         _ => TargetKind.Dense,
     };
 }
@@ -96,6 +116,10 @@ internal enum TargetKind
     LabelList,
     /// <summary>One float per output: float [batch, outputs].</summary>
     Dense,
+    /// <summary>One float per sample (±1): float [batch].</summary>
+    PerSample,
+    /// <summary>No targets (triplets).</summary>
+    None,
 }
 
 /// <summary>The [Optimizer] of the model: every option as written (NaN = the optimizer's PyTorch default).</summary>

@@ -79,4 +79,60 @@ public class LossModelTests
         var c = Assert.Throws<ArgumentOutOfRangeException>(() => mm.TrainStep(new float[6], new[] { -100 }, 1));
         Assert.Contains("[0, 4)", c.Message);
     }
+
+    public static TheoryData<string> SiameseNames => new(Fixture.GetProperty("siamese").EnumerateObject().Select(p => p.Name));
+
+    /// <summary>Pairwise and triplet losses: the generated siamese TrainStep follows PyTorch's model(x1), model(x2)[, model(x3)].</summary>
+    [Theory]
+    [MemberData(nameof(SiameseNames))]
+    public void Siamese_TrainStep_follows_pytorch(string name)
+    {
+        JsonElement record = Fixture.GetProperty("siamese").GetProperty(name);
+        int batch = Fixture.GetProperty("batch").GetInt32();
+        IModel model = name switch
+        {
+            "PairRanking" => new PairRanking(),
+            "PairCosine" => new PairCosine(),
+            "TripletNet" => new TripletNet(),
+            "TripletDistanceNet" => new TripletDistanceNet(),
+            _ => throw new ArgumentException(name, nameof(name)),
+        };
+        using (model)
+        {
+            for (int s = 0; s < record.GetProperty("loss").GetArrayLength(); s++)
+            {
+                float[][] x = record.GetProperty("inputs")[s].EnumerateArray().Select(a => a.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray()).ToArray();
+                float[] t = record.GetProperty("targets").GetArrayLength() > s ? record.GetProperty("targets")[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray() : [];
+                float loss = model switch
+                {
+                    PairRanking m => m.TrainStep(x[0], x[1], t, batch),
+                    PairCosine m => m.TrainStep(x[0], x[1], t, batch),
+                    TripletNet m => m.TrainStep(x[0], x[1], x[2], batch),
+                    TripletDistanceNet m => m.TrainStep(x[0], x[1], x[2], batch),
+                    _ => throw new InvalidOperationException(),
+                };
+                double expectedLoss = record.GetProperty("loss")[s].GetDouble();
+                Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{name} step {s}: loss {loss} vs PyTorch {expectedLoss}");
+                JsonElement expected = record.GetProperty("params")[s];
+                foreach (var p in model.Parameters)
+                    ModelHelpers.AssertClose($"{name} step {s} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+            }
+        }
+    }
+
+    [Fact]
+    public void Siamese_ComputeLoss_matches_TrainStep_and_checks_lengths()
+    {
+        using var model = new TripletNet();
+        float[] a = new float[2 * 6], p = new float[2 * 6], n = new float[2 * 6];
+        for (int i = 0; i < a.Length; i++) { a[i] = i * 0.1f; p[i] = i * 0.05f; n[i] = -i * 0.07f; }
+        float[] oa = new float[8], op = new float[8], on = new float[8];
+        model.Predict(a, oa, 2);
+        model.Predict(p, op, 2);
+        model.Predict(n, on, 2);
+        float expected = model.ComputeLoss(oa, op, on, 2);
+        Assert.Equal(expected, model.TrainStep(a, p, n, 2));
+        var e = Assert.Throws<ArgumentException>(() => model.TrainStep(a, p, new float[5], 2));
+        Assert.Equal("negative", e.ParamName);
+    }
 }

@@ -49,3 +49,17 @@ public partial class LossHinge { [Layer(5, Activation.Tanh)] public partial Dens
 
 [Model(Inputs = 6), Loss(LossKind.MSE), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
 public partial class SoftmaxMse { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4, Activation.Softmax)] public partial Dense Second { get; } }
+
+// Siamese models: one network, two or three inputs per sample (PyTorch twins in tools/make_loss_fixtures.py).
+
+[Model(Inputs = 6), Loss(LossKind.MarginRanking, Margin = 0.2), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
+public partial class PairRanking { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(1)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CosineEmbedding, Margin = 0.1), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
+public partial class PairCosine { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.TripletMargin, Margin = 0.5, P = 2, Swap = true), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
+public partial class TripletNet { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.TripletMarginWithDistance, Margin = 0.7), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
+public partial class TripletDistanceNet { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }

@@ -130,11 +130,14 @@ public sealed class LossAttribute : Attribute
     /// <summary><c>delta</c> of HuberLoss (default 1, must be &gt; 0).</summary>
     public double Delta { get; set; } = 1.0;
 
-    /// <summary><c>margin</c> of MultiMarginLoss (default 1) and HingeEmbeddingLoss (default 1).</summary>
-    public double Margin { get; set; } = 1.0;
+    /// <summary><c>margin</c>: the loss's PyTorch default when not set (MultiMargin, HingeEmbedding, TripletMargin 1; MarginRanking, CosineEmbedding 0).</summary>
+    public double Margin { get; set; } = double.NaN;
 
-    /// <summary><c>p</c> of MultiMarginLoss: 1 (default) or 2.</summary>
-    public int P { get; set; } = 1;
+    /// <summary><c>p</c>: MultiMarginLoss 1 (default) or 2; TripletMarginLoss's norm degree (default 2).</summary>
+    public int P { get; set; }
+
+    /// <summary><c>swap</c> of TripletMarginLoss (default false): use the distance swap.</summary>
+    public bool Swap { get; set; }
 
     /// <summary><c>log_input</c> of PoissonNLLLoss (default true).</summary>
     public bool LogInput { get; set; } = true;
@@ -142,8 +145,8 @@ public sealed class LossAttribute : Attribute
     /// <summary><c>full</c> of PoissonNLLLoss (default false): add the Stirling term.</summary>
     public bool Full { get; set; }
 
-    /// <summary><c>eps</c> of PoissonNLLLoss (default 1e-8).</summary>
-    public double Eps { get; set; } = 1e-8;
+    /// <summary><c>eps</c> of PoissonNLLLoss (default 1e-8) and TripletMarginLoss (default 1e-6).</summary>
+    public double Eps { get; set; } = double.NaN;
 
     /// <summary><c>log_target</c> of KLDivLoss (default false).</summary>
     public bool LogTarget { get; set; }
