@@ -133,7 +133,7 @@ public class DiagnosticTests
     [InlineData("LossKind.MSE, Swap = true", "only the triplet losses take Swap")]
     [InlineData("LossKind.L1, Margin = 1", "takes no Margin")]
     [InlineData("LossKind.TripletMarginWithDistance, Margin = 0", "expected margin to be greater than 0")]
-    [InlineData("LossKind.GaussianNLL", "variance")]
+    [InlineData("LossKind.MSE, Full = true", "take Full")]
     public void Invalid_or_unsupported_losses_are_errors(string loss, string message) =>
         AssertReports("DSL0011", Model(loss), messagePart: message);
 

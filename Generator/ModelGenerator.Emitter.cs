@@ -200,6 +200,7 @@ public sealed partial class ModelGenerator
                     break;
                 case LossKind.TripletMarginWithDistance: args.Add($"margin={Literals.Py(l.MarginOrDefault)}"); args.Add($"swap={Literals.Py(l.Swap)}"); break;
                 case LossKind.KLDiv: args.Add($"log_target={Literals.Py(l.LogTarget)}"); break;
+                case LossKind.GaussianNLL: args.Add($"full={Literals.Py(l.Full)}"); args.Add($"eps={Literals.Py(l.EpsOrDefault)}"); break;
                 case LossKind.PoissonNLL: args.Add($"log_input={Literals.Py(l.LogInput)}"); args.Add($"full={Literals.Py(l.Full)}"); args.Add($"eps={Literals.Py(l.EpsOrDefault)}"); break;
             }
             args.Insert(0, $"reduction='{ReductionText(l.Reduction)}'");
@@ -213,6 +214,7 @@ public sealed partial class ModelGenerator
             LossKind.BCE => "BCELoss",
             LossKind.KLDiv => "KLDivLoss",
             LossKind.PoissonNLL => "PoissonNLLLoss",
+            LossKind.GaussianNLL => "GaussianNLLLoss",
             _ => kind + "Loss",
         };
 
@@ -235,6 +237,7 @@ public sealed partial class ModelGenerator
             LossKind.BCE => "BCELoss",
             LossKind.KLDiv => "KLDivLoss",
             LossKind.PoissonNLL => "PoissonNLLLoss",
+            LossKind.GaussianNLL => "GaussianNLLLoss",
             _ => kind + "Loss",
         };
 
@@ -279,6 +282,10 @@ public sealed partial class ModelGenerator
                     break;
                 case LossKind.TripletMarginWithDistance: init.Add($"Margin = {Literals.Double(l.MarginOrDefault)}"); init.Add($"Swap = {(l.Swap ? "true" : "false")}"); break;
                 case LossKind.KLDiv: init.Add($"LogTarget = {(l.LogTarget ? "true" : "false")}"); break;
+                case LossKind.GaussianNLL:
+                    init.Add($"Full = {(l.Full ? "true" : "false")}");
+                    init.Add($"Eps = {Literals.Double(l.EpsOrDefault)}");
+                    break;
                 case LossKind.PoissonNLL:
                     init.Add($"LogInput = {(l.LogInput ? "true" : "false")}");
                     init.Add($"Full = {(l.Full ? "true" : "false")}");
@@ -659,7 +666,10 @@ public sealed partial class ModelGenerator
                 _ => "<paramref name=\"targets\"/> [batch, OutputSize]",
             };
             w.Line($"/// <summary>The {Xml(LossText(loss))} of <paramref name=\"output\"/> [batch, OutputSize] against {targetDoc}.</summary>");
-            using (w.Block($"public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<{targetType}> targets, int batch)"))
+            string variance = loss.Kind == LossKind.GaussianNLL ? ", global::System.ReadOnlySpan<float> variance" : "";
+            if (variance.Length > 0)
+                w.Line("/// <remarks><paramref name=\"variance\"/>: the predicted variances, [batch, OutputSize] or one per sample [batch], all >= 0.</remarks>");
+            using (w.Block($"public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<{targetType}> targets{variance}, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);");
@@ -674,7 +684,7 @@ public sealed partial class ModelGenerator
             w.Line("/// One training step, as PyTorch's <c>optimizer.zero_grad(); loss = loss_fn(model(input), targets); loss.backward(); optimizer.step()</c>.");
             w.Line($"/// Returns the loss before the update. Arguments are checked before anything changes: on an exception the model is untouched.");
             w.Line("/// </summary>");
-            using (w.Block($"public float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<{targetType}> targets, int batch)"))
+            using (w.Block($"public float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<{targetType}> targets{variance}, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
@@ -773,6 +783,8 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.LabelTargets(targets, OutputSize);");
             else if (loss.Kind == LossKind.BCE)
                 w.Line($"{Rt}.ModelChecks.UnitIntervalTargets(targets);");
+            else if (loss.Kind == LossKind.GaussianNLL)
+                w.Line($"{Rt}.ModelChecks.Variances(variance, batch, OutputSize);");
         }
 
         private static string LossCall(LossSpec loss, string output, string grad)
@@ -790,6 +802,7 @@ public sealed partial class ModelGenerator
                 LossKind.CrossEntropy or LossKind.NLL => $"{name}({output}, [batch, OutputSize], targets, [batch], DslLossOptions, {gradArg})",
                 LossKind.MultiMargin or LossKind.MultiLabelMargin => $"{name}({output}, [batch, OutputSize], targets, DslLossOptions, {gradArg})",
                 LossKind.BCE or LossKind.BCEWithLogits or LossKind.KLDiv or LossKind.MultiLabelSoftMargin => $"{name}({output}, targets, [batch, OutputSize], DslLossOptions, {gradArg})",
+                LossKind.GaussianNLL => $"{name}({output}, targets, variance, [batch, OutputSize], [batch, variance.Length == batch * OutputSize ? OutputSize : 1], DslLossOptions, {gradArg})",
                 _ => $"{name}({output}, targets, DslLossOptions, {gradArg})",
             };
         }

@@ -374,7 +374,6 @@ internal static class ModelParser
         string? unsupported =
             !Enum.IsDefined(typeof(LossKind), kind) ? "not a known LossKind value" :
             kind == LossKind.CTC ? "CTCLoss needs per-time-step outputs, which Dense layers do not produce yet; use DslModels.Losses.CTCLoss with Forward/Backward" :
-            kind == LossKind.GaussianNLL ? "GaussianNLLLoss needs a variance input, which generated models do not take yet; use DslModels.Losses.GaussianNLLLoss with Forward/Backward" :
             null;
         if (unsupported is not null)
         {
@@ -416,9 +415,11 @@ internal static class ModelParser
             Invalid($"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {Literals.Py(spec.MarginOrDefault)} instead");
         if (kind == LossKind.CosineEmbedding && !(spec.MarginOrDefault >= -1 && spec.MarginOrDefault <= 1))
             Invalid($"CosineEmbeddingLoss margin should be in [-1, 1] (cosine similarities); got {Literals.Py(spec.MarginOrDefault)}");
-        if (!double.IsNaN(spec.Eps) && kind is not (LossKind.PoissonNLL or LossKind.TripletMargin))
-            Invalid("only PoissonNLLLoss and TripletMarginLoss take Eps");
-        if (kind is LossKind.PoissonNLL or LossKind.TripletMargin && !(spec.EpsOrDefault >= 0))
+        if (!double.IsNaN(spec.Eps) && kind is not (LossKind.PoissonNLL or LossKind.GaussianNLL or LossKind.TripletMargin))
+            Invalid("only PoissonNLLLoss, GaussianNLLLoss and TripletMarginLoss take Eps");
+        if (spec.Full && kind is not (LossKind.PoissonNLL or LossKind.GaussianNLL))
+            Invalid("only PoissonNLLLoss and GaussianNLLLoss take Full");
+        if (kind is LossKind.PoissonNLL or LossKind.GaussianNLL or LossKind.TripletMargin && !(spec.EpsOrDefault >= 0))
             Invalid($"eps must be >= 0; got {Literals.Py(spec.EpsOrDefault)}");
         if (kind == LossKind.MarginRanking && outputs != 1)
             DoesNotFit("MarginRankingLoss ranks one score per input; give the last layer 1 output");

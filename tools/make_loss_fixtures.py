@@ -74,8 +74,29 @@ for name, (loss_fn, kind, final) in cases.items():
         record["params"].append({k: [float(v) for v in p.detach().reshape(-1).tolist()] for k, p in params})
     result["models"][name] = record
 
-with open("Runtime.Tests/Fixtures/Losses.json", "w") as f:
-    json.dump(result, f)
+
+# GaussianNLL: per-sample variances given with the targets.
+torch.manual_seed(0)
+first, second = nn.Linear(6, 5), nn.Linear(5, 4)
+model = nn.Sequential(first, nn.Tanh(), second)
+params = [("first.weight", first.weight), ("first.bias", first.bias), ("second.weight", second.weight), ("second.bias", second.bias)]
+opt = torch.optim.SGD([p for _, p in params], lr=0.1)
+loss_fn = nn.GaussianNLLLoss(full=True)
+record = {"inputs": [], "targets": [], "variances": [], "loss": [], "params": []}
+for s in range(steps):
+    x = torch.rand(batch, 6, generator=g) * 2 - 1
+    y = torch.randn(batch, 4, generator=g)
+    var = torch.rand(batch, 1, generator=g) + 0.1
+    opt.zero_grad()
+    loss = loss_fn(model(x), y, var)
+    loss.backward()
+    opt.step()
+    record["inputs"].append([float(v) for v in x.reshape(-1).tolist()])
+    record["targets"].append([float(v) for v in y.reshape(-1).tolist()])
+    record["variances"].append([float(v) for v in var.reshape(-1).tolist()])
+    record["loss"].append(float(loss))
+    record["params"].append({k: [float(v) for v in p.detach().reshape(-1).tolist()] for k, p in params})
+result["gaussian"] = record
 
 # Siamese models: the same network applied to two or three inputs, one loss over the outputs.
 siamese = {

@@ -135,4 +135,27 @@ public class LossModelTests
         var e = Assert.Throws<ArgumentException>(() => model.TrainStep(a, p, new float[5], 2));
         Assert.Equal("negative", e.ParamName);
     }
+
+    [Fact]
+    public void GaussianNLL_with_per_sample_variances_follows_pytorch()
+    {
+        JsonElement record = Fixture.GetProperty("gaussian");
+        int batch = Fixture.GetProperty("batch").GetInt32();
+        using var model = new LossGaussian();
+        for (int s = 0; s < record.GetProperty("loss").GetArrayLength(); s++)
+        {
+            float[] F(string key) => record.GetProperty(key)[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+            float loss = model.TrainStep(F("inputs"), F("targets"), F("variances"), batch);
+            double expectedLoss = record.GetProperty("loss")[s].GetDouble();
+            Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"step {s}: loss {loss} vs PyTorch {expectedLoss}");
+            foreach (var p in model.Parameters)
+                ModelHelpers.AssertClose($"step {s} {p.Name}", record.GetProperty("params")[s].GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+        }
+        var before = ModelHelpers.Snapshot(model);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.TrainStep(new float[6], new float[4], [-1f], 1));
+        Assert.Equal("variance", e.ParamName);
+        var l = Assert.Throws<ArgumentException>(() => model.TrainStep(new float[6], new float[4], new float[3], 1));
+        Assert.Contains("got 3", l.Message);
+        ModelHelpers.AssertUnchanged(before, model);
+    }
 }

@@ -63,3 +63,6 @@ public partial class TripletNet { [Layer(5, Activation.Tanh)] public partial Den
 
 [Model(Inputs = 6), Loss(LossKind.TripletMarginWithDistance, Margin = 0.7), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
 public partial class TripletDistanceNet { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.GaussianNLL, Full = true), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1)]
+public partial class LossGaussian { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }

@@ -142,10 +142,10 @@ public sealed class LossAttribute : Attribute
     /// <summary><c>log_input</c> of PoissonNLLLoss (default true).</summary>
     public bool LogInput { get; set; } = true;
 
-    /// <summary><c>full</c> of PoissonNLLLoss (default false): add the Stirling term.</summary>
+    /// <summary><c>full</c> of PoissonNLLLoss (Stirling term) and GaussianNLLLoss (the constant term); default false.</summary>
     public bool Full { get; set; }
 
-    /// <summary><c>eps</c> of PoissonNLLLoss (default 1e-8) and TripletMarginLoss (default 1e-6).</summary>
+    /// <summary><c>eps</c> of PoissonNLLLoss (default 1e-8), GaussianNLLLoss and TripletMarginLoss (default 1e-6).</summary>
     public double Eps { get; set; } = double.NaN;
 
     /// <summary><c>log_target</c> of KLDivLoss (default false).</summary>

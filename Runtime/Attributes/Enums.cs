@@ -105,15 +105,15 @@ public enum LossKind
     MultiLabelMargin = 13,
     /// <summary><c>nn.HingeEmbeddingLoss(margin)</c> on distances with targets ±1.</summary>
     HingeEmbedding = 14,
-    /// <summary><c>nn.GaussianNLLLoss</c>: runtime API only for now (needs a variance input).</summary>
+    /// <summary><c>nn.GaussianNLLLoss(full, eps)</c>: TrainStep takes targets [batch, outputs] and variances [batch, outputs] or [batch].</summary>
     GaussianNLL = 15,
-    /// <summary><c>nn.MarginRankingLoss</c>: runtime API only for now (pairs of inputs).</summary>
+    /// <summary><c>nn.MarginRankingLoss(margin)</c>: siamese TrainStep(input1, input2, targets ±1, batch).</summary>
     MarginRanking = 16,
-    /// <summary><c>nn.CosineEmbeddingLoss</c>: runtime API only for now (pairs of inputs).</summary>
+    /// <summary><c>nn.CosineEmbeddingLoss(margin)</c>: siamese TrainStep(input1, input2, targets ±1, batch).</summary>
     CosineEmbedding = 17,
-    /// <summary><c>nn.TripletMarginLoss</c>: runtime API only for now (triplets of inputs).</summary>
+    /// <summary><c>nn.TripletMarginLoss(margin, p, eps, swap)</c>: TrainStep(anchor, positive, negative, batch).</summary>
     TripletMargin = 18,
-    /// <summary><c>nn.TripletMarginWithDistanceLoss</c>: runtime API only for now.</summary>
+    /// <summary><c>nn.TripletMarginWithDistanceLoss(margin, swap)</c> with the default pairwise distance: TrainStep(anchor, positive, negative, batch).</summary>
     TripletMarginWithDistance = 19,
     /// <summary><c>nn.CTCLoss</c>: runtime API only (needs sequence outputs).</summary>
     CTC = 20,

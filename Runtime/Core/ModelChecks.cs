@@ -44,6 +44,16 @@ public static class ModelChecks
         }
     }
 
+    /// <summary>Throws unless <paramref name="variance"/> holds batch * width or batch values, none negative (GaussianNLLLoss).</summary>
+    public static void Variances(ReadOnlySpan<float> variance, int batch, int width, string argument = "variance")
+    {
+        if (variance.Length != batch * width && variance.Length != batch)
+            throw new ArgumentException($"{argument} must hold batch * {width} = {batch * width} values (one per output) or batch = {batch} (one per sample); got {variance.Length}.", argument);
+        for (int i = 0; i < variance.Length; i++)
+            if (!(variance[i] >= 0f))
+                throw new ArgumentOutOfRangeException(argument, variance[i], $"{argument}[{i}] = {variance[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}: variances must be >= 0 (PyTorch: var has negative entry/entries).");
+    }
+
     /// <summary>Throws unless every target is in [0, 1] (BCELoss).</summary>
     public static void UnitIntervalTargets(ReadOnlySpan<float> targets, string argument = "targets")
     {
