@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics;
 namespace DslModels.Benchmarks;
 
 /// <summary>
-/// <c>--peak [mlp128] [mlp512]</c>: the single-core FMA peak of this machine (independent accumulator chains of
+/// <c>--peak [mlp128] [mlp512]</c> (<c>--peak fma</c>: the peak only): the single-core FMA peak of this machine (independent accumulator chains of
 /// <see cref="Vector512.FusedMultiplyAdd(Vector512{float}, Vector512{float}, Vector512{float})"/> and of Vector256),
 /// the GFLOP/s the generated TrainStep and Predict achieve as a fraction of it, and where a train step's time goes
 /// (ZeroGrad, Forward, Backward, Step timed on their own).
@@ -35,6 +35,8 @@ public static class Peak
         Print("peak/vector256/8chains", v256x8);
         double peak = Math.Max(double.IsNaN(v512) ? 0 : Math.Max(v512, v512x8), Math.Max(v256, v256x8));
         Print("peak/gflops", peak);
+        if (Array.IndexOf(names, "fma") >= 0)
+            return;
 
         Console.WriteLine("# name us GFLOP/s fraction-of-peak   (train = 6*P*B flops, infer = 2*P*B, P = ParameterCount)");
         foreach (int batch in new[] { 1, 8, 32, 128, 512 })
