@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512.
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [mlp128] [mlp512] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [mlp128] [mlp512] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -9,6 +9,8 @@
 # fraction of the FMA peak, the spread between rounds, and the issue's targets. A trailing *.md argument
 # also writes the report there. --adam: the PyTorch mlp512 uses Adam(lr=1e-3) (the DslModels model is SGD
 # momentum until the generator emits Adam, so the mlp512 train rows then compare different optimizers).
+# --wait-idle S: before each run, wait up to S seconds (default 0) for the CPUs to be < 15% busy (other
+# processes on a shared machine make the timings noisy); the report counts the runs that started busy.
 #
 # PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
 # (SkylakeX) kernels: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
@@ -18,14 +20,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=() models=()
+rounds=3 build=1 out="" adam=() models=() wait_idle=0 busy_starts=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --adam) adam=(--adam); shift ;;
     --no-build) build=0; shift ;;
+    --wait-idle) wait_idle="$2"; shift 2 ;;
     mlp128|mlp512) models+=("$1"); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -44,12 +47,33 @@ fi
 dll=Benchmarks/bin/Release/net10.0/DslModels.Benchmarks.dll
 [[ -f $dll ]] || { echo "no $dll: build first (dotnet build Benchmarks -c Release)" >&2; exit 1; }
 
+# Busy fraction of all CPUs over one second, in percent, from /proc/stat.
+busy_percent() {
+  local a b
+  read -r -a a < <(grep '^cpu ' /proc/stat)
+  sleep 1
+  read -r -a b < <(grep '^cpu ' /proc/stat)
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+wait_quiet() {
+  [[ $wait_idle -gt 0 ]] || return 0
+  local start=$SECONDS
+  while (( SECONDS - start < wait_idle )); do
+    (( $(busy_percent) < 15 )) && return 0
+  done
+  busy_starts=$((busy_starts + 1))
+}
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
+  wait_quiet
   echo "round $r/$rounds: DslModels" >&2
   dotnet "$dll" --quick "${models[@]}" >"$tmp/dsl.$r"
+  wait_quiet
   echo "round $r/$rounds: PyTorch" >&2
   "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
 done
@@ -67,6 +91,9 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "python=$(/usr/bin/python3 --version 2>&1)"
   echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
   echo "rounds=$rounds"
+  if [[ $wait_idle -gt 0 ]]; then
+    echo "idle wait=up to ${wait_idle}s for < 15% CPU busy before each run; $busy_starts of $((2 * rounds)) runs started busy"
+  fi
 } >"$tmp/machine"
 
 /usr/bin/python3 - "$tmp" "$rounds" "$out" <<'PY'
