@@ -20,3 +20,19 @@ public partial class Mlp512
     [Layer(512, Activation.ReLU)] public partial Dense Hidden2 { get; }
     [Layer(10)] public partial Dense Output { get; }
 }
+
+/// <summary>The generated training API the --peak mode times piece by piece (the generated classes implement it implicitly).</summary>
+public interface ITrainable
+{
+    float TrainStep(System.ReadOnlySpan<float> input, System.ReadOnlySpan<int> targets, int batch);
+    void Predict(System.ReadOnlySpan<float> input, System.Span<float> output, int batch);
+    void Forward(System.ReadOnlySpan<float> input, System.Span<float> output, int batch);
+    float ComputeLoss(System.ReadOnlySpan<float> output, System.ReadOnlySpan<int> targets, int batch);
+    void Backward(System.ReadOnlySpan<float> gradOutput, int batch);
+    void ZeroGrad();
+    void Step();
+}
+
+public partial class Mlp128 : ITrainable;
+
+public partial class Mlp512 : ITrainable;

@@ -7,13 +7,19 @@ public static class Program
 {
     /// <summary>
     /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512]</c>: median timings (us) for
-    /// run-vs-pytorch.sh. Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// run-vs-pytorch.sh. <c>-- --peak [mlp128] [mlp512]</c>: FMA peak, achieved
+    /// GFLOP/s and a per-phase split of the train step (see Peak). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--quick")
         {
             Quick.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--peak")
+        {
+            Peak.Run(args[1..]);
             return;
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

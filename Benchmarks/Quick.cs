@@ -39,10 +39,10 @@ public static class Quick
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
     }
 
-    private static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
+    internal static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
 
     /// <summary>Median over 7 rounds of the mean time per call, each round at least 100 ms, after a warm-up.</summary>
-    private static double Time(Action action)
+    internal static double Time(Action action)
     {
         var sw = Stopwatch.StartNew();
         int calls = 0;

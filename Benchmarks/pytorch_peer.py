@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""PyTorch peer of `dotnet run -c Release --project Benchmarks -- --quick`.
+
+Same models, optimizers, loss, batch sizes, batch pool and timing method as Benchmarks/Quick.cs, and the
+same output lines (`name microseconds`), so run-vs-pytorch.sh can pair them by name.
+
+Run it with the Debian python and torch 1.13 and a correctly detected single-threaded OpenBLAS:
+
+    OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
+    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512]
+
+Without OPENBLAS_CORETYPE, OpenBLAS 0.3.21 takes this Zen CPU for Haswell (AVX2 kernels); without the
+openblas-pthread path torch may load the reference BLAS (11-30x slower). The BLAS core in use is printed
+to stderr.
+
+mlp128: 784-128-10 ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9).
+mlp512: 784-512-512-10 ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9), or Adam(lr=1e-3) with --adam.
+"""
+import argparse
+import ctypes
+import statistics
+import sys
+import time
+
+import torch
+from torch import nn
+
+POOL_SIZE = 16
+BATCHES = (1, 8, 32, 128, 512)
+INPUTS = 784
+CLASSES = 10
+
+
+def build(name, adam):
+    torch.manual_seed(0)
+    if name == "mlp128":
+        model = nn.Sequential(nn.Linear(INPUTS, 128), nn.ReLU(), nn.Linear(128, CLASSES))
+    else:
+        model = nn.Sequential(nn.Linear(INPUTS, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                              nn.Linear(512, CLASSES))
+    if name == "mlp512" and adam:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return model, opt
+
+
+class BatchPool:
+    """16 distinct random batches, cycled (as Benchmarks/Data.cs)."""
+
+    def __init__(self, batch, seed=1):
+        g = torch.Generator().manual_seed(seed)
+        self.inputs = [torch.rand(batch, INPUTS, generator=g) for _ in range(POOL_SIZE)]
+        self.targets = [torch.randint(0, CLASSES, (batch,), generator=g) for _ in range(POOL_SIZE)]
+        self.next = 0
+
+    def take(self):
+        k = self.next
+        self.next = (k + 1) % POOL_SIZE
+        return self.inputs[k], self.targets[k]
+
+
+def median_time(action):
+    """Median over 7 rounds of the mean time per call (us); warm-up 300 ms; a round = 1/3 of the warm-up calls."""
+    calls = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < 0.3:
+        action()
+        calls += 1
+    per_round = max(1, calls // 3)
+    rounds = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        for _ in range(per_round):
+            action()
+        rounds.append((time.perf_counter() - t0) * 1e6 / per_round)
+    return statistics.median(rounds)
+
+
+def blas_core():
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "not OpenBLAS?"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--adam", action="store_true", help="mlp512 uses Adam(lr=1e-3) instead of SGD momentum")
+    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512")
+    args = ap.parse_args()
+    models = args.models or ["mlp128", "mlp512"]
+    for m in models:
+        if m not in ("mlp128", "mlp512"):
+            ap.error(f"unknown model {m!r}")
+
+    torch.set_num_threads(1)
+    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, OpenBLAS core {blas_core()}, "
+          f"mlp512 optimizer {'Adam' if args.adam else 'SGD momentum'}", file=sys.stderr)
+
+    loss_fn = nn.CrossEntropyLoss()
+    for batch in BATCHES:
+        for name in models:
+            model, opt = build(name, args.adam)
+            pool = BatchPool(batch)
+
+            def train():
+                x, y = pool.take()
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+
+            def infer():
+                x, _ = pool.take()
+                with torch.no_grad():
+                    model(x)
+
+            for kind, action in (("train", train), ("infer", infer)):
+                print(f"{name}/{kind}/{batch} {median_time(action):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

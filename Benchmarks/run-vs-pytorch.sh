@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512.
+#
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [mlp128] [mlp512] [table.md]
+#
+# Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
+# takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
+# and prints a markdown table: name, DslModels us, PyTorch us, ratio DslModels/PyTorch, DslModels GFLOP/s and
+# fraction of the FMA peak, the spread between rounds, and the issue's targets. A trailing *.md argument
+# also writes the report there. --adam: the PyTorch mlp512 uses Adam(lr=1e-3) (the DslModels model is SGD
+# momentum until the generator emits Adam, so the mlp512 train rows then compare different optimizers).
+# --wait-idle S: before each run, wait up to S seconds (default 0) for the CPUs to be < 15% busy (other
+# processes on a shared machine make the timings noisy); the report counts the runs that started busy.
+#
+# PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
+# (SkylakeX) kernels: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
+# LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread (apt-get install -y libopenblas0-pthread).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+rounds=3 build=1 out="" adam=() models=() wait_idle=0 busy_starts=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --adam) adam=(--adam); shift ;;
+    --no-build) build=0; shift ;;
+    --wait-idle) wait_idle="$2"; shift 2 ;;
+    mlp128|mlp512) models+=("$1"); shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) out="$1"; shift ;;
+  esac
+done
+
+blas=/usr/lib/x86_64-linux-gnu/openblas-pthread
+if [[ ! -e $blas/libopenblas.so.0 && ! -e $blas/libopenblasp-r0.3.21.so ]]; then
+  echo "missing $blas: apt-get install -y libopenblas0-pthread" >&2
+  exit 1
+fi
+torch_env=(env OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=1)
+
+if [[ $build == 1 ]]; then
+  dotnet build Benchmarks -c Release -v quiet -nologo >/dev/null
+fi
+dll=Benchmarks/bin/Release/net10.0/DslModels.Benchmarks.dll
+[[ -f $dll ]] || { echo "no $dll: build first (dotnet build Benchmarks -c Release)" >&2; exit 1; }
+
+# Busy fraction of all CPUs over one second, in percent, from /proc/stat.
+busy_percent() {
+  local a b
+  read -r -a a < <(grep '^cpu ' /proc/stat)
+  sleep 1
+  read -r -a b < <(grep '^cpu ' /proc/stat)
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+wait_quiet() {
+  [[ $wait_idle -gt 0 ]] || return 0
+  local start=$SECONDS
+  while (( SECONDS - start < wait_idle )); do
+    (( $(busy_percent) < 15 )) && return 0
+  done
+  busy_starts=$((busy_starts + 1))
+}
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= rounds; r++)); do
+  wait_quiet
+  echo "round $r/$rounds: DslModels" >&2
+  dotnet "$dll" --quick "${models[@]}" >"$tmp/dsl.$r"
+  wait_quiet
+  echo "round $r/$rounds: PyTorch" >&2
+  "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
+done
+echo "FMA peak" >&2
+dotnet "$dll" --peak fma >"$tmp/peak"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+{
+  echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+  echo "cores=$(nproc) logical CPUs, $(lscpu | sed -n 's/^Thread(s) per core: *//p') thread(s) per core, family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p')"
+  echo "avx512=$(grep -o -w 'avx512[a-z0-9_]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  echo "kernel=$(uname -r)"
+  echo "dotnet=$(dotnet --version)"
+  echo "torch=$(sed -n 's/^# //p' "$tmp/torch.info")"
+  echo "python=$(/usr/bin/python3 --version 2>&1)"
+  echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
+  echo "rounds=$rounds"
+  if [[ $wait_idle -gt 0 ]]; then
+    echo "idle wait=up to ${wait_idle}s for < 15% CPU busy before each run; $busy_starts of $((2 * rounds)) runs started busy"
+  fi
+} >"$tmp/machine"
+
+/usr/bin/python3 - "$tmp" "$rounds" "$out" <<'PY'
+import statistics, sys
+tmp, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+PARAMS = {"mlp128": 784 * 128 + 128 + 128 * 10 + 10, "mlp512": 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10}
+TARGETS = {("train", 1): (1 / 15, "<= 1/15"), ("train", 32): (1 / 4, "<= 1/4"),
+           ("train", 512): (0.8, "<= 0.8"), ("infer", 1): (1 / 4, "<= 1/4")}
+
+def read(prefix):
+    runs = {}
+    for r in range(1, rounds + 1):
+        for line in open(f"{tmp}/{prefix}.{r}"):
+            if line.strip() and not line.startswith("#"):
+                name, us = line.split()[:2]
+                runs.setdefault(name, []).append(float(us))
+    return runs
+
+dsl, torch = read("dsl"), read("torch")
+peak = {l.split()[0]: float(l.split()[1]) for l in open(f"{tmp}/peak") if l.startswith("peak/")}
+machine = [l.rstrip("\n") for l in open(f"{tmp}/machine")]
+
+def key(name):
+    model, kind, batch = name.split("/")
+    return (model, kind != "train", int(batch))
+
+def spread(v):
+    return (max(v) - min(v)) / statistics.median(v)
+
+lines = ["Machine and versions:", ""] + [f"- {l.replace('=', ': ', 1)}" for l in machine]
+lines += [f"- FMA peak (1 core): Vector512 {peak.get('peak/vector512/12chains', float('nan')):.1f} GFLOP/s, "
+          f"Vector256 {peak.get('peak/vector256/12chains', float('nan')):.1f} GFLOP/s (12 independent FMA chains)", ""]
+lines += ["Times are medians over rounds of each side's median-of-7; ratio = DslModels / PyTorch (< 1: DslModels faster).",
+          "GFLOP/s: train = 6*P*B flops, infer = 2*P*B (P = parameters, B = batch); % = of the Vector512 FMA peak.",
+          "Spread = (max - min) / median across rounds, the larger of the two sides.", ""]
+lines.append("| name | DslModels us | PyTorch us | ratio | DslModels GFLOP/s | % peak | PyTorch GFLOP/s | spread | target |")
+lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+p = peak.get("peak/gflops", float("nan"))
+for name in sorted(set(dsl) & set(torch), key=key):
+    model, kind, batch = name.split("/")
+    d, t = statistics.median(dsl[name]), statistics.median(torch[name])
+    ratio = d / t
+    flops = (6 if kind == "train" else 2) * PARAMS[model] * int(batch)
+    gd, gt = flops / (d * 1e3), flops / (t * 1e3)
+    target = ""
+    if (kind, int(batch)) in TARGETS:
+        limit, text = TARGETS[(kind, int(batch))]
+        target = f"{text}: {'met' if ratio <= limit else 'NOT met'}"
+    lines.append(f"| {name} | {d:.1f} | {t:.1f} | {ratio:.3f} | {gd:.1f} | {gd / p:.1%} | {gt:.1f} | "
+                 f"{max(spread(dsl[name]), spread(torch[name])):.0%} | {target} |")
+text = "\n".join(lines) + "\n"
+sys.stdout.write(text)
+if out:
+    open(out, "w").write(text)
+    print(f"\nwritten to {out}", file=sys.stderr)
+PY
