@@ -10,10 +10,10 @@ public partial class Mlp128
     [Layer(10)] public partial Dense Output { get; }
 }
 
-/// <summary>The larger model: 784-512-512-10, ReLU, cross-entropy (SGD until the generator emits Adam).</summary>
+/// <summary>The larger model: 784-512-512-10, ReLU, cross-entropy, Adam(lr=1e-3).</summary>
 [Model(Inputs = 784, Seed = 0)]
 [Loss(LossKind.CrossEntropy)]
-[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+[Optimizer(OptimizerKind.Adam, LearningRate = 1e-3)]
 public partial class Mlp512
 {
     [Layer(512, Activation.ReLU)] public partial Dense Hidden1 { get; }

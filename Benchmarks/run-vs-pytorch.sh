@@ -7,8 +7,7 @@
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
 # and prints a markdown table: name, DslModels us, PyTorch us, ratio DslModels/PyTorch, DslModels GFLOP/s and
 # fraction of the FMA peak, the spread between rounds, and the issue's targets. A trailing *.md argument
-# also writes the report there. --adam: the PyTorch mlp512 uses Adam(lr=1e-3) (the DslModels model is SGD
-# momentum until the generator emits Adam, so the mlp512 train rows then compare different optimizers).
+# also writes the report there. mlp512 trains with Adam(lr=1e-3) on both sides (--adam is accepted and is the default).
 # --wait-idle S: before each run, wait up to S seconds (default 0) for the CPUs to be < 15% busy (other
 # processes on a shared machine make the timings noisy); the report counts the runs that started busy.
 #
@@ -20,7 +19,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=() models=() wait_idle=0 busy_starts=0
+rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;

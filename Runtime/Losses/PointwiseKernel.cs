@@ -36,6 +36,7 @@ internal static class PointwiseKernel
     /// <param name="scale">g_i when <paramref name="upstream"/> is empty.</param>
     /// <param name="upstream">Empty, or g_i per element.</param>
     /// <param name="maxVectorBits">Widest vector width to use (512, 256, 128, or 0 for scalar only); for tests.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Run<T, TOp>(TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> loss, Span<T> gx, Span<T> gy,
         T scale, ReadOnlySpan<T> upstream, int maxVectorBits = 512)
         where T : struct, IFloatingPointIeee754<T>

@@ -106,6 +106,7 @@ public abstract class AdamBase : Optimizer
         public T B1, OneMinusB1, B2, OneMinusB2, Eps, Wd, Decay, NegStepSize, Bc2Sqrt;
         public bool Amsgrad, Maximize, UseWd, Decoupled;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);

@@ -92,6 +92,7 @@ public sealed class Adagrad : Optimizer
         public T NegClr, Eps, Wd;
         public bool UseWd, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -186,6 +187,7 @@ public sealed class RMSprop : Optimizer
         public T Alpha, OneMinusAlpha, Eps, Wd, Momentum, NegLr;
         public bool UseWd, UseMomentum, Centered, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -294,6 +296,7 @@ public sealed class Adadelta : Optimizer
         public T Rho, OneMinusRho, Eps, Wd, NegLr;
         public bool UseWd, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -387,6 +390,7 @@ public sealed class Adamax : Optimizer
         public T B1, OneMinusB1, B2, Eps, Wd, NegClr;
         public bool UseWd, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -486,6 +490,7 @@ public sealed class SparseAdam : Optimizer
         public T OneMinusB1, OneMinusB2, Eps, NegStepSize;
         public bool Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV d = TV.Load(Grad, i);

@@ -92,6 +92,7 @@ public sealed class Asgd : Optimizer
         public T Decay, NegEta, Mu, Wd;
         public bool UseWd, Average, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -189,6 +190,7 @@ public sealed class Rprop : Optimizer
         public T EtaMinus, EtaPlus, MinStep, MaxStep;
         public bool Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV d = TV.Load(Grad, i);
@@ -299,6 +301,7 @@ public sealed class NAdam : Optimizer
         public T B1, OneMinusB1, B2, OneMinusB2, Eps, Wd, Bc2Sqrt, S1, S2;
         public bool UseWd;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -399,6 +402,7 @@ public sealed class RAdam : Optimizer
         public T B1, OneMinusB1, B2, OneMinusB2, Eps, Wd, Bc1, Bc2Sqrt, Lr, R;
         public bool UseWd, Rect;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);

@@ -121,6 +121,7 @@ public sealed class Sgd : Optimizer, IDisposable
         public T Lr, Momentum, OneMinusDampening, WeightDecay;
         public bool First, UseMomentum, UseWd, Nesterov, Maximize;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TV>(int i) where TV : struct, IVec<TV, T>
         {
             TV theta = TV.Load(Theta, i);
@@ -129,9 +130,15 @@ public sealed class Sgd : Optimizer, IDisposable
             if (UseWd) d = d + TV.Splat(WeightDecay) * theta;
             if (UseMomentum)
             {
-                TV b = First ? d : TV.Load(Buf, i) * TV.Splat(Momentum) + TV.Splat(OneMinusDampening) * d;
+                // Branches rather than conditional expressions: a ?: on the vector wrapper makes the JIT spill it.
+                TV b = d;
+                if (!First)
+                    b = TV.Load(Buf, i) * TV.Splat(Momentum) + TV.Splat(OneMinusDampening) * d;
                 TV.Store(Buf, i, b);
-                d = Nesterov ? d + TV.Splat(Momentum) * b : b;
+                if (Nesterov)
+                    d = d + TV.Splat(Momentum) * b;
+                else
+                    d = b;
             }
             TV.Store(Theta, i, theta - TV.Splat(Lr) * d);
         }

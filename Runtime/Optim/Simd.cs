@@ -47,19 +47,33 @@ internal readonly struct V512<T> : IVec<V512<T>, T> where T : unmanaged, IFloati
     public static V512<T> Load(Span<T> s, int i) => new(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Span<T> s, int i, V512<T> v) => v._v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Splat(T v) => new(Vector512.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> operator +(V512<T> a, V512<T> b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> operator -(V512<T> a, V512<T> b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> operator *(V512<T> a, V512<T> b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> operator /(V512<T> a, V512<T> b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> operator -(V512<T> a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Sqrt(V512<T> a) => new(Vector512.Sqrt(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Abs(V512<T> a) => new(Vector512.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Max(V512<T> a, V512<T> b) => new(Vector512.Max(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Min(V512<T> a, V512<T> b) => new(Vector512.Min(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> GreaterThan(V512<T> a, V512<T> b) => new(Vector512.GreaterThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> LessThan(V512<T> a, V512<T> b) => new(Vector512.LessThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Equal(V512<T> a, V512<T> b) => new(Vector512.Equals(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Select(V512<T> m, V512<T> a, V512<T> b) => new(Vector512.ConditionalSelect(m._v, a._v, b._v));
 }
 
@@ -72,19 +86,33 @@ internal readonly struct V256<T> : IVec<V256<T>, T> where T : unmanaged, IFloati
     public static V256<T> Load(Span<T> s, int i) => new(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Span<T> s, int i, V256<T> v) => v._v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Splat(T v) => new(Vector256.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> operator +(V256<T> a, V256<T> b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> operator -(V256<T> a, V256<T> b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> operator *(V256<T> a, V256<T> b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> operator /(V256<T> a, V256<T> b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> operator -(V256<T> a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Sqrt(V256<T> a) => new(Vector256.Sqrt(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Abs(V256<T> a) => new(Vector256.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Max(V256<T> a, V256<T> b) => new(Vector256.Max(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Min(V256<T> a, V256<T> b) => new(Vector256.Min(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> GreaterThan(V256<T> a, V256<T> b) => new(Vector256.GreaterThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> LessThan(V256<T> a, V256<T> b) => new(Vector256.LessThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Equal(V256<T> a, V256<T> b) => new(Vector256.Equals(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256<T> Select(V256<T> m, V256<T> a, V256<T> b) => new(Vector256.ConditionalSelect(m._v, a._v, b._v));
 }
 
@@ -96,19 +124,33 @@ internal readonly struct VScalar<T> : IVec<VScalar<T>, T> where T : unmanaged, I
     public static VScalar<T> Load(Span<T> s, int i) => new(Unsafe.Add(ref MemoryMarshal.GetReference(s), i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Span<T> s, int i, VScalar<T> v) => Unsafe.Add(ref MemoryMarshal.GetReference(s), i) = v._v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Splat(T v) => new(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> operator +(VScalar<T> a, VScalar<T> b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> operator -(VScalar<T> a, VScalar<T> b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> operator *(VScalar<T> a, VScalar<T> b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> operator /(VScalar<T> a, VScalar<T> b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> operator -(VScalar<T> a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Sqrt(VScalar<T> a) => new(T.Sqrt(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Abs(VScalar<T> a) => new(T.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Max(VScalar<T> a, VScalar<T> b) => new(T.Max(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Min(VScalar<T> a, VScalar<T> b) => new(T.Min(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> GreaterThan(VScalar<T> a, VScalar<T> b) => new(a._v > b._v ? T.One : T.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> LessThan(VScalar<T> a, VScalar<T> b) => new(a._v < b._v ? T.One : T.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Equal(VScalar<T> a, VScalar<T> b) => new(a._v == b._v ? T.One : T.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Select(VScalar<T> m, VScalar<T> a, VScalar<T> b) => m._v != T.Zero ? a : b;
 }
 
@@ -124,6 +166,9 @@ internal static class Simd
     /// <summary>Test hook (per thread): the widest vector allowed, in elements (1 = scalar only).</summary>
     [ThreadStatic] internal static int MaxLanesOverride;
 
+    // Fully optimised at first call: optimizer steps are hot loops from the first training step, and tier-0 or
+    // OSR code for them ran several times slower in measurements.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<T, TK>(ref TK kernel, int length)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TK : IKernel<T>, allows ref struct
