@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using System.Collections.Generic;
 using System.Linq;
 using System.Numerics;
@@ -96,20 +97,95 @@ public sealed class Sgd : Optimizer, IDisposable
                 }
                 st.Values["momentum_buffer"] = buf;
                 if (p is OptimParameter<float> f)
-                    Update(f.Data, f.Grad, momentum != 0 ? buf!.Float32 : default, first, lr, momentum, dampening, wd, nesterov, maximize);
+                    UpdateFloat(f.Data, f.Grad, momentum != 0 ? buf!.Float32 : default, first, (float)lr, (float)momentum, (float)(1.0 - dampening), (float)wd, nesterov, maximize);
                 else if (p is OptimParameter<double> d)
                     Update(d.Data, d.Grad, momentum != 0 ? buf!.Float64 : default, first, lr, momentum, dampening, wd, nesterov, maximize);
             }
         }
     }
 
-    private static void Update<T>(Span<T> theta, Span<T> grad, Span<T> buf, bool first, double lr, double momentum, double dampening, double wd, bool nesterov, bool maximize)
+    /// <summary>
+    /// float32 SGD with explicit Vector512 / Vector256 loops and the flags hoisted out of them: the same operations in the
+    /// same order as the generic kernel (so the results are the same bits), at memory speed for model-sized parameters.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void UpdateFloat(Span<float> theta, Span<float> grad, Span<float> buf, bool first, float lr, float momentum, float oneMinusDampening, float wd, bool nesterov, bool maximize)
+    {
+        if (Simd.MaxLanesOverride != 0)
+        {
+            Update(theta, grad, buf, first, lr, momentum, 1.0 - (double)oneMinusDampening, wd, nesterov, maximize, exactDampening: oneMinusDampening);
+            return;
+        }
+        ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(theta);
+        ref float g = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(grad);
+        ref float b = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(buf);
+        bool useMomentum = momentum != 0, useWd = wd != 0;
+        int n = theta.Length, i = 0;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            var lrV = System.Runtime.Intrinsics.Vector512.Create(lr);
+            var mV = System.Runtime.Intrinsics.Vector512.Create(momentum);
+            var dV = System.Runtime.Intrinsics.Vector512.Create(oneMinusDampening);
+            var wdV = System.Runtime.Intrinsics.Vector512.Create(wd);
+            for (; i <= n - 16; i += 16)
+            {
+                var th = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, (nuint)i);
+                var d = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref g, (nuint)i);
+                if (maximize) d = -d;
+                if (useWd) d += wdV * th;
+                if (useMomentum)
+                {
+                    var bb = first ? d : System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;
+                    bb.StoreUnsafe(ref b, (nuint)i);
+                    d = nesterov ? d + mV * bb : bb;
+                }
+                (th - lrV * d).StoreUnsafe(ref t, (nuint)i);
+            }
+        }
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            var lrV = System.Runtime.Intrinsics.Vector256.Create(lr);
+            var mV = System.Runtime.Intrinsics.Vector256.Create(momentum);
+            var dV = System.Runtime.Intrinsics.Vector256.Create(oneMinusDampening);
+            var wdV = System.Runtime.Intrinsics.Vector256.Create(wd);
+            for (; i <= n - 8; i += 8)
+            {
+                var th = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, (nuint)i);
+                var d = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref g, (nuint)i);
+                if (maximize) d = -d;
+                if (useWd) d += wdV * th;
+                if (useMomentum)
+                {
+                    var bb = first ? d : System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;
+                    bb.StoreUnsafe(ref b, (nuint)i);
+                    d = nesterov ? d + mV * bb : bb;
+                }
+                (th - lrV * d).StoreUnsafe(ref t, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float th = System.Runtime.CompilerServices.Unsafe.Add(ref t, i);
+            float d = System.Runtime.CompilerServices.Unsafe.Add(ref g, i);
+            if (maximize) d = -d;
+            if (useWd) d += wd * th;
+            if (useMomentum)
+            {
+                float bb = first ? d : System.Runtime.CompilerServices.Unsafe.Add(ref b, i) * momentum + oneMinusDampening * d;
+                System.Runtime.CompilerServices.Unsafe.Add(ref b, i) = bb;
+                d = nesterov ? d + momentum * bb : bb;
+            }
+            System.Runtime.CompilerServices.Unsafe.Add(ref t, i) = th - lr * d;
+        }
+    }
+
+    private static void Update<T>(Span<T> theta, Span<T> grad, Span<T> buf, bool first, double lr, double momentum, double dampening, double wd, bool nesterov, bool maximize, float? exactDampening = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var k = new Kernel<T>
         {
             Theta = theta, Grad = grad, Buf = buf, First = first,
-            Lr = Simd.Cast<T>(lr), Momentum = Simd.Cast<T>(momentum), OneMinusDampening = Simd.Cast<T>(1.0 - dampening),
+            Lr = Simd.Cast<T>(lr), Momentum = Simd.Cast<T>(momentum), OneMinusDampening = exactDampening is float e ? Simd.Cast<T>(e) : Simd.Cast<T>(1.0 - dampening),
             WeightDecay = Simd.Cast<T>(wd), UseMomentum = momentum != 0, UseWd = wd != 0, Nesterov = nesterov, Maximize = maximize,
         };
         Simd.Run<T, Kernel<T>>(ref k, theta.Length);
