@@ -53,6 +53,13 @@ public class DiagnosticTests
     public void Negative_leaky_slope() => AssertReports("DSL0007",
         "[Model(Inputs = 3)] public partial class M { [Layer(2, Activation.LeakyReLU, NegativeSlope = -1)] public partial Dense A { get; } }", messagePart: ">= 0");
 
+    [Theory]
+    [InlineData("Activation.Hardtanh, MinValue = 1, MaxValue = 0", "must be below MaxValue")]
+    [InlineData("Activation.Softplus, Beta = 0", "Beta must be a finite number > 0")]
+    [InlineData("Activation.CELU, Alpha = 0", "Alpha must be a finite non-zero number")]
+    public void Invalid_activation_options_are_errors(string activation, string message) => AssertReports("DSL0007",
+        $"[Model(Inputs = 3)] public partial class M {{ [Layer(2, {activation})] public partial Dense A {{ get; }} }}", messagePart: message);
+
     [Fact]
     public void Duplicate_layer_names() => AssertReports("DSL0008",
         "[Model(Inputs = 3)] public partial class M { [Layer(2, Name = \"fc\")] public partial Dense A { get; } [Layer(2, Name = \"fc\")] public partial Dense B { get; } }", locatedAt: "B");

@@ -157,6 +157,16 @@ public sealed partial class ModelGenerator
             Activation.Sigmoid => "Sigmoid()",
             Activation.Softmax => "Softmax(dim=1)",
             Activation.LogSoftmax => "LogSoftmax(dim=1)",
+            Activation.ELU => $"ELU(alpha={Literals.Py(l.Options.Alpha)})",
+            Activation.CELU => $"CELU(alpha={Literals.Py(l.Options.Alpha)})",
+            Activation.SELU => "SELU()",
+            Activation.GELU => "GELU()",
+            Activation.GELUTanh => "GELU(approximate='tanh')",
+            Activation.Softplus => $"Softplus(beta={Literals.Py(l.Options.Beta)}, threshold={Literals.Py(l.Options.Threshold)})",
+            Activation.SiLU => "SiLU()",
+            Activation.Mish => "Mish()",
+            Activation.Hardtanh => $"Hardtanh(min_val={Literals.Py(l.Options.MinValue)}, max_val={Literals.Py(l.Options.MaxValue)})",
+            Activation.Hardswish => "Hardswish()",
             _ => "Identity()",
         };
 
@@ -449,6 +459,8 @@ public sealed partial class ModelGenerator
             w.Line("// Activations kept by Forward for Backward: act0 = input, actK = output of layer K.");
             for (int i = 0; i <= spec.Layers.Count; i++)
                 w.Line($"private {Rt}.AlignedBuffer? _dslAct{i};");
+            foreach (var l in spec.Layers.Where(l => l.KeepsPreActivation))
+                w.Line($"private {Rt}.AlignedBuffer? _dslPre{l.PropertyName}; // {l.Name}'s pre-activation, for its {l.Activation} derivative");
             w.Line("// Two gradient buffers, used in turn by Backward (and as Predict's scratch).");
             w.Line($"private {Rt}.AlignedBuffer? _dslGradA;");
             w.Line($"private {Rt}.AlignedBuffer? _dslGradB;");
@@ -608,6 +620,8 @@ public sealed partial class ModelGenerator
                 w.Line("_dslGradients.Dispose();");
                 for (int i = 0; i <= spec.Layers.Count; i++)
                     w.Line($"_dslAct{i}?.Dispose();");
+                foreach (var l in spec.Layers.Where(l => l.KeepsPreActivation))
+                    w.Line($"_dslPre{l.PropertyName}?.Dispose();");
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
                 if (spec.Optimizer is not null)
@@ -634,10 +648,12 @@ public sealed partial class ModelGenerator
             _ => throw new InvalidOperationException("unsupported init " + init.Kind),
         };
 
-        private static string ForwardCall(LayerSpec l, string src, string dst)
+        private static string ForwardCall(LayerSpec l, string src, string dst, bool training = false)
         {
             string bias = l.HasBias ? $"ref {U}.Add(ref p, Dsl{l.PropertyName}BiasOffset), " : "";
-            return $"DslForward{l.PropertyName}(ref {src}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), {bias}ref {dst}, batch)";
+            string pre = !l.KeepsPreActivation ? "" :
+                training ? $", ref {MM}.GetReference(_dslPre{l.PropertyName}!.Span), keepPre: true" : $", ref {dst}, keepPre: false";
+            return $"DslForward{l.PropertyName}(ref {src}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), {bias}ref {dst}, batch{pre})";
         }
 
         private static void EmitTraining(SourceWriter w, ModelSpec spec)
@@ -819,6 +835,11 @@ public sealed partial class ModelGenerator
                     w.Line($"_dslAct{i}?.Dispose();");
                     w.Line($"_dslAct{i} = new {Rt}.AlignedBuffer(capacity * {width});");
                 }
+                foreach (var l in spec.Layers.Where(l => l.KeepsPreActivation))
+                {
+                    w.Line($"_dslPre{l.PropertyName}?.Dispose();");
+                    w.Line($"_dslPre{l.PropertyName} = new {Rt}.AlignedBuffer(capacity * {l.Out});");
+                }
                 w.Line("_dslGradA?.Dispose();");
                 w.Line($"_dslGradA = new {Rt}.AlignedBuffer(capacity * DslMaxWidth);");
                 w.Line("_dslGradB?.Dispose();");
@@ -844,7 +865,7 @@ public sealed partial class ModelGenerator
                 {
                     var l = spec.Layers[i];
                     w.Line($"// {l.Name}: a{i + 1}[B, {l.Out}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(a{i}[B, {l.In}] · W[{l.Out}, {l.In}]ᵀ{(l.HasBias ? " + b" : "")})");
-                    w.Line(ForwardCall(l, "a" + i, "a" + (i + 1)) + ";");
+                    w.Line(ForwardCall(l, "a" + i, "a" + (i + 1), training: true) + ";");
                 }
                 w.Line("_dslForwardBatch = batch;");
             }
@@ -866,7 +887,8 @@ public sealed partial class ModelGenerator
                     w.Line($"// {l.Name}: d{dy}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {dx}" : "")}");
                     string bias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
                     string dxArg = i > 0 ? $"ref {dx}, " : "";
-                    w.Line($"DslBackward{l.PropertyName}(ref a{i}, ref a{i + 1}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), ref {dy}, ref {U}.Add(ref g, Dsl{l.PropertyName}WeightOffset), {bias}{dxArg}batch, accumulate);");
+                    string y = l.KeepsPreActivation ? $"ref {MM}.GetReference(_dslPre{l.PropertyName}!.Span)" : $"ref a{i + 1}";
+                    w.Line($"DslBackward{l.PropertyName}(ref a{i}, {y}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), ref {dy}, ref {U}.Add(ref g, Dsl{l.PropertyName}WeightOffset), {bias}{dxArg}batch, accumulate);");
                 }
             }
             w.Line();
@@ -880,7 +902,8 @@ public sealed partial class ModelGenerator
             w.Line($"/// <summary>{l.Name}: y[B, {outW}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(x[B, {inW}] · W[{outW}, {inW}]ᵀ{(l.HasBias ? " + b[" + outW + "]" : "")}), W row-major [out, in].</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
             string bias = l.HasBias ? "ref float b, " : "";
-            using (w.Block($"private static void DslForward{l.PropertyName}(ref float x, ref float w, {bias}ref float y, int batch)"))
+            string preParameter = l.KeepsPreActivation ? ", ref float pre, bool keepPre" : "";
+            using (w.Block($"private static void DslForward{l.PropertyName}(ref float x, ref float w, {bias}ref float y, int batch{preParameter})"))
             {
                 foreach (var isa in new[] { Isa.V512, Isa.V256 })
                 {
@@ -1069,6 +1092,18 @@ public sealed partial class ModelGenerator
                 EmitSoftmaxForward(w, l);
                 return;
             }
+            if (l.KeepsPreActivation)
+            {
+                w.Line("// The pre-activation is kept (training) because this derivative cannot be recovered from the output.");
+                using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+                {
+                    w.Line($"ref float v = ref {U}.Add(ref y, j);");
+                    w.Line($"if (keepPre) {U}.Add(ref pre, j) = v;");
+                    w.Line("double z = v;");
+                    w.Line($"v = (float)({ActivationValue(l, "z")});");
+                }
+                return;
+            }
             w.Line($"int count = batch * {l.Out}, j = 0;");
             if (l.Activation == Activation.ReLU)
             {
@@ -1092,6 +1127,51 @@ public sealed partial class ModelGenerator
                     _ => "v = 1f / (1f + global::System.MathF.Exp(-v));",
                 });
             }
+        }
+
+        private const string M = "global::System.Math";
+
+        /// <summary>The activation of pre-activation <paramref name="z"/> (a double expression), with PyTorch's formulas.</summary>
+        private static string ActivationValue(LayerSpec l, string z)
+        {
+            var o = l.Options;
+            string a = Literals.Double(o.Alpha);
+            return l.Activation switch
+            {
+                Activation.ELU => $"{z} > 0 ? {z} : {a} * ({M}.Exp({z}) - 1.0)",
+                Activation.SELU => $"1.0507009873554805 * ({z} > 0 ? {z} : 1.6732632423543772 * ({M}.Exp({z}) - 1.0))",
+                Activation.CELU => $"{z} > 0 ? {z} : {a} * ({M}.Exp({z} / {a}) - 1.0)",
+                Activation.GELU => $"0.5 * {z} * (1.0 + {Rt}.SpecialFunctions.Erf({z} * 0.70710678118654752))",
+                Activation.GELUTanh => $"0.5 * {z} * (1.0 + {M}.Tanh(0.79788456080286536 * ({z} + 0.044715 * {z} * {z} * {z})))",
+                Activation.Softplus => $"{Literals.Double(o.Beta)} * {z} > {Literals.Double(o.Threshold)} ? {z} : {M}.Log(1.0 + {M}.Exp({Literals.Double(o.Beta)} * {z})) / {Literals.Double(o.Beta)}",
+                Activation.SiLU => $"{z} / (1.0 + {M}.Exp(-{z}))",
+                Activation.Mish => $"{z} * {M}.Tanh({z} > 20 ? {z} : {M}.Log(1.0 + {M}.Exp({z})))",
+                Activation.Hardtanh => $"{M}.Min({M}.Max({z}, {Literals.Double(o.MinValue)}), {Literals.Double(o.MaxValue)})",
+                Activation.Hardswish => $"{z} <= -3 ? 0.0 : {z} >= 3 ? {z} : {z} * ({z} + 3) / 6",
+                _ => throw new InvalidOperationException("no pre-activation formula for " + l.Activation),
+            };
+        }
+
+        /// <summary>The derivative at pre-activation <paramref name="z"/>, as PyTorch's backward computes it (boundaries included).</summary>
+        private static string ActivationDerivative(LayerSpec l, string z)
+        {
+            var o = l.Options;
+            string a = Literals.Double(o.Alpha);
+            string sigmoid = $"(1.0 / (1.0 + {M}.Exp(-{z})))";
+            return l.Activation switch
+            {
+                Activation.ELU => $"{z} > 0 ? 1.0 : {a} * {M}.Exp({z})",
+                Activation.SELU => $"1.0507009873554805 * ({z} > 0 ? 1.0 : 1.6732632423543772 * {M}.Exp({z}))",
+                Activation.CELU => $"{z} > 0 ? 1.0 : {M}.Exp({z} / {a})",
+                Activation.GELU => $"0.5 * (1.0 + {Rt}.SpecialFunctions.Erf({z} * 0.70710678118654752)) + {z} * 0.3989422804014327 * {M}.Exp(-0.5 * {z} * {z})",
+                Activation.GELUTanh => $"{Rt}.ActivationFunctions.GeluTanhDerivative({z})",
+                Activation.Softplus => $"{Literals.Double(o.Beta)} * {z} > {Literals.Double(o.Threshold)} ? 1.0 : 1.0 / (1.0 + {M}.Exp(-{Literals.Double(o.Beta)} * {z}))",
+                Activation.SiLU => $"{sigmoid} * (1.0 + {z} * (1.0 - {sigmoid}))",
+                Activation.Mish => $"{Rt}.ActivationFunctions.MishDerivative({z})",
+                Activation.Hardtanh => $"{z} > {Literals.Double(o.MinValue)} && {z} < {Literals.Double(o.MaxValue)} ? 1.0 : 0.0",
+                Activation.Hardswish => $"{z} < -3 ? 0.0 : {z} <= 3 ? {z} / 3 + 0.5 : 1.0",
+                _ => throw new InvalidOperationException("no derivative formula for " + l.Activation),
+            };
         }
 
         private static void EmitSoftmaxForward(SourceWriter w, LayerSpec l)
@@ -1167,6 +1247,17 @@ public sealed partial class ModelGenerator
                         w.Line($"for (int c = 0; c < {l.Out}; c++) s += {U}.Add(ref dr, c);");
                         w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref dr, c) -= global::System.MathF.Exp({U}.Add(ref yr, c)) * s;");
                     }
+                }
+                return;
+            }
+            if (l.KeepsPreActivation)
+            {
+                w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y)");
+                using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+                {
+                    w.Line($"double z = {U}.Add(ref y, j);");
+                    w.Line($"ref float d = ref {U}.Add(ref dz, j);");
+                    w.Line($"d = (float)(d * ({ActivationDerivative(l, "z")}));");
                 }
                 return;
             }

@@ -195,6 +195,20 @@ internal static class ModelParser
             ok = false;
         }
 
+        var options = new ActivationOptions(Named(attribute, "Alpha", 1.0), Named(attribute, "Beta", 1.0), Named(attribute, "Threshold", 20.0),
+            Named(attribute, "MinValue", -1.0), Named(attribute, "MaxValue", 1.0));
+        string? optionProblem =
+            activation is Activation.ELU or Activation.CELU && !(options.Alpha != 0 && !double.IsInfinity(options.Alpha) && !double.IsNaN(options.Alpha)) ? $"Alpha must be a finite non-zero number (got {Literals.Py(options.Alpha)})" :
+            activation == Activation.Softplus && !(options.Beta > 0 && !double.IsInfinity(options.Beta)) ? $"Beta must be a finite number > 0 (got {Literals.Py(options.Beta)})" :
+            activation == Activation.Softplus && double.IsNaN(options.Threshold) ? "Threshold must be a number" :
+            activation == Activation.Hardtanh && !(options.MinValue < options.MaxValue) ? $"MinValue ({Literals.Py(options.MinValue)}) must be below MaxValue ({Literals.Py(options.MaxValue)})" :
+            null;
+        if (optionProblem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidActivation, AttributeLocation(attribute, location), activation, property.Name, optionProblem));
+            ok = false;
+        }
+
         string name = Named<string?>(attribute, "Name", null) ?? ToSnakeCase(property.Name);
         if (namesSeen.TryGetValue(name, out string? other))
         {
@@ -215,7 +229,7 @@ internal static class ModelParser
             ? new GroupSpec(Named(g, "LearningRate", double.NaN), Named(g, "WeightDecay", double.NaN), Named(g, "Momentum", double.NaN))
             : null;
         string modifiers = string.Join(" ", declaration!.Modifiers.Select(m => m.Text));
-        return new LayerSpec(property.Name, modifiers, name, inWidth, units, activation, slope, Named(attribute, "Bias", true), weightInit, biasInit, group);
+        return new LayerSpec(property.Name, modifiers, name, inWidth, units, activation, slope, options, Named(attribute, "Bias", true), weightInit, biasInit, group);
     }
 
     private static InitSpec ParseInit(AttributeData? attribute, string property, string attributeText, Location fallback, Activation activation,
@@ -294,6 +308,10 @@ internal static class ModelParser
     private static void WarnOnGainMismatch(InitSpec spec, string call, string property, Location location, Activation activation,
         double negativeSlope, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
+        // calculate_gain has no entry for the smooth ReLU variants (GELU, SiLU, ...); PyTorch users pick relu's gain or
+        // linear for them, so there is no single right answer to warn about.
+        if (activation is not (Activation.Identity or Activation.ReLU or Activation.LeakyReLU or Activation.Tanh or Activation.Sigmoid))
+            return;
         string expected = activation switch
         {
             Activation.ReLU => "relu",

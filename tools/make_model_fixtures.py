@@ -88,3 +88,20 @@ zoo = {"model": "InitZoo", "seed": 21, "torch_version": torch.__version__,
                                              ("c.weight", c.weight), ("c.bias", c.bias), ("d.weight", d.weight), ("d.bias", d.bias)]}}
 with open("Runtime.Tests/Fixtures/InitZoo.json", "w") as f:
     json.dump(zoo, f)
+
+# Activations: two networks chaining every activation DslModels offers beyond ReLU/LeakyReLU/Tanh/Sigmoid.
+def act_net(spec):
+    mods, named, width = [], [], 6
+    for k, (units, act) in enumerate(spec):
+        lin = nn.Linear(width, units)
+        named += [(f"l{k}.weight", lin.weight), (f"l{k}.bias", lin.bias)]
+        mods += [lin] + ([act] if act is not None else [])
+        width = units
+    return named, nn.Sequential(*mods)
+
+SUMMARY_ONLY = False
+run("ActZoo1", 5, lambda: act_net([(8, nn.GELU()), (8, nn.SiLU()), (8, nn.Mish()), (8, nn.ELU(alpha=0.5)), (8, nn.Hardswish()), (4, None)]),
+    6, 5, [torch.randint(0, 4, (5,), generator=tg) for _ in range(3)], dict(lr=0.1, momentum=0.9), 3, F.cross_entropy)
+run("ActZoo2", 6, lambda: act_net([(8, nn.SELU()), (8, nn.CELU(alpha=0.7)), (8, nn.Softplus(beta=2.0, threshold=5.0)),
+                                   (8, nn.Hardtanh(-0.5, 0.7)), (8, nn.GELU(approximate="tanh")), (4, None)]),
+    6, 5, [torch.randint(0, 4, (5,), generator=tg) for _ in range(3)], dict(lr=0.1, momentum=0.9), 3, F.cross_entropy)

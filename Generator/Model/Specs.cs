@@ -33,10 +33,21 @@ internal sealed record LayerSpec(
     int Out,
     Activation Activation,
     double NegativeSlope,
+    ActivationOptions Options,
     bool HasBias,
     InitSpec WeightInit,
     InitSpec BiasInit,
-    GroupSpec? Group);
+    GroupSpec? Group)
+{
+    /// <summary>Activations whose derivative needs the pre-activation (not recoverable from the output).</summary>
+    public bool KeepsPreActivation => Activation >= Activation.ELU;
+}
+
+/// <summary>The parameters of ELU/CELU (Alpha), Softplus (Beta, Threshold) and Hardtanh (MinValue, MaxValue).</summary>
+internal sealed record ActivationOptions(double Alpha, double Beta, double Threshold, double MinValue, double MaxValue)
+{
+    public static readonly ActivationOptions Default = new(1.0, 1.0, 20.0, -1.0, 1.0);
+}
 
 /// <summary>A torch.nn.init call with its options as written (NaN or "" = not given: PyTorch's default for the method).</summary>
 internal sealed record InitSpec(

@@ -12,38 +12,51 @@ namespace DslModels.Tests.Models;
 /// </summary>
 public class GradientTests
 {
-    [Fact]
-    public void Reference_backward_matches_finite_differences()
+    [Theory]
+    [InlineData("OddMlp")]
+    [InlineData("ActZoo1")]
+    [InlineData("ActZoo2")]
+    public void Reference_backward_matches_finite_differences(string name)
     {
-        using var model = new OddMlp(seed: 11);
-        var reference = new ReferenceMlp(Layers(model));
-        const int batch = 3;
-        double[] x = Inputs(batch * OddMlp.InputSize, 1).Select(v => (double)v).ToArray();
-        int[] y = Classes(batch, OddMlp.OutputSize, 2);
-
-        double Loss() => ReferenceMlp.CrossEntropy(reference.Forward(x, batch)[^1], y, batch, OddMlp.OutputSize).Loss;
-
-        var acts = reference.Forward(x, batch);
-        var (_, gradOut) = ReferenceMlp.CrossEntropy(acts[^1], y, batch, OddMlp.OutputSize);
-        var grads = reference.Backward(acts, gradOut, batch);
-        const double h = 1e-6;
-        for (int k = 0; k < reference.Layers.Count; k++)
+        IModel model = name switch { "OddMlp" => new OddMlp(seed: 11), "ActZoo1" => new ActZoo1(seed: 11), _ => new ActZoo2(seed: 11) };
+        using (model)
         {
-            var layer = reference.Layers[k];
-            foreach (var (values, analytic, name) in new[] { (layer.W, grads[k].W, "W"), (layer.B, grads[k].B, "b") })
+            ReferenceMlp reference = model switch
             {
-                if (values is null) continue;
-                for (int i = 0; i < values.Length; i++)
+                OddMlp m => new ReferenceMlp(Layers(m)),
+                ActZoo1 m => new ReferenceMlp([m.A, m.B, m.C, m.D, m.E, m.F], [new(), new(), new(), new(Alpha: 0.5), new(), new()]),
+                ActZoo2 m => new ReferenceMlp([m.A, m.B, m.C, m.D, m.E, m.F], [new(), new(Alpha: 0.7), new(Beta: 2, Threshold: 5), new(Min: -0.5, Max: 0.7), new(), new()]),
+                _ => throw new InvalidOperationException(),
+            };
+            const int batch = 3;
+            int inputs = model.InputWidth, classes = model.OutputWidth;
+            double[] x = Inputs(batch * inputs, 1).Select(v => (double)v).ToArray();
+            int[] y = Classes(batch, classes, 2);
+
+            double Loss() => ReferenceMlp.CrossEntropy(reference.Forward(x, batch)[^1], y, batch, classes).Loss;
+
+            var acts = reference.Forward(x, batch);
+            var (_, gradOut) = ReferenceMlp.CrossEntropy(acts[^1], y, batch, classes);
+            var grads = reference.Backward(acts, gradOut, batch);
+            const double h = 1e-6;
+            for (int k = 0; k < reference.Layers.Count; k++)
+            {
+                var layer = reference.Layers[k];
+                foreach (var (values, analytic, what) in new[] { (layer.W, grads[k].W, "W"), (layer.B, grads[k].B, "b") })
                 {
-                    double saved = values[i];
-                    values[i] = saved + h;
-                    double up = Loss();
-                    values[i] = saved - h;
-                    double down = Loss();
-                    values[i] = saved;
-                    double numeric = (up - down) / (2 * h);
-                    Assert.True(Math.Abs(numeric - analytic![i]) <= 1e-7 + 1e-5 * Math.Abs(numeric),
-                        $"layer {k} {name}[{i}]: finite difference {numeric:R}, analytic {analytic[i]:R}");
+                    if (values is null) continue;
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        double saved = values[i];
+                        values[i] = saved + h;
+                        double up = Loss();
+                        values[i] = saved - h;
+                        double down = Loss();
+                        values[i] = saved;
+                        double numeric = (up - down) / (2 * h);
+                        Assert.True(Math.Abs(numeric - analytic![i]) <= 1e-7 + 1e-5 * Math.Abs(numeric),
+                            $"{name} layer {k} {what}[{i}]: finite difference {numeric:R}, analytic {analytic[i]:R}");
+                    }
                 }
             }
         }
@@ -66,6 +79,19 @@ public class GradientTests
     {
         using var model = new FashionMlp(seed: 1);
         CheckAgainstReference(model, Layers(model), batch, FashionMlp.InputSize, FashionMlp.OutputSize);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Every_activation_backward_matches_the_reference(int batch)
+    {
+        using var zoo1 = new ActZoo1(seed: 2);
+        CheckAgainstReference(zoo1, [zoo1.A, zoo1.B, zoo1.C, zoo1.D, zoo1.E, zoo1.F], batch, 6, 4,
+            [new(), new(), new(), new(Alpha: 0.5), new(), new()]);
+        using var zoo2 = new ActZoo2(seed: 3);
+        CheckAgainstReference(zoo2, [zoo2.A, zoo2.B, zoo2.C, zoo2.D, zoo2.E, zoo2.F], batch, 6, 4,
+            [new(), new(Alpha: 0.7), new(Beta: 2, Threshold: 5), new(Min: -0.5, Max: 0.7), new(), new()]);
     }
 
     [Fact]
@@ -112,9 +138,10 @@ public class GradientTests
             Assert.Equal(expected[k], model.Parameters[k].Grad.ToArray());
     }
 
-    private static void CheckAgainstReference(IModel model, Dense[] layers, int batch, int inputs, int outputs)
+    private static void CheckAgainstReference(IModel model, Dense[] layers, int batch, int inputs, int outputs,
+        ReferenceMlp.ActivationParameters[]? parameters = null)
     {
-        var reference = new ReferenceMlp(layers);
+        var reference = new ReferenceMlp(layers, parameters);
         float[] x = Inputs(batch * inputs, 10 + batch);
         int[] y = Classes(batch, outputs, 20 + batch);
         var acts = reference.Forward(x.Select(v => (double)v).ToArray(), batch);

@@ -62,6 +62,23 @@ public class PyTorchTrajectoryTests
             Assert.Equal(2, Enumerable.Range(0, 4).Count(row => sparse[row * 5 + col] == 0f)); // ceil(0.4 * 4) zeros per column
     }
 
+    [Theory]
+    [InlineData("ActZoo1")]
+    [InlineData("ActZoo2")]
+    public void Every_activation_matches_pytorch(string name)
+    {
+        var fixture = new TorchFixture(name);
+        using IModel model = name == "ActZoo1" ? new ActZoo1(seed: 5) : new ActZoo2(seed: 6);
+        TorchFixture.AssertParameters("initial", fixture.Initial, model, 0, 0);
+        for (int s = 0; s < fixture.Steps; s++)
+        {
+            int[] targets = fixture.Target(s).Select(v => (int)v).ToArray();
+            float loss = model is ActZoo1 a ? a.TrainStep(fixture.Input(s), targets, fixture.Batch) : ((ActZoo2)model).TrainStep(fixture.Input(s), targets, fixture.Batch);
+            Assert.Equal(fixture.Loss(s), loss, 1e-5 * System.Math.Abs(fixture.Loss(s)) + 1e-6);
+            TorchFixture.AssertParameters($"after step {s}", fixture.After(s), model, 1e-4, 2e-6);
+        }
+    }
+
     [Fact]
     public void TinyRegressor_matches_pytorch_mse_sum_and_sgd_dampening()
     {

@@ -53,3 +53,27 @@ public partial class InitZoo
     [Layer(5), Init(InitKind.Orthogonal, Gain = 2.0)] public partial Dense C { get; }
     [Layer(4, Activation.Sigmoid), Init(InitKind.Sparse, Sparsity = 0.4, Std = 0.3), BiasInit(InitKind.Uniform, A = -0.5, B = 0.5)] public partial Dense D { get; }
 }
+
+/// <summary>GELU, SiLU, Mish, ELU(0.5), Hardswish (PyTorch twin in tools/make_model_fixtures.py).</summary>
+[Model(Inputs = 6, Seed = 5), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0.9)]
+public partial class ActZoo1
+{
+    [Layer(8, Activation.GELU, Name = "l0")] public partial Dense A { get; }
+    [Layer(8, Activation.SiLU, Name = "l1")] public partial Dense B { get; }
+    [Layer(8, Activation.Mish, Name = "l2")] public partial Dense C { get; }
+    [Layer(8, Activation.ELU, Alpha = 0.5, Name = "l3")] public partial Dense D { get; }
+    [Layer(8, Activation.Hardswish, Name = "l4")] public partial Dense E { get; }
+    [Layer(4, Name = "l5")] public partial Dense F { get; }
+}
+
+/// <summary>SELU, CELU(0.7), Softplus(2, 5), Hardtanh(-0.5, 0.7), GELU(tanh).</summary>
+[Model(Inputs = 6, Seed = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0.9)]
+public partial class ActZoo2
+{
+    [Layer(8, Activation.SELU, Name = "l0")] public partial Dense A { get; }
+    [Layer(8, Activation.CELU, Alpha = 0.7, Name = "l1")] public partial Dense B { get; }
+    [Layer(8, Activation.Softplus, Beta = 2.0, Threshold = 5.0, Name = "l2")] public partial Dense C { get; }
+    [Layer(8, Activation.Hardtanh, MinValue = -0.5, MaxValue = 0.7, Name = "l3")] public partial Dense D { get; }
+    [Layer(8, Activation.GELUTanh, Name = "l4")] public partial Dense E { get; }
+    [Layer(4, Name = "l5")] public partial Dense F { get; }
+}

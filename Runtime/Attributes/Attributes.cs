@@ -44,6 +44,21 @@ public sealed class LayerAttribute : Attribute
     /// <summary>Negative slope of <see cref="Activation.LeakyReLU"/> (PyTorch default 0.01).</summary>
     public double NegativeSlope { get; set; } = 0.01;
 
+    /// <summary><c>alpha</c> of <see cref="Activation.ELU"/> and <see cref="Activation.CELU"/> (default 1).</summary>
+    public double Alpha { get; set; } = 1.0;
+
+    /// <summary><c>beta</c> of <see cref="Activation.Softplus"/> (default 1).</summary>
+    public double Beta { get; set; } = 1.0;
+
+    /// <summary><c>threshold</c> of <see cref="Activation.Softplus"/> (default 20).</summary>
+    public double Threshold { get; set; } = 20.0;
+
+    /// <summary><c>min_val</c> of <see cref="Activation.Hardtanh"/> (default -1).</summary>
+    public double MinValue { get; set; } = -1.0;
+
+    /// <summary><c>max_val</c> of <see cref="Activation.Hardtanh"/> (default 1).</summary>
+    public double MaxValue { get; set; } = 1.0;
+
     /// <summary>The module name used in parameter names (<c>name.weight</c>); defaults to the property name in snake_case.</summary>
     public string? Name { get; set; }
 }

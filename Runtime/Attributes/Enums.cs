@@ -18,6 +18,26 @@ public enum Activation
     Softmax = 5,
     /// <summary><c>nn.LogSoftmax(dim=1)</c> over each sample's outputs (last layer only).</summary>
     LogSoftmax = 6,
+    /// <summary><c>nn.ELU(alpha)</c>: x if x &gt; 0 else alpha·(exp(x) - 1) (alpha default 1).</summary>
+    ELU = 7,
+    /// <summary><c>nn.SELU</c>: scale·(x if x &gt; 0 else alpha·(exp(x) - 1)) with PyTorch's constants.</summary>
+    SELU = 8,
+    /// <summary><c>nn.CELU(alpha)</c>: max(0, x) + min(0, alpha·(exp(x/alpha) - 1)) (alpha default 1).</summary>
+    CELU = 9,
+    /// <summary><c>nn.GELU()</c>: x·Φ(x) with the exact normal CDF.</summary>
+    GELU = 10,
+    /// <summary><c>nn.GELU(approximate='tanh')</c>.</summary>
+    GELUTanh = 11,
+    /// <summary><c>nn.Softplus(beta, threshold)</c>: log(1 + exp(beta·x))/beta, linear above the threshold (defaults 1, 20).</summary>
+    Softplus = 12,
+    /// <summary><c>nn.SiLU</c> (swish): x·sigmoid(x).</summary>
+    SiLU = 13,
+    /// <summary><c>nn.Mish</c>: x·tanh(softplus(x)).</summary>
+    Mish = 14,
+    /// <summary><c>nn.Hardtanh(min_val, max_val)</c>: clamp(x, min, max) (defaults -1, 1).</summary>
+    Hardtanh = 15,
+    /// <summary><c>nn.Hardswish</c>: x·relu6(x + 3)/6.</summary>
+    Hardswish = 16,
 }
 
 /// <summary>The <c>torch.nn.init</c> method used for a parameter.</summary>
