@@ -2,10 +2,11 @@ using BenchmarkDotNet.Attributes;
 
 namespace DslModels.Benchmarks;
 
+/// <summary>TrainStep and Predict of one generated model at batch 1 to 512, cycling distinct batches.</summary>
 [MemoryDiagnoser]
-public class Mlp128Benchmarks
+public abstract class ModelBenchmarks<TModel> where TModel : class, ITrainable, new()
 {
-    private Mlp128 _model = null!;
+    private TModel _model = null!;
     private BatchPool _pool = null!;
     private float[] _output = null!;
 
@@ -15,9 +16,9 @@ public class Mlp128Benchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _model = new Mlp128();
-        _pool = new BatchPool(Batch, Mlp128.InputSize, Mlp128.OutputSize);
-        _output = new float[Batch * Mlp128.OutputSize];
+        _model = new TModel();
+        _pool = new BatchPool(Batch, _model.InputWidth, _model.OutputWidth);
+        _output = new float[Batch * _model.OutputWidth];
     }
 
     [GlobalCleanup]
@@ -38,38 +39,8 @@ public class Mlp128Benchmarks
     }
 }
 
-[MemoryDiagnoser]
-public class Mlp512Benchmarks
-{
-    private Mlp512 _model = null!;
-    private BatchPool _pool = null!;
-    private float[] _output = null!;
+/// <summary>784-128-10, SGD with momentum.</summary>
+public class Mlp128Benchmarks : ModelBenchmarks<Mlp128>;
 
-    [Params(1, 8, 32, 128, 512)]
-    public int Batch { get; set; }
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _model = new Mlp512();
-        _pool = new BatchPool(Batch, Mlp512.InputSize, Mlp512.OutputSize);
-        _output = new float[Batch * Mlp512.OutputSize];
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _model.Dispose();
-
-    [Benchmark]
-    public float TrainStep()
-    {
-        var (x, y) = _pool.Next();
-        return _model.TrainStep(x, y, Batch);
-    }
-
-    [Benchmark]
-    public void Predict()
-    {
-        var (x, _) = _pool.Next();
-        _model.Predict(x, _output, Batch);
-    }
-}
+/// <summary>784-512-512-10, Adam.</summary>
+public class Mlp512Benchmarks : ModelBenchmarks<Mlp512>;

@@ -21,15 +21,11 @@ public partial class Mlp512
     [Layer(10)] public partial Dense Output { get; }
 }
 
-/// <summary>The generated training API the --peak mode times piece by piece (the generated classes implement it implicitly).</summary>
-public interface ITrainable
+/// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
+public interface ITrainable : IModel
 {
     float TrainStep(System.ReadOnlySpan<float> input, System.ReadOnlySpan<int> targets, int batch);
-    void Predict(System.ReadOnlySpan<float> input, System.Span<float> output, int batch);
-    void Forward(System.ReadOnlySpan<float> input, System.Span<float> output, int batch);
     float ComputeLoss(System.ReadOnlySpan<float> output, System.ReadOnlySpan<int> targets, int batch);
-    void Backward(System.ReadOnlySpan<float> gradOutput, int batch);
-    void ZeroGrad();
     void Step();
 }
 
