@@ -20,7 +20,7 @@ public static class Quick
         {
             if (Want(names, "mlp128"))
             {
-                using var m = new Mlp128();
+                using var m = new Mlp128 { Threads = ThreadCount };
                 var pool = new BatchPool(batch, Mlp128.InputSize, Mlp128.OutputSize);
                 var output = new float[batch * Mlp128.OutputSize];
                 results.Add(($"mlp128/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
@@ -28,7 +28,7 @@ public static class Quick
             }
             if (Want(names, "mlp512"))
             {
-                using var m = new Mlp512();
+                using var m = new Mlp512 { Threads = ThreadCount };
                 var pool = new BatchPool(batch, Mlp512.InputSize, Mlp512.OutputSize);
                 var output = new float[batch * Mlp512.OutputSize];
                 results.Add(($"mlp512/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
@@ -38,6 +38,10 @@ public static class Quick
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
     }
+
+    /// <summary>Threads per model (environment variable DSLMODELS_THREADS, default 1).</summary>
+    internal static int ThreadCount =>
+        int.TryParse(Environment.GetEnvironmentVariable("DSLMODELS_THREADS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 1;
 
     internal static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
 

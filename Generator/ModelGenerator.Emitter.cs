@@ -438,6 +438,7 @@ public sealed partial class ModelGenerator
             w.Line();
             w.Line("// Parameter arena: every parameter at a 64-byte aligned offset (floats); gradients use the same layout.");
             w.Line($"private const int DslArenaLength = {layout.ArenaLength};");
+            w.Line($"private static readonly int[] DslLayerMacs = {{ {string.Join(", ", spec.Layers.Select(l => Literals.Int((long)l.In * l.Out)))} }}; // multiply-adds per sample, per layer");
             w.Line($"private const int DslMaxWidth = {layout.MaxWidth};");
             for (int i = 0; i < spec.Layers.Count; i++)
             {
@@ -466,6 +467,11 @@ public sealed partial class ModelGenerator
             w.Line($"private {Rt}.AlignedBuffer? _dslGradB;");
             w.Line("private int _dslCapacity;");
             w.Line("private int _dslForwardBatch;");
+            w.Line("// Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.");
+            w.Line($"private {Rt}.WorkerPool? _dslPool;");
+            w.Line("private readonly global::System.Action<int> _dslPart;");
+            w.Line("private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;");
+            w.Line("private bool _dslPartAccumulate;");
             w.Line();
         }
 
@@ -495,6 +501,7 @@ public sealed partial class ModelGenerator
                 w.Line($"_dslParameterList = new {Rt}.Parameter[] {{ {string.Join(", ", names)} }};");
                 if (spec.Optimizer is { } o)
                     EmitOptimizerCreation(w, spec, o);
+                w.Line("_dslPart = DslRunPart;");
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
@@ -576,6 +583,15 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);");
                 w.Line("DslEnsureCapacity(batch);");
+                using (w.Block("if (_dslPool is not null && batch >= 8)"))
+                {
+                    w.Line("// Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.");
+                    w.Line("input.CopyTo(_dslGradA!.Span);");
+                    for (int i = 0; i < spec.Layers.Count; i++)
+                        w.Line($"DslDispatch(1, {i}, batch, batch, false);");
+                    w.Line($"{(spec.Layers.Count % 2 == 1 ? "_dslGradB" : "_dslGradA")}!.Span.Slice(0, batch * OutputSize).CopyTo(output);");
+                    w.Line("return;");
+                }
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float x = ref {MM}.GetReference(input);");
                 w.Line($"ref float y = ref {MM}.GetReference(output);");
@@ -612,6 +628,24 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>");
             w.Line("public void ZeroGrad() => _dslGradients.Span.Clear();");
             w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward");
+            w.Line("/// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the");
+            w.Line("/// same order whatever the count: results are bit-identical for any number of threads.");
+            w.Line("/// </summary>");
+            using (w.Block("public int Threads"))
+            {
+                w.Line("get => _dslPool?.Threads ?? 1;");
+                using (w.Block("set"))
+                {
+                    w.Line("if (value < 1 || value > 256)");
+                    w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $\"Threads must be in [1, 256]; got {value}.\");");
+                    w.Line("if (value == Threads) return;");
+                    w.Line("_dslPool?.Dispose();");
+                    w.Line($"_dslPool = value > 1 ? new {Rt}.WorkerPool(value) : null;");
+                }
+            }
+            w.Line();
 
             w.Line("/// <summary>Frees the parameter, gradient and activation memory. The model cannot be used afterwards.</summary>");
             using (w.Block("public void Dispose()"))
@@ -624,6 +658,7 @@ public sealed partial class ModelGenerator
                     w.Line($"_dslPre{l.PropertyName}?.Dispose();");
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
+                w.Line("_dslPool?.Dispose();");
                 if (spec.Optimizer is not null)
                     w.Line("((object)Optimizer as global::System.IDisposable)?.Dispose();");
             }
@@ -858,14 +893,11 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>The training forward pass over the <paramref name=\"batch\"/> rows already in act0.</summary>");
             using (w.Block("private void DslForwardStacked(int batch)"))
             {
-                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
-                for (int i = 0; i <= spec.Layers.Count; i++)
-                    w.Line($"ref float a{i} = ref {MM}.GetReference(_dslAct{i}!.Span);");
                 for (int i = 0; i < spec.Layers.Count; i++)
                 {
                     var l = spec.Layers[i];
                     w.Line($"// {l.Name}: a{i + 1}[B, {l.Out}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(a{i}[B, {l.In}] · W[{l.Out}, {l.In}]ᵀ{(l.HasBias ? " + b" : "")})");
-                    w.Line(ForwardCall(l, "a" + i, "a" + (i + 1), training: true) + ";");
+                    w.Line($"DslDispatch(0, {i}, batch, batch, false);");
                 }
                 w.Line("_dslForwardBatch = batch;");
             }
@@ -873,22 +905,98 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>Backpropagates from _dslGradA; <paramref name=\"accumulate\"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>");
             using (w.Block("private void DslBackward(int batch, bool accumulate)"))
             {
-                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
-                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
-                for (int i = 0; i <= spec.Layers.Count; i++)
-                    w.Line($"ref float a{i} = ref {MM}.GetReference(_dslAct{i}!.Span);");
-                w.Line($"ref float gA = ref {MM}.GetReference(_dslGradA!.Span);");
-                w.Line($"ref float gB = ref {MM}.GetReference(_dslGradB!.Span);");
                 for (int i = spec.Layers.Count - 1; i >= 0; i--)
                 {
                     var l = spec.Layers[i];
                     bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
-                    string dy = fromA ? "gA" : "gB", dx = fromA ? "gB" : "gA";
-                    w.Line($"// {l.Name}: d{dy}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {dx}" : "")}");
-                    string bias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
-                    string dxArg = i > 0 ? $"ref {dx}, " : "";
-                    string y = l.KeepsPreActivation ? $"ref {MM}.GetReference(_dslPre{l.PropertyName}!.Span)" : $"ref a{i + 1}";
-                    w.Line($"DslBackward{l.PropertyName}(ref a{i}, {y}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), ref {dy}, ref {U}.Add(ref g, Dsl{l.PropertyName}WeightOffset), {bias}{dxArg}batch, accumulate);");
+                    w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
+                    if (l.Activation != Activation.Identity)
+                        w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
+                    w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate);");
+                    if (i > 0)
+                        w.Line($"DslDispatch(4, {i}, batch, batch, accumulate);");
+                }
+            }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Runs operation <paramref name=\"op\"/> of layer <paramref name=\"layer\"/> over [0, <paramref name=\"total\"/>): on this thread, or split");
+            w.Line("/// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).");
+            w.Line("/// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.");
+            w.Line("/// </summary>");
+            using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
+            {
+                w.Line("int align = op == 3 ? 16 : 4;");
+                w.Line("// Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in");
+                w.Line("// docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.");
+                w.Line($"long work = (long)batch * DslLayerMacs[layer];");
+                using (w.Block("if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)"))
+                {
+                    w.Line("int parts = pool.Threads;");
+                    w.Line("_dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;");
+                    w.Line("_dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;");
+                    w.Line("pool.Run(parts, _dslPart);");
+                    w.Line("return;");
+                }
+                w.Line("DslRange(op, layer, 0, total, batch, accumulate);");
+            }
+            w.Line();
+            using (w.Block("private void DslRunPart(int part)"))
+            {
+                w.Line("int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);");
+                w.Line("if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);");
+            }
+            w.Line();
+            w.Line("/// <summary>Operation <paramref name=\"op\"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>");
+            using (w.Block("private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)"))
+            {
+                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
+                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
+                w.Line("int count = end - start;");
+                using (w.Block("switch (layer)"))
+                {
+                    for (int i = 0; i < spec.Layers.Count; i++)
+                    {
+                        var l = spec.Layers[i];
+                        string L = l.PropertyName;
+                        bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
+                        string dzBuf = fromA ? "_dslGradA" : "_dslGradB", dxBuf = fromA ? "_dslGradB" : "_dslGradA";
+                        string srcP = i % 2 == 0 ? "_dslGradA" : "_dslGradB", dstP = i % 2 == 0 ? "_dslGradB" : "_dslGradA";
+                        string bias = l.HasBias ? $"ref {U}.Add(ref p, Dsl{L}BiasOffset), " : "";
+                        string gbias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{L}BiasOffset), " : "";
+                        string pre = $"_dslPre{L}!.Span";
+                        w.Line($"case {i}:");
+                        w.Indent();
+                        using (w.Block("switch (op)"))
+                        {
+                            string trainPre = l.KeepsPreActivation ? $", ref {U}.Add(ref {MM}.GetReference({pre}), start * {l.Out}), keepPre: true" : "";
+                            w.Line("case 0:");
+                            w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference(_dslAct{i}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {U}.Add(ref {MM}.GetReference(_dslAct{i + 1}!.Span), start * {l.Out}), count{trainPre});");
+                            w.Line("    break;");
+                            string dstRef = $"ref {U}.Add(ref {MM}.GetReference({dstP}!.Span), start * {l.Out})";
+                            string predPre = l.KeepsPreActivation ? $", {dstRef}, keepPre: false" : "";
+                            w.Line("case 1:");
+                            w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference({srcP}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}{dstRef}, count{predPre});");
+                            w.Line("    break;");
+                            if (l.Activation != Activation.Identity)
+                            {
+                                string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
+                                w.Line("case 2:");
+                                w.Line($"    DslActGrad{L}(ref {U}.Add(ref {MM}.GetReference({y}), start * {l.Out}), ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), count);");
+                                w.Line("    break;");
+                            }
+                            w.Line("case 3:");
+                            w.Line($"    DslWeightGrad{L}(ref {MM}.GetReference(_dslAct{i}!.Span), ref {MM}.GetReference({dzBuf}!.Span), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate);");
+                            w.Line("    break;");
+                            if (i > 0)
+                            {
+                                w.Line("case 4:");
+                                w.Line($"    DslInputGrad{L}(ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), ref {U}.Add(ref p, Dsl{L}WeightOffset), ref {U}.Add(ref {MM}.GetReference({dxBuf}!.Span), start * {l.In}), count);");
+                                w.Line("    break;");
+                            }
+                        }
+                        w.Line("break;");
+                        w.Unindent();
+                    }
                 }
             }
             w.Line();
@@ -1205,20 +1313,42 @@ public sealed partial class ModelGenerator
         private static void EmitBackwardKernel(SourceWriter w, LayerSpec l, bool computeInputGradient)
         {
             int inW = l.In, outW = l.Out;
-            w.Line($"/// <summary>{l.Name} backward: dz = dy ⊙ act'(y) in place; dW[{outW}, {inW}] += dzᵀ·x{(l.HasBias ? "; db += Σ_n dz" : "")}{(computeInputGradient ? $"; dx[B, {inW}] = dz·W" : "")}.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            string bias = l.HasBias ? "ref float db, " : "";
-            string dx = computeInputGradient ? "ref float dx, " : "";
-            using (w.Block($"private static void DslBackward{l.PropertyName}(ref float x, ref float y, ref float w, ref float dz, ref float dw, {bias}{dx}int batch, bool accumulate)"))
+            const string Opt = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+            if (l.Activation != Activation.Identity)
             {
-                EmitActivationBackward(w, l);
+                w.Line($"/// <summary>{l.Name} backward through {ActivationText(l)}: dz[B, {outW}] = dy ⊙ act'{(l.KeepsPreActivation ? "(z), z the kept pre-activation (passed as y)" : "(y)")}, in place.</summary>");
+                w.Line(Opt);
+                using (w.Block($"private static void DslActGrad{l.PropertyName}(ref float y, ref float dz, int batch)"))
+                    EmitActivationBackward(w, l);
+                w.Line();
+            }
+            string bias = l.HasBias ? "ref float db, " : "";
+            w.Line($"/// <summary>{l.Name} weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]{(l.HasBias ? "; db[o] (+)= Σ_n dz[n, o]" : "")}; written when <paramref name=\"accumulate\"/> is false.</summary>");
+            w.Line(Opt);
+            using (w.Block($"private static void DslWeightGrad{l.PropertyName}(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate)"))
+            {
                 foreach (var isa in new[] { Isa.V512, Isa.V256 })
                 {
                     using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                        EmitBackwardVector(w, l, isa, computeInputGradient);
+                        EmitBackwardVector(w, l, isa, weights: true);
                 }
                 using (w.Block("else"))
-                    EmitBackwardScalar(w, l, computeInputGradient);
+                    EmitBackwardScalar(w, l, weights: true);
+            }
+            w.Line();
+            if (!computeInputGradient)
+                return;
+            w.Line($"/// <summary>{l.Name} input gradient: dx[B, {inW}] = dz[B, {outW}] · W[{outW}, {inW}] (written).</summary>");
+            w.Line(Opt);
+            using (w.Block($"private static void DslInputGrad{l.PropertyName}(ref float dz, ref float w, ref float dx, int batch)"))
+            {
+                foreach (var isa in new[] { Isa.V512, Isa.V256 })
+                {
+                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
+                        EmitBackwardVector(w, l, isa, weights: false);
+                }
+                using (w.Block("else"))
+                    EmitBackwardScalar(w, l, weights: false);
             }
             w.Line();
         }
@@ -1297,35 +1427,33 @@ public sealed partial class ModelGenerator
             }
         }
 
-        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool computeInputGradient)
+        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool weights)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
+            if (!weights)
+            {
+                EmitInputGradVector(w, l, isa);
+                return;
+            }
             if (l.HasBias)
             {
-                w.Line($"// db[{outW}] (+)= Σ_n dz[n, :]");
-                w.Line($"if (!accumulate) {MM}.CreateSpan(ref db, {outW}).Clear();");
+                w.Line($"// db[o0..o1) (+)= Σ_n dz[n, o0..o1)");
+                w.Line($"if (!accumulate) {MM}.CreateSpan(ref {U}.Add(ref db, o0), o1 - o0).Clear();");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
                     w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
-                    EmitChunks(w, isa, outW,
-                        (k, i) =>
-                        {
-                            for (int j = 0; j < k; j++)
-                            {
-                                string off = j == 0 ? i : $"{i} + {j * vw}";
-                                w.Line($"{T}.StoreUnsafe({T}.LoadUnsafe(ref db, {off}) + {T}.LoadUnsafe(ref dzr, {off}), ref db, {off});");
-                            }
-                        },
-                        i => w.Line($"{U}.Add(ref db, {i}) += {U}.Add(ref dzr, {i});"));
+                    w.Line("int ob = o0;");
+                    w.Line($"for (; ob + {vw} <= o1; ob += {vw}) {T}.StoreUnsafe({T}.LoadUnsafe(ref db, (nuint)ob) + {T}.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);");
+                    w.Line($"for (; ob < o1; ob++) {U}.Add(ref db, ob) += {U}.Add(ref dzr, ob);");
                 }
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
             w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers across the batch");
             using (w.Scope())
             {
-                w.Line("int o = 0;");
-                using (w.Block($"for (; o + 4 <= {outW}; o += 4)"))
+                w.Line("int o = o0;");
+                using (w.Block("for (; o + 4 <= o1; o += 4)"))
                 {
                     for (int k = 0; k < 4; k++)
                         w.Line($"ref float dw{k} = ref {U}.Add(ref dw, (o + {k}) * {inW});");
@@ -1375,7 +1503,7 @@ public sealed partial class ModelGenerator
                     }
                 }
                 w.Line("// Remaining outputs one at a time.");
-                using (w.Block($"for (; o < {outW}; o++)"))
+                using (w.Block("for (; o < o1; o++)"))
                 {
                     w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
                     EmitChunks(w, isa, inW,
@@ -1401,8 +1529,13 @@ public sealed partial class ModelGenerator
                         });
                 }
             }
-            if (!computeInputGradient)
-                return;
+        }
+
+        private static void EmitInputGradVector(SourceWriter w, LayerSpec l, Isa isa)
+        {
+            int inW = l.In, outW = l.Out, vw = isa.Width;
+            string T = isa.Type;
+            int inVec = inW / vw * vw;
             int S = SamplesPerTile(isa), xstrip = 4 * vw, xstripEnd = inW / xstrip * xstrip;
             w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
             using (w.Scope())
@@ -1483,36 +1616,42 @@ public sealed partial class ModelGenerator
             }
         }
 
-        private static void EmitBackwardScalar(SourceWriter w, LayerSpec l, bool computeInputGradient)
+        private static void EmitBackwardScalar(SourceWriter w, LayerSpec l, bool weights)
         {
             int inW = l.In, outW = l.Out;
-            using (w.Block("if (!accumulate)"))
+            if (weights)
             {
-                w.Line($"{MM}.CreateSpan(ref dw, {outW * inW}).Clear();");
-                if (l.HasBias)
-                    w.Line($"{MM}.CreateSpan(ref db, {outW}).Clear();");
+                using (w.Block("if (!accumulate)"))
+                {
+                    w.Line($"{MM}.CreateSpan(ref {U}.Add(ref dw, o0 * {inW}), (o1 - o0) * {inW}).Clear();");
+                    if (l.HasBias)
+                        w.Line($"{MM}.CreateSpan(ref {U}.Add(ref db, o0), o1 - o0).Clear();");
+                }
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                    w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
+                    using (w.Block("for (int o = o0; o < o1; o++)"))
+                    {
+                        w.Line($"float s = {U}.Add(ref dzr, o);");
+                        if (l.HasBias)
+                            w.Line($"{U}.Add(ref db, o) += s;");
+                        w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                        w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dwr, i) += s * {U}.Add(ref xr, i);");
+                    }
+                }
+                return;
             }
             using (w.Block("for (int n = 0; n < batch; n++)"))
             {
-                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
                 w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
-                if (computeInputGradient)
-                {
-                    w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
-                    w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) = 0f;");
-                }
+                w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
+                w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) = 0f;");
                 using (w.Block($"for (int o = 0; o < {outW}; o++)"))
                 {
                     w.Line($"float s = {U}.Add(ref dzr, o);");
-                    if (l.HasBias)
-                        w.Line($"{U}.Add(ref db, o) += s;");
-                    w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                    w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dwr, i) += s * {U}.Add(ref xr, i);");
-                    if (computeInputGradient)
-                    {
-                        w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) += s * {U}.Add(ref wr, i);");
-                    }
+                    w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
+                    w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) += s * {U}.Add(ref wr, i);");
                 }
             }
         }

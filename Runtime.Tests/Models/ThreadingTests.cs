@@ -1,0 +1,92 @@
+using System;
+using System.Linq;
+using Xunit;
+using static DslModels.Tests.Models.ModelHelpers;
+
+namespace DslModels.Tests.Models;
+
+/// <summary>Opt-in threads split the batch so that every value is computed the same way: results are bit-identical.</summary>
+public class ThreadingTests
+{
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 17)]
+    [InlineData(2, 1500)]
+    [InlineData(3, 1537)]
+    [InlineData(4, 2051)]
+    public void OddMlp_trains_bit_identically_with_any_thread_count(int threads, int batch)
+    {
+        using var single = new OddMlp(seed: 8);
+        using var multi = new OddMlp(seed: 8) { Threads = threads };
+        Assert.Equal(threads, multi.Threads);
+        for (int step = 0; step < 4; step++)
+        {
+            float[] x = Inputs(batch * OddMlp.InputSize, 30 + step);
+            int[] y = Classes(batch, OddMlp.OutputSize, 40 + step);
+            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
+            for (int k = 0; k < single.Parameters.Count; k++)
+            {
+                Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), $"step {step}: {single.Parameters[k].Name}");
+                Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), $"step {step}: grad of {single.Parameters[k].Name}");
+            }
+            float[] a = new float[batch * OddMlp.OutputSize], b = new float[a.Length];
+            single.Predict(x, a, batch);
+            multi.Predict(x, b, batch);
+            Assert.Equal(a, b);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(70)]
+    [InlineData(22000)]
+    public void Every_activation_and_Backward_are_bit_identical_with_threads(int batch)
+    {
+        using var single = new ActZoo2(seed: 4);
+        using var multi = new ActZoo2(seed: 4) { Threads = 2 };
+        float[] x = Inputs(batch * 6, 5), upstream = Inputs(batch * 4, 6);
+        float[] a = new float[batch * 4], b = new float[batch * 4];
+        single.ZeroGrad();
+        multi.ZeroGrad();
+        single.Forward(x, a, batch);
+        multi.Forward(x, b, batch);
+        Assert.Equal(a, b);
+        single.Backward(upstream, batch);
+        multi.Backward(upstream, batch);
+        for (int k = 0; k < single.Parameters.Count; k++)
+            Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), single.Parameters[k].Name);
+    }
+
+    [Fact]
+    public void FashionMlp_threads_are_bit_identical_and_allocate_nothing()
+    {
+        using var single = new FashionMlp(seed: 2);
+        using var multi = new FashionMlp(seed: 2) { Threads = 2 };
+        const int batch = 130; // 130 x 100,352 multiply-adds: the first layer runs threaded
+        float[] x = Inputs(batch * FashionMlp.InputSize, 7);
+        int[] y = Classes(batch, FashionMlp.OutputSize, 8);
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
+        for (int k = 0; k < single.Parameters.Count; k++)
+            Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), single.Parameters[k].Name);
+        float[] output = new float[batch * FashionMlp.OutputSize];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            multi.TrainStep(x, y, batch);
+            multi.Predict(x, output, batch);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Threads_out_of_range_are_rejected_and_can_be_turned_off()
+    {
+        using var model = new OddMlp();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Threads = 0);
+        Assert.Contains("[1, 256]", e.Message);
+        model.Threads = 2;
+        model.Threads = 1;
+        Assert.Equal(1, model.Threads);
+    }
+}
