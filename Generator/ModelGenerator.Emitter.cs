@@ -583,7 +583,7 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);");
                 w.Line("DslEnsureCapacity(batch);");
-                using (w.Block("if (_dslPool is not null && batch >= 8)"))
+                using (w.Block("if (_dslPool is not null && batch >= 64)"))
                 {
                     w.Line("// Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.");
                     w.Line("input.CopyTo(_dslGradA!.Span);");

@@ -37,6 +37,7 @@ partial class FashionClassifier : global::DslModels.IModel
 
     // Parameter arena: every parameter at a 64-byte aligned offset (floats); gradients use the same layout.
     private const int DslArenaLength = 101776;
+    private static readonly int[] DslLayerMacs = { 100352, 1280 }; // multiply-adds per sample, per layer
     private const int DslMaxWidth = 784;
     private const int DslHiddenWeightOffset = 0; // hidden.weight [128, 784]
     private const int DslHiddenBiasOffset = 100352; // hidden.bias [128]
@@ -57,6 +58,11 @@ partial class FashionClassifier : global::DslModels.IModel
     private global::DslModels.AlignedBuffer? _dslGradB;
     private int _dslCapacity;
     private int _dslForwardBatch;
+    // Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.
+    private global::DslModels.WorkerPool? _dslPool;
+    private readonly global::System.Action<int> _dslPart;
+    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
+    private bool _dslPartAccumulate;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (0).</summary>
     public FashionClassifier() : this(0L) { }
@@ -73,6 +79,7 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslParameterList = new global::DslModels.Parameter[] { hiddenWeight, hiddenBias, outputWeight, outputBias };
         // SGD(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
         Optimizer = new global::DslModels.Optim.Sgd(_dslParameterList, new global::DslModels.Optim.SgdOptions(lr: 0.05, momentum: 0.9, dampening: 0.0, weightDecay: 0.0, nesterov: false, maximize: false));
+        _dslPart = DslRunPart;
         ResetParameters(seed);
     }
 
@@ -123,6 +130,15 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);
         DslEnsureCapacity(batch);
+        if (_dslPool is not null && batch >= 64)
+        {
+            // Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.
+            input.CopyTo(_dslGradA!.Span);
+            DslDispatch(1, 0, batch, batch, false);
+            DslDispatch(1, 1, batch, batch, false);
+            _dslGradA!.Span.Slice(0, batch * OutputSize).CopyTo(output);
+            return;
+        }
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float x = ref DslMemoryMarshal.GetReference(input);
         ref float y = ref DslMemoryMarshal.GetReference(output);
@@ -150,6 +166,24 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>
     public void ZeroGrad() => _dslGradients.Span.Clear();
 
+    /// <summary>
+    /// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward
+    /// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the
+    /// same order whatever the count: results are bit-identical for any number of threads.
+    /// </summary>
+    public int Threads
+    {
+        get => _dslPool?.Threads ?? 1;
+        set
+        {
+            if (value < 1 || value > 256)
+                throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Threads must be in [1, 256]; got {value}.");
+            if (value == Threads) return;
+            _dslPool?.Dispose();
+            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
+        }
+    }
+
     /// <summary>Frees the parameter, gradient and activation memory. The model cannot be used afterwards.</summary>
     public void Dispose()
     {
@@ -160,6 +194,7 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslAct2?.Dispose();
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
+        _dslPool?.Dispose();
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
@@ -224,31 +259,95 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
     private void DslForwardStacked(int batch)
     {
-        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
-        ref float a0 = ref DslMemoryMarshal.GetReference(_dslAct0!.Span);
-        ref float a1 = ref DslMemoryMarshal.GetReference(_dslAct1!.Span);
-        ref float a2 = ref DslMemoryMarshal.GetReference(_dslAct2!.Span);
         // hidden: a1[B, 128] = ReLU (a0[B, 784] · W[128, 784]ᵀ + b)
-        DslForwardHidden(ref a0, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref a1, batch);
+        DslDispatch(0, 0, batch, batch, false);
         // output: a2[B, 10] = (a1[B, 128] · W[10, 128]ᵀ + b)
-        DslForwardOutput(ref a1, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref a2, batch);
+        DslDispatch(0, 1, batch, batch, false);
         _dslForwardBatch = batch;
     }
 
     /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
     private void DslBackward(int batch, bool accumulate)
     {
+        // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
+        DslDispatch(3, 1, batch, 10, accumulate);
+        DslDispatch(4, 1, batch, batch, accumulate);
+        // hidden: dgB[B, 128] -> dW[128, 784], db
+        DslDispatch(2, 0, batch, batch, accumulate);
+        DslDispatch(3, 0, batch, 128, accumulate);
+    }
+
+    /// <summary>
+    /// Runs operation <paramref name="op"/> of layer <paramref name="layer"/> over [0, <paramref name="total"/>): on this thread, or split
+    /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
+    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.
+    /// </summary>
+    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
+    {
+        int align = op == 3 ? 16 : 4;
+        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
+        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
+        long work = (long)batch * DslLayerMacs[layer];
+        if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)
+        {
+            int parts = pool.Threads;
+            _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
+            _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
+            pool.Run(parts, _dslPart);
+            return;
+        }
+        DslRange(op, layer, 0, total, batch, accumulate);
+    }
+
+    private void DslRunPart(int part)
+    {
+        int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
+        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);
+    }
+
+    /// <summary>Operation <paramref name="op"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>
+    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)
+    {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
-        ref float a0 = ref DslMemoryMarshal.GetReference(_dslAct0!.Span);
-        ref float a1 = ref DslMemoryMarshal.GetReference(_dslAct1!.Span);
-        ref float a2 = ref DslMemoryMarshal.GetReference(_dslAct2!.Span);
-        ref float gA = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
-        ref float gB = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
-        // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
-        DslBackwardOutput(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslOutputWeightOffset), ref DslUnsafe.Add(ref g, DslOutputBiasOffset), ref gB, batch, accumulate);
-        // hidden: dgB[B, 128] -> dW[128, 784], db
-        DslBackwardHidden(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, accumulate);
+        int count = end - start;
+        switch (layer)
+        {
+            case 0:
+                switch (op)
+                {
+                    case 0:
+                        DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), count);
+                        break;
+                    case 1:
+                        DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        break;
+                    case 2:
+                        DslActGradHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        break;
+                    case 3:
+                        DslWeightGradHidden(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        break;
+                }
+                break;
+            case 1:
+                switch (op)
+                {
+                    case 0:
+                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 10), count);
+                        break;
+                    case 1:
+                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), count);
+                        break;
+                    case 3:
+                        DslWeightGradOutput(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslOutputWeightOffset), ref DslUnsafe.Add(ref g, DslOutputBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 4:
+                        DslInputGradOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        break;
+                }
+                break;
+        }
     }
 
     /// <summary>hidden: y[B, 128] = ReLU (x[B, 784] · W[128, 784]ᵀ + b[128]), W row-major [out, in].</summary>
@@ -471,9 +570,9 @@ partial class FashionClassifier : global::DslModels.IModel
         }
     }
 
-    /// <summary>hidden backward: dz = dy ⊙ act'(y) in place; dW[128, 784] += dzᵀ·x; db += Σ_n dz.</summary>
+    /// <summary>hidden backward through ReLU(): dz[B, 128] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardHidden(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch, bool accumulate)
+    private static void DslActGradHidden(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ ReLU'(y), from the kept output y
         for (int j = 0; j < batch * 128; j++)
@@ -482,25 +581,27 @@ partial class FashionClassifier : global::DslModels.IModel
             ref float d = ref DslUnsafe.Add(ref dz, j);
             d = a > 0f ? d : 0f;
         }
+    }
+
+    /// <summary>hidden weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]; db[o] (+)= Σ_n dz[n, o]; written when <paramref name="accumulate"/> is false.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslWeightGradHidden(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate)
+    {
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[128] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 128);
-                for (nuint i = 0; i < 128; i += 64)
-                {
-                    DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i) + DslV512.LoadUnsafe(ref dzr, i), ref db, i);
-                    DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i + 16) + DslV512.LoadUnsafe(ref dzr, i + 16), ref db, i + 16);
-                    DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i + 32) + DslV512.LoadUnsafe(ref dzr, i + 32), ref db, i + 32);
-                    DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i + 48) + DslV512.LoadUnsafe(ref dzr, i + 48), ref db, i + 48);
-                }
+                int ob = o0;
+                for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 128; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
@@ -585,7 +686,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 128; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
                     for (nuint i = 0; i < 768; i += 64)
@@ -624,23 +725,19 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[128] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 128);
-                for (nuint i = 0; i < 128; i += 32)
-                {
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i) + DslV256.LoadUnsafe(ref dzr, i), ref db, i);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 8) + DslV256.LoadUnsafe(ref dzr, i + 8), ref db, i + 8);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 16) + DslV256.LoadUnsafe(ref dzr, i + 16), ref db, i + 16);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 24) + DslV256.LoadUnsafe(ref dzr, i + 24), ref db, i + 24);
-                }
+                int ob = o0;
+                for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 128; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
@@ -682,7 +779,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 128; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
                     for (nuint i = 0; i < 768; i += 32)
@@ -723,14 +820,14 @@ partial class FashionClassifier : global::DslModels.IModel
         {
             if (!accumulate)
             {
-                DslMemoryMarshal.CreateSpan(ref dw, 100352).Clear();
-                DslMemoryMarshal.CreateSpan(ref db, 128).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref dw, o0 * 784), (o1 - o0) * 784).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 128);
-                for (int o = 0; o < 128; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
                     DslUnsafe.Add(ref db, o) += s;
@@ -994,26 +1091,25 @@ partial class FashionClassifier : global::DslModels.IModel
         }
     }
 
-    /// <summary>output backward: dz = dy ⊙ act'(y) in place; dW[10, 128] += dzᵀ·x; db += Σ_n dz; dx[B, 128] = dz·W.</summary>
+    /// <summary>output weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]; db[o] (+)= Σ_n dz[n, o]; written when <paramref name="accumulate"/> is false.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardOutput(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch, bool accumulate)
+    private static void DslWeightGradOutput(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate)
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[10] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
-                for (int i = 0; i < 10; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
+                int ob = o0;
+                for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 10; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
@@ -1073,7 +1169,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 10; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
                     for (nuint i = 0; i < 128; i += 64)
@@ -1098,6 +1194,117 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
             }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
+                int ob = o0;
+                for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
+            }
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            {
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
+                {
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                    for (nuint i = 0; i < 128; i += 16)
+                    {
+                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                        }
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        DslV256.StoreUnsafe(g10, ref dw1, i);
+                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                        DslV256.StoreUnsafe(g20, ref dw2, i);
+                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                        DslV256.StoreUnsafe(g30, ref dw3, i);
+                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < o1; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
+                    for (nuint i = 0; i < 128; i += 32)
+                    {
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
+                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                    }
+                }
+            }
+        }
+        else
+        {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref dw, o0 * 128), (o1 - o0) * 128).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            }
+            for (int n = 0; n < batch; n++)
+            {
+                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
+                for (int o = o0; o < o1; o++)
+                {
+                    float s = DslUnsafe.Add(ref dzr, o);
+                    DslUnsafe.Add(ref db, o) += s;
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
+                    for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
+                }
+            }
+        }
+    }
+
+    /// <summary>output input gradient: dx[B, 128] = dz[B, 10] · W[10, 128] (written).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslInputGradOutput(ref float dz, ref float w, ref float dx, int batch)
+    {
+        if (DslV512.IsHardwareAccelerated)
+        {
             // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
                 int n = 0;
@@ -1193,90 +1400,6 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[10] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
-            for (int n = 0; n < batch; n++)
-            {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
-                for (nuint i = 0; i < 8; i += 8)
-                {
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i) + DslV256.LoadUnsafe(ref dzr, i), ref db, i);
-                }
-                for (int i = 8; i < 10; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
-            }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
-            {
-                int o = 0;
-                for (; o + 4 <= 10; o += 4)
-                {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
-                    for (nuint i = 0; i < 128; i += 16)
-                    {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
-                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
-                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
-                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
-                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
-                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
-                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
-                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
-                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
-                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
-                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
-                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
-                        }
-                        DslV256.StoreUnsafe(g00, ref dw0, i);
-                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
-                        DslV256.StoreUnsafe(g10, ref dw1, i);
-                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
-                        DslV256.StoreUnsafe(g20, ref dw2, i);
-                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
-                        DslV256.StoreUnsafe(g30, ref dw3, i);
-                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < 10; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (nuint i = 0; i < 128; i += 32)
-                    {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
-                        }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                    }
-                }
-            }
             // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
                 int n = 0;
@@ -1348,23 +1471,14 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else
         {
-            if (!accumulate)
-            {
-                DslMemoryMarshal.CreateSpan(ref dw, 1280).Clear();
-                DslMemoryMarshal.CreateSpan(ref db, 10).Clear();
-            }
             for (int n = 0; n < batch; n++)
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
                 for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 10; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
-                    DslUnsafe.Add(ref db, o) += s;
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 128);
                     for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }

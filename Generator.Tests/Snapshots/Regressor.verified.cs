@@ -37,6 +37,7 @@ partial class Regressor : global::DslModels.IModel
 
     // Parameter arena: every parameter at a 64-byte aligned offset (floats); gradients use the same layout.
     private const int DslArenaLength = 368;
+    private static readonly int[] DslLayerMacs = { 165, 99, 6 }; // multiply-adds per sample, per layer
     private const int DslMaxWidth = 33;
     private const int DslInputLayerWeightOffset = 0; // input_layer.weight [33, 5]
     private const int DslInputLayerBiasOffset = 176; // input_layer.bias [33]
@@ -60,6 +61,11 @@ partial class Regressor : global::DslModels.IModel
     private global::DslModels.AlignedBuffer? _dslGradB;
     private int _dslCapacity;
     private int _dslForwardBatch;
+    // Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.
+    private global::DslModels.WorkerPool? _dslPool;
+    private readonly global::System.Action<int> _dslPart;
+    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
+    private bool _dslPartAccumulate;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (7).</summary>
     public Regressor() : this(7L) { }
@@ -78,6 +84,7 @@ partial class Regressor : global::DslModels.IModel
         _dslParameterList = new global::DslModels.Parameter[] { inputLayerWeight, inputLayerBias, secondWeight, secondBias, headWeight };
         // SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True)
         Optimizer = new global::DslModels.Optim.Sgd(_dslParameterList, new global::DslModels.Optim.SgdOptions(lr: 0.001, momentum: 0.0, dampening: 0.0, weightDecay: 0.5, nesterov: false, maximize: true));
+        _dslPart = DslRunPart;
         ResetParameters(seed);
     }
 
@@ -136,6 +143,16 @@ partial class Regressor : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);
         DslEnsureCapacity(batch);
+        if (_dslPool is not null && batch >= 64)
+        {
+            // Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.
+            input.CopyTo(_dslGradA!.Span);
+            DslDispatch(1, 0, batch, batch, false);
+            DslDispatch(1, 1, batch, batch, false);
+            DslDispatch(1, 2, batch, batch, false);
+            _dslGradB!.Span.Slice(0, batch * OutputSize).CopyTo(output);
+            return;
+        }
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float x = ref DslMemoryMarshal.GetReference(input);
         ref float y = ref DslMemoryMarshal.GetReference(output);
@@ -165,6 +182,24 @@ partial class Regressor : global::DslModels.IModel
     /// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>
     public void ZeroGrad() => _dslGradients.Span.Clear();
 
+    /// <summary>
+    /// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward
+    /// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the
+    /// same order whatever the count: results are bit-identical for any number of threads.
+    /// </summary>
+    public int Threads
+    {
+        get => _dslPool?.Threads ?? 1;
+        set
+        {
+            if (value < 1 || value > 256)
+                throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Threads must be in [1, 256]; got {value}.");
+            if (value == Threads) return;
+            _dslPool?.Dispose();
+            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
+        }
+    }
+
     /// <summary>Frees the parameter, gradient and activation memory. The model cannot be used afterwards.</summary>
     public void Dispose()
     {
@@ -176,6 +211,7 @@ partial class Regressor : global::DslModels.IModel
         _dslAct3?.Dispose();
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
+        _dslPool?.Dispose();
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
@@ -240,37 +276,125 @@ partial class Regressor : global::DslModels.IModel
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
     private void DslForwardStacked(int batch)
     {
-        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
-        ref float a0 = ref DslMemoryMarshal.GetReference(_dslAct0!.Span);
-        ref float a1 = ref DslMemoryMarshal.GetReference(_dslAct1!.Span);
-        ref float a2 = ref DslMemoryMarshal.GetReference(_dslAct2!.Span);
-        ref float a3 = ref DslMemoryMarshal.GetReference(_dslAct3!.Span);
         // input_layer: a1[B, 33] = Tanh (a0[B, 5] · W[33, 5]ᵀ + b)
-        DslForwardInputLayer(ref a0, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref a1, batch);
+        DslDispatch(0, 0, batch, batch, false);
         // fc2: a2[B, 3] = LeakyReLU (a1[B, 33] · W[3, 33]ᵀ + b)
-        DslForwardSecond(ref a1, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref a2, batch);
+        DslDispatch(0, 1, batch, batch, false);
         // head: a3[B, 2] = Sigmoid (a2[B, 3] · W[2, 3]ᵀ)
-        DslForwardHead(ref a2, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref a3, batch);
+        DslDispatch(0, 2, batch, batch, false);
         _dslForwardBatch = batch;
     }
 
     /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
     private void DslBackward(int batch, bool accumulate)
     {
+        // head: dgA[B, 2] -> dW[2, 3], dx[B, 3] into gB
+        DslDispatch(2, 2, batch, batch, accumulate);
+        DslDispatch(3, 2, batch, 2, accumulate);
+        DslDispatch(4, 2, batch, batch, accumulate);
+        // fc2: dgB[B, 3] -> dW[3, 33], db, dx[B, 33] into gA
+        DslDispatch(2, 1, batch, batch, accumulate);
+        DslDispatch(3, 1, batch, 3, accumulate);
+        DslDispatch(4, 1, batch, batch, accumulate);
+        // input_layer: dgA[B, 33] -> dW[33, 5], db
+        DslDispatch(2, 0, batch, batch, accumulate);
+        DslDispatch(3, 0, batch, 33, accumulate);
+    }
+
+    /// <summary>
+    /// Runs operation <paramref name="op"/> of layer <paramref name="layer"/> over [0, <paramref name="total"/>): on this thread, or split
+    /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
+    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.
+    /// </summary>
+    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
+    {
+        int align = op == 3 ? 16 : 4;
+        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
+        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
+        long work = (long)batch * DslLayerMacs[layer];
+        if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)
+        {
+            int parts = pool.Threads;
+            _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
+            _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
+            pool.Run(parts, _dslPart);
+            return;
+        }
+        DslRange(op, layer, 0, total, batch, accumulate);
+    }
+
+    private void DslRunPart(int part)
+    {
+        int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
+        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);
+    }
+
+    /// <summary>Operation <paramref name="op"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>
+    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)
+    {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
-        ref float a0 = ref DslMemoryMarshal.GetReference(_dslAct0!.Span);
-        ref float a1 = ref DslMemoryMarshal.GetReference(_dslAct1!.Span);
-        ref float a2 = ref DslMemoryMarshal.GetReference(_dslAct2!.Span);
-        ref float a3 = ref DslMemoryMarshal.GetReference(_dslAct3!.Span);
-        ref float gA = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
-        ref float gB = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
-        // head: dgA[B, 2] -> dW[2, 3], dx[B, 3] into gB
-        DslBackwardHead(ref a2, ref a3, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslHeadWeightOffset), ref gB, batch, accumulate);
-        // fc2: dgB[B, 3] -> dW[3, 33], db, dx[B, 33] into gA
-        DslBackwardSecond(ref a1, ref a2, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref gB, ref DslUnsafe.Add(ref g, DslSecondWeightOffset), ref DslUnsafe.Add(ref g, DslSecondBiasOffset), ref gA, batch, accumulate);
-        // input_layer: dgA[B, 33] -> dW[33, 5], db
-        DslBackwardInputLayer(ref a0, ref a1, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref gA, ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, accumulate);
+        int count = end - start;
+        switch (layer)
+        {
+            case 0:
+                switch (op)
+                {
+                    case 0:
+                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), count);
+                        break;
+                    case 1:
+                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count);
+                        break;
+                    case 2:
+                        DslActGradInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count);
+                        break;
+                    case 3:
+                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
+                        break;
+                }
+                break;
+            case 1:
+                switch (op)
+                {
+                    case 0:
+                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), count);
+                        break;
+                    case 1:
+                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), count);
+                        break;
+                    case 2:
+                        DslActGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count);
+                        break;
+                    case 3:
+                        DslWeightGradSecond(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslSecondWeightOffset), ref DslUnsafe.Add(ref g, DslSecondBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 4:
+                        DslInputGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count);
+                        break;
+                }
+                break;
+            case 2:
+                switch (op)
+                {
+                    case 0:
+                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), count);
+                        break;
+                    case 1:
+                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 2), count);
+                        break;
+                    case 2:
+                        DslActGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), count);
+                        break;
+                    case 3:
+                        DslWeightGradHead(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslHeadWeightOffset), batch, start, end, accumulate);
+                        break;
+                    case 4:
+                        DslInputGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count);
+                        break;
+                }
+                break;
+        }
     }
 
     /// <summary>input_layer: y[B, 33] = Tanh (x[B, 5] · W[33, 5]ᵀ + b[33]), W row-major [out, in].</summary>
@@ -523,9 +647,9 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>input_layer backward: dz = dy ⊙ act'(y) in place; dW[33, 5] += dzᵀ·x; db += Σ_n dz.</summary>
+    /// <summary>input_layer backward through Tanh(): dz[B, 33] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardInputLayer(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, int batch, bool accumulate)
+    private static void DslActGradInputLayer(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ Tanh'(y), from the kept output y
         for (int j = 0; j < batch * 33; j++)
@@ -534,26 +658,27 @@ partial class Regressor : global::DslModels.IModel
             ref float d = ref DslUnsafe.Add(ref dz, j);
             d = d * (1f - a * a);
         }
+    }
+
+    /// <summary>input_layer weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]; db[o] (+)= Σ_n dz[n, o]; written when <paramref name="accumulate"/> is false.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslWeightGradInputLayer(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate)
+    {
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[33] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
-                for (nuint i = 0; i < 32; i += 16)
-                {
-                    DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, i) + DslV512.LoadUnsafe(ref dzr, i), ref db, i);
-                }
-                for (int i = 32; i < 33; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
+                int ob = o0;
+                for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 33; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
@@ -580,7 +705,7 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 33; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
                     for (int i = 0; i < 5; i++)
@@ -594,27 +719,19 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[33] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
-                for (nuint i = 0; i < 32; i += 32)
-                {
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i) + DslV256.LoadUnsafe(ref dzr, i), ref db, i);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 8) + DslV256.LoadUnsafe(ref dzr, i + 8), ref db, i + 8);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 16) + DslV256.LoadUnsafe(ref dzr, i + 16), ref db, i + 16);
-                    DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, i + 24) + DslV256.LoadUnsafe(ref dzr, i + 24), ref db, i + 24);
-                }
-                for (int i = 32; i < 33; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
+                int ob = o0;
+                for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 33; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
@@ -641,7 +758,7 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 33; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
                     for (int i = 0; i < 5; i++)
@@ -657,14 +774,14 @@ partial class Regressor : global::DslModels.IModel
         {
             if (!accumulate)
             {
-                DslMemoryMarshal.CreateSpan(ref dw, 165).Clear();
-                DslMemoryMarshal.CreateSpan(ref db, 33).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref dw, o0 * 5), (o1 - o0) * 5).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             }
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
-                for (int o = 0; o < 33; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
                     DslUnsafe.Add(ref db, o) += s;
@@ -819,9 +936,9 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>fc2 backward: dz = dy ⊙ act'(y) in place; dW[3, 33] += dzᵀ·x; db += Σ_n dz; dx[B, 33] = dz·W.</summary>
+    /// <summary>fc2 backward through LeakyReLU(negative_slope=0.2): dz[B, 3] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardSecond(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float db, ref float dx, int batch, bool accumulate)
+    private static void DslActGradSecond(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ LeakyReLU'(y), from the kept output y
         for (int j = 0; j < batch * 3; j++)
@@ -830,22 +947,27 @@ partial class Regressor : global::DslModels.IModel
             ref float d = ref DslUnsafe.Add(ref dz, j);
             d = a > 0f ? d : 0.2f * d;
         }
+    }
+
+    /// <summary>fc2 weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]; db[o] (+)= Σ_n dz[n, o]; written when <paramref name="accumulate"/> is false.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslWeightGradSecond(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate)
+    {
         if (DslV512.IsHardwareAccelerated)
         {
-            // db[3] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
             for (int n = 0; n < batch; n++)
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                for (int i = 0; i < 3; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
+                int ob = o0;
+                for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 3; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
@@ -897,7 +1019,7 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 3; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
                     for (nuint i = 0; i < 32; i += 16)
@@ -919,6 +1041,142 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                int ob = o0;
+                for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
+            }
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            {
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
+                {
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                    for (nuint i = 0; i < 32; i += 16)
+                    {
+                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                        }
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        DslV256.StoreUnsafe(g10, ref dw1, i);
+                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                        DslV256.StoreUnsafe(g20, ref dw2, i);
+                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                        DslV256.StoreUnsafe(g30, ref dw3, i);
+                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < o1; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                    for (nuint i = 0; i < 32; i += 32)
+                    {
+                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
+                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
+                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
+                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 3 + o));
+                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                        }
+                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                    }
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
+        }
+        else
+        {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref dw, o0 * 33), (o1 - o0) * 33).Clear();
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            }
+            for (int n = 0; n < batch; n++)
+            {
+                ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                for (int o = o0; o < o1; o++)
+                {
+                    float s = DslUnsafe.Add(ref dzr, o);
+                    DslUnsafe.Add(ref db, o) += s;
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                    for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
+                }
+            }
+        }
+    }
+
+    /// <summary>fc2 input gradient: dx[B, 33] = dz[B, 3] · W[3, 33] (written).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslInputGradSecond(ref float dz, ref float w, ref float dx, int batch)
+    {
+        if (DslV512.IsHardwareAccelerated)
+        {
             // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
                 int n = 0;
@@ -999,111 +1257,6 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // db[3] (+)= Σ_n dz[n, :]
-            if (!accumulate) DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
-            for (int n = 0; n < batch; n++)
-            {
-                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                for (int i = 0; i < 3; i++)
-                {
-                    DslUnsafe.Add(ref db, i) += DslUnsafe.Add(ref dzr, i);
-                }
-            }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
-            {
-                int o = 0;
-                for (; o + 4 <= 3; o += 4)
-                {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
-                    for (nuint i = 0; i < 32; i += 16)
-                    {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
-                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
-                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
-                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
-                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
-                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
-                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
-                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
-                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
-                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
-                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
-                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
-                        }
-                        DslV256.StoreUnsafe(g00, ref dw0, i);
-                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
-                        DslV256.StoreUnsafe(g10, ref dw1, i);
-                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
-                        DslV256.StoreUnsafe(g20, ref dw2, i);
-                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
-                        DslV256.StoreUnsafe(g30, ref dw3, i);
-                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
-                    }
-                    for (int i = 32; i < 33; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < 3; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                    for (nuint i = 0; i < 32; i += 32)
-                    {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 3 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
-                        }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                    }
-                    for (int i = 32; i < 33; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
-                }
-            }
             // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
                 int n = 0;
@@ -1190,23 +1343,14 @@ partial class Regressor : global::DslModels.IModel
         }
         else
         {
-            if (!accumulate)
-            {
-                DslMemoryMarshal.CreateSpan(ref dw, 99).Clear();
-                DslMemoryMarshal.CreateSpan(ref db, 3).Clear();
-            }
             for (int n = 0; n < batch; n++)
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
                 for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 3; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
-                    DslUnsafe.Add(ref db, o) += s;
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                    for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 33);
                     for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }
@@ -1336,9 +1480,9 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>head backward: dz = dy ⊙ act'(y) in place; dW[2, 3] += dzᵀ·x; dx[B, 3] = dz·W.</summary>
+    /// <summary>head backward through Sigmoid(): dz[B, 2] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslBackwardHead(ref float x, ref float y, ref float w, ref float dz, ref float dw, ref float dx, int batch, bool accumulate)
+    private static void DslActGradHead(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ Sigmoid'(y), from the kept output y
         for (int j = 0; j < batch * 2; j++)
@@ -1347,12 +1491,18 @@ partial class Regressor : global::DslModels.IModel
             ref float d = ref DslUnsafe.Add(ref dz, j);
             d = d * (a * (1f - a));
         }
+    }
+
+    /// <summary>head weight gradient for outputs [o0, o1): dW[o, :] (+)= Σ_n dz[n, o] · x[n, :]; written when <paramref name="accumulate"/> is false.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslWeightGradHead(ref float x, ref float dz, ref float dw, int batch, int o0, int o1, bool accumulate)
+    {
         if (DslV512.IsHardwareAccelerated)
         {
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
             {
-                int o = 0;
-                for (; o + 4 <= 2; o += 4)
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
                 {
                     ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
                     ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
@@ -1379,7 +1529,7 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
                 // Remaining outputs one at a time.
-                for (; o < 2; o++)
+                for (; o < o1; o++)
                 {
                     ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
                     for (int i = 0; i < 3; i++)
@@ -1390,6 +1540,77 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            {
+                int o = o0;
+                for (; o + 4 <= o1; o += 4)
+                {
+                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
+                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
+                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
+                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
+                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
+                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
+                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
+                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
+                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
+                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
+                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
+                        }
+                        DslUnsafe.Add(ref dw0, i) = acc0;
+                        DslUnsafe.Add(ref dw1, i) = acc1;
+                        DslUnsafe.Add(ref dw2, i) = acc2;
+                        DslUnsafe.Add(ref dw3, i) = acc3;
+                    }
+                }
+                // Remaining outputs one at a time.
+                for (; o < o1; o++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
+        }
+        else
+        {
+            if (!accumulate)
+            {
+                DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref dw, o0 * 3), (o1 - o0) * 3).Clear();
+            }
+            for (int n = 0; n < batch; n++)
+            {
+                ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
+                for (int o = o0; o < o1; o++)
+                {
+                    float s = DslUnsafe.Add(ref dzr, o);
+                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                    for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
+                }
+            }
+        }
+    }
+
+    /// <summary>head input gradient: dx[B, 3] = dz[B, 2] · W[2, 3] (written).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslInputGradHead(ref float dz, ref float w, ref float dx, int batch)
+    {
+        if (DslV512.IsHardwareAccelerated)
+        {
             // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
             {
                 int n = 0;
@@ -1435,47 +1656,6 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
-            {
-                int o = 0;
-                for (; o + 4 <= 2; o += 4)
-                {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < 2; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
-                }
-            }
             // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
             {
                 int n = 0;
@@ -1511,21 +1691,14 @@ partial class Regressor : global::DslModels.IModel
         }
         else
         {
-            if (!accumulate)
-            {
-                DslMemoryMarshal.CreateSpan(ref dw, 6).Clear();
-            }
             for (int n = 0; n < batch; n++)
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
                 for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 2; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                    for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dwr, i) += s * DslUnsafe.Add(ref xr, i);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 3);
                     for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }
