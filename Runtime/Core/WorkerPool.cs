@@ -9,7 +9,7 @@ namespace DslModels;
 /// model's opt-in multi-threading (<c>model.Threads = 2</c>). Part <c>k</c> always runs on thread
 /// <c>k % Threads</c> (the caller's thread is number 0), and a model splits its work so that every output
 /// value is computed by the same code in the same order whatever the split: results are bit-identical for any
-/// thread count. <see cref="Run"/> allocates nothing. Not for concurrent use from several threads.
+/// thread count. <see cref="Run"/> creates no objects of its own. Not for concurrent use from several threads.
 /// </summary>
 /// <remarks>
 /// A training step runs several operations in a row, so a worker that finished one spins for a short while
