@@ -1004,6 +1004,23 @@ public sealed partial class ModelGenerator
 
         // ---- Kernels -------------------------------------------------------------------------------------
 
+        /// <summary>
+        /// <c>if (Vector512 accelerated) { ... } else if (Vector256 accelerated) { ... } else { scalar }</c>: IsHardwareAccelerated
+        /// is a JIT-time constant, so only one branch is compiled into the method.
+        /// </summary>
+        private static void EmitIsaDispatch(SourceWriter w, Action<Isa> vectorBody, Action? scalarBody)
+        {
+            foreach (var isa in new[] { Isa.V512, Isa.V256 })
+            {
+                using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
+                    vectorBody(isa);
+            }
+            if (scalarBody is null)
+                return;
+            using (w.Block("else"))
+                scalarBody();
+        }
+
         private static void EmitForwardKernel(SourceWriter w, LayerSpec l)
         {
             int inW = l.In, outW = l.Out;
@@ -1013,13 +1030,7 @@ public sealed partial class ModelGenerator
             string preParameter = l.KeepsPreActivation ? ", ref float pre, bool keepPre" : "";
             using (w.Block($"private static void DslForward{l.PropertyName}(ref float x, ref float w, {bias}ref float y, int batch{preParameter})"))
             {
-                foreach (var isa in new[] { Isa.V512, Isa.V256 })
-                {
-                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                        EmitForwardVector(w, l, isa);
-                }
-                using (w.Block("else"))
-                    EmitForwardScalar(w, l);
+                EmitIsaDispatch(w, isa => EmitForwardVector(w, l, isa), () => EmitForwardScalar(w, l));
                 EmitActivationForward(w, l);
             }
             w.Line();
@@ -1215,14 +1226,11 @@ public sealed partial class ModelGenerator
             w.Line($"int count = batch * {l.Out}, j = 0;");
             if (l.Activation == Activation.ReLU)
             {
-                foreach (var isa in new[] { Isa.V512, Isa.V256 })
+                EmitIsaDispatch(w, isa =>
                 {
-                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                    {
-                        using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
-                            w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.Max({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), ref y, (nuint)j);");
-                    }
-                }
+                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                        w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.Max({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), ref y, (nuint)j);");
+                }, scalarBody: null);
             }
             using (w.Block("for (; j < count; j++)"))
             {
@@ -1327,13 +1335,7 @@ public sealed partial class ModelGenerator
             w.Line(Opt);
             using (w.Block($"private static void DslWeightGrad{l.PropertyName}(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate)"))
             {
-                foreach (var isa in new[] { Isa.V512, Isa.V256 })
-                {
-                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                        EmitBackwardVector(w, l, isa, weights: true);
-                }
-                using (w.Block("else"))
-                    EmitBackwardScalar(w, l, weights: true);
+                EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true), () => EmitBackwardScalar(w, l, weights: true));
             }
             w.Line();
             if (!computeInputGradient)
@@ -1342,13 +1344,7 @@ public sealed partial class ModelGenerator
             w.Line(Opt);
             using (w.Block($"private static void DslInputGrad{l.PropertyName}(ref float dz, ref float w, ref float dx, int batch)"))
             {
-                foreach (var isa in new[] { Isa.V512, Isa.V256 })
-                {
-                    using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
-                        EmitBackwardVector(w, l, isa, weights: false);
-                }
-                using (w.Block("else"))
-                    EmitBackwardScalar(w, l, weights: false);
+                EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: false), () => EmitBackwardScalar(w, l, weights: false));
             }
             w.Line();
         }
