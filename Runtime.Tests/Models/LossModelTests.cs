@@ -51,12 +51,8 @@ public class LossModelTests
             {
                 float[] x = record.GetProperty("inputs")[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
                 double[] t = record.GetProperty("targets")[s].EnumerateArray().Select(v => v.GetDouble()).ToArray();
-                double expectedLoss = record.GetProperty("loss")[s].GetDouble();
                 float loss = step(x, t, batch);
-                Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{name} step {s}: loss {loss} vs PyTorch {expectedLoss}");
-                JsonElement expected = record.GetProperty("params")[s];
-                foreach (var p in model.Parameters)
-                    ModelHelpers.AssertClose($"{name} step {s} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+                ModelHelpers.AssertMatchesTorchStep(name, record, s, loss, model);
             }
         }
     }
@@ -111,11 +107,7 @@ public class LossModelTests
                     TripletDistanceNet m => m.TrainStep(x[0], x[1], x[2], batch),
                     _ => throw new InvalidOperationException(),
                 };
-                double expectedLoss = record.GetProperty("loss")[s].GetDouble();
-                Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{name} step {s}: loss {loss} vs PyTorch {expectedLoss}");
-                JsonElement expected = record.GetProperty("params")[s];
-                foreach (var p in model.Parameters)
-                    ModelHelpers.AssertClose($"{name} step {s} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+                ModelHelpers.AssertMatchesTorchStep(name, record, s, loss, model);
             }
         }
     }
@@ -146,10 +138,7 @@ public class LossModelTests
         {
             float[] F(string key) => record.GetProperty(key)[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
             float loss = model.TrainStep(F("inputs"), F("targets"), F("variances"), batch);
-            double expectedLoss = record.GetProperty("loss")[s].GetDouble();
-            Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"step {s}: loss {loss} vs PyTorch {expectedLoss}");
-            foreach (var p in model.Parameters)
-                ModelHelpers.AssertClose($"step {s} {p.Name}", record.GetProperty("params")[s].GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+            ModelHelpers.AssertMatchesTorchStep("GaussianNLL", record, s, loss, model);
         }
         var before = ModelHelpers.Snapshot(model);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.TrainStep(new float[6], new float[4], [-1f], 1));

@@ -48,4 +48,17 @@ internal static class ModelHelpers
         }
         Assert.True(worstAt < 0, worstAt < 0 ? "" : $"{what}[{worstAt}]: expected {expected[worstAt]:R}, got {actual[worstAt]:R} (rtol {rtol}, atol {atol})");
     }
+
+    /// <summary>
+    /// One step of a PyTorch trajectory record (fixture keys "loss" and "params"): the returned loss and every parameter
+    /// after the step match PyTorch's.
+    /// </summary>
+    public static void AssertMatchesTorchStep(string what, System.Text.Json.JsonElement record, int step, float loss, IModel model)
+    {
+        double expectedLoss = record.GetProperty("loss")[step].GetDouble();
+        Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{what} step {step}: loss {loss} vs PyTorch {expectedLoss}");
+        var expected = record.GetProperty("params")[step];
+        foreach (var p in model.Parameters)
+            AssertClose($"{what} step {step} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+    }
 }

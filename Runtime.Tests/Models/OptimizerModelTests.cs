@@ -47,12 +47,8 @@ public class OptimizerModelTests
             {
                 float[] x = Fixture.GetProperty("inputs")[s].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
                 int[] y = Fixture.GetProperty("targets")[s].EnumerateArray().Select(v => v.GetInt32()).ToArray();
-                double expectedLoss = record.GetProperty("loss")[s].GetDouble();
                 float loss = step(x, y, batch);
-                Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 + 1e-5 * Math.Abs(expectedLoss), $"{name} step {s}: loss {loss} vs PyTorch {expectedLoss}");
-                JsonElement expected = record.GetProperty("params")[s];
-                foreach (var p in model.Parameters)
-                    ModelHelpers.AssertClose($"{name} step {s} {p.Name}", expected.GetProperty(p.Name).EnumerateArray().Select(v => v.GetDouble()).ToArray(), p.Data, 1e-4, 2e-6);
+                ModelHelpers.AssertMatchesTorchStep(name, record, s, loss, model);
             }
         }
     }
