@@ -15,7 +15,7 @@ public sealed partial class ModelGenerator
     /// <c>IsHardwareAccelerated</c> (a JIT-time constant, so the untaken paths cost nothing).
     /// All numbers are written culture-invariantly; the output depends only on the spec.
     /// </summary>
-    internal static class Emitter
+    internal static partial class Emitter
     {
         // File-local aliases (declared at the top of every generated file) keep the kernels readable.
         private const string U = "DslUnsafe";
@@ -86,7 +86,7 @@ public sealed partial class ModelGenerator
                 EmitFields(w, spec);
                 EmitConstructors(w, spec, layout);
                 EmitPublicApi(w, spec, layout);
-                EmitTraining(w, spec);
+                EmitTraining(w, spec, layout);
                 EmitInternals(w, spec, layout);
                 foreach (var layer in spec.Layers)
                 {
@@ -501,6 +501,8 @@ public sealed partial class ModelGenerator
                 w.Line($"_dslParameterList = new {Rt}.Parameter[] {{ {string.Join(", ", names)} }};");
                 if (spec.Optimizer is { } o)
                     EmitOptimizerCreation(w, spec, o);
+                if (spec.Optimizer is not null)
+                    w.Line("Optimizer.AttachStateArena(_dslParameters); // state tensors shaped like a parameter live at its offset in one array per key");
                 w.Line("_dslPart = DslRunPart;");
                 w.Line("ResetParameters(seed);");
             }
@@ -691,13 +693,11 @@ public sealed partial class ModelGenerator
             return $"DslForward{l.PropertyName}(ref {src}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), {bias}ref {dst}, batch{pre})";
         }
 
-        private static void EmitTraining(SourceWriter w, ModelSpec spec)
+        private static void EmitTraining(SourceWriter w, ModelSpec spec, Layout layout)
         {
-            if (spec.Optimizer is not null)
+            if (spec.Optimizer is { } optimizer)
             {
-                w.Line("/// <summary>One step of <see cref=\"Optimizer\"/> (<c>optimizer.step()</c>) with the gradients in <see cref=\"Parameters\"/>.</summary>");
-                w.Line("public void Step() => Optimizer.Step();");
-                w.Line();
+                EmitStep(w, spec, layout, optimizer);
             }
             if (spec.Loss is not { } loss)
                 return;

@@ -84,6 +84,7 @@ partial class Regressor : global::DslModels.IModel
         _dslParameterList = new global::DslModels.Parameter[] { inputLayerWeight, inputLayerBias, secondWeight, secondBias, headWeight };
         // SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.5, nesterov=False, maximize=True)
         Optimizer = new global::DslModels.Optim.Sgd(_dslParameterList, new global::DslModels.Optim.SgdOptions(lr: 0.001, momentum: 0.0, dampening: 0.0, weightDecay: 0.5, nesterov: false, maximize: true));
+        Optimizer.AttachStateArena(_dslParameters); // state tensors shaped like a parameter live at its offset in one array per key
         _dslPart = DslRunPart;
         ResetParameters(seed);
     }
@@ -215,8 +216,85 @@ partial class Regressor : global::DslModels.IModel
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
-    /// <summary>One step of <see cref="Optimizer"/> (<c>optimizer.step()</c>) with the gradients in <see cref="Parameters"/>.</summary>
-    public void Step() => Optimizer.Step();
+    /// <summary>
+    /// One step of <see cref="Optimizer"/> (<c>optimizer.step()</c>) with the gradients in <see cref="Parameters"/>: the update emitted for the
+    /// declared SGD options, one pass over each contiguous run of a group's parameters and its state (which lives in the
+    /// optimizer's state arena), with lr, momentum, betas, eps and weight_decay read from <see cref="Optimizer"/>'s param groups at
+    /// every step (schedulers stay live). Bit for bit what <c>Optimizer.Step()</c> computes. The optimizer itself steps instead
+    /// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option
+    /// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.
+    /// </summary>
+    public void Step()
+    {
+        if (!DslCanFuseStep())
+        {
+            Optimizer.Step();
+            return;
+        }
+        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
+        ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
+        var groups = Optimizer.ParamGroups;
+        // Group 0 (all parameters): input_layer.weight, input_layer.bias, fc2.weight, fc2.bias, head.weight
+        {
+            var group = groups[0];
+            // The constants as the runtime SGD rounds them.
+            float lr = (float)group.GetDouble("lr"), momentum = (float)group.GetDouble("momentum"), oneMinusDampening = (float)(1.0 - group.GetDouble("dampening")), wd = (float)group.GetDouble("weight_decay");
+            DslSgd(ref p, ref g, ref p, 0, 358, lr, momentum, oneMinusDampening, wd); // floats [0, 358)
+        }
+    }
+
+    // Per group: the state keys the fused pass keeps in the optimizer's state arena.
+    private static readonly string[][] DslStepArenaKeys = { new string[] {  } };
+
+    /// <summary>Whether the optimizer is still as the fused Step() was specialised for, and its state is in place.</summary>
+    private bool DslCanFuseStep()
+    {
+        var groups = Optimizer.ParamGroups;
+        if (groups.Count != 1) return false;
+        if (groups[0].GetDouble("momentum") != 0 || groups[0].GetBool("nesterov") || !groups[0].GetBool("maximize")) return false;
+        if (!Optimizer.CanFuseGroup(0, DslStepArenaKeys[0], null)) return false;
+        return true;
+    }
+
+    /// <summary>SGD (no momentum, maximize) on floats [start, end) of the arena: the runtime SGD's operations in its order.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DslSgd(ref float t, ref float g, ref float b, int start, int end, float lr, float momentum, float oneMinusDampening, float wd)
+    {
+        bool useWd = wd != 0;
+        int i = start;
+        if (DslV512.IsHardwareAccelerated)
+        {
+            var lrV = DslV512.Create(lr); var mV = DslV512.Create(momentum); var dV = DslV512.Create(oneMinusDampening); var wdV = DslV512.Create(wd);
+            for (; i <= end - 16; i += 16)
+            {
+                var th = DslV512.LoadUnsafe(ref t, (nuint)i);
+                var d = DslV512.LoadUnsafe(ref g, (nuint)i);
+                d = -d;
+                if (useWd) d += wdV * th;
+                DslV512.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+            }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            var lrV = DslV256.Create(lr); var mV = DslV256.Create(momentum); var dV = DslV256.Create(oneMinusDampening); var wdV = DslV256.Create(wd);
+            for (; i <= end - 8; i += 8)
+            {
+                var th = DslV256.LoadUnsafe(ref t, (nuint)i);
+                var d = DslV256.LoadUnsafe(ref g, (nuint)i);
+                d = -d;
+                if (useWd) d += wdV * th;
+                DslV256.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+            }
+        }
+        for (; i < end; i++)
+        {
+            float th = DslUnsafe.Add(ref t, i);
+            float d = DslUnsafe.Add(ref g, i);
+            d = -d;
+            if (useWd) d += wd * th;
+            DslUnsafe.Add(ref t, i) = th - lr * d;
+        }
+    }
 
     /// <summary>The MSELoss(reduction='sum') of <paramref name="output"/> [batch, OutputSize] against <paramref name="targets"/> [batch, OutputSize].</summary>
     public float ComputeLoss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<float> targets, int batch)

@@ -40,3 +40,22 @@ public partial class OptSgdGroups
     [Layer(5, Activation.Tanh)] public partial Dense First { get; }
     [Layer(4), ParamGroup(LearningRate = 0.01, Momentum = 0.5)] public partial Dense Second { get; }
 }
+
+// Flag variants for the fused Step() (FusedStepTests): each is its own specialisation of the emitted update.
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.8, Dampening = 0.1, WeightDecay = 0.02, Maximize = true)]
+public partial class FusedSgdMaximize { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05)]
+public partial class FusedSgdPlain { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.02, Amsgrad = true, Maximize = true, WeightDecay = 0.1)]
+public partial class FusedAdamAmsgradMaximize { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.AdamW, LearningRate = 0.02, WeightDecay = 0.05, BiasWeightDecay = 0)]
+public partial class FusedAdamWGroups
+{
+    [Layer(37, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005)] public partial Dense Second { get; }
+    [Layer(4)] public partial Dense Third { get; }
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DslModels;
@@ -46,6 +47,13 @@ public sealed unsafe class AlignedBuffer : IDisposable
 
     /// <summary>The whole buffer.</summary>
     public Span<float> Span => new(Pointer, Length);
+
+    /// <summary>The first index of pinned <paramref name="array"/> whose address is a multiple of <see cref="Alignment"/>.</summary>
+    internal static int AlignmentOffset(float[] array)
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (int)((Alignment - address % Alignment) % Alignment / sizeof(float));
+    }
 
     /// <summary>Rounds <paramref name="length"/> up to a multiple of <see cref="FloatAlignment"/>.</summary>
     public static int AlignUp(int length) => (length + FloatAlignment - 1) / FloatAlignment * FloatAlignment;

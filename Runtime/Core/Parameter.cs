@@ -53,6 +53,9 @@ public sealed class Parameter
     /// <summary>Offset of the first element in the model's parameter and gradient buffers.</summary>
     public int Offset { get; }
 
+    /// <summary>The buffer <see cref="Data"/> is a view of.</summary>
+    internal AlignedBuffer DataBuffer => _data;
+
     /// <summary>The values (row-major).</summary>
     public Span<float> Data => _data.Span.Slice(Offset, Length);
 

@@ -68,10 +68,10 @@ public abstract class AdamBase : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = StateTensor.Float32Scalar(0);
-                    st.Values["exp_avg"] = ZerosLike(p);
-                    st.Values["exp_avg_sq"] = ZerosLike(p);
+                    st.Values["exp_avg"] = ZerosLike(p, "exp_avg");
+                    st.Values["exp_avg_sq"] = ZerosLike(p, "exp_avg_sq");
                     if (amsgrad)
-                        st.Values["max_exp_avg_sq"] = ZerosLike(p);
+                        st.Values["max_exp_avg_sq"] = ZerosLike(p, "max_exp_avg_sq");
                 }
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);

@@ -253,6 +253,31 @@ public abstract class Optimizer
     /// <summary>A zero tensor like <paramref name="p"/>.</summary>
     protected static StateTensor ZerosLike(OptimParameter p) => new(p.DType, p.Shape);
 
+    /// <summary>
+    /// A zero tensor like <paramref name="p"/> for state <paramref name="key"/>: a slice of the state arena when one is
+    /// attached and holds <paramref name="p"/> (<see cref="AttachStateArena"/>), otherwise a tensor of its own.
+    /// </summary>
+    protected StateTensor ZerosLike(OptimParameter p, string key)
+    {
+        if (ArenaView(p, key) is { } view)
+        {
+            view.Float32.Clear();
+            return view;
+        }
+        return ZerosLike(p);
+    }
+
+    /// <summary><see cref="FullLike(OptimParameter, double)"/> for state <paramref name="key"/>, in the state arena when one holds <paramref name="p"/>.</summary>
+    protected StateTensor FullLike(OptimParameter p, string key, double value)
+    {
+        if (ArenaView(p, key) is { } view)
+        {
+            view.Float32.Fill((float)value);
+            return view;
+        }
+        return FullLike(p, value);
+    }
+
     /// <summary>A tensor like <paramref name="p"/> filled with <paramref name="value"/> (rounded to its type).</summary>
     protected static StateTensor FullLike(OptimParameter p, double value)
     {
@@ -363,6 +388,8 @@ public abstract class Optimizer
             ValidateLoadedState(p, st);
             newState[p] = st;
         }
+        foreach (var (p, st) in newState)
+            MoveIntoArena(p, st);
         for (int gi = 0; gi < _groups.Count; gi++)
             _groups[gi].ReplaceOptions(newOptions[gi]);
         _state = newState;
@@ -391,5 +418,152 @@ public abstract class Optimizer
         foreach (var (k, v) in state.Values)
             if (v is StateTensor t && t.Shape.Count > 0 && !t.SameShape(p.Shape))
                 throw new ArgumentException($"loaded state '{k}' of {p.Describe()} has shape [{string.Join(", ", t.Shape)}], but the parameter has shape [{string.Join(", ", p.Shape)}]");
+    }
+
+    // ---------------------------------------------------------------- state arena (generated models)
+
+    private AlignedBuffer? _arenaOwner;
+    private int _arenaLength;
+    private Dictionary<OptimParameter, int>? _arenaOffsets;
+    private readonly Dictionary<string, (float[] Array, int Start)> _arenas = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Lays out float32 state tensors like the parameter buffer <paramref name="parameters"/>: from now on the state of
+    /// every model parameter that is a view of <paramref name="parameters"/> (one of a generated model's) and has the
+    /// parameter's shape (<c>exp_avg</c>, <c>momentum_buffer</c>, …) is the slice at the parameter's offset of one
+    /// 64-byte-aligned array per state key, so that a generated model's <c>Step()</c> can update all its parameters and
+    /// their state in one pass over contiguous memory. Nothing else changes: <see cref="State"/>,
+    /// <see cref="StateDict"/> and <see cref="LoadStateDict"/> behave as before (loaded values are copied into the
+    /// arena). Existing state is moved into the arena. Generated models call this from their constructor.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void AttachStateArena(AlignedBuffer parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (_arenaOwner is not null && !ReferenceEquals(_arenaOwner, parameters))
+            throw new InvalidOperationException("a state arena is already attached to another parameter buffer.");
+        _arenaOwner = parameters;
+        _arenaLength = parameters.Length;
+        _arenaOffsets ??= new Dictionary<OptimParameter, int>(ReferenceEqualityComparer.Instance);
+        foreach (var g in _groups)
+            foreach (var p in g.ParamList)
+                if (p is ModelParameter m && ReferenceEquals(m.Parameter.DataBuffer, parameters))
+                    _arenaOffsets[p] = m.Parameter.Offset;
+        foreach (var (p, st) in _state)
+            MoveIntoArena(p, st);
+    }
+
+    /// <summary>
+    /// The state arena of <paramref name="key"/> (as long as the parameter buffer; each parameter's state at the
+    /// parameter's offset), or an empty span when no state of that key is in the arena yet.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Span<float> StateArena(string key) =>
+        _arenas.TryGetValue(key, out var a) ? a.Array.AsSpan(a.Start, _arenaLength) : default;
+
+    /// <summary>
+    /// For a generated model's fused step: true when every parameter of group <paramref name="groupIndex"/> has a
+    /// gradient (not sparse) and state, its <paramref name="arenaKeys"/> state lives in the arena, and (if
+    /// <paramref name="stepKey"/> is given) all of the group's step counts are equal, so one pass with one set of
+    /// constants updates the whole group exactly as <see cref="Step"/> would. Changes nothing.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public bool CanFuseGroup(int groupIndex, string[] arenaKeys, string? stepKey)
+    {
+        ArgumentNullException.ThrowIfNull(arenaKeys);
+        if (_arenaOffsets is null || (uint)groupIndex >= (uint)_groups.Count)
+            return false;
+        double step = double.NaN;
+        foreach (var p in _groups[groupIndex].ParamList)
+        {
+            if (!p.HasGrad || p.SparseGradRows is not null || !_arenaOffsets.TryGetValue(p, out int offset) || !_state.TryGetValue(p, out var st))
+                return false;
+            foreach (string key in arenaKeys)
+                if (!_arenas.TryGetValue(key, out var a) || !st.Values.TryGetValue(key, out var v) || v is not StateTensor t || !t.IsViewOf(a.Array, a.Start + offset))
+                    return false;
+            if (stepKey is not null)
+            {
+                if (!TryGetStep(st, stepKey, out double s) || (!double.IsNaN(step) && s != step))
+                    return false;
+                step = s;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// For a generated model's fused step (after <see cref="CanFuseGroup"/>): adds one to the <paramref name="stepKey"/>
+    /// count of every parameter of group <paramref name="groupIndex"/>, as <see cref="Step"/> does, and returns the new count.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public double AdvanceGroupStep(int groupIndex, string stepKey)
+    {
+        double result = double.NaN;
+        foreach (var p in _groups[groupIndex].ParamList)
+        {
+            switch (StateOf(p).Values[stepKey])
+            {
+                case StateTensor t:
+                    t.SetItem(t.ToScalar() + 1);
+                    result = t.ToScalar();
+                    break;
+                case PyInt i:
+                    i.Value++;
+                    result = i.Value;
+                    break;
+                default:
+                    throw new InvalidOperationException($"state '{stepKey}' of {p.Describe()} is not a step count.");
+            }
+        }
+        return result;
+    }
+
+    private static bool TryGetStep(ParamState st, string key, out double step)
+    {
+        step = double.NaN;
+        if (!st.Values.TryGetValue(key, out var v))
+            return false;
+        switch (v)
+        {
+            case StateTensor t when t.Length == 1:
+                step = t.ToScalar();
+                return true;
+            case PyInt i:
+                step = i.Value;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The arena slice for state <paramref name="key"/> of <paramref name="p"/> (allocating the key's arena), or null.</summary>
+    private StateTensor? ArenaView(OptimParameter p, string key)
+    {
+        if (_arenaOffsets is null || p.DType != ScalarType.Float32 || !_arenaOffsets.TryGetValue(p, out int offset))
+            return null;
+        if (!_arenas.TryGetValue(key, out var a))
+        {
+            // Pinned, so the 64-byte alignment found here holds for the array's lifetime.
+            var array = GC.AllocateArray<float>(_arenaLength + AlignedBuffer.FloatAlignment, pinned: true);
+            int start = AlignedBuffer.AlignmentOffset(array);
+            _arenas[key] = a = (array, start);
+        }
+        return new StateTensor(a.Array, a.Start + offset, p.Shape);
+    }
+
+    /// <summary>Replaces parameter-shaped float32 state tensors of <paramref name="p"/> by arena slices holding the same values.</summary>
+    private void MoveIntoArena(OptimParameter p, ParamState st)
+    {
+        if (_arenaOffsets is null || !_arenaOffsets.ContainsKey(p))
+            return;
+        foreach (var key in st.Values.Keys.ToList())
+        {
+            if (st.Values[key] is not StateTensor t || t.DType != ScalarType.Float32 || t.Shape.Count == 0 || !t.SameShape(p.Shape))
+                continue;
+            var view = ArenaView(p, key)!;
+            if (!ReferenceEquals(view, t))
+                t.Float32.CopyTo(view.Float32);
+            st.Values[key] = view;
+        }
     }
 }

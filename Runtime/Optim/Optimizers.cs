@@ -51,7 +51,7 @@ public sealed class Adagrad : Optimizer
                 {
                     st.Values["step"] = StateTensor.Float32Scalar(0);
                     // PyTorch fills the accumulator with the constructor's value, not the group's.
-                    st.Values["sum"] = FullLike(p, ParamGroup.ToDouble(Defaults["initial_accumulator_value"], "initial_accumulator_value"));
+                    st.Values["sum"] = FullLike(p, "sum", ParamGroup.ToDouble(Defaults["initial_accumulator_value"], "initial_accumulator_value"));
                 }
                 if (p.SparseGradRows is not null && wd != 0)
                     throw new InvalidOperationException("weight_decay option is not compatible with sparse gradients");
@@ -152,9 +152,9 @@ public sealed class RMSprop : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = new PyInt();
-                    st.Values["square_avg"] = ZerosLike(p);
-                    if (momentum > 0) st.Values["momentum_buffer"] = ZerosLike(p);
-                    if (centered) st.Values["grad_avg"] = ZerosLike(p);
+                    st.Values["square_avg"] = ZerosLike(p, "square_avg");
+                    if (momentum > 0) st.Values["momentum_buffer"] = ZerosLike(p, "momentum_buffer");
+                    if (centered) st.Values["grad_avg"] = ZerosLike(p, "grad_avg");
                 }
                 st.Int("step").Value++;
                 switch (p)
@@ -265,8 +265,8 @@ public sealed class Adadelta : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = new PyInt();
-                    st.Values["square_avg"] = ZerosLike(p);
-                    st.Values["acc_delta"] = ZerosLike(p);
+                    st.Values["square_avg"] = ZerosLike(p, "square_avg");
+                    st.Values["acc_delta"] = ZerosLike(p, "acc_delta");
                 }
                 st.Int("step").Value++;
                 switch (p)
@@ -357,8 +357,8 @@ public sealed class Adamax : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = StateTensor.Float32Scalar(0);
-                    st.Values["exp_avg"] = ZerosLike(p);
-                    st.Values["exp_inf"] = ZerosLike(p);
+                    st.Values["exp_avg"] = ZerosLike(p, "exp_avg");
+                    st.Values["exp_inf"] = ZerosLike(p, "exp_inf");
                 }
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);
@@ -454,8 +454,8 @@ public sealed class SparseAdam : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = new PyInt();
-                    st.Values["exp_avg"] = ZerosLike(p);
-                    st.Values["exp_avg_sq"] = ZerosLike(p);
+                    st.Values["exp_avg"] = ZerosLike(p, "exp_avg");
+                    st.Values["exp_avg_sq"] = ZerosLike(p, "exp_avg_sq");
                 }
                 long step = ++st.Int("step").Value;
                 double stepSize = lr * Math.Sqrt(1 - Math.Pow(b2, step)) / (1 - Math.Pow(b1, step));

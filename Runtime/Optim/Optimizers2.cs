@@ -56,7 +56,7 @@ public sealed class Asgd : Optimizer
                     st.Values["step"] = StateTensor.Float32Scalar(0);
                     st.Values["eta"] = StateTensor.Float32Scalar(lr);
                     st.Values["mu"] = StateTensor.Float32Scalar(1);
-                    st.Values["ax"] = ZerosLike(p);
+                    st.Values["ax"] = ZerosLike(p, "ax");
                 }
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);
@@ -160,8 +160,8 @@ public sealed class Rprop : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = new PyInt();
-                    st.Values["prev"] = ZerosLike(p);
-                    st.Values["step_size"] = FullLike(p, lr);
+                    st.Values["prev"] = ZerosLike(p, "prev");
+                    st.Values["step_size"] = FullLike(p, "step_size", lr);
                 }
                 st.Int("step").Value++;
                 switch (p)
@@ -259,8 +259,8 @@ public sealed class NAdam : Optimizer
                 {
                     st.Values["step"] = StateTensor.Float32Scalar(0);
                     st.Values["mu_product"] = StateTensor.Float32Scalar(1);
-                    st.Values["exp_avg"] = ZerosLike(p);
-                    st.Values["exp_avg_sq"] = ZerosLike(p);
+                    st.Values["exp_avg"] = ZerosLike(p, "exp_avg");
+                    st.Values["exp_avg_sq"] = ZerosLike(p, "exp_avg_sq");
                 }
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);
@@ -362,8 +362,8 @@ public sealed class RAdam : Optimizer
                 if (st.Count == 0)
                 {
                     st.Values["step"] = StateTensor.Float32Scalar(0);
-                    st.Values["exp_avg"] = ZerosLike(p);
-                    st.Values["exp_avg_sq"] = ZerosLike(p);
+                    st.Values["exp_avg"] = ZerosLike(p, "exp_avg");
+                    st.Values["exp_avg_sq"] = ZerosLike(p, "exp_avg_sq");
                 }
                 var stepT = st.Tensor("step");
                 stepT.SetItem(stepT.ToScalar() + 1);

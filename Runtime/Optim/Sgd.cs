@@ -92,7 +92,7 @@ public sealed class Sgd : Optimizer, IDisposable
                 StateTensor? buf = st.TryGetValue("momentum_buffer", out var b) ? b as StateTensor : null;
                 if (momentum != 0 && buf is null)
                 {
-                    buf = ZerosLike(p);
+                    buf = ZerosLike(p, "momentum_buffer");
                     first = true;
                 }
                 st.Values["momentum_buffer"] = buf;
