@@ -190,14 +190,34 @@ public class DiagnosticTests
     [InlineData("OptimizerKind.NAdam, Eps = -1", "Invalid epsilon value: -1")]
     [InlineData("OptimizerKind.RAdam, Amsgrad = true", "RAdam has no option Amsgrad")]
     [InlineData("OptimizerKind.Rprop, BiasWeightDecay = 0", "Rprop has no weight_decay")]
+    [InlineData("OptimizerKind.LBFGS, MaxIter = 0", "max_iter must be >= 1; got 0")]
+    [InlineData("OptimizerKind.LBFGS, HistorySize = -2", "history_size must be >= 1; got -2")]
+    [InlineData("OptimizerKind.LBFGS, LineSearchFn = \"backtracking\"", "only 'strong_wolfe' is supported")]
+    [InlineData("OptimizerKind.LBFGS, BiasWeightDecay = 0", "LBFGS has no weight_decay")]
+    [InlineData("OptimizerKind.LBFGS, Momentum = 0.9", "LBFGS has no option Momentum")]
     public void Invalid_optimizer_options_are_errors(string optimizer, string message) => AssertReports("DSL0014",
         $"[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(1)] public partial Dense A {{ get; }} }}", messagePart: message);
 
+    [Fact]
+    public void SparseAdam_cannot_drive_a_dense_model() => AssertReports("DSL0013",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.SparseAdam)] public partial class M { [Layer(1)] public partial Dense A { get; } }",
+        messagePart: "SparseAdam does not support dense gradients, please consider Adam instead");
+
+    [Fact]
+    public void LBFGS_takes_no_param_groups() => AssertReports("DSL0014",
+        "[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer(OptimizerKind.LBFGS)] public partial class M { [Layer(2)] public partial Dense A { get; } [Layer(1), ParamGroup(LearningRate = 0.1)] public partial Dense B { get; } }",
+        messagePart: "LBFGS doesn't support per-parameter options (parameter groups)");
+
+    [Fact]
+    public void LBFGS_with_a_pairwise_loss_is_an_error() => AssertReports("DSL0013",
+        "[Model(Inputs = 3), Loss(LossKind.CosineEmbedding), Optimizer(OptimizerKind.LBFGS)] public partial class M { [Layer(2)] public partial Dense A { get; } }",
+        messagePart: "single-input losses");
+
     [Theory]
-    [InlineData("OptimizerKind.LBFGS", "closure")]
-    [InlineData("OptimizerKind.SparseAdam", "sparse gradients")]
-    public void Optimizers_that_cannot_drive_a_model_are_errors(string optimizer, string message) => AssertReports("DSL0013",
-        $"[Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(1)] public partial Dense A {{ get; }} }}", messagePart: message);
+    [InlineData("OptimizerKind.LBFGS")]
+    [InlineData("OptimizerKind.LBFGS, LearningRate = 0.5, MaxIter = 4, MaxEval = 9, ToleranceGrad = 1e-5, ToleranceChange = 1e-8, HistorySize = 3, LineSearchFn = \"strong_wolfe\"")]
+    public void LBFGS_drives_a_model(string optimizer) => Assert.Empty(GeneratorHarness.Analyze(
+        $"using DslModels; [Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(2)] public partial Dense A {{ get; }} [Layer(1)] public partial Dense B {{ get; }} }}"));
 
     [Fact]
     public void Param_group_options_are_checked() => AssertReports("DSL0014",

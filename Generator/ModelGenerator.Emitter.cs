@@ -310,6 +310,7 @@ public sealed partial class ModelGenerator
         private static string OptimizerClass(OptimizerKind kind) => kind switch
         {
             OptimizerKind.ASGD => "Asgd",
+            OptimizerKind.LBFGS => "Lbfgs",
             _ => kind.ToString(),
         };
 
@@ -360,6 +361,15 @@ public sealed partial class ModelGenerator
                 case OptimizerKind.RAdam:
                     D("lr", "lr", o.LearningRate, 1e-3); Pair("betas", "betas", o.Beta1, 0.9, o.Beta2, 0.999); D("eps", "eps", o.Eps, 1e-8); D("weight_decay", "weightDecay", o.WeightDecay, 0);
                     break;
+                case OptimizerKind.LBFGS:
+                    int maxIter = o.MaxIter > 0 ? o.MaxIter : 20;
+                    D("lr", "lr", o.LearningRate, 1);
+                    args.Add(("max_iter", "maxIter", Literals.Int(maxIter)));
+                    args.Add(("max_eval", "maxEval", Literals.Int(o.MaxEval > 0 ? o.MaxEval : maxIter * 5 / 4)));
+                    D("tolerance_grad", "toleranceGrad", o.ToleranceGrad, 1e-7); D("tolerance_change", "toleranceChange", o.ToleranceChange, 1e-9);
+                    args.Add(("history_size", "historySize", Literals.Int(o.HistorySize > 0 ? o.HistorySize : 100)));
+                    args.Add(("line_search_fn", "lineSearchFn", o.LineSearchFn is null ? "null" : Literals.String(o.LineSearchFn)));
+                    break;
             }
             return args;
         }
@@ -372,6 +382,8 @@ public sealed partial class ModelGenerator
         {
             "true" => "True",
             "false" => "False",
+            "null" => "None",
+            _ when csharp.StartsWith("\"", StringComparison.Ordinal) => "'" + csharp.Trim('"') + "'",
             _ => csharp,
         };
 
@@ -695,7 +707,17 @@ public sealed partial class ModelGenerator
 
         private static void EmitTraining(SourceWriter w, ModelSpec spec, Layout layout)
         {
-            if (spec.Optimizer is { } optimizer)
+            if (spec.Optimizer is { Kind: OptimizerKind.LBFGS })
+            {
+                w.Line("/// <summary>");
+                w.Line("/// One L-BFGS step (<c>optimizer.step(closure)</c>): <paramref name=\"closure\"/> is called up to max_eval times; it must recompute");
+                w.Line("/// the loss and the gradients in <see cref=\"Parameters\"/> (ZeroGrad, Forward, loss, Backward) and return the loss. Returns the");
+                w.Line("/// loss of the first call. <see cref=\"TrainStep\"/> does all of this for one batch.");
+                w.Line("/// </summary>");
+                w.Line("public double Step(global::System.Func<double> closure) => Optimizer.Step(closure ?? throw new global::System.ArgumentNullException(nameof(closure), \"LBFGS requires a closure that re-evaluates the model.\"))!.Value;");
+                w.Line();
+            }
+            else if (spec.Optimizer is { } optimizer)
             {
                 EmitStep(w, spec, layout, optimizer);
             }
@@ -741,18 +763,76 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(targets), targets.Length, batch, {targetWidth});");
                 EmitTargetChecks(w, loss);
-                w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
-                w.Line("DslForward(input, batch);");
-                w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
-                w.Line(loss.Kind == LossKind.CrossEntropy
-                    ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
-                    : "// The loss writes d loss / d output directly.");
-                w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
-                w.Line("DslBackward(batch, accumulate: false);");
-                w.Line("Step();");
-                w.Line("return loss;");
+                if (spec.Optimizer.Kind == OptimizerKind.LBFGS)
+                {
+                    EmitLbfgsTrainStep(w, targetType, variance.Length > 0);
+                }
+                else
+                {
+                    w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
+                    w.Line("DslForward(input, batch);");
+                    w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
+                    w.Line(loss.Kind == LossKind.CrossEntropy
+                        ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
+                        : "// The loss writes d loss / d output directly.");
+                    w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
+                    w.Line("DslBackward(batch, accumulate: false);");
+                    w.Line("Step();");
+                    w.Line("return loss;");
+                }
             }
             w.Line();
+            if (spec.Optimizer.Kind == OptimizerKind.LBFGS)
+                EmitLbfgsClosure(w, spec, loss, targetType, targetWidth, variance.Length > 0);
+        }
+
+        /// <summary>
+        /// The rest of TrainStep for LBFGS: the batch is kept (the input in act0, which the forward pass only reads; copies of the
+        /// targets and variances), and the optimizer calls a closure (created on first use, then reused) that re-evaluates the loss
+        /// and writes the gradients, as many times as its iterations and line search need.
+        /// </summary>
+        private static void EmitLbfgsTrainStep(SourceWriter w, string targetType, bool variance)
+        {
+            w.Line("// LBFGS evaluates the model several times per step: keep the batch for DslLbfgsEvaluate.");
+            w.Line("DslEnsureCapacity(batch);");
+            w.Line("input.CopyTo(_dslAct0!.Span);");
+            w.Line($"if (_dslLbfgsTargets.Length < targets.Length) _dslLbfgsTargets = new {targetType}[targets.Length];");
+            w.Line("targets.CopyTo(_dslLbfgsTargets);");
+            if (variance)
+            {
+                w.Line("if (_dslLbfgsVariance.Length < variance.Length) _dslLbfgsVariance = new float[variance.Length];");
+                w.Line("variance.CopyTo(_dslLbfgsVariance);");
+                w.Line("_dslLbfgsVarianceLength = variance.Length;");
+            }
+            w.Line("_dslLbfgsBatch = batch;");
+            w.Line("return (float)Optimizer.Step(_dslLbfgsClosure)!.Value;");
+        }
+
+        private static void EmitLbfgsClosure(SourceWriter w, ModelSpec spec, LossSpec loss, string targetType, string targetWidth, bool variance)
+        {
+            w.Line($"private {targetType}[] _dslLbfgsTargets = global::System.Array.Empty<{targetType}>();");
+            if (variance)
+            {
+                w.Line("private float[] _dslLbfgsVariance = global::System.Array.Empty<float>();");
+                w.Line("private int _dslLbfgsVarianceLength;");
+            }
+            w.Line("private int _dslLbfgsBatch;");
+            w.Line("private global::System.Func<double>? _dslLbfgsClosureField;");
+            w.Line("private global::System.Func<double> _dslLbfgsClosure => _dslLbfgsClosureField ??= DslLbfgsEvaluate;");
+            w.Line();
+            w.Line("/// <summary>LBFGS's closure for the kept batch: the loss, with every gradient written (zero_grad + backward in one pass).</summary>");
+            using (w.Block("private double DslLbfgsEvaluate()"))
+            {
+                w.Line("int batch = _dslLbfgsBatch;");
+                w.Line($"var targets = new global::System.ReadOnlySpan<{targetType}>(_dslLbfgsTargets, 0, batch * {targetWidth});");
+                if (variance)
+                    w.Line("var variance = new global::System.ReadOnlySpan<float>(_dslLbfgsVariance, 0, _dslLbfgsVarianceLength);");
+                w.Line("DslForwardStacked(batch);");
+                w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
+                w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
+                w.Line("DslBackward(batch, accumulate: false);");
+                w.Line("return loss;");
+            }
         }
 
         /// <summary>

@@ -126,6 +126,12 @@ internal static class ModelParser
         {
             optimizer = ParseOptimizer(optimizerAttribute, layers, typeLocation, diagnostics);
             ok &= optimizer is not null;
+            if (optimizer is { Kind: OptimizerKind.LBFGS } && loss is { Inputs: > 1 })
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnsupportedOptimizer, AttributeLocation(optimizerAttribute, typeLocation), "LBFGS",
+                    $"a generated model runs LBFGS with single-input losses; with {loss.Kind} use DslModels.Optim.Lbfgs with a closure over Forward and Backward"));
+                ok = false;
+            }
         }
         if (optimizerAttribute is null && layers.FirstOrDefault(l => l.Group is not null) is { } grouped)
         {
@@ -495,6 +501,7 @@ internal static class ModelParser
         [OptimizerKind.Rprop] = new[] { "EtaMinus", "EtaPlus", "StepSizeMin", "StepSizeMax", "Maximize" },
         [OptimizerKind.NAdam] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay", "MomentumDecay" },
         [OptimizerKind.RAdam] = new[] { "Beta1", "Beta2", "Eps", "WeightDecay" },
+        [OptimizerKind.LBFGS] = new[] { "MaxIter", "MaxEval", "ToleranceGrad", "ToleranceChange", "HistorySize", "LineSearchFn" },
     };
 
     private static OptimizerSpec? ParseOptimizer(AttributeData attribute, IReadOnlyList<LayerSpec> layers, Location fallback, ImmutableArray<Diagnostic>.Builder diagnostics)
@@ -507,8 +514,7 @@ internal static class ModelParser
                 Enum.IsDefined(typeof(OptimizerKind), kind) ? kind.ToString() : ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 kind switch
                 {
-                    OptimizerKind.LBFGS => "LBFGS re-evaluates the model inside its step (a closure); use DslModels.Optim.Lbfgs with Forward/Backward",
-                    OptimizerKind.SparseAdam => "SparseAdam needs sparse gradients, which Dense layers do not produce; use Adam",
+                    OptimizerKind.SparseAdam => "SparseAdam needs sparse gradients, which Dense layers do not produce (PyTorch: SparseAdam does not support dense gradients, please consider Adam instead)",
                     _ => "not a known OptimizerKind value",
                 }));
             return null;
@@ -521,7 +527,9 @@ internal static class ModelParser
             Named(attribute, "LrDecay", double.NaN), Named(attribute, "InitialAccumulatorValue", double.NaN), Named(attribute, "Alpha", double.NaN),
             Named(attribute, "Centered", false), Named(attribute, "Rho", double.NaN), Named(attribute, "Lambd", double.NaN), Named(attribute, "T0", double.NaN),
             Named(attribute, "EtaMinus", double.NaN), Named(attribute, "EtaPlus", double.NaN), Named(attribute, "StepSizeMin", double.NaN),
-            Named(attribute, "StepSizeMax", double.NaN), Named(attribute, "MomentumDecay", double.NaN));
+            Named(attribute, "StepSizeMax", double.NaN), Named(attribute, "MomentumDecay", double.NaN),
+            Named(attribute, "MaxIter", 0), Named(attribute, "MaxEval", 0), Named(attribute, "ToleranceGrad", double.NaN),
+            Named(attribute, "ToleranceChange", double.NaN), Named(attribute, "HistorySize", 0), Named<string?>(attribute, "LineSearchFn", null));
 
         var problems = new List<string>();
         foreach (var pair in attribute.NamedArguments)
@@ -554,6 +562,16 @@ internal static class ModelParser
         Check(spec.MomentumDecay < 0, $"Invalid momentum_decay value: {Literals.Py(spec.MomentumDecay)}");
         double etaMinus = Or(spec.EtaMinus, 0.5), etaPlus = Or(spec.EtaPlus, 1.2);
         Check(kind == OptimizerKind.Rprop && !(0 < etaMinus && etaMinus < 1 && 1 < etaPlus), $"Invalid eta values: {Literals.Py(etaMinus)}, {Literals.Py(etaPlus)}");
+        if (kind == OptimizerKind.LBFGS)
+        {
+            Check(NamedGiven(attribute, "MaxIter") && spec.MaxIter < 1, $"max_iter must be >= 1; got {spec.MaxIter}");
+            Check(NamedGiven(attribute, "MaxEval") && spec.MaxEval < 1, $"max_eval must be >= 1; got {spec.MaxEval}");
+            Check(NamedGiven(attribute, "HistorySize") && spec.HistorySize < 1, $"history_size must be >= 1; got {spec.HistorySize}");
+            Check(spec.ToleranceGrad < 0, $"tolerance_grad must be >= 0; got {Literals.Py(spec.ToleranceGrad)}");
+            Check(spec.ToleranceChange < 0, $"tolerance_change must be >= 0; got {Literals.Py(spec.ToleranceChange)}");
+            Check(spec.LineSearchFn is not null && spec.LineSearchFn != "strong_wolfe", $"only 'strong_wolfe' is supported as LineSearchFn (PyTorch: raise RuntimeError(\"only 'strong_wolfe' is supported\")); got '{spec.LineSearchFn}'");
+            Check(layers.Any(l => l.Group is not null) || !double.IsNaN(spec.BiasWeightDecay), "LBFGS doesn't support per-parameter options (parameter groups): remove [ParamGroup] and BiasWeightDecay");
+        }
         Check(kind == OptimizerKind.Sgd && spec.Nesterov && (!(Or(spec.Momentum, 0) > 0) || Or(spec.Dampening, 0) != 0), "Nesterov momentum requires a momentum and zero dampening");
         foreach (var layer in layers)
         {
@@ -614,6 +632,14 @@ internal static class ModelParser
 
     private static Location AttributeLocation(AttributeData? attribute, Location fallback) =>
         attribute?.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? fallback;
+
+    private static bool NamedGiven(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+            if (pair.Key == name)
+                return true;
+        return false;
+    }
 
     private static T Named<T>(AttributeData attribute, string name, T fallback)
     {

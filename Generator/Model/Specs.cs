@@ -158,7 +158,13 @@ internal sealed record OptimizerSpec(
     double EtaPlus,
     double StepSizeMin,
     double StepSizeMax,
-    double MomentumDecay);
+    double MomentumDecay,
+    int MaxIter,
+    int MaxEval,
+    double ToleranceGrad,
+    double ToleranceChange,
+    int HistorySize,
+    string? LineSearchFn);
 
 /// <summary>A layer's own optimizer parameter group ([ParamGroup]); NaN = the optimizer's value.</summary>
 internal sealed record GroupSpec(double LearningRate, double WeightDecay, double Momentum);

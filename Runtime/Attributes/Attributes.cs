@@ -248,6 +248,24 @@ public sealed class OptimizerAttribute : Attribute
 
     /// <summary><c>momentum_decay</c> (NAdam; default 4e-3).</summary>
     public double MomentumDecay { get; set; } = double.NaN;
+
+    /// <summary><c>max_iter</c> (LBFGS; default 20): iterations per <c>step</c>.</summary>
+    public int MaxIter { get; set; }
+
+    /// <summary><c>max_eval</c> (LBFGS; default <c>max_iter * 5 / 4</c>): function evaluations per <c>step</c>.</summary>
+    public int MaxEval { get; set; }
+
+    /// <summary><c>tolerance_grad</c> (LBFGS; default 1e-7).</summary>
+    public double ToleranceGrad { get; set; } = double.NaN;
+
+    /// <summary><c>tolerance_change</c> (LBFGS; default 1e-9).</summary>
+    public double ToleranceChange { get; set; } = double.NaN;
+
+    /// <summary><c>history_size</c> (LBFGS; default 100).</summary>
+    public int HistorySize { get; set; }
+
+    /// <summary><c>line_search_fn</c> (LBFGS; default none): <c>"strong_wolfe"</c> or null.</summary>
+    public string? LineSearchFn { get; set; }
 }
 
 /// <summary>

@@ -1,0 +1,15 @@
+using DslModels;
+
+namespace DslModels.Tests.Models;
+
+// LBFGS driving generated models; PyTorch twins in tools/make_lbfgs_fixtures.py.
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.LBFGS, LearningRate = 0.5, MaxIter = 5, HistorySize = 4)]
+public partial class LbfgsPlain { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.LBFGS, MaxIter = 6, LineSearchFn = "strong_wolfe")]
+public partial class LbfgsWolfe { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+/// <summary>A loss with an extra input (the variances), which TrainStep must keep for the closure too.</summary>
+[Model(Inputs = 3), Loss(LossKind.GaussianNLL), Optimizer(OptimizerKind.LBFGS, LearningRate = 0.2, MaxIter = 4)]
+public partial class LbfgsGaussian { [Layer(6, Activation.Tanh)] public partial Dense Hidden { get; } [Layer(2)] public partial Dense Mean { get; } }
