@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using System.Linq;
 using Xunit;
 
@@ -235,6 +236,22 @@ public class DiagnosticTests
     [InlineData("OptimizerKind.RMSprop, Momentum = 0.9, Centered = true, Alpha = 0.9")]
     public void Valid_optimizers_have_no_diagnostics(string optimizer) => Assert.Empty(GeneratorHarness.Analyze(
         $"using DslModels; [Model(Inputs = 3), Loss(LossKind.MSE), Optimizer({optimizer})] public partial class M {{ [Layer(2)] public partial Dense A {{ get; }} [Layer(1), ParamGroup(LearningRate = 0.1)] public partial Dense B {{ get; }} }}"));
+
+    [Fact]
+    public void A_parameter_buffer_beyond_int_range_is_an_error() => AssertReports("DSL0018",
+        "[Model(Inputs = 100000)] public partial class M { [Layer(30000)] public partial Dense A { get; } }",
+        messagePart: "need 3,000,030,000 floats");
+
+    [Fact]
+    public void A_very_large_layer_gets_a_note_and_still_generates()
+    {
+        var diagnostics = GeneratorHarness.Analyze("using DslModels; [Model(Inputs = 8192)] public partial class M { [Layer(4096)] public partial Dense Wide { get; } [Layer(10)] public partial Dense Head { get; } }");
+        var note = Assert.Single(diagnostics, d => d.Id == "DSL0019");
+        Assert.Equal(DiagnosticSeverity.Info, note.Severity);
+        Assert.Equal("Wide", note.Location.SourceTree!.GetText().ToString(note.Location.SourceSpan));
+        Assert.Contains("33,554,432 weights (128 MiB)", note.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
 
     [Fact]
     public void Loss_without_optimizer_warns() => AssertReports("DSL0015",

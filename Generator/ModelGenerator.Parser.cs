@@ -91,6 +91,7 @@ internal static class ModelParser
         }
 
         var layers = new List<LayerSpec>();
+        var layerLocations = new List<Location>();
         var namesSeen = new Dictionary<string, string>(StringComparer.Ordinal);
         int width = Math.Max(inputs, 1);
         foreach (IPropertySymbol property in layerProperties)
@@ -109,7 +110,29 @@ internal static class ModelParser
                 ok = false;
             }
             layers.Add(layer);
+            layerLocations.Add(property.Locations.FirstOrDefault() ?? typeLocation);
             width = layer.Out;
+        }
+
+        // Sizes: the arena is int-indexed (spans, offsets in the emitted code), so the whole parameter buffer must fit.
+        long arena = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            long weights = (long)l.In * l.Out;
+            arena += AlignUp(weights) + (l.HasBias ? AlignUp(l.Out) : 0);
+            if (weights >= LargeLayerWeights)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.LargeLayer, layerLocations[i], l.PropertyName,
+                    weights.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    (weights * 4 / (1024 * 1024)).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+        if (arena > MaxArenaFloats)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ModelTooLarge, typeLocation, type.Name,
+                arena.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), MaxArenaFloats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+            ok = false;
         }
 
         LossSpec? loss = null;
@@ -153,6 +176,14 @@ internal static class ModelParser
         var spec = new ModelSpec(ns, type.Name, hint, inputs, seed, new EquatableArray<LayerSpec>(layers.ToArray()), loss, optimizer);
         return (spec, diagnostics.ToImmutable());
     }
+
+    /// <summary>The largest parameter buffer: int-indexed, a multiple of 16 floats.</summary>
+    internal const long MaxArenaFloats = int.MaxValue / 16 * 16;
+
+    /// <summary>From this many weights (64 MiB) a layer gets the DSL0019 note.</summary>
+    internal const long LargeLayerWeights = 1L << 24;
+
+    private static long AlignUp(long n) => (n + 15) / 16 * 16;
 
     private static LayerSpec? ParseLayer(IPropertySymbol property, int inWidth, ImmutableArray<Diagnostic>.Builder diagnostics,
         Dictionary<string, string> namesSeen, CancellationToken cancellationToken)

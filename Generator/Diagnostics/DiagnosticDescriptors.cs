@@ -26,6 +26,8 @@ public static class DiagnosticDescriptors
     public const string NoTrainStepId = "DSL0015";
     public const string InitGainMismatchId = "DSL0016";
     public const string LossActivationMismatchId = "DSL0017";
+    public const string ModelTooLargeId = "DSL0018";
+    public const string LargeLayerId = "DSL0019";
     public const string GeneratorFailureId = "DSL9999";
 
     /// <summary>Format: The model class '{0}' must be declared partial.</summary>
@@ -97,6 +99,15 @@ public static class DiagnosticDescriptors
     /// <summary>Format: {0}: {1}.</summary>
     public static readonly DiagnosticDescriptor LossActivationMismatch = new(LossActivationMismatchId, "The last activation does not fit the loss",
         "{0}: {1}", Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>Format: The parameters of '{0}' need {1} floats; a model's parameter buffer holds at most {2}.</summary>
+    public static readonly DiagnosticDescriptor ModelTooLarge = Error(ModelTooLargeId, "Model too large",
+        "The parameters of '{0}' need {1} floats (with 64-byte alignment); a generated model's parameter buffer holds at most {2} floats (8 GiB)");
+
+    /// <summary>Format: Layer '{0}' has {1} weights ({2} MiB): ...</summary>
+    public static readonly DiagnosticDescriptor LargeLayer = new(LargeLayerId, "Very large layer",
+        "Layer '{0}' has {1} weights ({2} MiB): its kernels are loops with constant trip counts (the generated code does not grow with the width), and every pass streams the weights from memory, so expect memory-bound speed at small batch",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(GeneratorFailureId, "Generator failure",

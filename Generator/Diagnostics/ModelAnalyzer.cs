@@ -30,7 +30,9 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         Diagnostics.DiagnosticDescriptors.InvalidOptimizerOption,
         Diagnostics.DiagnosticDescriptors.NoTrainStep,
         Diagnostics.DiagnosticDescriptors.InitGainMismatch,
-        Diagnostics.DiagnosticDescriptors.LossActivationMismatch);
+        Diagnostics.DiagnosticDescriptors.LossActivationMismatch,
+        Diagnostics.DiagnosticDescriptors.ModelTooLarge,
+        Diagnostics.DiagnosticDescriptors.LargeLayer);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
