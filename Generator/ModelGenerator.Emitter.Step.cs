@@ -83,20 +83,49 @@ public sealed partial class ModelGenerator
             return groups;
         }
 
-        /// <summary>Optimizers whose update Step() runs as an emitted pass over the arena.</summary>
-        private static bool HasFusedStep(OptimizerKind kind) => kind is OptimizerKind.Sgd or OptimizerKind.Adam or OptimizerKind.AdamW;
+        /// <summary>Optimizers whose update Step() runs as an emitted pass over the arena (all but SparseAdam and LBFGS).</summary>
+        private static bool HasFusedStep(OptimizerKind kind) => kind is not (OptimizerKind.SparseAdam or OptimizerKind.LBFGS);
 
         /// <summary>The state keys that live in the arena and that the fused pass reads and writes.</summary>
         private static List<string> ArenaKeys(OptimizerSpec o, StepGroup g) => o.Kind switch
         {
             OptimizerKind.Sgd => g.Momentum != 0 ? new List<string> { "momentum_buffer" } : new List<string>(),
-            _ => o.Amsgrad ? new List<string> { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" } : new List<string> { "exp_avg", "exp_avg_sq" },
+            OptimizerKind.Adam or OptimizerKind.AdamW => o.Amsgrad ? new List<string> { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" } : new List<string> { "exp_avg", "exp_avg_sq" },
+            OptimizerKind.Adagrad => new List<string> { "sum" },
+            OptimizerKind.RMSprop => new[] { "square_avg", g.Momentum != 0 ? "momentum_buffer" : null, o.Centered ? "grad_avg" : null }.Where(k => k is not null).Select(k => k!).ToList(),
+            OptimizerKind.Adadelta => new List<string> { "square_avg", "acc_delta" },
+            OptimizerKind.Adamax => new List<string> { "exp_avg", "exp_inf" },
+            OptimizerKind.ASGD => new List<string> { "ax" },
+            OptimizerKind.Rprop => new List<string> { "prev", "step_size" },
+            _ => new List<string> { "exp_avg", "exp_avg_sq" }, // NAdam, RAdam
+        };
+
+        /// <summary>The 0-dim float32 state besides the step count that must agree across a group for one pass to update it (checked live).</summary>
+        private static string[] GroupScalars(OptimizerKind kind) => kind switch
+        {
+            OptimizerKind.NAdam => new[] { "mu_product" },
+            OptimizerKind.ASGD => new[] { "eta", "mu" },
+            _ => new string[0],
+        };
+
+        /// <summary>The options Step() reads live from the param groups, for its doc comment.</summary>
+        private static string LiveOptions(OptimizerKind kind) => kind switch
+        {
+            OptimizerKind.Sgd => "lr, momentum, dampening and weight_decay",
+            OptimizerKind.Adagrad => "lr, lr_decay, eps and weight_decay",
+            OptimizerKind.RMSprop => "lr, alpha, eps, momentum and weight_decay",
+            OptimizerKind.Adadelta => "lr, rho, eps and weight_decay",
+            OptimizerKind.ASGD => "lr, lambd, alpha, t0 and weight_decay",
+            OptimizerKind.Rprop => "etas and step_sizes",
+            OptimizerKind.NAdam => "lr, betas, eps, weight_decay and momentum_decay",
+            _ => "lr, betas, eps and weight_decay", // Adam, AdamW, Adamax, RAdam
         };
 
         /// <summary>
-        /// Step(): for SGD, Adam and AdamW an update specialised for the declared options and fused over the parameter arena
-        /// (one vectorised pass per contiguous run of a group's parameters, state in the optimizer's arena), with the
-        /// hyper-parameters a scheduler changes read from the live param groups; the runtime optimizer otherwise.
+        /// Step(): for every optimizer but SparseAdam and LBFGS an update specialised for the declared options and fused over
+        /// the parameter arena (one vectorised pass per contiguous run of a group's parameters, state in the optimizer's
+        /// arena), with the hyper-parameters a scheduler changes read from the live param groups and the per-group scalar
+        /// state (step counts, NAdam's mu_product, ASGD's eta and mu) updated as the runtime does; the runtime optimizer otherwise.
         /// </summary>
         private static void EmitStep(SourceWriter w, ModelSpec spec, Layout layout, OptimizerSpec o)
         {
@@ -108,11 +137,10 @@ public sealed partial class ModelGenerator
                 return;
             }
             var groups = StepGroups(spec, layout, o);
-            string kernel = o.Kind == OptimizerKind.Sgd ? "Sgd" : "Adam";
             w.Line("/// <summary>");
             w.Line("/// One step of <see cref=\"Optimizer\"/> (<c>optimizer.step()</c>) with the gradients in <see cref=\"Parameters\"/>: the update emitted for the");
             w.Line($"/// declared {(o.Kind == OptimizerKind.Sgd ? "SGD" : o.Kind.ToString())} options, one pass over each contiguous run of a group's parameters and its state (which lives in the");
-            w.Line("/// optimizer's state arena), with lr, momentum, betas, eps and weight_decay read from <see cref=\"Optimizer\"/>'s param groups at");
+            w.Line($"/// optimizer's state arena), with {LiveOptions(o.Kind)} read from <see cref=\"Optimizer\"/>'s param groups at");
             w.Line("/// every step (schedulers stay live). Bit for bit what <c>Optimizer.Step()</c> computes. The optimizer itself steps instead");
             w.Line("/// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option");
             w.Line("/// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.");
@@ -137,25 +165,7 @@ public sealed partial class ModelGenerator
                     using (w.Scope())
                     {
                         w.Line($"var group = groups[{gi}];");
-                        if (o.Kind == OptimizerKind.Sgd)
-                        {
-                            w.Line("// The constants as the runtime SGD rounds them.");
-                            w.Line("float lr = (float)group.GetDouble(\"lr\"), momentum = (float)group.GetDouble(\"momentum\"), oneMinusDampening = (float)(1.0 - group.GetDouble(\"dampening\")), wd = (float)group.GetDouble(\"weight_decay\");");
-                            string buf = gr.Momentum != 0 ? "ref momentumBuffer" : "ref p";
-                            foreach (var (start, end) in gr.Runs())
-                                w.Line($"DslSgd{(gr.Momentum != 0 ? "Momentum" : "")}(ref p, ref g, {buf}, {start}, {end}, lr, momentum, oneMinusDampening, wd); // floats [{start}, {end})");
-                        }
-                        else
-                        {
-                            w.Line("// Every parameter of the group has the same step count (DslCanFuseStep checked it): one set of constants, as the runtime Adam computes them.");
-                            w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
-                            w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
-                            w.Line("var (b1, b2) = group.GetPair(\"betas\");");
-                            w.Line("double stepSize = lr / (1 - global::System.Math.Pow(b1, step)), bc2Sqrt = global::System.Math.Sqrt(1 - global::System.Math.Pow(b2, step));");
-                            string vmax = o.Amsgrad ? "ref maxExpAvgSq" : "ref p";
-                            foreach (var (start, end) in gr.Runs())
-                                w.Line($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}, {start}, {end}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt); // floats [{start}, {end})");
-                        }
+                        EmitGroupStep(w, o, gr, gi);
                     }
                 }
             }
@@ -174,30 +184,155 @@ public sealed partial class ModelGenerator
                     // Each condition is true when the live group differs from what the pass was specialised for.
                     var changed = new List<string>();
                     string G = $"groups[{gi}]";
-                    if (o.Kind == OptimizerKind.Sgd)
+                    bool momentum = groups[gi].Momentum != 0;
+                    switch (o.Kind)
                     {
-                        changed.Add($"{G}.GetDouble(\"momentum\") {(groups[gi].Momentum != 0 ? "==" : "!=")} 0");
-                        changed.Add($"{(o.Nesterov ? "!" : "")}{G}.GetBool(\"nesterov\")");
+                        case OptimizerKind.Sgd:
+                            changed.Add($"{G}.GetDouble(\"momentum\") {(momentum ? "==" : "!=")} 0");
+                            changed.Add($"{(o.Nesterov ? "!" : "")}{G}.GetBool(\"nesterov\")");
+                            break;
+                        case OptimizerKind.Adam or OptimizerKind.AdamW:
+                            changed.Add($"{(o.Amsgrad ? "!" : "")}{G}.GetBool(\"amsgrad\")");
+                            break;
+                        case OptimizerKind.RMSprop:
+                            // The runtime keeps and uses a momentum buffer when momentum > 0.
+                            changed.Add(momentum ? $"!({G}.GetDouble(\"momentum\") > 0)" : $"{G}.GetDouble(\"momentum\") > 0");
+                            changed.Add($"{(o.Centered ? "!" : "")}{G}.GetBool(\"centered\")");
+                            break;
                     }
-                    else
-                    {
-                        changed.Add($"{(o.Amsgrad ? "!" : "")}{G}.GetBool(\"amsgrad\")");
-                    }
-                    changed.Add($"{(o.Maximize ? "!" : "")}{G}.GetBool(\"maximize\")");
-                    w.Line($"if ({string.Join(" || ", changed)}) return false;");
+                    if (o.Kind is not (OptimizerKind.NAdam or OptimizerKind.RAdam)) // they have no maximize option
+                        changed.Add($"{(o.Maximize ? "!" : "")}{G}.GetBool(\"maximize\")");
+                    if (changed.Count > 0)
+                        w.Line($"if ({string.Join(" || ", changed)}) return false;");
                     w.Line($"if (!Optimizer.CanFuseGroup({gi}, DslStepArenaKeys[{gi}], {(o.Kind == OptimizerKind.Sgd ? "null" : "\"step\"")})) return false;");
+                    foreach (string key in GroupScalars(o.Kind))
+                        w.Line($"if (!Optimizer.GroupScalarsAgree({gi}, {Literals.String(key)})) return false;");
                 }
                 w.Line("return true;");
             }
             w.Line();
-            if (o.Kind == OptimizerKind.Sgd)
+            switch (o.Kind)
             {
-                foreach (bool withMomentum in groups.Select(gr => gr.Momentum != 0).Distinct().OrderBy(b => b))
-                    EmitSgdKernel(w, o, withMomentum);
+                case OptimizerKind.Sgd:
+                    foreach (bool withMomentum in groups.Select(gr => gr.Momentum != 0).Distinct().OrderBy(b => b))
+                        EmitSgdKernel(w, o, withMomentum);
+                    break;
+                case OptimizerKind.Adam or OptimizerKind.AdamW:
+                    EmitAdamKernel(w, o);
+                    break;
+                case OptimizerKind.RMSprop:
+                    foreach (bool withMomentum in groups.Select(gr => gr.Momentum != 0).Distinct().OrderBy(b => b))
+                        EmitRmspropKernel(w, o, withMomentum);
+                    break;
+                default:
+                    EmitOtherKernel(w, o);
+                    break;
             }
-            else
+        }
+
+        /// <summary>The body of Step() for one group: its constants as the runtime computes them, then one kernel call per run.</summary>
+        private static void EmitGroupStep(SourceWriter w, OptimizerSpec o, StepGroup gr, int gi)
+        {
+            void Runs(string call)
             {
-                EmitAdamKernel(w, o);
+                foreach (var (start, end) in gr.Runs())
+                    w.Line(string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})");
+            }
+            const string Same = "// Every parameter of the group has the same step count (DslCanFuseStep checked it): one set of constants, as the runtime {0} computes them.";
+            const string SysMath = "global::System.Math";
+            switch (o.Kind)
+            {
+                case OptimizerKind.Sgd:
+                {
+                    w.Line("// The constants as the runtime SGD rounds them.");
+                    w.Line("float lr = (float)group.GetDouble(\"lr\"), momentum = (float)group.GetDouble(\"momentum\"), oneMinusDampening = (float)(1.0 - group.GetDouble(\"dampening\")), wd = (float)group.GetDouble(\"weight_decay\");");
+                    string buf = gr.Momentum != 0 ? "ref momentumBuffer" : "ref p";
+                    Runs($"DslSgd{(gr.Momentum != 0 ? "Momentum" : "")}(ref p, ref g, {buf}, {{0}}, lr, momentum, oneMinusDampening, wd);");
+                    break;
+                }
+                case OptimizerKind.Adam or OptimizerKind.AdamW:
+                {
+                    w.Line(string.Format(Same, "Adam"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
+                    w.Line("var (b1, b2) = group.GetPair(\"betas\");");
+                    w.Line($"double stepSize = lr / (1 - {SysMath}.Pow(b1, step)), bc2Sqrt = {SysMath}.Sqrt(1 - {SysMath}.Pow(b2, step));");
+                    string vmax = o.Amsgrad ? "ref maxExpAvgSq" : "ref p";
+                    Runs($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt);");
+                    break;
+                }
+                case OptimizerKind.Adagrad:
+                    w.Line(string.Format(Same, "Adagrad"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), lrDecay = group.GetDouble(\"lr_decay\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
+                    w.Line("double clr = lr / (1 + (step - 1) * lrDecay);");
+                    Runs("DslAdagrad(ref p, ref g, ref sum, {0}, (float)(-clr), (float)eps, (float)wd, wd != 0);");
+                    break;
+                case OptimizerKind.RMSprop:
+                {
+                    w.Line($"Optimizer.AdvanceGroupStep({gi}, \"step\"); // the count only; RMSprop's update does not use it");
+                    w.Line("double lr = group.GetDouble(\"lr\"), alpha = group.GetDouble(\"alpha\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\"), momentum = group.GetDouble(\"momentum\");");
+                    bool withMomentum = gr.Momentum != 0;
+                    string arrays = "ref squareAvg" + (o.Centered ? ", ref gradAvg" : "") + (withMomentum ? ", ref momentumBuffer" : "");
+                    Runs($"DslRmsprop{(withMomentum ? "Momentum" : "")}(ref p, ref g, {arrays}, {{0}}, (float)alpha, (float)(1 - alpha), (float)eps, (float)wd, {(withMomentum ? "(float)momentum, " : "")}(float)(-lr), wd != 0);");
+                    break;
+                }
+                case OptimizerKind.Adadelta:
+                    w.Line($"Optimizer.AdvanceGroupStep({gi}, \"step\"); // the count only; Adadelta's update does not use it");
+                    w.Line("double lr = group.GetDouble(\"lr\"), rho = group.GetDouble(\"rho\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
+                    Runs("DslAdadelta(ref p, ref g, ref squareAvg, ref accDelta, {0}, (float)rho, (float)(1 - rho), (float)eps, (float)wd, (float)(-lr), wd != 0);");
+                    break;
+                case OptimizerKind.Adamax:
+                    w.Line(string.Format(Same, "Adamax"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
+                    w.Line("var (b1, b2) = group.GetPair(\"betas\");");
+                    w.Line($"double clr = lr / (1 - {SysMath}.Pow(b1, step));");
+                    Runs("DslAdamax(ref p, ref g, ref expAvg, ref expInf, {0}, (float)b1, (float)(1 - b1), (float)b2, (float)eps, (float)wd, (float)(-clr), wd != 0);");
+                    break;
+                case OptimizerKind.NAdam:
+                    w.Line(string.Format(Same, "NAdam"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\"), psi = group.GetDouble(\"momentum_decay\");");
+                    w.Line("var (b1, b2) = group.GetPair(\"betas\");");
+                    w.Line($"double bc2 = 1 - {SysMath}.Pow(b2, step);");
+                    w.Line($"double mu = b1 * (1 - 0.5 * {SysMath}.Pow(0.96, step * psi));");
+                    w.Line($"double muNext = b1 * (1 - 0.5 * {SysMath}.Pow(0.96, (step + 1) * psi));");
+                    w.Line("// mu_product is one value for the whole group (DslCanFuseStep checked it): a float32 0-dim tensor times a Python float, in float32.");
+                    w.Line($"Optimizer.SetGroupScalar({gi}, \"mu_product\", (float)Optimizer.GroupScalar({gi}, \"mu_product\") * (float)mu);");
+                    w.Line($"double muProduct = Optimizer.GroupScalar({gi}, \"mu_product\");");
+                    w.Line("double muProductNext = muProduct * muNext;");
+                    w.Line("double s1 = lr * (1 - mu) / (1 - muProduct) * -1, s2 = lr * muNext / (1 - muProductNext) * -1;");
+                    Runs($"DslNAdam(ref p, ref g, ref expAvg, ref expAvgSq, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float){SysMath}.Sqrt(bc2), (float)s1, (float)s2, wd != 0);");
+                    break;
+                case OptimizerKind.RAdam:
+                    w.Line(string.Format(Same, "RAdam"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
+                    w.Line("var (b1, b2) = group.GetPair(\"betas\");");
+                    w.Line($"double bc1 = 1 - {SysMath}.Pow(b1, step), bc2 = 1 - {SysMath}.Pow(b2, step);");
+                    w.Line("double rhoInf = 2 / (1 - b2) - 1;");
+                    w.Line($"double rhoT = rhoInf - 2 * step * {SysMath}.Pow(b2, step) / bc2;");
+                    w.Line("bool rect = rhoT > 5; // the variance is tractable: the rectified update");
+                    w.Line($"double r = rect ? {SysMath}.Sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;");
+                    Runs($"DslRAdam(ref p, ref g, ref expAvg, ref expAvgSq, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)bc1, (float){SysMath}.Sqrt(bc2), (float)lr, (float)r, wd != 0, rect);");
+                    break;
+                case OptimizerKind.ASGD:
+                    w.Line(string.Format(Same, "ASGD"));
+                    w.Line($"double step = Optimizer.AdvanceGroupStep({gi}, \"step\");");
+                    w.Line("double lr = group.GetDouble(\"lr\"), lambd = group.GetDouble(\"lambd\"), alpha = group.GetDouble(\"alpha\"), t0 = group.GetDouble(\"t0\"), wd = group.GetDouble(\"weight_decay\");");
+                    w.Line("// eta and mu are one value each for the whole group (DslCanFuseStep checked it): this step uses them, then they advance.");
+                    w.Line($"double eta = Optimizer.GroupScalar({gi}, \"eta\"), mu = Optimizer.GroupScalar({gi}, \"mu\");");
+                    Runs("DslAsgd(ref p, ref g, ref ax, {0}, (float)(1 - lambd * eta), (float)(-eta), (float)mu, (float)wd, wd != 0, mu != 1);");
+                    w.Line($"Optimizer.SetGroupScalar({gi}, \"eta\", lr / {SysMath}.Pow(1 + lambd * lr * step, alpha));");
+                    w.Line($"Optimizer.SetGroupScalar({gi}, \"mu\", 1 / {SysMath}.Max(1, step - t0));");
+                    break;
+                case OptimizerKind.Rprop:
+                    w.Line($"Optimizer.AdvanceGroupStep({gi}, \"step\"); // the count only; Rprop's update does not use it");
+                    w.Line("var (etaMinus, etaPlus) = group.GetPair(\"etas\");");
+                    w.Line("var (minStep, maxStep) = group.GetPair(\"step_sizes\");");
+                    Runs("DslRprop(ref p, ref g, ref prev, ref stepSize, {0}, (float)etaMinus, (float)etaPlus, (float)minStep, (float)maxStep);");
+                    break;
             }
         }
 
@@ -322,6 +457,238 @@ public sealed partial class ModelGenerator
                 });
             }
             w.Line();
+        }
+
+        /// <summary>How a kernel body reads for one width: Vector512/Vector256 lanes at <c>k</c>, or the scalar element <c>i</c>.</summary>
+        private sealed class Lanes
+        {
+            private readonly Isa? _isa;
+
+            public Lanes(Isa? isa) => _isa = isa;
+
+            public bool IsVector => _isa is not null;
+
+            /// <summary>The static Vector512/Vector256 class alias (vector widths only).</summary>
+            public string T => _isa!.Type;
+
+            /// <summary>The Vector512&lt;float&gt;/Vector256&lt;float&gt; alias (vector widths only).</summary>
+            public string Vec => _isa!.Vec;
+
+            public string Let(string name, string expr) => $"{(IsVector ? "var" : "float")} {name} = {expr};";
+
+            public string Load(string array) => IsVector ? $"{T}.LoadUnsafe(ref {array}, k)" : $"{U}.Add(ref {array}, i)";
+
+            public string Store(string array, string value) => IsVector ? $"{T}.StoreUnsafe({value}, ref {array}, k);" : $"{U}.Add(ref {array}, i) = {value};";
+
+            /// <summary>A float parameter of the kernel: splatted once before the vector loop, or itself.</summary>
+            public string C(string name) => IsVector ? VectorName(name) : name;
+
+            public string Sqrt(string x) => IsVector ? $"{T}.Sqrt({x})" : $"global::System.MathF.Sqrt({x})";
+
+            public string Abs(string x) => IsVector ? $"{T}.Abs({x})" : $"global::System.MathF.Abs({x})";
+
+            public string Max(string a, string b) => IsVector ? $"{T}.Max({a}, {b})" : $"global::System.MathF.Max({a}, {b})";
+
+            public string Min(string a, string b) => IsVector ? $"{T}.Min({a}, {b})" : $"global::System.MathF.Min({a}, {b})";
+
+            public static string VectorName(string name) => "v" + char.ToUpperInvariant(name[0]) + name.Substring(1);
+        }
+
+        /// <summary>
+        /// An element-wise optimizer kernel over floats [start, end) of the arena: <c>t</c> the parameters, <c>g</c> the
+        /// gradients, then <paramref name="arrays"/> (state arenas), the <paramref name="floats"/> and <paramref name="bools"/>;
+        /// <paramref name="body"/> writes one element's update for a width (the same operations for every width, so every
+        /// width gives the same bits).
+        /// </summary>
+        private static void EmitKernel(SourceWriter w, string summary, string name, IEnumerable<string> arrays, IList<string> floats, IEnumerable<string> bools, System.Action<Lanes> body)
+        {
+            w.Line($"/// <summary>{summary}</summary>");
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+            string parameters = string.Concat(new[] { "ref float t", "ref float g" }.Concat(arrays.Select(a => "ref float " + a)).Select(x => x + ", "))
+                + "int start, int end" + string.Concat(floats.Select(f => ", float " + f)) + string.Concat(bools.Select(b => ", bool " + b));
+            using (w.Block($"private static void {name}({parameters})"))
+            {
+                EmitElementwisePass(w, isa =>
+                {
+                    for (int c = 0; c < floats.Count; c += 5)
+                        w.Line(string.Join(" ", floats.Skip(c).Take(5).Select(f => $"var {Lanes.VectorName(f)} = {isa.Type}.Create({f});")));
+                    using (w.Block($"for (; i <= end - {isa.Width}; i += {isa.Width})"))
+                    {
+                        w.Line("nuint k = (nuint)i;");
+                        body(new Lanes(isa));
+                    }
+                }, () => body(new Lanes(null)));
+            }
+            w.Line();
+        }
+
+        /// <summary>θ and the direction d (the gradient, negated for maximize, plus wd·θ when the group has weight decay), as every runtime kernel starts.</summary>
+        private static void EmitDirection(SourceWriter w, Lanes x, bool maximize, bool weightDecay)
+        {
+            w.Line(x.Let("th", x.Load("t")));
+            w.Line(x.Let("d", x.Load("g")));
+            if (maximize)
+                w.Line("d = -d;");
+            if (weightDecay)
+                w.Line($"if (useWd) d += {x.C("wd")} * th;");
+        }
+
+        private static string Flags(params (bool On, string Text)[] flags) =>
+            string.Join(", ", flags.Where(f => f.On).Select(f => f.Text)) is { Length: > 0 } s ? $" ({s})" : "";
+
+        private static void EmitRmspropKernel(SourceWriter w, OptimizerSpec o, bool momentum)
+        {
+            var arrays = new List<string> { "squareAvg" };
+            if (o.Centered) arrays.Add("gradAvg");
+            if (momentum) arrays.Add("momentumBuffer");
+            var floats = new List<string> { "alpha", "oneMinusAlpha", "eps", "wd" };
+            if (momentum) floats.Add("momentum");
+            floats.Add("negLr");
+            string flags = Flags((momentum, "momentum"), (o.Centered, "centered"), (o.Maximize, "maximize"));
+            EmitKernel(w, $"RMSprop{flags} on floats [start, end) of the arena: the runtime RMSprop's operations in its order.",
+                momentum ? "DslRmspropMomentum" : "DslRmsprop", arrays, floats, new[] { "useWd" }, x =>
+            {
+                EmitDirection(w, x, o.Maximize, weightDecay: true);
+                w.Line(x.Let("sq", $"{x.Load("squareAvg")} * {x.C("alpha")} + {x.C("oneMinusAlpha")} * d * d"));
+                w.Line(x.Store("squareAvg", "sq"));
+                if (o.Centered)
+                {
+                    w.Line(x.Let("ga", $"{x.Load("gradAvg")} * {x.C("alpha")} + {x.C("oneMinusAlpha")} * d"));
+                    w.Line(x.Store("gradAvg", "ga"));
+                    w.Line(x.Let("avg", $"{x.Sqrt("sq + -(ga * ga)")} + {x.C("eps")}"));
+                }
+                else
+                {
+                    w.Line(x.Let("avg", $"{x.Sqrt("sq")} + {x.C("eps")}"));
+                }
+                if (momentum)
+                {
+                    w.Line(x.Let("buf", $"{x.Load("momentumBuffer")} * {x.C("momentum")} + d / avg"));
+                    w.Line(x.Store("momentumBuffer", "buf"));
+                    w.Line(x.Store("t", $"th + {x.C("negLr")} * buf"));
+                }
+                else
+                {
+                    w.Line(x.Store("t", $"th + {x.C("negLr")} * (d / avg)"));
+                }
+            });
+        }
+
+        /// <summary>The kernel of Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD or Rprop (one specialisation per model).</summary>
+        private static void EmitOtherKernel(SourceWriter w, OptimizerSpec o)
+        {
+            string max = o.Maximize ? " (maximize)" : "";
+            string Doc(string what) => $"{what} on floats [start, end) of the arena: the runtime {what.Split(' ')[0]}'s operations in its order.";
+            switch (o.Kind)
+            {
+                case OptimizerKind.Adagrad:
+                    EmitKernel(w, Doc("Adagrad" + max), "DslAdagrad", new[] { "sum" }, new[] { "negClr", "eps", "wd" }, new[] { "useWd" }, x =>
+                    {
+                        EmitDirection(w, x, o.Maximize, weightDecay: true);
+                        w.Line(x.Let("s", $"{x.Load("sum")} + d * d"));
+                        w.Line(x.Store("sum", "s"));
+                        w.Line(x.Store("t", $"th + {x.C("negClr")} * (d / ({x.Sqrt("s")} + {x.C("eps")}))"));
+                    });
+                    break;
+                case OptimizerKind.Adadelta:
+                    EmitKernel(w, Doc("Adadelta" + max), "DslAdadelta", new[] { "squareAvg", "accDelta" }, new[] { "rho", "oneMinusRho", "eps", "wd", "negLr" }, new[] { "useWd" }, x =>
+                    {
+                        EmitDirection(w, x, o.Maximize, weightDecay: true);
+                        w.Line(x.Let("v", $"{x.Load("squareAvg")} * {x.C("rho")} + {x.C("oneMinusRho")} * d * d"));
+                        w.Line(x.Store("squareAvg", "v"));
+                        w.Line(x.Let("std", x.Sqrt($"v + {x.C("eps")}")));
+                        w.Line(x.Let("u", x.Load("accDelta")));
+                        w.Line(x.Let("delta", $"{x.Sqrt($"u + {x.C("eps")}")} / std * d"));
+                        w.Line(x.Store("accDelta", $"u * {x.C("rho")} + {x.C("oneMinusRho")} * delta * delta"));
+                        w.Line(x.Store("t", $"th + {x.C("negLr")} * delta"));
+                    });
+                    break;
+                case OptimizerKind.Adamax:
+                    EmitKernel(w, Doc("Adamax" + max), "DslAdamax", new[] { "expAvg", "expInf" }, new[] { "b1", "oneMinusB1", "b2", "eps", "wd", "negClr" }, new[] { "useWd" }, x =>
+                    {
+                        EmitDirection(w, x, o.Maximize, weightDecay: true);
+                        w.Line(x.Let("m", $"{x.Load("expAvg")} * {x.C("b1")} + {x.C("oneMinusB1")} * d"));
+                        w.Line(x.Let("u", x.Max($"{x.Load("expInf")} * {x.C("b2")}", $"{x.Abs("d")} + {x.C("eps")}")));
+                        w.Line(x.Store("expAvg", "m"));
+                        w.Line(x.Store("expInf", "u"));
+                        w.Line(x.Store("t", $"th + {x.C("negClr")} * (m / u)"));
+                    });
+                    break;
+                case OptimizerKind.NAdam:
+                    EmitKernel(w, Doc("NAdam"), "DslNAdam", new[] { "expAvg", "expAvgSq" }, new[] { "b1", "oneMinusB1", "b2", "oneMinusB2", "eps", "wd", "bc2Sqrt", "s1", "s2" }, new[] { "useWd" }, x =>
+                    {
+                        EmitDirection(w, x, maximize: false, weightDecay: true);
+                        w.Line(x.Let("m", $"{x.Load("expAvg")} * {x.C("b1")} + {x.C("oneMinusB1")} * d"));
+                        w.Line(x.Let("v", $"{x.Load("expAvgSq")} * {x.C("b2")} + {x.C("oneMinusB2")} * d * d"));
+                        w.Line(x.Store("expAvg", "m"));
+                        w.Line(x.Store("expAvgSq", "v"));
+                        w.Line(x.Let("denom", $"{x.Sqrt("v")} / {x.C("bc2Sqrt")} + {x.C("eps")}"));
+                        w.Line($"th = th + {x.C("s1")} * (d / denom);");
+                        w.Line(x.Store("t", $"th + {x.C("s2")} * (m / denom)"));
+                    });
+                    break;
+                case OptimizerKind.RAdam:
+                    EmitKernel(w, Doc("RAdam").Replace(" on floats", " (rectified or not, as rect says) on floats"), "DslRAdam", new[] { "expAvg", "expAvgSq" },
+                        new[] { "b1", "oneMinusB1", "b2", "oneMinusB2", "eps", "wd", "bc1", "bc2Sqrt", "lr", "r" }, new[] { "useWd", "rect" }, x =>
+                    {
+                        EmitDirection(w, x, maximize: false, weightDecay: true);
+                        w.Line(x.Let("m", $"{x.Load("expAvg")} * {x.C("b1")} + {x.C("oneMinusB1")} * d"));
+                        w.Line(x.Let("v", $"{x.Load("expAvgSq")} * {x.C("b2")} + {x.C("oneMinusB2")} * d * d"));
+                        w.Line(x.Store("expAvg", "m"));
+                        w.Line(x.Store("expAvgSq", "v"));
+                        w.Line(x.Let("mHat", $"m / {x.C("bc1")}"));
+                        w.Line(x.Let("update", $"rect ? mHat * {x.C("lr")} * ({x.C("bc2Sqrt")} / ({x.Sqrt("v")} + {x.C("eps")})) * {x.C("r")} : mHat * {x.C("lr")}"));
+                        w.Line(x.Store("t", "th - update"));
+                    });
+                    break;
+                case OptimizerKind.ASGD:
+                    EmitKernel(w, Doc("ASGD" + max).Replace(" on floats", ", averaging into ax when average is set, on floats"), "DslAsgd", new[] { "ax" }, new[] { "decay", "negEta", "mu", "wd" }, new[] { "useWd", "average" }, x =>
+                    {
+                        EmitDirection(w, x, o.Maximize, weightDecay: true);
+                        w.Line($"th = th * {x.C("decay")};");
+                        w.Line($"th = th + {x.C("negEta")} * d;");
+                        w.Line(x.Store("t", "th"));
+                        using (w.Block("if (average)"))
+                        {
+                            w.Line(x.Let("a", x.Load("ax")));
+                            w.Line(x.Store("ax", $"a + (th - a) * {x.C("mu")}"));
+                        }
+                        using (w.Block("else"))
+                            w.Line(x.Store("ax", "th"));
+                    });
+                    break;
+                case OptimizerKind.Rprop:
+                    EmitKernel(w, Doc("Rprop" + max), "DslRprop", new[] { "prev", "stepSize" }, new[] { "etaMinus", "etaPlus", "minStep", "maxStep" }, new string[0], x =>
+                    {
+                        w.Line(x.Let("d", x.Load("g")));
+                        if (o.Maximize)
+                            w.Line("d = -d;");
+                        w.Line(x.Let("prod", $"d * {x.Load("prev")}"));
+                        if (x.IsVector)
+                        {
+                            // Masks and selects, lane by lane what the scalar comparisons below do.
+                            string T = x.T;
+                            w.Line($"var zero = {x.Vec}.Zero; var one = {x.Vec}.One;");
+                            w.Line($"var neg = {T}.LessThan(prod, zero);");
+                            w.Line($"var factor = {T}.ConditionalSelect({T}.GreaterThan(prod, zero), vEtaPlus, {T}.ConditionalSelect(neg, vEtaMinus, one));");
+                            w.Line(x.Let("s", x.Min(x.Max($"{x.Load("stepSize")} * factor", "vMinStep"), "vMaxStep")));
+                            w.Line(x.Store("stepSize", "s"));
+                            w.Line($"d = {T}.ConditionalSelect(neg, zero, d);");
+                            w.Line($"var sign = {T}.ConditionalSelect({T}.GreaterThan(d, zero), one, {T}.ConditionalSelect({T}.LessThan(d, zero), -one, zero));");
+                        }
+                        else
+                        {
+                            w.Line("float factor = prod > 0f ? etaPlus : prod < 0f ? etaMinus : 1f;");
+                            w.Line(x.Let("s", x.Min(x.Max($"{x.Load("stepSize")} * factor", "minStep"), "maxStep")));
+                            w.Line(x.Store("stepSize", "s"));
+                            w.Line("if (prod < 0f) d = 0f;");
+                            w.Line("float sign = d > 0f ? 1f : d < 0f ? -1f : 0f;");
+                        }
+                        w.Line(x.Store("t", $"{x.Load("t")} - sign * s"));
+                        w.Line(x.Store("prev", "d"));
+                    });
+                    break;
+            }
         }
     }
 }

@@ -202,7 +202,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>
     /// One step of <see cref="Optimizer"/> (<c>optimizer.step()</c>) with the gradients in <see cref="Parameters"/>: the update emitted for the
     /// declared SGD options, one pass over each contiguous run of a group's parameters and its state (which lives in the
-    /// optimizer's state arena), with lr, momentum, betas, eps and weight_decay read from <see cref="Optimizer"/>'s param groups at
+    /// optimizer's state arena), with lr, momentum, dampening and weight_decay read from <see cref="Optimizer"/>'s param groups at
     /// every step (schedulers stay live). Bit for bit what <c>Optimizer.Step()</c> computes. The optimizer itself steps instead
     /// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option
     /// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.

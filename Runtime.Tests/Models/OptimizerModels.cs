@@ -59,3 +59,45 @@ public partial class FusedAdamWGroups
     [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005)] public partial Dense Second { get; }
     [Layer(4)] public partial Dense Third { get; }
 }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adagrad, LearningRate = 0.05, LrDecay = 0.02, WeightDecay = 0.03, InitialAccumulatorValue = 0.2, Maximize = true, BiasWeightDecay = 0)]
+public partial class FusedAdagradWdMaximize { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RMSprop, LearningRate = 0.01, Alpha = 0.9, WeightDecay = 0.02)]
+public partial class FusedRmspropPlain { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RMSprop, LearningRate = 0.01, Momentum = 0.8, Maximize = true)]
+public partial class FusedRmspropGroups
+{
+    [Layer(37, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005, Momentum = 0)] public partial Dense Second { get; }
+    [Layer(4)] public partial Dense Third { get; }
+}
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adadelta, LearningRate = 0.5, Rho = 0.85, WeightDecay = 0.02, Maximize = true)]
+public partial class FusedAdadeltaWdMaximize { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adamax, LearningRate = 0.02, Beta1 = 0.8, WeightDecay = 0.04, Maximize = true)]
+public partial class FusedAdamaxWdMaximize { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.NAdam, LearningRate = 0.02, WeightDecay = 0.03, MomentumDecay = 0.01, BiasWeightDecay = 0)]
+public partial class FusedNAdamGroups
+{
+    [Layer(37, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005)] public partial Dense Second { get; }
+    [Layer(4)] public partial Dense Third { get; }
+}
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RAdam, LearningRate = 0.02, Beta2 = 0.9, WeightDecay = 0.03)]
+public partial class FusedRAdamWd { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.ASGD, LearningRate = 0.05, Lambd = 0.01, Alpha = 0.6, T0 = 1, WeightDecay = 0.02, Maximize = true, BiasWeightDecay = 0)]
+public partial class FusedAsgdGroups { [Layer(5, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+[Model(Inputs = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Rprop, LearningRate = 0.01, StepSizeMin = 0.001, StepSizeMax = 0.03, Maximize = true)]
+public partial class FusedRpropMaximize
+{
+    [Layer(37, Activation.Tanh)] public partial Dense First { get; }
+    [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005)] public partial Dense Second { get; }
+    [Layer(4)] public partial Dense Third { get; }
+}

@@ -507,15 +507,61 @@ public abstract class Optimizer
                     t.SetItem(t.ToScalar() + 1);
                     result = t.ToScalar();
                     break;
-                case PyInt i:
-                    i.Value++;
-                    result = i.Value;
+                case PyInt or long: // a Python int; a loaded one moves into a cell, as the optimizer's own step does
+                    var cell = StateOf(p).Int(stepKey);
+                    cell.Value++;
+                    result = cell.Value;
                     break;
                 default:
                     throw new InvalidOperationException($"state '{stepKey}' of {p.Describe()} is not a step count.");
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// For a generated model's fused step: true when every parameter of group <paramref name="groupIndex"/> has the
+    /// float32 0-dim state <paramref name="key"/> (ASGD's <c>eta</c> and <c>mu</c>, NAdam's <c>mu_product</c>) and all
+    /// of them hold the same bits, so one value stands for the whole group (<see cref="GroupScalar"/>). Changes nothing.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public bool GroupScalarsAgree(int groupIndex, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if ((uint)groupIndex >= (uint)_groups.Count)
+            return false;
+        float first = 0;
+        bool any = false;
+        foreach (var p in _groups[groupIndex].ParamList)
+        {
+            if (!_state.TryGetValue(p, out var st) || !st.Values.TryGetValue(key, out var v) || v is not StateTensor { DType: ScalarType.Float32, Length: 1 } t)
+                return false;
+            float value = t.Float32[0];
+            if (any && BitConverter.SingleToInt32Bits(value) != BitConverter.SingleToInt32Bits(first))
+                return false;
+            first = value;
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>
+    /// For a generated model's fused step (after <see cref="GroupScalarsAgree"/>): the value of the 0-dim state
+    /// <paramref name="key"/> of the first parameter of group <paramref name="groupIndex"/>, as <c>.item()</c> gives it.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public double GroupScalar(int groupIndex, string key) => StateOf(_groups[groupIndex].ParamList[0]).Tensor(key).ToScalar();
+
+    /// <summary>
+    /// For a generated model's fused step: sets the 0-dim state <paramref name="key"/> of every parameter of group
+    /// <paramref name="groupIndex"/> to <paramref name="value"/> (rounded to the tensor's type), as <see cref="Step"/>
+    /// does parameter by parameter.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void SetGroupScalar(int groupIndex, string key, double value)
+    {
+        foreach (var p in _groups[groupIndex].ParamList)
+            StateOf(p).Tensor(key).SetItem(value);
     }
 
     private static bool TryGetStep(ParamState st, string key, out double step)
@@ -530,6 +576,9 @@ public abstract class Optimizer
                 return true;
             case PyInt i:
                 step = i.Value;
+                return true;
+            case long l: // a loaded Python int, not yet in a cell
+                step = l;
                 return true;
             default:
                 return false;
