@@ -26,13 +26,13 @@ public sealed partial class ModelGenerator
             /// <summary>(state_dict name, arena offset, length), in group order.</summary>
             public List<(string Name, int Offset, int Length)> Params { get; } = new();
 
-            /// <summary>Maximal runs of adjacent parameters (the 64-byte padding between them included): [start, end) in the arena.</summary>
+            /// <summary>Maximal runs of parameters that follow each other with no padding between them: [start, end) in the arena. Padding is never touched.</summary>
             public List<(int Start, int End)> Runs()
             {
                 var runs = new List<(int Start, int End)>();
                 foreach (var (_, offset, length) in Params.OrderBy(p => p.Offset))
                 {
-                    if (runs.Count > 0 && AlignUp(runs[runs.Count - 1].End) == offset)
+                    if (runs.Count > 0 && runs[runs.Count - 1].End == offset)
                         runs[runs.Count - 1] = (runs[runs.Count - 1].Start, offset + length);
                     else
                         runs.Add((offset, offset + length));
@@ -40,7 +40,6 @@ public sealed partial class ModelGenerator
                 return runs;
             }
 
-            private static int AlignUp(int n) => (n + 15) / 16 * 16;
         }
 
         /// <summary>
@@ -258,7 +257,7 @@ public sealed partial class ModelGenerator
                     w.Line("var (b1, b2) = group.GetPair(\"betas\");");
                     w.Line($"double stepSize = lr / (1 - {SysMath}.Pow(b1, step)), bc2Sqrt = {SysMath}.Sqrt(1 - {SysMath}.Pow(b2, step));");
                     string vmax = o.Amsgrad ? "ref maxExpAvgSq" : "ref p";
-                    Runs($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt);");
+                    Runs($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt, wd != 0);");
                     break;
                 }
                 case OptimizerKind.Adagrad:
@@ -407,10 +406,8 @@ public sealed partial class ModelGenerator
             string flags = $"{(decoupled ? "decoupled weight decay" : "L2 weight decay")}{(o.Amsgrad ? ", amsgrad" : "")}{(o.Maximize ? ", maximize" : "")}";
             w.Line($"/// <summary>{o.Kind} ({flags}) on floats [start, end) of the arena: the runtime {o.Kind}'s operations in its order.</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            using (w.Block("private static void DslAdam(ref float t, ref float g, ref float m, ref float v, ref float vmax, int start, int end, float b1, float oneMinusB1, float b2, float oneMinusB2, float eps, float wd, float decay, float negStepSize, float bc2Sqrt)"))
+            using (w.Block("private static void DslAdam(ref float t, ref float g, ref float m, ref float v, ref float vmax, int start, int end, float b1, float oneMinusB1, float b2, float oneMinusB2, float eps, float wd, float decay, float negStepSize, float bc2Sqrt, bool useWd)"))
             {
-                if (!decoupled)
-                    w.Line("bool useWd = wd != 0;");
                 EmitElementwisePass(w, isa =>
                 {
                     string T = isa.Type;

@@ -239,7 +239,11 @@ partial class Regressor : global::DslModels.IModel
             var group = groups[0];
             // The constants as the runtime SGD rounds them.
             float lr = (float)group.GetDouble("lr"), momentum = (float)group.GetDouble("momentum"), oneMinusDampening = (float)(1.0 - group.GetDouble("dampening")), wd = (float)group.GetDouble("weight_decay");
-            DslSgd(ref p, ref g, ref p, 0, 358, lr, momentum, oneMinusDampening, wd); // floats [0, 358)
+            DslSgd(ref p, ref g, ref p, 0, 165, lr, momentum, oneMinusDampening, wd); // floats [0, 165)
+            DslSgd(ref p, ref g, ref p, 176, 209, lr, momentum, oneMinusDampening, wd); // floats [176, 209)
+            DslSgd(ref p, ref g, ref p, 224, 323, lr, momentum, oneMinusDampening, wd); // floats [224, 323)
+            DslSgd(ref p, ref g, ref p, 336, 339, lr, momentum, oneMinusDampening, wd); // floats [336, 339)
+            DslSgd(ref p, ref g, ref p, 352, 358, lr, momentum, oneMinusDampening, wd); // floats [352, 358)
         }
     }
 
