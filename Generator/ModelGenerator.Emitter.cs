@@ -1445,87 +1445,68 @@ public sealed partial class ModelGenerator
                 }
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
-            w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers across the batch");
-            using (w.Scope())
+            w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers (then single outputs: 1 x {strip}).");
+            w.Line($"// Cache blocking: {strip}-input strips (outer) x chunks of {WeightGradChunk} samples x every output tile, so the chunk's x strip ({WeightGradChunk * strip * 4 / 1024} KB)");
+            w.Line("// stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).");
+            foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
             {
-                w.Line("int o = o0;");
-                using (w.Block("for (; o + 4 <= o1; o += 4)"))
+                if (to <= from)
+                    continue;
+                using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                 {
-                    for (int k = 0; k < 4; k++)
-                        w.Line($"ref float dw{k} = ref {U}.Add(ref dw, (o + {k}) * {inW});");
-                    foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
+                    w.Line($"// One chunk of samples at a time (at least one, so an empty batch still writes dW).");
+                    using (w.Block($"for (int n0 = 0; n0 < batch || n0 == 0; n0 += {WeightGradChunk})"))
                     {
-                        if (to <= from)
-                            continue;
-                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                        w.Line($"int n1 = global::System.Math.Min(n0 + {WeightGradChunk}, batch);");
+                        w.Line("bool load = accumulate || n0 > 0;");
+                        w.Line("int o = o0;");
+                        foreach (int ko in new[] { 4, 1 })
                         {
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = accumulate ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            using (w.Block(ko == 4 ? "for (; o + 4 <= o1; o += 4)" : "for (; o < o1; o++)"))
                             {
-                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
-                                for (int k = 0; k < 4; k++)
+                                for (int k = 0; k < ko; k++)
+                                    w.Line($"ref float dw{k} = ref {U}.Add(ref dw, {(k == 0 ? "o" : $"(o + {k})")} * {inW});");
+                                for (int k = 0; k < ko; k++)
+                                    w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = load ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
+                                using (w.Block("for (int n = n0; n < n1; n++)"))
                                 {
-                                    w.Line($"var s{k} = {T}.Create({U}.Add(ref dzr, {k}));");
+                                    w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                                    w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
                                     for (int j = 0; j < nv; j++)
-                                        w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                        w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
+                                    for (int k = 0; k < ko; k++)
+                                    {
+                                        w.Line($"var s{k} = {T}.Create({(k == 0 ? "dzr" : $"{U}.Add(ref dzr, {k})")});");
+                                        for (int j = 0; j < nv; j++)
+                                            w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                    }
                                 }
+                                for (int k = 0; k < ko; k++)
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
                             }
-                            for (int k = 0; k < 4; k++)
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
-                        }
-                    }
-                    if (inVec < inW)
-                    {
-                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                        {
-                            for (int k = 0; k < 4; k++)
-                            {
-                                w.Line($"float acc{k} = accumulate ? {U}.Add(ref dw{k}, i) : 0f;");
-                            }
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line($"float xi = {U}.Add(ref x, n * {inW} + i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"acc{k} += {U}.Add(ref dz, n * {outW} + o + {k}) * xi;");
-                            }
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"{U}.Add(ref dw{k}, i) = acc{k};");
                         }
                     }
                 }
-                w.Line("// Remaining outputs one at a time.");
-                using (w.Block("for (; o < o1; o++)"))
+            }
+            if (inVec < inW)
+            {
+                w.Line($"// The last {inW - inVec} inputs, one column of dW at a time over the whole batch.");
+                using (w.Block($"for (int o = o0; o < o1; o++)"))
                 {
                     w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                    EmitChunks(w, isa, inW,
-                        (k, i) =>
-                        {
-                            for (int j = 0; j < k; j++)
-                                w.Line($"var g{j} = accumulate ? {T}.LoadUnsafe(ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")}) : default;");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                                w.Line($"var s = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
-                                for (int j = 0; j < k; j++)
-                                    w.Line($"g{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref xr, {(j == 0 ? i : $"{i} + {j * vw}")}), g{j});");
-                            }
-                            for (int j = 0; j < k; j++)
-                                w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                        },
-                        i =>
-                        {
-                            w.Line($"float acc = accumulate ? {U}.Add(ref dwr, {i}) : 0f;");
-                            w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + {i});");
-                            w.Line($"{U}.Add(ref dwr, {i}) = acc;");
-                        });
+                    using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                    {
+                        w.Line($"float acc = accumulate ? {U}.Add(ref dwr, i) : 0f;");
+                        w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + i);");
+                        w.Line($"{U}.Add(ref dwr, i) = acc;");
+                    }
                 }
             }
         }
+
+        /// <summary>Samples per cache block of the weight gradient: 64 rows of a 64-float strip of x are 16 KB, half of L1.</summary>
+        private const int WeightGradChunk = 64;
 
         private static void EmitInputGradVector(SourceWriter w, LayerSpec l, Isa isa)
         {

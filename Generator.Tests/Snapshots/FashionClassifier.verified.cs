@@ -598,22 +598,28 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 768; i += 64)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                    for (nuint i = 0; i < 768; i += 64)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
@@ -621,7 +627,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
                             var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
                             var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
                             g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
@@ -659,18 +665,55 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g32, ref dw3, i + 32);
                         DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                    for (nuint i = 768; i < 784; i += 16)
+                    for (; o < o1; o++)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
                             var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                    }
+                }
+            }
+            for (nuint i = 768; i < 784; i += 16)
+            {
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
                             g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
@@ -684,41 +727,19 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g20, ref dw2, i);
                         DslV512.StoreUnsafe(g30, ref dw3, i);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                    for (nuint i = 0; i < 768; i += 64)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
-                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                         }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
-                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                    }
-                    for (nuint i = 768; i < 784; i += 16)
-                    {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                        }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
                     }
                 }
             }
@@ -734,28 +755,34 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 784; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                    for (nuint i = 0; i < 784; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
                             var xv0 = DslV256.LoadUnsafe(ref xr, i);
                             var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV256.Create(dzr);
                             g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                             var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
@@ -777,41 +804,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV256.StoreUnsafe(g30, ref dw3, i);
                         DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                    for (nuint i = 0; i < 768; i += 32)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(dzr);
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                         }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                    }
-                    for (nuint i = 768; i < 784; i += 8)
-                    {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                        }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
                     }
                 }
             }
@@ -1106,22 +1114,28 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 128; i += 64)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
-                    for (nuint i = 0; i < 128; i += 64)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
@@ -1129,7 +1143,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
                             var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
                             var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
                             g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
@@ -1167,30 +1181,28 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g32, ref dw3, i + 32);
                         DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (nuint i = 0; i < 128; i += 64)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
-                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
                         }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
-                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
                     }
                 }
             }
@@ -1206,28 +1218,34 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 128; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
-                    for (nuint i = 0; i < 128; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
                             var xv0 = DslV256.LoadUnsafe(ref xr, i);
                             var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV256.Create(dzr);
                             g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                             var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
@@ -1249,30 +1267,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV256.StoreUnsafe(g30, ref dw3, i);
                         DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (nuint i = 0; i < 128; i += 32)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(dzr);
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                         }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
                     }
                 }
             }

@@ -675,45 +675,18 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            // The last 5 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+                for (int i = 0; i < 5; i++)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 5);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 5);
-                    for (int i = 0; i < 5; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 5 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 33 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 33 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 33 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 33 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
-                    for (int i = 0; i < 5; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
@@ -728,45 +701,18 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            // The last 5 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+                for (int i = 0; i < 5; i++)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 5);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 5);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 5);
-                    for (int i = 0; i < 5; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 5 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 33 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 33 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 33 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 33 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
-                    for (int i = 0; i < 5; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
@@ -964,27 +910,33 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 32; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
-                    for (nuint i = 0; i < 32; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
                             var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
                             g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
@@ -998,47 +950,31 @@ partial class Regressor : global::DslModels.IModel
                         DslV512.StoreUnsafe(g20, ref dw2, i);
                         DslV512.StoreUnsafe(g30, ref dw3, i);
                     }
-                    for (int i = 32; i < 33; i++)
+                    for (; o < o1; o++)
                     {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                    for (nuint i = 0; i < 32; i += 16)
-                    {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 3 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                         }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
                     }
-                    for (int i = 32; i < 33; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                }
+            }
+            // The last 1 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                for (int i = 32; i < 33; i++)
+                {
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
@@ -1053,28 +989,34 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 32; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 33);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
-                    for (nuint i = 0; i < 32; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
                             var xv0 = DslV256.LoadUnsafe(ref xr, i);
                             var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV256.Create(dzr);
                             g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                             var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
@@ -1096,56 +1038,34 @@ partial class Regressor : global::DslModels.IModel
                         DslV256.StoreUnsafe(g30, ref dw3, i);
                         DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                    for (int i = 32; i < 33; i++)
+                    for (; o < o1; o++)
                     {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 33 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 3 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 3 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 3 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 3 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
-                    for (nuint i = 0; i < 32; i += 32)
-                    {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 3 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(dzr);
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                         }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
                     }
-                    for (int i = 32; i < 33; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                }
+            }
+            // The last 1 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                for (int i = 32; i < 33; i++)
+                {
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
@@ -1499,89 +1419,35 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            // The last 3 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                for (int i = 0; i < 3; i++)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            // The last 3 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                for (int i = 0; i < 3; i++)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 3);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 3);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 3);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc0 = accumulate ? DslUnsafe.Add(ref dw0, i) : 0f;
-                        float acc1 = accumulate ? DslUnsafe.Add(ref dw1, i) : 0f;
-                        float acc2 = accumulate ? DslUnsafe.Add(ref dw2, i) : 0f;
-                        float acc3 = accumulate ? DslUnsafe.Add(ref dw3, i) : 0f;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            float xi = DslUnsafe.Add(ref x, n * 3 + i);
-                            acc0 += DslUnsafe.Add(ref dz, n * 2 + o + 0) * xi;
-                            acc1 += DslUnsafe.Add(ref dz, n * 2 + o + 1) * xi;
-                            acc2 += DslUnsafe.Add(ref dz, n * 2 + o + 2) * xi;
-                            acc3 += DslUnsafe.Add(ref dz, n * 2 + o + 3) * xi;
-                        }
-                        DslUnsafe.Add(ref dw0, i) = acc0;
-                        DslUnsafe.Add(ref dw1, i) = acc1;
-                        DslUnsafe.Add(ref dw2, i) = acc2;
-                        DslUnsafe.Add(ref dw3, i) = acc3;
-                    }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
-                        DslUnsafe.Add(ref dwr, i) = acc;
-                    }
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
         }
