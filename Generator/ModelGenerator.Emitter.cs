@@ -69,6 +69,8 @@ public sealed partial class ModelGenerator
             w.Line("using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;");
             w.Line("using DslV256 = global::System.Runtime.Intrinsics.Vector256;");
             w.Line("using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;");
+            w.Line("using DslV128 = global::System.Runtime.Intrinsics.Vector128;");
+            w.Line("using DslX86 = global::System.Runtime.Intrinsics.X86;");
             w.Line();
             if (spec.Namespace.Length > 0)
             {
@@ -95,6 +97,7 @@ public sealed partial class ModelGenerator
                     cancellationToken.ThrowIfCancellationRequested();
                     EmitBackwardKernel(w, layer, computeInputGradient: !ReferenceEquals(layer, spec.Layers[0]));
                 }
+                EmitSumHelpers(w);
             }
             return w.ToString();
         }
@@ -1041,147 +1044,235 @@ public sealed partial class ModelGenerator
 
         private static string Off(string i, int j, int vw) => j == 0 ? i : $"{i} + {j * vw}";
 
+        /// <summary>Bytes of W per cache block of the forward: half of a 1 MB L2, so the block stays there while every sample tile streams through it.</summary>
+        private const int ForwardBlockBytes = 512 * 1024;
+
+        /// <summary>Output rows per cache block of the forward (a multiple of 4): the 4-output rows split evenly into blocks of at most <see cref="ForwardBlockBytes"/>.</summary>
+        private static int ForwardOutputBlock(LayerSpec l)
+        {
+            int tiles = l.Out / 4;
+            long bytes = (long)tiles * 4 * l.In * sizeof(float);
+            int blocks = (int)Math.Max(1, (bytes + ForwardBlockBytes - 1) / ForwardBlockBytes);
+            return (tiles + blocks - 1) / blocks * 4;
+        }
+
         private static void EmitForwardVector(SourceWriter w, LayerSpec l, Isa isa)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             int inVec = inW / vw * vw, out4 = outW / 4 * 4;
             int S = SamplesPerTile(isa);
             string T = isa.Type;
-            w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
-            w.Line("int n = 0;");
-            using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+            if (out4 > 0)
             {
-                for (int t = 0; t < S; t++)
+                int block = ForwardOutputBlock(l);
+                w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
+                w.Line($"// The {S * 4} horizontal sums are then reduced together ({(S == 4 ? "DslSum16" : "DslSum8")}: the same additions as {T}.Sum of each).");
+                w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
+                using (w.Block($"for (int ob = 0; ob < {out4}; ob += {block})"))
                 {
-                    w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
-                    w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
-                }
-                if (out4 > 0)
-                {
-                    using (w.Block($"for (int o = 0; o < {out4}; o += 4)"))
+                    string obEnd = block >= out4 ? out4.ToString(System.Globalization.CultureInfo.InvariantCulture) : "obEnd";
+                    if (block < out4)
+                        w.Line($"int obEnd = global::System.Math.Min(ob + {block}, {out4});");
+                    w.Line("int n = 0;");
+                    using (w.Block($"for (; n <= batch - {S}; n += {S})"))
                     {
-                        for (int k = 0; k < 4; k++)
-                            w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
                         for (int t = 0; t < S; t++)
-                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
-                        if (inVec > 0)
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                            {
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
-                                for (int t = 0; t < S; t++)
-                                {
-                                    w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
-                                }
-                            }
+                            w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                            w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                         }
-                        for (int t = 0; t < S; t++)
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.Sum(a{t}{k})"))};");
-                        if (inVec < inW)
+                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                            {
-                                for (int t = 0; t < S; t++)
-                                {
-                                    w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
-                                }
-                            }
-                        }
-                        for (int t = 0; t < S; t++)
                             for (int k = 0; k < 4; k++)
-                                w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
-                    }
-                }
-                if (out4 < outW)
-                {
-                    using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
-                    {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
-                        if (inVec > 0)
-                        {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                            for (int t = 0; t < S; t++)
+                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
+                            if (inVec > 0)
                             {
-                                w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                        for (int k = 0; k < 4; k++)
+                                            w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                    }
+                                }
+                            }
+                            string accs = string.Join(", ", Enumerable.Range(0, S).SelectMany(t => Enumerable.Range(0, 4).Select(k => $"a{t}{k}")));
+                            w.Line($"var sums = {(S == 4 ? "DslSum16" : "DslSum8")}({accs}); // lane 4t + k: sample t, output o + k");
+                            if (inVec == inW)
+                            {
+                                string[] quarter = S == 4
+                                    ? new[] { "DslV256.GetLower(DslV512.GetLower(sums))", "DslV256.GetUpper(DslV512.GetLower(sums))", "DslV256.GetLower(DslV512.GetUpper(sums))", "DslV256.GetUpper(DslV512.GetUpper(sums))" }
+                                    : new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" };
+                                if (l.HasBias)
+                                    w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
                                 for (int t = 0; t < S; t++)
-                                    w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                                    w.Line($"DslV128.StoreUnsafe({quarter[t]}{(l.HasBias ? " + b4" : "")}, ref y{t}, (nuint)o);");
+                            }
+                            else
+                            {
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.GetElement(sums, {t * 4 + k})"))};");
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                {
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
+                                        for (int k = 0; k < 4; k++)
+                                            w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                    }
+                                }
+                                for (int t = 0; t < S; t++)
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                             }
                         }
-                        w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
-                        if (inVec < inW)
+                    }
+                    w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
+                    using (w.Block("for (; n < batch; n++)"))
+                    {
+                        w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                        w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
+                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                                for (int t = 0; t < S; t++)
-                                    w.Line($"s{t} += {U}.Add(ref x{t}, i) * {U}.Add(ref w0, i);");
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"ref float w1 = ref {U}.Add(ref w0, {inW});");
+                            w.Line($"ref float w2 = ref {U}.Add(ref w1, {inW});");
+                            w.Line($"ref float w3 = ref {U}.Add(ref w2, {inW});");
+                            w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
+                            if (inVec > 0)
+                            {
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    w.Line($"var xv = {T}.LoadUnsafe(ref xr, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"acc{k} = {T}.FusedMultiplyAdd(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
+                                }
+                            }
+                            w.Line($"float s0 = {T}.Sum(acc0), s1 = {T}.Sum(acc1), s2 = {T}.Sum(acc2), s3 = {T}.Sum(acc3);");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                {
+                                    w.Line($"float xi = {U}.Add(ref xr, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
+                                }
+                            }
+                            for (int k = 0; k < 4; k++)
+                                w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                         }
-                        for (int t = 0; t < S; t++)
-                            w.Line($"{U}.Add(ref y{t}, o) = s{t}{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                     }
                 }
             }
-            w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
-            using (w.Block("for (; n < batch; n++)"))
+            if (out4 < outW)
             {
-                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
-                if (out4 > 0)
+                w.Line($"// Remaining outputs one at a time: {S} samples share each load of W, then single samples.");
+                using (w.Scope())
                 {
-                    using (w.Block($"for (int o = 0; o < {out4}; o += 4)"))
+                    w.Line("int n = 0;");
+                    using (w.Block($"for (; n <= batch - {S}; n += {S})"))
                     {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"ref float w1 = ref {U}.Add(ref w0, {inW});");
-                        w.Line($"ref float w2 = ref {U}.Add(ref w1, {inW});");
-                        w.Line($"ref float w3 = ref {U}.Add(ref w2, {inW});");
-                        w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
-                        if (inVec > 0)
+                        for (int t = 0; t < S; t++)
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                            {
-                                w.Line($"var xv = {isa.Type}.LoadUnsafe(ref xr, i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"acc{k} = {isa.Type}.FusedMultiplyAdd(xv, {isa.Type}.LoadUnsafe(ref w{k}, i), acc{k});");
-                            }
+                            w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                            w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                         }
-                        w.Line($"float s0 = {isa.Type}.Sum(acc0), s1 = {isa.Type}.Sum(acc1), s2 = {isa.Type}.Sum(acc2), s3 = {isa.Type}.Sum(acc3);");
-                        if (inVec < inW)
+                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
+                            if (inVec > 0)
                             {
-                                w.Line($"float xi = {U}.Add(ref xr, i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
+                                    for (int t = 0; t < S; t++)
+                                        w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                                }
                             }
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                    for (int t = 0; t < S; t++)
+                                        w.Line($"s{t} += {U}.Add(ref x{t}, i) * {U}.Add(ref w0, i);");
+                            }
+                            for (int t = 0; t < S; t++)
+                                w.Line($"{U}.Add(ref y{t}, o) = s{t}{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                         }
-                        for (int k = 0; k < 4; k++)
-                            w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                     }
-                }
-                if (out4 < outW)
-                {
-                    using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
+                    using (w.Block("for (; n < batch; n++)"))
                     {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"{isa.Vec} acc0 = default;");
-                        if (inVec > 0)
+                        w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                        w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
+                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                                w.Line($"acc0 = {isa.Type}.FusedMultiplyAdd({isa.Type}.LoadUnsafe(ref xr, i), {isa.Type}.LoadUnsafe(ref w0, i), acc0);");
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"{isa.Vec} acc0 = default;");
+                            if (inVec > 0)
+                            {
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                    w.Line($"acc0 = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref xr, i), {T}.LoadUnsafe(ref w0, i), acc0);");
+                            }
+                            w.Line($"float s0 = {T}.Sum(acc0);");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                    w.Line($"s0 += {U}.Add(ref xr, i) * {U}.Add(ref w0, i);");
+                            }
+                            w.Line($"{U}.Add(ref yr, o) = s0{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                         }
-                        w.Line($"float s0 = {isa.Type}.Sum(acc0);");
-                        if (inVec < inW)
-                        {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                                w.Line($"s0 += {U}.Add(ref xr, i) * {U}.Add(ref w0, i);");
-                        }
-                        w.Line($"{U}.Add(ref yr, o) = s0{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The reduction helpers of the forward's register tile: many horizontal sums at once with shuffles, each sum
+        /// with exactly the additions of Vector512/Vector256.Sum (adjacent lanes, then pairs of those, then 128-bit
+        /// halves, then 256-bit halves), so the results are bit-identical to summing each accumulator on its own.
+        /// </summary>
+        private static void EmitSumHelpers(SourceWriter w)
+        {
+            const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+            w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3] (the first step of the Sum tree, for two vectors at once).</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF512 DslPairs(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle(a, b, 0x88) + DslX86.Avx512F.Shuffle(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>[a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] of the 128-bit quarters q.</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF512 DslQuarters(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle4x128(a, b, 0x88) + DslX86.Avx512F.Shuffle4x128(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV512.Sum(a_j), bit for bit (same additions, same tree), for 16 accumulators in 15 adds and 30 shuffles.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF512 DslSum16(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7, DslF512 a8, DslF512 a9, DslF512 a10, DslF512 a11, DslF512 a12, DslF512 a13, DslF512 a14, DslF512 a15)"))
+            {
+                w.Line("// Quad sums (v0 + v1) + (v2 + v3) of four accumulators per vector, then the 128-bit quarters pairwise, then the halves.");
+                w.Line("var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
+                w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
+                w.Line("var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));");
+                w.Line("var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));");
+                w.Line("return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));");
+            }
+            w.Line();
+            w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF256 DslPairs(DslF256 a, DslF256 b) => DslX86.Avx.Shuffle(a, b, 0x88) + DslX86.Avx.Shuffle(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV256.Sum(a_j), bit for bit (same additions, same tree), for 8 accumulators in 7 adds and 14 shuffles.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF256 DslSum8(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3, DslF256 a4, DslF256 a5, DslF256 a6, DslF256 a7)"))
+            {
+                w.Line("var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
+                w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
+                w.Line("return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);");
+            }
+            w.Line();
         }
 
         private static void EmitForwardScalar(SourceWriter w, LayerSpec l)

@@ -15,6 +15,8 @@ using DslV512 = global::System.Runtime.Intrinsics.Vector512;
 using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using DslV256 = global::System.Runtime.Intrinsics.Vector256;
 using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using DslV128 = global::System.Runtime.Intrinsics.Vector128;
+using DslX86 = global::System.Runtime.Intrinsics.X86;
 
 namespace Samples;
 
@@ -357,176 +359,166 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            int n = 0;
-            for (; n <= batch - 4; n += 4)
+            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 128; ob += 128)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
-                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
-                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
-                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
-                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
-                for (int o = 0; o < 128; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
-                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
-                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
-                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (nuint i = 0; i < 784; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
-                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
-                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
-                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
-                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
-                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
-                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
-                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
-                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
-                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
-                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
-                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
-                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
                     }
-                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
-                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
-                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
-                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
                 }
-            }
-            // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
-            for (; n < batch; n++)
-            {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                for (int o = 0; o < 128; o += 4)
+                // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 784);
-                    DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 784; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var xv = DslV512.LoadUnsafe(ref xr, i);
-                        acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var xv = DslV512.LoadUnsafe(ref xr, i);
+                            acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            int n = 0;
-            for (; n <= batch - 2; n += 2)
+            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 128; ob += 128)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
-                for (int o = 0; o < 128; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
-                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
-                    for (nuint i = 0; i < 784; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
-                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
-                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 784; i += 8)
+                        {
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
-                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
-                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                 }
-            }
-            // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
-            for (; n < batch; n++)
-            {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                for (int o = 0; o < 128; o += 4)
+                // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 784);
-                    DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 784; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var xv = DslV256.LoadUnsafe(ref xr, i);
-                        acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 784; i += 8)
+                        {
+                            var xv = DslV256.LoadUnsafe(ref xr, i);
+                            acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
             }
         }
@@ -853,230 +845,256 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            int n = 0;
-            for (; n <= batch - 4; n += 4)
+            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 8; ob += 8)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
-                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
-                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
-                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
-                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
-                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
-                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
-                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
-                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
-                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
-                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
-                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
-                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
-                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
-                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
-                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
-                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
-                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
-                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
                     }
-                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
-                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
-                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
-                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv = DslV512.LoadUnsafe(ref w0, i);
-                        a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
-                        a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
-                        a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
-                        a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 128);
+                        DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var xv = DslV512.LoadUnsafe(ref xr, i);
+                            acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
-                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
                 }
             }
-            // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
-            for (; n < batch; n++)
+            // Remaining outputs one at a time: 4 samples share each load of W, then single samples.
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                    DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        var xv = DslV512.LoadUnsafe(ref xr, i);
-                        acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv = DslV512.LoadUnsafe(ref w0, i);
+                            a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
+                            a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
+                            a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                        }
+                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF512 acc0 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        acc0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslV512.LoadUnsafe(ref w0, i), acc0);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF512 acc0 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            acc0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslV512.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslV512.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV512.Sum(acc0);
-                    DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            int n = 0;
-            for (; n <= batch - 2; n += 2)
+            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 8; ob += 8)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
-                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
-                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
-                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
-                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
-                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF256 a0 = default, a1 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv = DslV256.LoadUnsafe(ref w0, i);
-                        a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
-                        a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 128);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var xv = DslV256.LoadUnsafe(ref xr, i);
+                            acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
-                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
                 }
             }
-            // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
-            for (; n < batch; n++)
+            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                    DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        var xv = DslV256.LoadUnsafe(ref xr, i);
-                        acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF256 a0 = default, a1 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var wv = DslV256.LoadUnsafe(ref w0, i);
+                            a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                        }
+                        float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF256 acc0 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        acc0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslV256.LoadUnsafe(ref w0, i), acc0);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF256 acc0 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            acc0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslV256.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslV256.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV256.Sum(acc0);
-                    DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                 }
             }
         }
@@ -1494,6 +1512,39 @@ partial class FashionClassifier : global::DslModels.IModel
                 }
             }
         }
+    }
+
+    /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3] (the first step of the Sum tree, for two vectors at once).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslPairs(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle(a, b, 0x88) + DslX86.Avx512F.Shuffle(a, b, 0xDD);
+
+    /// <summary>[a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] of the 128-bit quarters q.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslQuarters(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle4x128(a, b, 0x88) + DslX86.Avx512F.Shuffle4x128(a, b, 0xDD);
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (same additions, same tree), for 16 accumulators in 15 adds and 30 shuffles.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslSum16(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7, DslF512 a8, DslF512 a9, DslF512 a10, DslF512 a11, DslF512 a12, DslF512 a13, DslF512 a14, DslF512 a15)
+    {
+        // Quad sums (v0 + v1) + (v2 + v3) of four accumulators per vector, then the 128-bit quarters pairwise, then the halves.
+        var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
+        var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));
+        var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));
+        return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));
+    }
+
+    /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslPairs(DslF256 a, DslF256 b) => DslX86.Avx.Shuffle(a, b, 0x88) + DslX86.Avx.Shuffle(a, b, 0xDD);
+
+    /// <summary>Lane j = DslV256.Sum(a_j), bit for bit (same additions, same tree), for 8 accumulators in 7 adds and 14 shuffles.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslSum8(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3, DslF256 a4, DslF256 a5, DslF256 a6, DslF256 a7)
+    {
+        var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
+        return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);
     }
 
 }
