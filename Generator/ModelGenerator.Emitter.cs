@@ -1596,6 +1596,9 @@ public sealed partial class ModelGenerator
             }
         }
 
+        /// <summary>Samples per cache block of the input gradient: 64 rows of dz (128 KB at 512 outputs) stay in L2 across the strips of W.</summary>
+        private const int InputGradChunk = 64;
+
         /// <summary>Samples per cache block of the weight gradient: 64 rows of a 64-float strip of x are 16 KB, half of L1.</summary>
         private const int WeightGradChunk = 64;
 
@@ -1606,56 +1609,63 @@ public sealed partial class ModelGenerator
             int inVec = inW / vw * vw;
             int S = SamplesPerTile(isa), xstrip = 4 * vw, xstripEnd = inW / xstrip * xstrip;
             w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
+            w.Line($"// Cache blocking: chunks of {InputGradChunk} samples (outer; {InputGradChunk * outW * 4 / 1024} KB of dz) x {xstrip}-input strips of W ({outW * xstrip * 4 / 1024} KB, kept in L2) x the chunk's sample tiles.");
             using (w.Scope())
             {
-                w.Line("int n = 0;");
-                using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+                w.Line($"int tiled = batch / {S} * {S};");
+                using (w.Block($"for (int n0 = 0; n0 < tiled; n0 += {InputGradChunk})"))
                 {
-                    for (int t = 0; t < S; t++)
-                    {
-                        w.Line($"ref float dz{t} = ref {U}.Add(ref dz, (n + {t}) * {outW});");
-                        w.Line($"ref float dx{t} = ref {U}.Add(ref dx, (n + {t}) * {inW});");
-                    }
+                    w.Line($"int n1 = global::System.Math.Min(n0 + {InputGradChunk}, tiled);");
                     foreach (var (from, to, nv) in new[] { (0, xstripEnd, 4), (xstripEnd, inVec, 1) })
                     {
                         if (to <= from)
                             continue;
                         using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                         {
-                            for (int t = 0; t < S; t++)
-                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"h{t}{j} = default"))};");
-                            using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                            using (w.Block($"for (int n = n0; n < n1; n += {S})"))
                             {
-                                w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"var wv{j} = {T}.LoadUnsafe(ref wr, {Off("i", j, vw)});");
                                 for (int t = 0; t < S; t++)
                                 {
-                                    w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
-                                    for (int j = 0; j < nv; j++)
-                                        w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                    w.Line($"ref float dz{t} = ref {U}.Add(ref dz, (n + {t}) * {outW});");
+                                    w.Line($"ref float dx{t} = ref {U}.Add(ref dx, (n + {t}) * {inW});");
                                 }
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"h{t}{j} = default"))};");
+                                using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                                {
+                                    w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"var wv{j} = {T}.LoadUnsafe(ref wr, {Off("i", j, vw)});");
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
+                                        for (int j = 0; j < nv; j++)
+                                            w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                    }
+                                }
+                                for (int t = 0; t < S; t++)
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"{T}.StoreUnsafe(h{t}{j}, ref dx{t}, {Off("i", j, vw)});");
                             }
-                            for (int t = 0; t < S; t++)
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"{T}.StoreUnsafe(h{t}{j}, ref dx{t}, {Off("i", j, vw)});");
                         }
                     }
                     if (inVec < inW)
                     {
-                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                        using (w.Block($"for (int n = n0; n < n1; n++)"))
                         {
-                            for (int t = 0; t < S; t++)
+                            w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
+                            w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
+                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
                             {
-                                w.Line($"float acc{t} = 0f;");
-                                w.Line($"for (int o = 0; o < {outW}; o++) acc{t} += {U}.Add(ref dz{t}, o) * {U}.Add(ref w, o * {inW} + i);");
-                                w.Line($"{U}.Add(ref dx{t}, i) = acc{t};");
+                                w.Line("float acc = 0f;");
+                                w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + i);");
+                                w.Line($"{U}.Add(ref dxr, i) = acc;");
                             }
                         }
                     }
                 }
                 w.Line("// Remaining samples one at a time.");
-                using (w.Block("for (; n < batch; n++)"))
+                using (w.Block("for (int n = tiled; n < batch; n++)"))
                 {
                     w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
                     w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");

@@ -1334,72 +1334,77 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 64-input strips of W (2 KB, kept in L2) x the chunk's sample tiles.
             {
-                int n = 0;
-                for (; n <= batch - 4; n += 4)
+                int tiled = batch / 4 * 4;
+                for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
-                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
-                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
-                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
-                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
-                    ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
-                    ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
-                    ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
-                    ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
                     for (nuint i = 0; i < 128; i += 64)
                     {
-                        DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
-                        DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
-                        DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
-                        DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
-                        for (int o = 0; o < 10; o++)
+                        for (int n = n0; n < n1; n += 4)
                         {
-                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                            var wv0 = DslV512.LoadUnsafe(ref wr, i);
-                            var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
-                            var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
-                            var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
-                            h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
-                            h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
-                            h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
-                            h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
-                            var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
-                            h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
-                            h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
-                            h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
-                            h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
-                            var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
-                            h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
-                            h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
-                            h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
-                            h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
-                            var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
-                            h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
-                            h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
-                            h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
-                            h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                            DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
+                            DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
+                            DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
+                                var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
+                                var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
+                                h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
+                                h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h01, ref dx0, i + 16);
+                            DslV512.StoreUnsafe(h02, ref dx0, i + 32);
+                            DslV512.StoreUnsafe(h03, ref dx0, i + 48);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h11, ref dx1, i + 16);
+                            DslV512.StoreUnsafe(h12, ref dx1, i + 32);
+                            DslV512.StoreUnsafe(h13, ref dx1, i + 48);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h21, ref dx2, i + 16);
+                            DslV512.StoreUnsafe(h22, ref dx2, i + 32);
+                            DslV512.StoreUnsafe(h23, ref dx2, i + 48);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                            DslV512.StoreUnsafe(h31, ref dx3, i + 16);
+                            DslV512.StoreUnsafe(h32, ref dx3, i + 32);
+                            DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                         }
-                        DslV512.StoreUnsafe(h00, ref dx0, i);
-                        DslV512.StoreUnsafe(h01, ref dx0, i + 16);
-                        DslV512.StoreUnsafe(h02, ref dx0, i + 32);
-                        DslV512.StoreUnsafe(h03, ref dx0, i + 48);
-                        DslV512.StoreUnsafe(h10, ref dx1, i);
-                        DslV512.StoreUnsafe(h11, ref dx1, i + 16);
-                        DslV512.StoreUnsafe(h12, ref dx1, i + 32);
-                        DslV512.StoreUnsafe(h13, ref dx1, i + 48);
-                        DslV512.StoreUnsafe(h20, ref dx2, i);
-                        DslV512.StoreUnsafe(h21, ref dx2, i + 16);
-                        DslV512.StoreUnsafe(h22, ref dx2, i + 32);
-                        DslV512.StoreUnsafe(h23, ref dx2, i + 48);
-                        DslV512.StoreUnsafe(h30, ref dx3, i);
-                        DslV512.StoreUnsafe(h31, ref dx3, i + 16);
-                        DslV512.StoreUnsafe(h32, ref dx3, i + 32);
-                        DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                     }
                 }
                 // Remaining samples one at a time.
-                for (; n < batch; n++)
+                for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
@@ -1429,48 +1434,53 @@ partial class FashionClassifier : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 32-input strips of W (1 KB, kept in L2) x the chunk's sample tiles.
             {
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
+                int tiled = batch / 2 * 2;
+                for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
-                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
-                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
-                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
-                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
                     for (nuint i = 0; i < 128; i += 32)
                     {
-                        DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
-                        DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
-                        for (int o = 0; o < 10; o++)
+                        for (int n = n0; n < n1; n += 2)
                         {
-                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                            var wv0 = DslV256.LoadUnsafe(ref wr, i);
-                            var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
-                            var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
-                            var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
-                            h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
-                            h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
-                            h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
-                            h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
-                            var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
-                            h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
-                            h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
-                            h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
-                            h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
+                                var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
+                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h01, ref dx0, i + 8);
+                            DslV256.StoreUnsafe(h02, ref dx0, i + 16);
+                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h11, ref dx1, i + 8);
+                            DslV256.StoreUnsafe(h12, ref dx1, i + 16);
+                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                         }
-                        DslV256.StoreUnsafe(h00, ref dx0, i);
-                        DslV256.StoreUnsafe(h01, ref dx0, i + 8);
-                        DslV256.StoreUnsafe(h02, ref dx0, i + 16);
-                        DslV256.StoreUnsafe(h03, ref dx0, i + 24);
-                        DslV256.StoreUnsafe(h10, ref dx1, i);
-                        DslV256.StoreUnsafe(h11, ref dx1, i + 8);
-                        DslV256.StoreUnsafe(h12, ref dx1, i + 16);
-                        DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                     }
                 }
                 // Remaining samples one at a time.
-                for (; n < batch; n++)
+                for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
