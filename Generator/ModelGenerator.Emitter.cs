@@ -1536,8 +1536,9 @@ public sealed partial class ModelGenerator
                 }
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
+            int chunk = WeightGradChunk(l);
             w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers (then single outputs: 1 x {strip}).");
-            w.Line($"// Cache blocking: {strip}-input strips (outer) x chunks of {WeightGradChunk} samples x every output tile, so the chunk's x strip ({WeightGradChunk * strip * 4 / 1024} KB)");
+            w.Line($"// Cache blocking: {strip}-input strips (outer) x chunks of {chunk} samples x every output tile, so the chunk's x strip ({chunk * strip * 4 / 1024} KB)");
             w.Line("// stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).");
             foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
             {
@@ -1546,9 +1547,9 @@ public sealed partial class ModelGenerator
                 using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                 {
                     w.Line($"// One chunk of samples at a time (at least one, so an empty batch still writes dW).");
-                    using (w.Block($"for (int n0 = 0; n0 < batch || n0 == 0; n0 += {WeightGradChunk})"))
+                    using (w.Block($"for (int n0 = 0; n0 < batch || n0 == 0; n0 += {chunk})"))
                     {
-                        w.Line($"int n1 = global::System.Math.Min(n0 + {WeightGradChunk}, batch);");
+                        w.Line($"int n1 = global::System.Math.Min(n0 + {chunk}, batch);");
                         w.Line("bool load = accumulate || n0 > 0;");
                         w.Line("int o = o0;");
                         foreach (int ko in new[] { 4, 1 })
@@ -1599,8 +1600,19 @@ public sealed partial class ModelGenerator
         /// <summary>Samples per cache block of the input gradient: 64 rows of dz (128 KB at 512 outputs) stay in L2 across the strips of W.</summary>
         private const int InputGradChunk = 64;
 
-        /// <summary>Samples per cache block of the weight gradient: 64 rows of a 64-float strip of x are 16 KB, half of L1.</summary>
-        private const int WeightGradChunk = 64;
+        /// <summary>
+        /// Samples per cache block of the weight gradient: 64 rows of a 64-float strip of x are 16 KB, a third of L1. Rows a
+        /// power-of-two stride apart share few L1 sets (a 2 KB stride: only 2 of every 64), so then the chunk shrinks until at
+        /// most 8 rows fall on each set: 16 samples at 512 inputs, 32 at 256.
+        /// </summary>
+        private static int WeightGradChunk(LayerSpec l)
+        {
+            int stride = l.In * sizeof(float), gcd = 4096;
+            while (stride % gcd != 0)
+                gcd /= 2;
+            int setOffsets = 4096 / gcd; // distinct L1 set positions of the rows (4 KB = 64 sets x 64 B)
+            return Math.Max(16, Math.Min(64, 8 * setOffsets));
+        }
 
         private static void EmitInputGradVector(SourceWriter w, LayerSpec l, Isa isa)
         {
