@@ -1479,7 +1479,23 @@ public sealed partial class ModelGenerator
                 return;
             }
             w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
-            using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+            w.Line($"int count = batch * {l.Out}, j = 0;");
+            if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
+            {
+                w.Line("// Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.");
+                EmitIsaDispatch(w, isa =>
+                {
+                    if (l.Activation == Activation.LeakyReLU)
+                        w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
+                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                    {
+                        w.Line($"var d = {isa.Type}.LoadUnsafe(ref dz, (nuint)j);");
+                        string otherwise = l.Activation == Activation.ReLU ? $"{isa.Vec}.Zero" : "slope * d";
+                        w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), d, {otherwise}), ref dz, (nuint)j);");
+                    }
+                }, scalarBody: null);
+            }
+            using (w.Block("for (; j < count; j++)"))
             {
                 w.Line($"float a = {U}.Add(ref y, j);");
                 w.Line($"ref float d = ref {U}.Add(ref dz, j);");

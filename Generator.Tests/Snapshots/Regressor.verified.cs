@@ -702,7 +702,8 @@ partial class Regressor : global::DslModels.IModel
     private static void DslActGradInputLayer(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ Tanh'(y), from the kept output y
-        for (int j = 0; j < batch * 33; j++)
+        int count = batch * 33, j = 0;
+        for (; j < count; j++)
         {
             float a = DslUnsafe.Add(ref y, j);
             ref float d = ref DslUnsafe.Add(ref dz, j);
@@ -939,7 +940,27 @@ partial class Regressor : global::DslModels.IModel
     private static void DslActGradSecond(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ LeakyReLU'(y), from the kept output y
-        for (int j = 0; j < batch * 3; j++)
+        int count = batch * 3, j = 0;
+        // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+        if (DslV512.IsHardwareAccelerated)
+        {
+            var slope = DslV512.Create(0.2f);
+            for (; j <= count - 16; j += 16)
+            {
+                var d = DslV512.LoadUnsafe(ref dz, (nuint)j);
+                DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref y, (nuint)j), DslF512.Zero), d, slope * d), ref dz, (nuint)j);
+            }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            var slope = DslV256.Create(0.2f);
+            for (; j <= count - 8; j += 8)
+            {
+                var d = DslV256.LoadUnsafe(ref dz, (nuint)j);
+                DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref y, (nuint)j), DslF256.Zero), d, slope * d), ref dz, (nuint)j);
+            }
+        }
+        for (; j < count; j++)
         {
             float a = DslUnsafe.Add(ref y, j);
             ref float d = ref DslUnsafe.Add(ref dz, j);
@@ -1467,7 +1488,8 @@ partial class Regressor : global::DslModels.IModel
     private static void DslActGradHead(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ Sigmoid'(y), from the kept output y
-        for (int j = 0; j < batch * 2; j++)
+        int count = batch * 2, j = 0;
+        for (; j < count; j++)
         {
             float a = DslUnsafe.Add(ref y, j);
             ref float d = ref DslUnsafe.Add(ref dz, j);
