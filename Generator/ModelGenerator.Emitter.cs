@@ -69,6 +69,8 @@ public sealed partial class ModelGenerator
             w.Line("using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;");
             w.Line("using DslV256 = global::System.Runtime.Intrinsics.Vector256;");
             w.Line("using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;");
+            w.Line("using DslV128 = global::System.Runtime.Intrinsics.Vector128;");
+            w.Line("using DslX86 = global::System.Runtime.Intrinsics.X86;");
             w.Line();
             if (spec.Namespace.Length > 0)
             {
@@ -95,6 +97,7 @@ public sealed partial class ModelGenerator
                     cancellationToken.ThrowIfCancellationRequested();
                     EmitBackwardKernel(w, layer, computeInputGradient: !ReferenceEquals(layer, spec.Layers[0]));
                 }
+                EmitSumHelpers(w);
             }
             return w.ToString();
         }
@@ -1121,147 +1124,235 @@ public sealed partial class ModelGenerator
 
         private static string Off(string i, int j, int vw) => j == 0 ? i : $"{i} + {j * vw}";
 
+        /// <summary>Bytes of W per cache block of the forward: half of a 1 MB L2, so the block stays there while every sample tile streams through it.</summary>
+        private const int ForwardBlockBytes = 512 * 1024;
+
+        /// <summary>Output rows per cache block of the forward (a multiple of 4): the 4-output rows split evenly into blocks of at most <see cref="ForwardBlockBytes"/>.</summary>
+        private static int ForwardOutputBlock(LayerSpec l)
+        {
+            int tiles = l.Out / 4;
+            long bytes = (long)tiles * 4 * l.In * sizeof(float);
+            int blocks = (int)Math.Max(1, (bytes + ForwardBlockBytes - 1) / ForwardBlockBytes);
+            return (tiles + blocks - 1) / blocks * 4;
+        }
+
         private static void EmitForwardVector(SourceWriter w, LayerSpec l, Isa isa)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             int inVec = inW / vw * vw, out4 = outW / 4 * 4;
             int S = SamplesPerTile(isa);
             string T = isa.Type;
-            w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
-            w.Line("int n = 0;");
-            using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+            if (out4 > 0)
             {
-                for (int t = 0; t < S; t++)
+                int block = ForwardOutputBlock(l);
+                w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
+                w.Line($"// The {S * 4} horizontal sums are then reduced together ({(S == 4 ? "DslSum16" : "DslSum8")}: the same additions as {T}.Sum of each).");
+                w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
+                using (w.Block($"for (int ob = 0; ob < {out4}; ob += {block})"))
                 {
-                    w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
-                    w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
-                }
-                if (out4 > 0)
-                {
-                    using (w.Block($"for (int o = 0; o < {out4}; o += 4)"))
+                    string obEnd = block >= out4 ? out4.ToString(System.Globalization.CultureInfo.InvariantCulture) : "obEnd";
+                    if (block < out4)
+                        w.Line($"int obEnd = global::System.Math.Min(ob + {block}, {out4});");
+                    w.Line("int n = 0;");
+                    using (w.Block($"for (; n <= batch - {S}; n += {S})"))
                     {
-                        for (int k = 0; k < 4; k++)
-                            w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
                         for (int t = 0; t < S; t++)
-                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
-                        if (inVec > 0)
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                            {
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
-                                for (int t = 0; t < S; t++)
-                                {
-                                    w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
-                                }
-                            }
+                            w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                            w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                         }
-                        for (int t = 0; t < S; t++)
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.Sum(a{t}{k})"))};");
-                        if (inVec < inW)
+                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                            {
-                                for (int t = 0; t < S; t++)
-                                {
-                                    w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
-                                }
-                            }
-                        }
-                        for (int t = 0; t < S; t++)
                             for (int k = 0; k < 4; k++)
-                                w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
-                    }
-                }
-                if (out4 < outW)
-                {
-                    using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
-                    {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
-                        if (inVec > 0)
-                        {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                            for (int t = 0; t < S; t++)
+                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
+                            if (inVec > 0)
                             {
-                                w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                        for (int k = 0; k < 4; k++)
+                                            w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                    }
+                                }
+                            }
+                            string accs = string.Join(", ", Enumerable.Range(0, S).SelectMany(t => Enumerable.Range(0, 4).Select(k => $"a{t}{k}")));
+                            w.Line($"var sums = {(S == 4 ? "DslSum16" : "DslSum8")}({accs}); // lane 4t + k: sample t, output o + k");
+                            if (inVec == inW)
+                            {
+                                string[] quarter = S == 4
+                                    ? new[] { "DslV256.GetLower(DslV512.GetLower(sums))", "DslV256.GetUpper(DslV512.GetLower(sums))", "DslV256.GetLower(DslV512.GetUpper(sums))", "DslV256.GetUpper(DslV512.GetUpper(sums))" }
+                                    : new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" };
+                                if (l.HasBias)
+                                    w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
                                 for (int t = 0; t < S; t++)
-                                    w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                                    w.Line($"DslV128.StoreUnsafe({quarter[t]}{(l.HasBias ? " + b4" : "")}, ref y{t}, (nuint)o);");
+                            }
+                            else
+                            {
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.GetElement(sums, {t * 4 + k})"))};");
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                {
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
+                                        for (int k = 0; k < 4; k++)
+                                            w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                    }
+                                }
+                                for (int t = 0; t < S; t++)
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                             }
                         }
-                        w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
-                        if (inVec < inW)
+                    }
+                    w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
+                    using (w.Block("for (; n < batch; n++)"))
+                    {
+                        w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                        w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
+                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                                for (int t = 0; t < S; t++)
-                                    w.Line($"s{t} += {U}.Add(ref x{t}, i) * {U}.Add(ref w0, i);");
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"ref float w1 = ref {U}.Add(ref w0, {inW});");
+                            w.Line($"ref float w2 = ref {U}.Add(ref w1, {inW});");
+                            w.Line($"ref float w3 = ref {U}.Add(ref w2, {inW});");
+                            w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
+                            if (inVec > 0)
+                            {
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    w.Line($"var xv = {T}.LoadUnsafe(ref xr, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"acc{k} = {T}.FusedMultiplyAdd(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
+                                }
+                            }
+                            w.Line($"float s0 = {T}.Sum(acc0), s1 = {T}.Sum(acc1), s2 = {T}.Sum(acc2), s3 = {T}.Sum(acc3);");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                {
+                                    w.Line($"float xi = {U}.Add(ref xr, i);");
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
+                                }
+                            }
+                            for (int k = 0; k < 4; k++)
+                                w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                         }
-                        for (int t = 0; t < S; t++)
-                            w.Line($"{U}.Add(ref y{t}, o) = s{t}{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                     }
                 }
             }
-            w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
-            using (w.Block("for (; n < batch; n++)"))
+            if (out4 < outW)
             {
-                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
-                if (out4 > 0)
+                w.Line($"// Remaining outputs one at a time: {S} samples share each load of W, then single samples.");
+                using (w.Scope())
                 {
-                    using (w.Block($"for (int o = 0; o < {out4}; o += 4)"))
+                    w.Line("int n = 0;");
+                    using (w.Block($"for (; n <= batch - {S}; n += {S})"))
                     {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"ref float w1 = ref {U}.Add(ref w0, {inW});");
-                        w.Line($"ref float w2 = ref {U}.Add(ref w1, {inW});");
-                        w.Line($"ref float w3 = ref {U}.Add(ref w2, {inW});");
-                        w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
-                        if (inVec > 0)
+                        for (int t = 0; t < S; t++)
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                            {
-                                w.Line($"var xv = {isa.Type}.LoadUnsafe(ref xr, i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"acc{k} = {isa.Type}.FusedMultiplyAdd(xv, {isa.Type}.LoadUnsafe(ref w{k}, i), acc{k});");
-                            }
+                            w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                            w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                         }
-                        w.Line($"float s0 = {isa.Type}.Sum(acc0), s1 = {isa.Type}.Sum(acc1), s2 = {isa.Type}.Sum(acc2), s3 = {isa.Type}.Sum(acc3);");
-                        if (inVec < inW)
+                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
                         {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
+                            if (inVec > 0)
                             {
-                                w.Line($"float xi = {U}.Add(ref xr, i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
+                                    for (int t = 0; t < S; t++)
+                                        w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                                }
                             }
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                    for (int t = 0; t < S; t++)
+                                        w.Line($"s{t} += {U}.Add(ref x{t}, i) * {U}.Add(ref w0, i);");
+                            }
+                            for (int t = 0; t < S; t++)
+                                w.Line($"{U}.Add(ref y{t}, o) = s{t}{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                         }
-                        for (int k = 0; k < 4; k++)
-                            w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
                     }
-                }
-                if (out4 < outW)
-                {
-                    using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
+                    using (w.Block("for (; n < batch; n++)"))
                     {
-                        w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                        w.Line($"{isa.Vec} acc0 = default;");
-                        if (inVec > 0)
+                        w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                        w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
+                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
                         {
-                            using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                                w.Line($"acc0 = {isa.Type}.FusedMultiplyAdd({isa.Type}.LoadUnsafe(ref xr, i), {isa.Type}.LoadUnsafe(ref w0, i), acc0);");
+                            w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                            w.Line($"{isa.Vec} acc0 = default;");
+                            if (inVec > 0)
+                            {
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                    w.Line($"acc0 = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref xr, i), {T}.LoadUnsafe(ref w0, i), acc0);");
+                            }
+                            w.Line($"float s0 = {T}.Sum(acc0);");
+                            if (inVec < inW)
+                            {
+                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                    w.Line($"s0 += {U}.Add(ref xr, i) * {U}.Add(ref w0, i);");
+                            }
+                            w.Line($"{U}.Add(ref yr, o) = s0{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                         }
-                        w.Line($"float s0 = {isa.Type}.Sum(acc0);");
-                        if (inVec < inW)
-                        {
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                                w.Line($"s0 += {U}.Add(ref xr, i) * {U}.Add(ref w0, i);");
-                        }
-                        w.Line($"{U}.Add(ref yr, o) = s0{(l.HasBias ? $" + {U}.Add(ref b, o)" : "")};");
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The reduction helpers of the forward's register tile: many horizontal sums at once with shuffles, each sum
+        /// with exactly the additions of Vector512/Vector256.Sum (adjacent lanes, then pairs of those, then 128-bit
+        /// halves, then 256-bit halves), so the results are bit-identical to summing each accumulator on its own.
+        /// </summary>
+        private static void EmitSumHelpers(SourceWriter w)
+        {
+            const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+            w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3] (the first step of the Sum tree, for two vectors at once).</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF512 DslPairs(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle(a, b, 0x88) + DslX86.Avx512F.Shuffle(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>[a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] of the 128-bit quarters q.</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF512 DslQuarters(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle4x128(a, b, 0x88) + DslX86.Avx512F.Shuffle4x128(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV512.Sum(a_j), bit for bit (same additions, same tree), for 16 accumulators in 15 adds and 30 shuffles.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF512 DslSum16(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7, DslF512 a8, DslF512 a9, DslF512 a10, DslF512 a11, DslF512 a12, DslF512 a13, DslF512 a14, DslF512 a15)"))
+            {
+                w.Line("// Quad sums (v0 + v1) + (v2 + v3) of four accumulators per vector, then the 128-bit quarters pairwise, then the halves.");
+                w.Line("var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
+                w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
+                w.Line("var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));");
+                w.Line("var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));");
+                w.Line("return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));");
+            }
+            w.Line();
+            w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>");
+            w.Line(Inline);
+            w.Line("private static DslF256 DslPairs(DslF256 a, DslF256 b) => DslX86.Avx.Shuffle(a, b, 0x88) + DslX86.Avx.Shuffle(a, b, 0xDD);");
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV256.Sum(a_j), bit for bit (same additions, same tree), for 8 accumulators in 7 adds and 14 shuffles.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF256 DslSum8(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3, DslF256 a4, DslF256 a5, DslF256 a6, DslF256 a7)"))
+            {
+                w.Line("var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
+                w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
+                w.Line("return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);");
+            }
+            w.Line();
         }
 
         private static void EmitForwardScalar(SourceWriter w, LayerSpec l)
@@ -1468,7 +1559,23 @@ public sealed partial class ModelGenerator
                 return;
             }
             w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
-            using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+            w.Line($"int count = batch * {l.Out}, j = 0;");
+            if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
+            {
+                w.Line("// Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.");
+                EmitIsaDispatch(w, isa =>
+                {
+                    if (l.Activation == Activation.LeakyReLU)
+                        w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
+                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                    {
+                        w.Line($"var d = {isa.Type}.LoadUnsafe(ref dz, (nuint)j);");
+                        string otherwise = l.Activation == Activation.ReLU ? $"{isa.Vec}.Zero" : "slope * d";
+                        w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), d, {otherwise}), ref dz, (nuint)j);");
+                    }
+                }, scalarBody: null);
+            }
+            using (w.Block("for (; j < count; j++)"))
             {
                 w.Line($"float a = {U}.Add(ref y, j);");
                 w.Line($"ref float d = ref {U}.Add(ref dz, j);");
@@ -1525,86 +1632,82 @@ public sealed partial class ModelGenerator
                 }
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
-            w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers across the batch");
-            using (w.Scope())
+            int chunk = WeightGradChunk(l);
+            w.Line($"// dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x {strip}-float tile of dW in {4 * vecs} registers (then single outputs: 1 x {strip}).");
+            w.Line($"// Cache blocking: {strip}-input strips (outer) x chunks of {chunk} samples x every output tile, so the chunk's x strip ({chunk * strip * 4 / 1024} KB)");
+            w.Line("// stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).");
+            foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
             {
-                w.Line("int o = o0;");
-                using (w.Block("for (; o + 4 <= o1; o += 4)"))
+                if (to <= from)
+                    continue;
+                using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                 {
-                    for (int k = 0; k < 4; k++)
-                        w.Line($"ref float dw{k} = ref {U}.Add(ref dw, (o + {k}) * {inW});");
-                    foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
+                    w.Line($"// One chunk of samples at a time (at least one, so an empty batch still writes dW).");
+                    using (w.Block($"for (int n0 = 0; n0 < batch || n0 == 0; n0 += {chunk})"))
                     {
-                        if (to <= from)
-                            continue;
-                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                        w.Line($"int n1 = global::System.Math.Min(n0 + {chunk}, batch);");
+                        w.Line("bool load = accumulate || n0 > 0;");
+                        w.Line("int o = o0;");
+                        foreach (int ko in new[] { 4, 1 })
                         {
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = accumulate ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
+                            using (w.Block(ko == 4 ? "for (; o + 4 <= o1; o += 4)" : "for (; o < o1; o++)"))
                             {
-                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
-                                for (int k = 0; k < 4; k++)
+                                for (int k = 0; k < ko; k++)
+                                    w.Line($"ref float dw{k} = ref {U}.Add(ref dw, {(k == 0 ? "o" : $"(o + {k})")} * {inW});");
+                                for (int k = 0; k < ko; k++)
+                                    w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = load ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
+                                using (w.Block("for (int n = n0; n < n1; n++)"))
                                 {
-                                    w.Line($"var s{k} = {T}.Create({U}.Add(ref dzr, {k}));");
+                                    w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                                    w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
                                     for (int j = 0; j < nv; j++)
-                                        w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                        w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
+                                    for (int k = 0; k < ko; k++)
+                                    {
+                                        w.Line($"var s{k} = {T}.Create({(k == 0 ? "dzr" : $"{U}.Add(ref dzr, {k})")});");
+                                        for (int j = 0; j < nv; j++)
+                                            w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                    }
                                 }
+                                for (int k = 0; k < ko; k++)
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
                             }
-                            for (int k = 0; k < 4; k++)
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
                         }
                     }
-                    if (inVec < inW)
-                    {
-                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
-                        {
-                            for (int k = 0; k < 4; k++)
-                            {
-                                w.Line($"float acc{k} = accumulate ? {U}.Add(ref dw{k}, i) : 0f;");
-                            }
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line($"float xi = {U}.Add(ref x, n * {inW} + i);");
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"acc{k} += {U}.Add(ref dz, n * {outW} + o + {k}) * xi;");
-                            }
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"{U}.Add(ref dw{k}, i) = acc{k};");
-                        }
-                    }
-                }
-                w.Line("// Remaining outputs one at a time.");
-                using (w.Block("for (; o < o1; o++)"))
-                {
-                    w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                    EmitChunks(w, isa, inW,
-                        (k, i) =>
-                        {
-                            for (int j = 0; j < k; j++)
-                                w.Line($"var g{j} = accumulate ? {T}.LoadUnsafe(ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")}) : default;");
-                            using (w.Block("for (int n = 0; n < batch; n++)"))
-                            {
-                                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                                w.Line($"var s = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
-                                for (int j = 0; j < k; j++)
-                                    w.Line($"g{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref xr, {(j == 0 ? i : $"{i} + {j * vw}")}), g{j});");
-                            }
-                            for (int j = 0; j < k; j++)
-                                w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                        },
-                        i =>
-                        {
-                            w.Line($"float acc = accumulate ? {U}.Add(ref dwr, {i}) : 0f;");
-                            w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + {i});");
-                            w.Line($"{U}.Add(ref dwr, {i}) = acc;");
-                        });
                 }
             }
+            if (inVec < inW)
+            {
+                w.Line($"// The last {inW - inVec} inputs, one column of dW at a time over the whole batch.");
+                using (w.Block($"for (int o = o0; o < o1; o++)"))
+                {
+                    w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                    using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                    {
+                        w.Line($"float acc = accumulate ? {U}.Add(ref dwr, i) : 0f;");
+                        w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + o) * {U}.Add(ref x, n * {inW} + i);");
+                        w.Line($"{U}.Add(ref dwr, i) = acc;");
+                    }
+                }
+            }
+        }
+
+        /// <summary>Samples per cache block of the input gradient: 64 rows of dz (128 KB at 512 outputs) stay in L2 across the strips of W.</summary>
+        private const int InputGradChunk = 64;
+
+        /// <summary>
+        /// Samples per cache block of the weight gradient: 64 rows of a 64-float strip of x are 16 KB, a third of L1. Rows a
+        /// power-of-two stride apart share few L1 sets (a 2 KB stride: only 2 of every 64), so then the chunk shrinks until at
+        /// most 8 rows fall on each set: 16 samples at 512 inputs, 32 at 256.
+        /// </summary>
+        private static int WeightGradChunk(LayerSpec l)
+        {
+            int stride = l.In * sizeof(float), gcd = 4096;
+            while (stride % gcd != 0)
+                gcd /= 2;
+            int setOffsets = 4096 / gcd; // distinct L1 set positions of the rows (4 KB = 64 sets x 64 B)
+            return Math.Max(16, Math.Min(64, 8 * setOffsets));
         }
 
         private static void EmitInputGradVector(SourceWriter w, LayerSpec l, Isa isa)
@@ -1614,56 +1717,63 @@ public sealed partial class ModelGenerator
             int inVec = inW / vw * vw;
             int S = SamplesPerTile(isa), xstrip = 4 * vw, xstripEnd = inW / xstrip * xstrip;
             w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
+            w.Line($"// Cache blocking: chunks of {InputGradChunk} samples (outer; {InputGradChunk * outW * 4 / 1024} KB of dz) x {xstrip}-input strips of W ({outW * xstrip * 4 / 1024} KB, kept in L2) x the chunk's sample tiles.");
             using (w.Scope())
             {
-                w.Line("int n = 0;");
-                using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+                w.Line($"int tiled = batch / {S} * {S};");
+                using (w.Block($"for (int n0 = 0; n0 < tiled; n0 += {InputGradChunk})"))
                 {
-                    for (int t = 0; t < S; t++)
-                    {
-                        w.Line($"ref float dz{t} = ref {U}.Add(ref dz, (n + {t}) * {outW});");
-                        w.Line($"ref float dx{t} = ref {U}.Add(ref dx, (n + {t}) * {inW});");
-                    }
+                    w.Line($"int n1 = global::System.Math.Min(n0 + {InputGradChunk}, tiled);");
                     foreach (var (from, to, nv) in new[] { (0, xstripEnd, 4), (xstripEnd, inVec, 1) })
                     {
                         if (to <= from)
                             continue;
                         using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
                         {
-                            for (int t = 0; t < S; t++)
-                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"h{t}{j} = default"))};");
-                            using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                            using (w.Block($"for (int n = n0; n < n1; n += {S})"))
                             {
-                                w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"var wv{j} = {T}.LoadUnsafe(ref wr, {Off("i", j, vw)});");
                                 for (int t = 0; t < S; t++)
                                 {
-                                    w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
-                                    for (int j = 0; j < nv; j++)
-                                        w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                    w.Line($"ref float dz{t} = ref {U}.Add(ref dz, (n + {t}) * {outW});");
+                                    w.Line($"ref float dx{t} = ref {U}.Add(ref dx, (n + {t}) * {inW});");
                                 }
+                                for (int t = 0; t < S; t++)
+                                    w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"h{t}{j} = default"))};");
+                                using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                                {
+                                    w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"var wv{j} = {T}.LoadUnsafe(ref wr, {Off("i", j, vw)});");
+                                    for (int t = 0; t < S; t++)
+                                    {
+                                        w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
+                                        for (int j = 0; j < nv; j++)
+                                            w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                    }
+                                }
+                                for (int t = 0; t < S; t++)
+                                    for (int j = 0; j < nv; j++)
+                                        w.Line($"{T}.StoreUnsafe(h{t}{j}, ref dx{t}, {Off("i", j, vw)});");
                             }
-                            for (int t = 0; t < S; t++)
-                                for (int j = 0; j < nv; j++)
-                                    w.Line($"{T}.StoreUnsafe(h{t}{j}, ref dx{t}, {Off("i", j, vw)});");
                         }
                     }
                     if (inVec < inW)
                     {
-                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                        using (w.Block($"for (int n = n0; n < n1; n++)"))
                         {
-                            for (int t = 0; t < S; t++)
+                            w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
+                            w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
+                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
                             {
-                                w.Line($"float acc{t} = 0f;");
-                                w.Line($"for (int o = 0; o < {outW}; o++) acc{t} += {U}.Add(ref dz{t}, o) * {U}.Add(ref w, o * {inW} + i);");
-                                w.Line($"{U}.Add(ref dx{t}, i) = acc{t};");
+                                w.Line("float acc = 0f;");
+                                w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + i);");
+                                w.Line($"{U}.Add(ref dxr, i) = acc;");
                             }
                         }
                     }
                 }
                 w.Line("// Remaining samples one at a time.");
-                using (w.Block("for (; n < batch; n++)"))
+                using (w.Block("for (int n = tiled; n < batch; n++)"))
                 {
                     w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
                     w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");

@@ -15,6 +15,8 @@ using DslV512 = global::System.Runtime.Intrinsics.Vector512;
 using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using DslV256 = global::System.Runtime.Intrinsics.Vector256;
 using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;
+using DslV128 = global::System.Runtime.Intrinsics.Vector128;
+using DslX86 = global::System.Runtime.Intrinsics.X86;
 
 namespace Samples;
 
@@ -442,176 +444,166 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            int n = 0;
-            for (; n <= batch - 4; n += 4)
+            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 128; ob += 128)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
-                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
-                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
-                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
-                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
-                for (int o = 0; o < 128; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
-                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
-                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
-                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (nuint i = 0; i < 784; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
-                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
-                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
-                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
-                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
-                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
-                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
-                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
-                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
-                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
-                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
-                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
-                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
                     }
-                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
-                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
-                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
-                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
                 }
-            }
-            // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
-            for (; n < batch; n++)
-            {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                for (int o = 0; o < 128; o += 4)
+                // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 784);
-                    DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 784; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var xv = DslV512.LoadUnsafe(ref xr, i);
-                        acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var xv = DslV512.LoadUnsafe(ref xr, i);
+                            acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            int n = 0;
-            for (; n <= batch - 2; n += 2)
+            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 128; ob += 128)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
-                for (int o = 0; o < 128; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
-                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
-                    for (nuint i = 0; i < 784; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
-                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
-                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 784; i += 8)
+                        {
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
-                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
-                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                 }
-            }
-            // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
-            for (; n < batch; n++)
-            {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                for (int o = 0; o < 128; o += 4)
+                // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 784);
-                    DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 784; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 128);
+                    for (int o = ob; o < 128; o += 4)
                     {
-                        var xv = DslV256.LoadUnsafe(ref xr, i);
-                        acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 784; i += 8)
+                        {
+                            var xv = DslV256.LoadUnsafe(ref xr, i);
+                            acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
             }
         }
@@ -660,7 +652,25 @@ partial class FashionClassifier : global::DslModels.IModel
     private static void DslActGradHidden(ref float y, ref float dz, int batch)
     {
         // dz = dy ⊙ ReLU'(y), from the kept output y
-        for (int j = 0; j < batch * 128; j++)
+        int count = batch * 128, j = 0;
+        // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+        if (DslV512.IsHardwareAccelerated)
+        {
+            for (; j <= count - 16; j += 16)
+            {
+                var d = DslV512.LoadUnsafe(ref dz, (nuint)j);
+                DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref y, (nuint)j), DslF512.Zero), d, DslF512.Zero), ref dz, (nuint)j);
+            }
+        }
+        else if (DslV256.IsHardwareAccelerated)
+        {
+            for (; j <= count - 8; j += 8)
+            {
+                var d = DslV256.LoadUnsafe(ref dz, (nuint)j);
+                DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref y, (nuint)j), DslF256.Zero), d, DslF256.Zero), ref dz, (nuint)j);
+            }
+        }
+        for (; j < count; j++)
         {
             float a = DslUnsafe.Add(ref y, j);
             ref float d = ref DslUnsafe.Add(ref dz, j);
@@ -683,22 +693,28 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 768; i += 64)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                    for (nuint i = 0; i < 768; i += 64)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
@@ -706,7 +722,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
                             var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
                             var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
                             g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
@@ -744,18 +760,55 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g32, ref dw3, i + 32);
                         DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                    for (nuint i = 768; i < 784; i += 16)
+                    for (; o < o1; o++)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
                             var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                        }
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                    }
+                }
+            }
+            for (nuint i = 768; i < 784; i += 16)
+            {
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
                             g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
@@ -769,41 +822,19 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g20, ref dw2, i);
                         DslV512.StoreUnsafe(g30, ref dw3, i);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                    for (nuint i = 0; i < 768; i += 64)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
-                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                         }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
-                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                    }
-                    for (nuint i = 768; i < 784; i += 16)
-                    {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                        }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
                     }
                 }
             }
@@ -819,28 +850,34 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 784; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 784);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                    for (nuint i = 0; i < 784; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
                             var xv0 = DslV256.LoadUnsafe(ref xr, i);
                             var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV256.Create(dzr);
                             g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                             var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
@@ -862,41 +899,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV256.StoreUnsafe(g30, ref dw3, i);
                         DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                    for (nuint i = 0; i < 768; i += 32)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(dzr);
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                         }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                    }
-                    for (nuint i = 768; i < 784; i += 8)
-                    {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        for (int n = 0; n < batch; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 128 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                        }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
                     }
                 }
             }
@@ -930,230 +948,256 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            int n = 0;
-            for (; n <= batch - 4; n += 4)
+            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 8; ob += 8)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
-                ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
-                ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
-                ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
-                    DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
-                    DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
-                    DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv0 = DslV512.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV512.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV512.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV512.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV512.LoadUnsafe(ref x0, i);
-                        a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV512.LoadUnsafe(ref x1, i);
-                        a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
-                        var xv2 = DslV512.LoadUnsafe(ref x2, i);
-                        a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
-                        a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
-                        a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
-                        a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
-                        var xv3 = DslV512.LoadUnsafe(ref x3, i);
-                        a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
-                        a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
-                        a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
-                        a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
                     }
-                    float s00 = DslV512.Sum(a00), s01 = DslV512.Sum(a01), s02 = DslV512.Sum(a02), s03 = DslV512.Sum(a03);
-                    float s10 = DslV512.Sum(a10), s11 = DslV512.Sum(a11), s12 = DslV512.Sum(a12), s13 = DslV512.Sum(a13);
-                    float s20 = DslV512.Sum(a20), s21 = DslV512.Sum(a21), s22 = DslV512.Sum(a22), s23 = DslV512.Sum(a23);
-                    float s30 = DslV512.Sum(a30), s31 = DslV512.Sum(a31), s32 = DslV512.Sum(a32), s33 = DslV512.Sum(a33);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv = DslV512.LoadUnsafe(ref w0, i);
-                        a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
-                        a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
-                        a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
-                        a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 128);
+                        DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var xv = DslV512.LoadUnsafe(ref xr, i);
+                            acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
-                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
                 }
             }
-            // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
-            for (; n < batch; n++)
+            // Remaining outputs one at a time: 4 samples share each load of W, then single samples.
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 4; n += 4)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                    DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        var xv = DslV512.LoadUnsafe(ref xr, i);
-                        acc0 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv = DslV512.LoadUnsafe(ref w0, i);
+                            a0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x1, i), wv, a1);
+                            a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
+                            a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
+                        }
+                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF512 acc0 = default;
-                    for (nuint i = 0; i < 128; i += 16)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        acc0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslV512.LoadUnsafe(ref w0, i), acc0);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF512 acc0 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            acc0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslV512.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslV512.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV512.Sum(acc0);
-                    DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            int n = 0;
-            for (; n <= batch - 2; n += 2)
+            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            for (int ob = 0; ob < 8; ob += 8)
             {
-                ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
-                ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
-                ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
-                ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
-                    DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
-                    DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv0 = DslV256.LoadUnsafe(ref w0, i);
-                        var wv1 = DslV256.LoadUnsafe(ref w1, i);
-                        var wv2 = DslV256.LoadUnsafe(ref w2, i);
-                        var wv3 = DslV256.LoadUnsafe(ref w3, i);
-                        var xv0 = DslV256.LoadUnsafe(ref x0, i);
-                        a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
-                        a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
-                        a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
-                        a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
-                        var xv1 = DslV256.LoadUnsafe(ref x1, i);
-                        a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
-                        a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
-                        a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
-                        a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
-                    float s00 = DslV256.Sum(a00), s01 = DslV256.Sum(a01), s02 = DslV256.Sum(a02), s03 = DslV256.Sum(a03);
-                    float s10 = DslV256.Sum(a10), s11 = DslV256.Sum(a11), s12 = DslV256.Sum(a12), s13 = DslV256.Sum(a13);
-                    DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                    DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF256 a0 = default, a1 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = ob; o < 8; o += 4)
                     {
-                        var wv = DslV256.LoadUnsafe(ref w0, i);
-                        a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
-                        a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 128);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var xv = DslV256.LoadUnsafe(ref xr, i);
+                            acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                    float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
-                    DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                    DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
                 }
             }
-            // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
-            for (; n < batch; n++)
+            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
             {
-                ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                for (int o = 0; o < 8; o += 4)
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    ref float w1 = ref DslUnsafe.Add(ref w0, 128);
-                    ref float w2 = ref DslUnsafe.Add(ref w1, 128);
-                    ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                    DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        var xv = DslV256.LoadUnsafe(ref xr, i);
-                        acc0 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w0, i), acc0);
-                        acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
-                        acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
-                        acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF256 a0 = default, a1 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var wv = DslV256.LoadUnsafe(ref w0, i);
+                            a0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
+                        }
+                        float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                    DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                    DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                    DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                    DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                 }
-                for (int o = 8; o < 10; o++)
+                for (; n < batch; n++)
                 {
-                    ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
-                    DslF256 acc0 = default;
-                    for (nuint i = 0; i < 128; i += 8)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 128);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 10);
+                    for (int o = 8; o < 10; o++)
                     {
-                        acc0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslV256.LoadUnsafe(ref w0, i), acc0);
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
+                        DslF256 acc0 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            acc0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslV256.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslV256.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                     }
-                    float s0 = DslV256.Sum(acc0);
-                    DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                 }
             }
         }
@@ -1191,22 +1235,28 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
+            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 128; i += 64)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
-                    for (nuint i = 0; i < 128; i += 64)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF512 g00 = accumulate ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = accumulate ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        DslF512 g10 = accumulate ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = accumulate ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                        DslF512 g20 = accumulate ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = accumulate ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                        DslF512 g30 = accumulate ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = accumulate ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
@@ -1214,7 +1264,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
                             var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
                             var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV512.Create(dzr);
                             g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
                             g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
@@ -1252,30 +1302,28 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(g32, ref dw3, i + 32);
                         DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (nuint i = 0; i < 128; i += 64)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV512.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g2 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 32) : default;
-                        var g3 = accumulate ? DslV512.LoadUnsafe(ref dwr, i + 48) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            var s = DslV512.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                            g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                            g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                            g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                            var s0 = DslV512.Create(dzr);
+                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
                         }
-                        DslV512.StoreUnsafe(g0, ref dwr, i);
-                        DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                        DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                        DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
                     }
                 }
             }
@@ -1291,28 +1339,34 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers across the batch
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
+            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 128; i += 16)
             {
-                int o = o0;
-                for (; o + 4 <= o1; o += 4)
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
                 {
-                    ref float dw0 = ref DslUnsafe.Add(ref dw, (o + 0) * 128);
-                    ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
-                    ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
-                    ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
-                    for (nuint i = 0; i < 128; i += 16)
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
-                        DslF256 g00 = accumulate ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = accumulate ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = accumulate ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = accumulate ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = accumulate ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = accumulate ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = accumulate ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = accumulate ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 128);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 128);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 128);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                             ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
                             var xv0 = DslV256.LoadUnsafe(ref xr, i);
                             var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dzr, 0));
+                            var s0 = DslV256.Create(dzr);
                             g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
                             g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                             var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
@@ -1334,30 +1388,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV256.StoreUnsafe(g30, ref dw3, i);
                         DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                     }
-                }
-                // Remaining outputs one at a time.
-                for (; o < o1; o++)
-                {
-                    ref float dwr = ref DslUnsafe.Add(ref dw, o * 128);
-                    for (nuint i = 0; i < 128; i += 32)
+                    for (; o < o1; o++)
                     {
-                        var g0 = accumulate ? DslV256.LoadUnsafe(ref dwr, i) : default;
-                        var g1 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 8) : default;
-                        var g2 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 16) : default;
-                        var g3 = accumulate ? DslV256.LoadUnsafe(ref dwr, i + 24) : default;
-                        for (int n = 0; n < batch; n++)
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 128);
+                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                        for (int n = n0; n < n1; n++)
                         {
                             ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                            var s = DslV256.Create(DslUnsafe.Add(ref dz, n * 10 + o));
-                            g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                            g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                            g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                            g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 10 + o);
+                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                            var s0 = DslV256.Create(dzr);
+                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
                         }
-                        DslV256.StoreUnsafe(g0, ref dwr, i);
-                        DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                        DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                        DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                        DslV256.StoreUnsafe(g00, ref dw0, i);
+                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
                     }
                 }
             }
@@ -1391,72 +1437,77 @@ partial class FashionClassifier : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 64-float tile of dx in 16 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 64-input strips of W (2 KB, kept in L2) x the chunk's sample tiles.
             {
-                int n = 0;
-                for (; n <= batch - 4; n += 4)
+                int tiled = batch / 4 * 4;
+                for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
-                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
-                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
-                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
-                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
-                    ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
-                    ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
-                    ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
-                    ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
                     for (nuint i = 0; i < 128; i += 64)
                     {
-                        DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
-                        DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
-                        DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
-                        DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
-                        for (int o = 0; o < 10; o++)
+                        for (int n = n0; n < n1; n += 4)
                         {
-                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                            var wv0 = DslV512.LoadUnsafe(ref wr, i);
-                            var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
-                            var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
-                            var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
-                            var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
-                            h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
-                            h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
-                            h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
-                            h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
-                            var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
-                            h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
-                            h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
-                            h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
-                            h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
-                            var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
-                            h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
-                            h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
-                            h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
-                            h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
-                            var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
-                            h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
-                            h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
-                            h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
-                            h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                            DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
+                            DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
+                            DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
+                                var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
+                                var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
+                                h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
+                                h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h01, ref dx0, i + 16);
+                            DslV512.StoreUnsafe(h02, ref dx0, i + 32);
+                            DslV512.StoreUnsafe(h03, ref dx0, i + 48);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h11, ref dx1, i + 16);
+                            DslV512.StoreUnsafe(h12, ref dx1, i + 32);
+                            DslV512.StoreUnsafe(h13, ref dx1, i + 48);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h21, ref dx2, i + 16);
+                            DslV512.StoreUnsafe(h22, ref dx2, i + 32);
+                            DslV512.StoreUnsafe(h23, ref dx2, i + 48);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                            DslV512.StoreUnsafe(h31, ref dx3, i + 16);
+                            DslV512.StoreUnsafe(h32, ref dx3, i + 32);
+                            DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                         }
-                        DslV512.StoreUnsafe(h00, ref dx0, i);
-                        DslV512.StoreUnsafe(h01, ref dx0, i + 16);
-                        DslV512.StoreUnsafe(h02, ref dx0, i + 32);
-                        DslV512.StoreUnsafe(h03, ref dx0, i + 48);
-                        DslV512.StoreUnsafe(h10, ref dx1, i);
-                        DslV512.StoreUnsafe(h11, ref dx1, i + 16);
-                        DslV512.StoreUnsafe(h12, ref dx1, i + 32);
-                        DslV512.StoreUnsafe(h13, ref dx1, i + 48);
-                        DslV512.StoreUnsafe(h20, ref dx2, i);
-                        DslV512.StoreUnsafe(h21, ref dx2, i + 16);
-                        DslV512.StoreUnsafe(h22, ref dx2, i + 32);
-                        DslV512.StoreUnsafe(h23, ref dx2, i + 48);
-                        DslV512.StoreUnsafe(h30, ref dx3, i);
-                        DslV512.StoreUnsafe(h31, ref dx3, i + 16);
-                        DslV512.StoreUnsafe(h32, ref dx3, i + 32);
-                        DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                     }
                 }
                 // Remaining samples one at a time.
-                for (; n < batch; n++)
+                for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
@@ -1486,48 +1537,53 @@ partial class FashionClassifier : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 32-input strips of W (1 KB, kept in L2) x the chunk's sample tiles.
             {
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
+                int tiled = batch / 2 * 2;
+                for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
-                    ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
-                    ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
-                    ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
-                    ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
                     for (nuint i = 0; i < 128; i += 32)
                     {
-                        DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
-                        DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
-                        for (int o = 0; o < 10; o++)
+                        for (int n = n0; n < n1; n += 2)
                         {
-                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                            var wv0 = DslV256.LoadUnsafe(ref wr, i);
-                            var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
-                            var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
-                            var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
-                            var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
-                            h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
-                            h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
-                            h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
-                            h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
-                            var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
-                            h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
-                            h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
-                            h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
-                            h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
+                                var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
+                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h01, ref dx0, i + 8);
+                            DslV256.StoreUnsafe(h02, ref dx0, i + 16);
+                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h11, ref dx1, i + 8);
+                            DslV256.StoreUnsafe(h12, ref dx1, i + 16);
+                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                         }
-                        DslV256.StoreUnsafe(h00, ref dx0, i);
-                        DslV256.StoreUnsafe(h01, ref dx0, i + 8);
-                        DslV256.StoreUnsafe(h02, ref dx0, i + 16);
-                        DslV256.StoreUnsafe(h03, ref dx0, i + 24);
-                        DslV256.StoreUnsafe(h10, ref dx1, i);
-                        DslV256.StoreUnsafe(h11, ref dx1, i + 8);
-                        DslV256.StoreUnsafe(h12, ref dx1, i + 16);
-                        DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                     }
                 }
                 // Remaining samples one at a time.
-                for (; n < batch; n++)
+                for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
@@ -1569,6 +1625,39 @@ partial class FashionClassifier : global::DslModels.IModel
                 }
             }
         }
+    }
+
+    /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3] (the first step of the Sum tree, for two vectors at once).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslPairs(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle(a, b, 0x88) + DslX86.Avx512F.Shuffle(a, b, 0xDD);
+
+    /// <summary>[a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] of the 128-bit quarters q.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslQuarters(DslF512 a, DslF512 b) => DslX86.Avx512F.Shuffle4x128(a, b, 0x88) + DslX86.Avx512F.Shuffle4x128(a, b, 0xDD);
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (same additions, same tree), for 16 accumulators in 15 adds and 30 shuffles.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslSum16(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7, DslF512 a8, DslF512 a9, DslF512 a10, DslF512 a11, DslF512 a12, DslF512 a13, DslF512 a14, DslF512 a15)
+    {
+        // Quad sums (v0 + v1) + (v2 + v3) of four accumulators per vector, then the 128-bit quarters pairwise, then the halves.
+        var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
+        var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));
+        var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));
+        return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));
+    }
+
+    /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslPairs(DslF256 a, DslF256 b) => DslX86.Avx.Shuffle(a, b, 0x88) + DslX86.Avx.Shuffle(a, b, 0xDD);
+
+    /// <summary>Lane j = DslV256.Sum(a_j), bit for bit (same additions, same tree), for 8 accumulators in 7 adds and 14 shuffles.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslSum8(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3, DslF256 a4, DslF256 a5, DslF256 a6, DslF256 a7)
+    {
+        var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
+        return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);
     }
 
 }
