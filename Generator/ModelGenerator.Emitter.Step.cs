@@ -245,8 +245,9 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// The constants as the runtime SGD rounds them.");
                     w.Line("float lr = (float)group.GetDouble(\"lr\"), momentum = (float)group.GetDouble(\"momentum\"), oneMinusDampening = (float)(1.0 - group.GetDouble(\"dampening\")), wd = (float)group.GetDouble(\"weight_decay\");");
-                    string buf = gr.Momentum != 0 ? "ref momentumBuffer" : "ref p";
-                    Runs($"DslSgd{(gr.Momentum != 0 ? "Momentum" : "")}(ref p, ref g, {buf}, {{0}}, lr, momentum, oneMinusDampening, wd);");
+                    Runs(gr.Momentum != 0
+                        ? "DslSgdMomentum(ref p, ref g, ref momentumBuffer, {0}, lr, momentum, oneMinusDampening, wd, wd != 0);"
+                        : "DslSgd(ref p, ref g, {0}, lr, wd, wd != 0);");
                     break;
                 }
                 case OptimizerKind.Adam or OptimizerKind.AdamW:
@@ -256,8 +257,8 @@ public sealed partial class ModelGenerator
                     w.Line("double lr = group.GetDouble(\"lr\"), eps = group.GetDouble(\"eps\"), wd = group.GetDouble(\"weight_decay\");");
                     w.Line("var (b1, b2) = group.GetPair(\"betas\");");
                     w.Line($"double stepSize = lr / (1 - {SysMath}.Pow(b1, step)), bc2Sqrt = {SysMath}.Sqrt(1 - {SysMath}.Pow(b2, step));");
-                    string vmax = o.Amsgrad ? "ref maxExpAvgSq" : "ref p";
-                    Runs($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}, {{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt, wd != 0);");
+                    string vmax = o.Amsgrad ? "ref maxExpAvgSq, " : "";
+                    Runs($"DslAdam(ref p, ref g, ref expAvg, ref expAvgSq, {vmax}{{0}}, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)eps, (float)wd, (float)(1 - lr * wd), (float)(-stepSize), (float)bc2Sqrt, wd != 0);");
                     break;
                 }
                 case OptimizerKind.Adagrad:
@@ -355,105 +356,45 @@ public sealed partial class ModelGenerator
 
         private static void EmitSgdKernel(SourceWriter w, OptimizerSpec o, bool momentum)
         {
-            string name = momentum ? "DslSgdMomentum" : "DslSgd";
-            string flags = $"{(momentum ? "momentum" : "no momentum")}{(o.Nesterov ? ", nesterov" : "")}{(o.Maximize ? ", maximize" : "")}";
-            w.Line($"/// <summary>SGD ({flags}) on floats [start, end) of the arena: the runtime SGD's operations in its order.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            using (w.Block($"private static void {name}(ref float t, ref float g, ref float b, int start, int end, float lr, float momentum, float oneMinusDampening, float wd)"))
+            string flags = Flags((momentum, "momentum"), (o.Nesterov, "nesterov"), (o.Maximize, "maximize"));
+            var floats = momentum ? new List<string> { "lr", "momentum", "oneMinusDampening", "wd" } : new List<string> { "lr", "wd" };
+            EmitKernel(w, $"SGD{flags} on floats [start, end) of the arena: the runtime SGD's operations in its order.",
+                momentum ? "DslSgdMomentum" : "DslSgd", momentum ? new[] { "b" } : new string[0], floats, new[] { "useWd" }, x =>
             {
-                w.Line("bool useWd = wd != 0;");
-                EmitElementwisePass(w, isa =>
+                EmitDirection(w, x, o.Maximize, weightDecay: true);
+                if (momentum)
                 {
-                    string T = isa.Type;
-                    w.Line($"var lrV = {T}.Create(lr); var mV = {T}.Create(momentum); var dV = {T}.Create(oneMinusDampening); var wdV = {T}.Create(wd);");
-                    using (w.Block($"for (; i <= end - {isa.Width}; i += {isa.Width})"))
-                    {
-                        w.Line($"var th = {T}.LoadUnsafe(ref t, (nuint)i);");
-                        w.Line($"var d = {T}.LoadUnsafe(ref g, (nuint)i);");
-                        if (o.Maximize)
-                            w.Line("d = -d;");
-                        w.Line("if (useWd) d += wdV * th;");
-                        if (momentum)
-                        {
-                            w.Line($"var bb = {T}.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;");
-                            w.Line($"{T}.StoreUnsafe(bb, ref b, (nuint)i);");
-                            w.Line(o.Nesterov ? "d += mV * bb;" : "d = bb;");
-                        }
-                        w.Line($"{T}.StoreUnsafe(th - lrV * d, ref t, (nuint)i);");
-                    }
-                }, () =>
-                {
-                    w.Line($"float th = {U}.Add(ref t, i);");
-                    w.Line($"float d = {U}.Add(ref g, i);");
-                    if (o.Maximize)
-                        w.Line("d = -d;");
-                    w.Line("if (useWd) d += wd * th;");
-                    if (momentum)
-                    {
-                        w.Line($"float bb = {U}.Add(ref b, i) * momentum + oneMinusDampening * d;");
-                        w.Line($"{U}.Add(ref b, i) = bb;");
-                        w.Line(o.Nesterov ? "d += momentum * bb;" : "d = bb;");
-                    }
-                    w.Line($"{U}.Add(ref t, i) = th - lr * d;");
-                });
-            }
-            w.Line();
+                    w.Line(x.Let("bb", $"{x.Load("b")} * {x.C("momentum")} + {x.C("oneMinusDampening")} * d"));
+                    w.Line(x.Store("b", "bb"));
+                    w.Line(o.Nesterov ? $"d += {x.C("momentum")} * bb;" : "d = bb;");
+                }
+                w.Line(x.Store("t", $"th - {x.C("lr")} * d"));
+            });
         }
 
         private static void EmitAdamKernel(SourceWriter w, OptimizerSpec o)
         {
             bool decoupled = o.Kind == OptimizerKind.AdamW;
-            string flags = $"{(decoupled ? "decoupled weight decay" : "L2 weight decay")}{(o.Amsgrad ? ", amsgrad" : "")}{(o.Maximize ? ", maximize" : "")}";
-            w.Line($"/// <summary>{o.Kind} ({flags}) on floats [start, end) of the arena: the runtime {o.Kind}'s operations in its order.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            using (w.Block("private static void DslAdam(ref float t, ref float g, ref float m, ref float v, ref float vmax, int start, int end, float b1, float oneMinusB1, float b2, float oneMinusB2, float eps, float wd, float decay, float negStepSize, float bc2Sqrt, bool useWd)"))
+            string flags = Flags((decoupled, "decoupled weight decay"), (!decoupled, "L2 weight decay"), (o.Amsgrad, "amsgrad"), (o.Maximize, "maximize"));
+            var arrays = o.Amsgrad ? new[] { "m", "v", "vmax" } : new[] { "m", "v" };
+            EmitKernel(w, $"{o.Kind}{flags} on floats [start, end) of the arena: the runtime {o.Kind}'s operations in its order.", "DslAdam", arrays,
+                new[] { "b1", "oneMinusB1", "b2", "oneMinusB2", "eps", "wd", "decay", "negStepSize", "bc2Sqrt" }, new[] { "useWd" }, x =>
             {
-                EmitElementwisePass(w, isa =>
+                EmitDirection(w, x, o.Maximize, weightDecay: !decoupled);
+                if (decoupled)
+                    w.Line($"th *= {x.C("decay")};");
+                w.Line(x.Let("mm", $"{x.Load("m")} * {x.C("b1")} + {x.C("oneMinusB1")} * d"));
+                w.Line(x.Let("vv", $"{x.Load("v")} * {x.C("b2")} + {x.C("oneMinusB2")} * d * d"));
+                w.Line(x.Store("m", "mm"));
+                w.Line(x.Store("v", "vv"));
+                if (o.Amsgrad)
                 {
-                    string T = isa.Type;
-                    w.Line($"var vb1 = {T}.Create(b1); var v1b1 = {T}.Create(oneMinusB1); var vb2 = {T}.Create(b2); var v1b2 = {T}.Create(oneMinusB2);");
-                    w.Line($"var veps = {T}.Create(eps); var vwd = {T}.Create(wd); var vdecay = {T}.Create(decay); var vstep = {T}.Create(negStepSize); var vbc2 = {T}.Create(bc2Sqrt);");
-                    using (w.Block($"for (; i <= end - {isa.Width}; i += {isa.Width})"))
-                    {
-                        w.Line("nuint k = (nuint)i;");
-                        w.Line($"var th = {T}.LoadUnsafe(ref t, k);");
-                        w.Line($"var d = {T}.LoadUnsafe(ref g, k);");
-                        if (o.Maximize)
-                            w.Line("d = -d;");
-                        w.Line(decoupled ? "th *= vdecay;" : "if (useWd) d += vwd * th;");
-                        w.Line($"var mm = {T}.LoadUnsafe(ref m, k) * vb1 + v1b1 * d;");
-                        w.Line($"var vv = {T}.LoadUnsafe(ref v, k) * vb2 + v1b2 * d * d;");
-                        w.Line($"{T}.StoreUnsafe(mm, ref m, k);");
-                        w.Line($"{T}.StoreUnsafe(vv, ref v, k);");
-                        if (o.Amsgrad)
-                        {
-                            w.Line($"vv = {T}.Max({T}.LoadUnsafe(ref vmax, k), vv);");
-                            w.Line($"{T}.StoreUnsafe(vv, ref vmax, k);");
-                        }
-                        w.Line($"var denom = {T}.Sqrt(vv) / vbc2 + veps;");
-                        w.Line($"{T}.StoreUnsafe(th + vstep * (mm / denom), ref t, k);");
-                    }
-                }, () =>
-                {
-                    w.Line($"float th = {U}.Add(ref t, i);");
-                    w.Line($"float d = {U}.Add(ref g, i);");
-                    if (o.Maximize)
-                        w.Line("d = -d;");
-                    w.Line(decoupled ? "th *= decay;" : "if (useWd) d += wd * th;");
-                    w.Line($"float mm = {U}.Add(ref m, i) * b1 + oneMinusB1 * d;");
-                    w.Line($"float vv = {U}.Add(ref v, i) * b2 + oneMinusB2 * d * d;");
-                    w.Line($"{U}.Add(ref m, i) = mm;");
-                    w.Line($"{U}.Add(ref v, i) = vv;");
-                    if (o.Amsgrad)
-                    {
-                        w.Line($"vv = global::System.MathF.Max({U}.Add(ref vmax, i), vv);");
-                        w.Line($"{U}.Add(ref vmax, i) = vv;");
-                    }
-                    w.Line("float denom = global::System.MathF.Sqrt(vv) / bc2Sqrt + eps;");
-                    w.Line($"{U}.Add(ref t, i) = th + negStepSize * (mm / denom);");
-                });
-            }
-            w.Line();
+                    w.Line($"vv = {x.Max(x.Load("vmax"), "vv")};");
+                    w.Line(x.Store("vmax", "vv"));
+                }
+                w.Line(x.Let("denom", $"{x.Sqrt("vv")} / {x.C("bc2Sqrt")} + {x.C("eps")}"));
+                w.Line(x.Store("t", $"th + {x.C("negStepSize")} * (mm / denom)"));
+            });
         }
 
         /// <summary>How a kernel body reads for one width: Vector512/Vector256 lanes at <c>k</c>, or the scalar element <c>i</c>.</summary>

@@ -225,7 +225,7 @@ partial class FashionClassifier : global::DslModels.IModel
             var group = groups[0];
             // The constants as the runtime SGD rounds them.
             float lr = (float)group.GetDouble("lr"), momentum = (float)group.GetDouble("momentum"), oneMinusDampening = (float)(1.0 - group.GetDouble("dampening")), wd = (float)group.GetDouble("weight_decay");
-            DslSgdMomentum(ref p, ref g, ref momentumBuffer, 0, 101770, lr, momentum, oneMinusDampening, wd); // floats [0, 101770)
+            DslSgdMomentum(ref p, ref g, ref momentumBuffer, 0, 101770, lr, momentum, oneMinusDampening, wd, wd != 0); // floats [0, 101770)
         }
     }
 
@@ -244,36 +244,37 @@ partial class FashionClassifier : global::DslModels.IModel
 
     /// <summary>SGD (momentum) on floats [start, end) of the arena: the runtime SGD's operations in its order.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslSgdMomentum(ref float t, ref float g, ref float b, int start, int end, float lr, float momentum, float oneMinusDampening, float wd)
+    private static void DslSgdMomentum(ref float t, ref float g, ref float b, int start, int end, float lr, float momentum, float oneMinusDampening, float wd, bool useWd)
     {
-        bool useWd = wd != 0;
         int i = start;
         if (DslV512.IsHardwareAccelerated)
         {
-            var lrV = DslV512.Create(lr); var mV = DslV512.Create(momentum); var dV = DslV512.Create(oneMinusDampening); var wdV = DslV512.Create(wd);
+            var vLr = DslV512.Create(lr); var vMomentum = DslV512.Create(momentum); var vOneMinusDampening = DslV512.Create(oneMinusDampening); var vWd = DslV512.Create(wd);
             for (; i <= end - 16; i += 16)
             {
-                var th = DslV512.LoadUnsafe(ref t, (nuint)i);
-                var d = DslV512.LoadUnsafe(ref g, (nuint)i);
-                if (useWd) d += wdV * th;
-                var bb = DslV512.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;
-                DslV512.StoreUnsafe(bb, ref b, (nuint)i);
+                nuint k = (nuint)i;
+                var th = DslV512.LoadUnsafe(ref t, k);
+                var d = DslV512.LoadUnsafe(ref g, k);
+                if (useWd) d += vWd * th;
+                var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                DslV512.StoreUnsafe(bb, ref b, k);
                 d = bb;
-                DslV512.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+                DslV512.StoreUnsafe(th - vLr * d, ref t, k);
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            var lrV = DslV256.Create(lr); var mV = DslV256.Create(momentum); var dV = DslV256.Create(oneMinusDampening); var wdV = DslV256.Create(wd);
+            var vLr = DslV256.Create(lr); var vMomentum = DslV256.Create(momentum); var vOneMinusDampening = DslV256.Create(oneMinusDampening); var vWd = DslV256.Create(wd);
             for (; i <= end - 8; i += 8)
             {
-                var th = DslV256.LoadUnsafe(ref t, (nuint)i);
-                var d = DslV256.LoadUnsafe(ref g, (nuint)i);
-                if (useWd) d += wdV * th;
-                var bb = DslV256.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;
-                DslV256.StoreUnsafe(bb, ref b, (nuint)i);
+                nuint k = (nuint)i;
+                var th = DslV256.LoadUnsafe(ref t, k);
+                var d = DslV256.LoadUnsafe(ref g, k);
+                if (useWd) d += vWd * th;
+                var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                DslV256.StoreUnsafe(bb, ref b, k);
                 d = bb;
-                DslV256.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+                DslV256.StoreUnsafe(th - vLr * d, ref t, k);
             }
         }
         for (; i < end; i++)

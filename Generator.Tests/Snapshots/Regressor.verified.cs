@@ -241,11 +241,11 @@ partial class Regressor : global::DslModels.IModel
             var group = groups[0];
             // The constants as the runtime SGD rounds them.
             float lr = (float)group.GetDouble("lr"), momentum = (float)group.GetDouble("momentum"), oneMinusDampening = (float)(1.0 - group.GetDouble("dampening")), wd = (float)group.GetDouble("weight_decay");
-            DslSgd(ref p, ref g, ref p, 0, 165, lr, momentum, oneMinusDampening, wd); // floats [0, 165)
-            DslSgd(ref p, ref g, ref p, 176, 209, lr, momentum, oneMinusDampening, wd); // floats [176, 209)
-            DslSgd(ref p, ref g, ref p, 224, 323, lr, momentum, oneMinusDampening, wd); // floats [224, 323)
-            DslSgd(ref p, ref g, ref p, 336, 339, lr, momentum, oneMinusDampening, wd); // floats [336, 339)
-            DslSgd(ref p, ref g, ref p, 352, 358, lr, momentum, oneMinusDampening, wd); // floats [352, 358)
+            DslSgd(ref p, ref g, 0, 165, lr, wd, wd != 0); // floats [0, 165)
+            DslSgd(ref p, ref g, 176, 209, lr, wd, wd != 0); // floats [176, 209)
+            DslSgd(ref p, ref g, 224, 323, lr, wd, wd != 0); // floats [224, 323)
+            DslSgd(ref p, ref g, 336, 339, lr, wd, wd != 0); // floats [336, 339)
+            DslSgd(ref p, ref g, 352, 358, lr, wd, wd != 0); // floats [352, 358)
         }
     }
 
@@ -262,34 +262,35 @@ partial class Regressor : global::DslModels.IModel
         return true;
     }
 
-    /// <summary>SGD (no momentum, maximize) on floats [start, end) of the arena: the runtime SGD's operations in its order.</summary>
+    /// <summary>SGD (maximize) on floats [start, end) of the arena: the runtime SGD's operations in its order.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslSgd(ref float t, ref float g, ref float b, int start, int end, float lr, float momentum, float oneMinusDampening, float wd)
+    private static void DslSgd(ref float t, ref float g, int start, int end, float lr, float wd, bool useWd)
     {
-        bool useWd = wd != 0;
         int i = start;
         if (DslV512.IsHardwareAccelerated)
         {
-            var lrV = DslV512.Create(lr); var mV = DslV512.Create(momentum); var dV = DslV512.Create(oneMinusDampening); var wdV = DslV512.Create(wd);
+            var vLr = DslV512.Create(lr); var vWd = DslV512.Create(wd);
             for (; i <= end - 16; i += 16)
             {
-                var th = DslV512.LoadUnsafe(ref t, (nuint)i);
-                var d = DslV512.LoadUnsafe(ref g, (nuint)i);
+                nuint k = (nuint)i;
+                var th = DslV512.LoadUnsafe(ref t, k);
+                var d = DslV512.LoadUnsafe(ref g, k);
                 d = -d;
-                if (useWd) d += wdV * th;
-                DslV512.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+                if (useWd) d += vWd * th;
+                DslV512.StoreUnsafe(th - vLr * d, ref t, k);
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            var lrV = DslV256.Create(lr); var mV = DslV256.Create(momentum); var dV = DslV256.Create(oneMinusDampening); var wdV = DslV256.Create(wd);
+            var vLr = DslV256.Create(lr); var vWd = DslV256.Create(wd);
             for (; i <= end - 8; i += 8)
             {
-                var th = DslV256.LoadUnsafe(ref t, (nuint)i);
-                var d = DslV256.LoadUnsafe(ref g, (nuint)i);
+                nuint k = (nuint)i;
+                var th = DslV256.LoadUnsafe(ref t, k);
+                var d = DslV256.LoadUnsafe(ref g, k);
                 d = -d;
-                if (useWd) d += wdV * th;
-                DslV256.StoreUnsafe(th - lrV * d, ref t, (nuint)i);
+                if (useWd) d += vWd * th;
+                DslV256.StoreUnsafe(th - vLr * d, ref t, k);
             }
         }
         for (; i < end; i++)
