@@ -105,6 +105,21 @@ public class LbfgsModelTests
     }
 
     [Fact]
+    public void TrainStep_allocates_nothing_after_warm_up()
+    {
+        using var model = new LbfgsPlain(); // HistorySize = 4: the history lists stop growing during warm-up
+        int batch = 5;
+        float[] x = Inputs(0);
+        int[] y = Targets(0);
+        for (int i = 0; i < 3; i++)
+            model.TrainStep(x, y, batch);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+            model.TrainStep(x, y, batch);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Step_without_a_closure_is_an_error_that_names_it()
     {
         using var model = new LbfgsPlain();
