@@ -12,13 +12,20 @@ public sealed partial class ModelGenerator
         /// <summary>One parameter group of the optimizer as the constructor builds it, with what the fused step specialises on.</summary>
         private sealed class StepGroup
         {
-            public StepGroup(string label, double momentum)
+            public StepGroup(string label, double momentum, params (string Key, double Value)[] options)
             {
                 Label = label;
                 Momentum = momentum;
+                Options = options.Where(x => !double.IsNaN(x.Value)).ToList();
             }
 
             public string Label { get; }
+
+            /// <summary>The group's own options (PyTorch keys) as declared; the optimizer's defaults fill in the rest.</summary>
+            public List<(string Key, double Value)> Options { get; }
+
+            /// <summary>The constructor's local variable of each parameter, in group order.</summary>
+            public List<string> Locals { get; } = new();
 
             /// <summary>The group's momentum as declared (SGD and RMSprop specialise on momentum != 0).</summary>
             public double Momentum { get; }
@@ -52,17 +59,25 @@ public sealed partial class ModelGenerator
             var index = new Dictionary<string, int>();
             for (int i = 0; i < spec.Layers.Count; i++)
                 index[spec.Layers[i].Name] = i;
-            (string, int, int) W(LayerSpec l) => (l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out);
-            (string, int, int) B(LayerSpec l) => (l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out);
+            void W(StepGroup g, LayerSpec l)
+            {
+                g.Params.Add((l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out));
+                g.Locals.Add(Local(l) + "Weight");
+            }
+            void B(StepGroup g, LayerSpec l)
+            {
+                g.Params.Add((l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out));
+                g.Locals.Add(Local(l) + "Bias");
+            }
             var groups = new List<StepGroup>();
-            bool grouped = !double.IsNaN(o.BiasWeightDecay) || spec.Layers.Any(l => l.Group is not null);
+            bool grouped = IsGrouped(spec, o);
             var main = new StepGroup(grouped ? "main group" : "all parameters", momentum);
-            var biases = new StepGroup("biases", momentum);
+            var biases = new StepGroup("biases", momentum, ("weight_decay", o.BiasWeightDecay));
             foreach (var l in spec.Layers.Where(l => !grouped || l.Group is null))
             {
-                main.Params.Add(W(l));
+                W(main, l);
                 if (l.HasBias)
-                    (double.IsNaN(o.BiasWeightDecay) ? main : biases).Params.Add(B(l));
+                    B(double.IsNaN(o.BiasWeightDecay) ? main : biases, l);
             }
             if (main.Params.Count > 0)
                 groups.Add(main);
@@ -72,15 +87,19 @@ public sealed partial class ModelGenerator
             {
                 foreach (var l in spec.Layers.Where(l => l.Group is not null))
                 {
-                    var g = new StepGroup(l.Name, Or(l.Group!.Momentum, momentum));
-                    g.Params.Add(W(l));
+                    var gs = l.Group!;
+                    var g = new StepGroup(l.Name, Or(gs.Momentum, momentum), ("lr", gs.LearningRate), ("weight_decay", gs.WeightDecay), ("momentum", gs.Momentum));
+                    W(g, l);
                     if (l.HasBias)
-                        g.Params.Add(B(l));
+                        B(g, l);
                     groups.Add(g);
                 }
             }
             return groups;
         }
+
+        /// <summary>Whether the optimizer gets several groups: BiasWeightDecay or a [ParamGroup] layer.</summary>
+        private static bool IsGrouped(ModelSpec spec, OptimizerSpec o) => !double.IsNaN(o.BiasWeightDecay) || spec.Layers.Any(l => l.Group is not null);
 
         /// <summary>Optimizers whose update Step() runs as an emitted pass over the arena (all but SparseAdam and LBFGS).</summary>
         private static bool HasFusedStep(OptimizerKind kind) => kind is not (OptimizerKind.SparseAdam or OptimizerKind.LBFGS);

@@ -394,50 +394,30 @@ public sealed partial class ModelGenerator
         /// Creates the runtime optimizer over the model's parameters: one group, or (with [ParamGroup] layers or
         /// BiasWeightDecay) the default group, the bias group and one group per [ParamGroup] layer, in that order.
         /// </summary>
-        private static void EmitOptimizerCreation(SourceWriter w, ModelSpec spec, OptimizerSpec o)
+        private static void EmitOptimizerCreation(SourceWriter w, ModelSpec spec, Layout layout, OptimizerSpec o)
         {
             string args = string.Join(", ", OptimizerArguments(o).Select(a => a.CSharp + ": " + a.Value));
-            bool grouped = !double.IsNaN(o.BiasWeightDecay) || spec.Layers.Any(l => l.Group is not null);
-            if (!grouped)
+            string create(string groups) => o.Kind == OptimizerKind.Sgd
+                ? $"Optimizer = new {Rt}.Optim.Sgd({groups}, new {Rt}.Optim.SgdOptions({args}));"
+                : $"Optimizer = new {Rt}.Optim.{OptimizerClass(o.Kind)}({groups}, {args});";
+            if (!IsGrouped(spec, o))
             {
                 w.Line("// " + OptimizerText(o));
-                w.Line(o.Kind == OptimizerKind.Sgd
-                    ? $"Optimizer = new {Rt}.Optim.Sgd(_dslParameterList, new {Rt}.Optim.SgdOptions({args}));"
-                    : $"Optimizer = new {Rt}.Optim.{OptimizerClass(o.Kind)}(new[] {{ new {Rt}.Optim.ParamGroup(_dslParameterList) }}, {args});");
+                w.Line(create(o.Kind == OptimizerKind.Sgd ? "_dslParameterList" : $"new[] {{ new {Rt}.Optim.ParamGroup(_dslParameterList) }}"));
                 return;
             }
-            string P(LayerSpec l, bool weight) => Local(l) + (weight ? "Weight" : "Bias");
-            var main = new List<string>();
-            var biases = new List<string>();
-            foreach (var l in spec.Layers.Where(l => l.Group is null))
-            {
-                main.Add(P(l, true));
-                if (l.HasBias)
-                    (double.IsNaN(o.BiasWeightDecay) ? main : biases).Add(P(l, false));
-            }
+            // The same groups the fused Step() is specialised for (StepGroups), so the two cannot drift apart.
             w.Line("// " + OptimizerText(o) + ", parameter groups from the declaration:");
             w.Line($"var dslGroups = new global::System.Collections.Generic.List<{Rt}.Optim.ParamGroup>();");
-            string Group(IEnumerable<string> parameters, IEnumerable<(string Key, double Value)> options)
+            foreach (var g in StepGroups(spec, layout, o))
             {
-                string list = $"new {Rt}.Optim.OptimParameter[] {{ {string.Join(", ", parameters)} }}";
-                var given = options.Where(x => !double.IsNaN(x.Value)).ToList();
-                return given.Count == 0
+                string list = $"new {Rt}.Optim.OptimParameter[] {{ {string.Join(", ", g.Locals)} }}";
+                string group = g.Options.Count == 0
                     ? $"new {Rt}.Optim.ParamGroup({list})"
-                    : $"new {Rt}.Optim.ParamGroup({list}, new global::System.Collections.Generic.KeyValuePair<string, object?>[] {{ {string.Join(", ", given.Select(x => $"new({Literals.String(x.Key)}, (object?){Literals.Double(x.Value)})"))} }})";
+                    : $"new {Rt}.Optim.ParamGroup({list}, new global::System.Collections.Generic.KeyValuePair<string, object?>[] {{ {string.Join(", ", g.Options.Select(x => $"new({Literals.String(x.Key)}, (object?){Literals.Double(x.Value)})"))} }})";
+                w.Line($"dslGroups.Add({group});{(g.Label == "main group" ? "" : " // " + g.Label)}");
             }
-            if (main.Count > 0)
-                w.Line($"dslGroups.Add({Group(main, Array.Empty<(string, double)>())});");
-            if (biases.Count > 0)
-                w.Line($"dslGroups.Add({Group(biases, new[] { ("weight_decay", o.BiasWeightDecay) })}); // biases");
-            foreach (var l in spec.Layers.Where(l => l.Group is not null))
-            {
-                var g = l.Group!;
-                var ps = l.HasBias ? new[] { P(l, true), P(l, false) } : new[] { P(l, true) };
-                w.Line($"dslGroups.Add({Group(ps, new[] { ("lr", g.LearningRate), ("weight_decay", g.WeightDecay), ("momentum", g.Momentum) })}); // {l.Name}");
-            }
-            w.Line(o.Kind == OptimizerKind.Sgd
-                ? $"Optimizer = new {Rt}.Optim.Sgd(dslGroups, new {Rt}.Optim.SgdOptions({args}));"
-                : $"Optimizer = new {Rt}.Optim.{OptimizerClass(o.Kind)}(dslGroups, {args});");
+            w.Line(create("dslGroups"));
         }
 
         private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
@@ -515,7 +495,7 @@ public sealed partial class ModelGenerator
                 }
                 w.Line($"_dslParameterList = new {Rt}.Parameter[] {{ {string.Join(", ", names)} }};");
                 if (spec.Optimizer is { } o)
-                    EmitOptimizerCreation(w, spec, o);
+                    EmitOptimizerCreation(w, spec, layout, o);
                 if (spec.Optimizer is not null)
                     w.Line("Optimizer.AttachStateArena(_dslParameters); // state tensors shaped like a parameter live at its offset in one array per key");
                 w.Line("_dslPart = DslRunPart;");
