@@ -1,0 +1,88 @@
+using System;
+using System.Linq;
+using DslModels.Optim;
+using Xunit;
+
+namespace DslModels.Tests.Optim;
+
+/// <summary>Optimizer.AttachStateArena: parameter-shaped state of a model's parameters lives in one array per key.</summary>
+public class StateArenaTests
+{
+    private static (AlignedBuffer Data, AlignedBuffer Grad, Parameter W, Parameter B) Model()
+    {
+        var data = new AlignedBuffer(48);
+        var grad = new AlignedBuffer(48);
+        var w = new Parameter("w", data, grad, 0, 3, 5);  // floats [0, 15)
+        var b = new Parameter("b", data, grad, 16, 3);    // floats [16, 19)
+        for (int i = 0; i < 19; i++)
+        {
+            data.Span[i] = 0.1f * i;
+            grad.Span[i] = 1f - 0.05f * i;
+        }
+        return (data, grad, w, b);
+    }
+
+    [Fact]
+    public void State_created_after_attaching_is_the_arena_slice_at_the_parameter_offset()
+    {
+        var (data, _, w, b) = Model();
+        var adam = new Adam(new[] { new ParamGroup(new[] { w, b }) }, lr: 0.1);
+        adam.AttachStateArena(data);
+        Assert.True(adam.StateArena("exp_avg").IsEmpty); // nothing allocated before the first step
+        adam.Step();
+        var arena = adam.StateArena("exp_avg");
+        Assert.Equal(data.Length, arena.Length);
+        foreach (var (p, offset, length) in new[] { (adam.Parameters.First(), 0, 15), (adam.Parameters.Last(), 16, 3) })
+        {
+            var t = (StateTensor)adam.State[p]["exp_avg"]!;
+            Assert.True(t.Float32.SequenceEqual(arena.Slice(offset, length)));
+            t.Float32[0] = 42f; // one memory: a write through the tensor shows in the arena
+            Assert.Equal(42f, arena[offset]);
+        }
+        Assert.Equal(0f, arena[15]); // padding between parameters is not state
+    }
+
+    [Fact]
+    public void Attaching_moves_existing_state_and_keeps_the_numbers()
+    {
+        var (data, _, w, b) = Model();
+        var (data2, _, w2, b2) = Model();
+        var attached = new Sgd(new OptimParameter[] { w, b }, new SgdOptions(lr: 0.1, momentum: 0.9));
+        var plain = new Sgd(new OptimParameter[] { w2, b2 }, new SgdOptions(lr: 0.1, momentum: 0.9));
+        attached.Step();
+        plain.Step();
+        attached.AttachStateArena(data); // after state exists: moved into the arena
+        Assert.False(attached.StateArena("momentum_buffer").IsEmpty);
+        attached.Step();
+        plain.Step();
+        Assert.True(data.Span.Slice(0, 19).SequenceEqual(data2.Span.Slice(0, 19)));
+        Assert.Equal(plain.StateDict().ToJson(), attached.StateDict().ToJson());
+    }
+
+    [Fact]
+    public void A_second_parameter_buffer_is_refused()
+    {
+        var (data, _, w, b) = Model();
+        var sgd = new Sgd(new OptimParameter[] { w, b }, new SgdOptions(lr: 0.1));
+        sgd.AttachStateArena(data);
+        sgd.AttachStateArena(data); // the same buffer again is fine
+        using var other = new AlignedBuffer(48);
+        var e = Assert.Throws<InvalidOperationException>(() => sgd.AttachStateArena(other));
+        Assert.Contains("already attached", e.Message);
+    }
+
+    [Fact]
+    public void The_fusion_checks_answer_no_without_changing_anything()
+    {
+        var (data, _, w, b) = Model();
+        var adam = new Adam(new[] { new ParamGroup(new[] { w, b }) }, lr: 0.1);
+        Assert.False(adam.CanFuseGroup(0, new[] { "exp_avg" }, "step")); // no arena
+        adam.AttachStateArena(data);
+        Assert.False(adam.CanFuseGroup(0, new[] { "exp_avg" }, "step")); // no state yet
+        Assert.False(adam.CanFuseGroup(3, new[] { "exp_avg" }, "step")); // no such group
+        adam.Step();
+        Assert.True(adam.CanFuseGroup(0, new[] { "exp_avg", "exp_avg_sq" }, "step"));
+        Assert.False(adam.CanFuseGroup(0, new[] { "momentum_buffer" }, "step")); // a key Adam does not keep
+        Assert.Equal(1.0, ((StateTensor)adam.State.Values.First()["step"]!).ToScalar());
+    }
+}
