@@ -40,6 +40,7 @@ public static partial class CrossEntropyLoss
         double scale = reduction == Reduction.Mean ? 1.0 / counted : 1.0;
 
         double total = 0;
+        Span<double> e = stackalloc double[Math.Min(classes, MaxStackClasses)];
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<float> x = logits.Slice(n * classes, classes);
@@ -49,6 +50,26 @@ public static partial class CrossEntropyLoss
                 if (!gradLogits.IsEmpty)
                     gradLogits.Slice(n * classes, classes).Clear();
                 continue;
+            }
+            if (!gradLogits.IsEmpty && classes <= MaxStackClasses && !float.IsNaN(x[target]))
+            {
+                // One exp per logit: softmax(x)_c = e_c / Σe with e_c = exp(x_c - max), the terms logsumexp sums anyway.
+                float max = float.NegativeInfinity;
+                foreach (float v in x)
+                    max = Math.Max(max, v);
+                if (!float.IsNegativeInfinity(max) && !float.IsNaN(max) && !float.IsPositiveInfinity(max))
+                {
+                    double sum = 0;
+                    for (int c = 0; c < classes; c++)
+                        sum += e[c] = Math.Exp(x[c] - max);
+                    total += max + Math.Log(sum) - x[target];
+                    Span<float> gs = gradLogits.Slice(n * classes, classes);
+                    double inv = scale / sum;
+                    for (int c = 0; c < classes; c++)
+                        gs[c] = (float)(e[c] * inv);
+                    gs[target] = (float)((e[target] / sum - 1.0) * scale);
+                    continue;
+                }
             }
             double lse = LogSumExp(x);
             total += lse - x[target];
@@ -62,6 +83,9 @@ public static partial class CrossEntropyLoss
         }
         return reduction == Reduction.Mean ? (float)(total / counted) : (float)total;
     }
+
+    /// <summary>Up to this many classes the softmax terms are kept on the stack and each exp is computed once.</summary>
+    private const int MaxStackClasses = 256;
 
     /// <summary>log(Σ exp(x)) computed stably as max + log(Σ exp(x - max)).</summary>
     public static double LogSumExp(ReadOnlySpan<float> x)
