@@ -155,6 +155,8 @@ public sealed partial class ModelGenerator
                 return;
             }
             var groups = StepGroups(spec, layout, o);
+            var split = new List<SplitCall>();
+            var keys = new List<string>();
             w.Line("/// <summary>");
             w.Line("/// One step of <see cref=\"Optimizer\"/> (<c>optimizer.step()</c>) with the gradients in <see cref=\"Parameters\"/>: the update emitted for the");
             w.Line($"/// declared {(o.Kind == OptimizerKind.Sgd ? "SGD" : o.Kind.ToString())} options, one pass over each contiguous run of a group's parameters and its state (which lives in the");
@@ -172,7 +174,7 @@ public sealed partial class ModelGenerator
                 }
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
-                var keys = groups.SelectMany(gr => ArenaKeys(o, gr)).Distinct().ToList();
+                keys = groups.SelectMany(gr => ArenaKeys(o, gr)).Distinct().ToList();
                 foreach (string key in keys)
                     w.Line($"ref float {StateLocal(key)} = ref {MM}.GetReference(Optimizer.StateArena({Literals.String(key)}));");
                 w.Line("var groups = Optimizer.ParamGroups;");
@@ -183,11 +185,13 @@ public sealed partial class ModelGenerator
                     using (w.Scope())
                     {
                         w.Line($"var group = groups[{gi}];");
-                        EmitGroupStep(w, o, gr, gi);
+                        EmitGroupStep(w, o, gr, gi, split);
                     }
                 }
             }
             w.Line();
+            if (split.Count > 0)
+                EmitSplitStep(w, split, keys);
 
             w.Line("// Per group: the state keys the fused pass keeps in the optimizer's state arena.");
             w.Line($"private static readonly string[][] DslStepArenaKeys = {{ {string.Join(", ", groups.Select(gr => $"new string[] {{ {string.Join(", ", ArenaKeys(o, gr).Select(Literals.String))} }}"))} }};");
@@ -248,13 +252,132 @@ public sealed partial class ModelGenerator
             }
         }
 
+        /// <summary>Runs of at least this many floats are split over the threads when <c>model.Threads</c> is above 1.</summary>
+        private const int StepSplitFloats = 1 << 16;
+
+        /// <summary>
+        /// A kernel call of Step() that may run split over the threads: the kernel, its ref arguments (which DslStepPart
+        /// re-derives from the arenas) and its float and bool arguments (which travel through _dslStepF/_dslStepB).
+        /// </summary>
+        private sealed class SplitCall
+        {
+            /// <summary>The bool arguments the calls above pass (every other argument after the range is a float).</summary>
+            private static readonly string[] BoolArguments = { "wd != 0", "rect", "mu != 1" };
+
+            private SplitCall(int id, string kernel, string refs, List<string> floats, List<string> bools)
+            {
+                Id = id;
+                Kernel = kernel;
+                Refs = refs;
+                Floats = floats;
+                Bools = bools;
+            }
+
+            public int Id { get; }
+
+            public string Kernel { get; }
+
+            /// <summary>"ref p, ref g, ref expAvg, ": everything before the range.</summary>
+            public string Refs { get; }
+
+            public List<string> Floats { get; }
+
+            public List<string> Bools { get; }
+
+            /// <summary>Splits <c>Kernel(refs, {0}, args...);</c> as written in EmitGroupStep.</summary>
+            public static SplitCall Parse(string call, int id)
+            {
+                int open = call.IndexOf('(');
+                string inner = call.Substring(open + 1, call.LastIndexOf(')') - open - 1);
+                int range = inner.IndexOf("{0}", System.StringComparison.Ordinal);
+                var args = new List<string>();
+                int depth = 0, from = range + 3;
+                for (int i = from; i <= inner.Length; i++)
+                {
+                    if (i == inner.Length || (inner[i] == ',' && depth == 0))
+                    {
+                        string arg = inner.Substring(from, i - from).Trim();
+                        if (arg.Length > 0)
+                            args.Add(arg);
+                        from = i + 1;
+                    }
+                    else if (inner[i] == '(')
+                        depth++;
+                    else if (inner[i] == ')')
+                        depth--;
+                }
+                return new SplitCall(id, call.Substring(0, open), inner.Substring(0, range),
+                    args.Where(a => System.Array.IndexOf(BoolArguments, a) < 0).ToList(), args.Where(a => System.Array.IndexOf(BoolArguments, a) >= 0).ToList());
+            }
+        }
+
+        /// <summary>DslStepParallel and DslStepPart: one long run of Step() split into 16-float-aligned parts, one per thread.</summary>
+        private static void EmitSplitStep(SourceWriter w, List<SplitCall> split, List<string> keys)
+        {
+            w.Line("// Step() arguments of a run split over the threads (DslStepPart reads them).");
+            w.Line($"private readonly float[] _dslStepF = new float[{split.Max(c => c.Floats.Count)}];");
+            w.Line($"private readonly bool[] _dslStepB = new bool[{System.Math.Max(1, split.Max(c => c.Bools.Count))}];");
+            w.Line("private int _dslStepRun, _dslStepStart, _dslStepEnd;");
+            w.Line("private global::System.Action<int>? _dslStepPart;");
+            w.Line();
+            using (w.Block("private void DslStepParallel(int run, int start, int end)"))
+            {
+                w.Line("_dslStepRun = run; _dslStepStart = start; _dslStepEnd = end;");
+                w.Line("_dslStepPart ??= DslStepPart;");
+                w.Line("_dslPool!.Run(_dslPool.Threads, _dslStepPart);");
+            }
+            w.Line();
+            w.Line("/// <summary>Part <paramref name=\"part\"/> of the split run: element-wise, so every split gives the same bits.</summary>");
+            using (w.Block("private void DslStepPart(int part)"))
+            {
+                w.Line("int parts = _dslPool!.Threads, chunk = ((_dslStepEnd - _dslStepStart + parts - 1) / parts + 15) / 16 * 16;");
+                w.Line("int start = _dslStepStart + part * chunk, end = global::System.Math.Min(start + chunk, _dslStepEnd);");
+                w.Line("if (start >= end) return;");
+                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
+                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
+                foreach (string key in keys)
+                    w.Line($"ref float {StateLocal(key)} = ref {MM}.GetReference(Optimizer.StateArena({Literals.String(key)}));");
+                using (w.Block("switch (_dslStepRun)"))
+                {
+                    foreach (var c in split)
+                    {
+                        var args = c.Floats.Select((_, i) => $"_dslStepF[{i}]").Concat(c.Bools.Select((_, i) => $"_dslStepB[{i}]"));
+                        w.Line($"case {c.Id}: {c.Kernel}({c.Refs}start, end, {string.Join(", ", args)}); break;");
+                    }
+                }
+            }
+            w.Line();
+        }
+
         /// <summary>The body of Step() for one group: its constants as the runtime computes them, then one kernel call per run.</summary>
-        private static void EmitGroupStep(SourceWriter w, OptimizerSpec o, StepGroup gr, int gi)
+        private static void EmitGroupStep(SourceWriter w, OptimizerSpec o, StepGroup gr, int gi, List<SplitCall> split)
         {
             void Runs(string call)
             {
                 foreach (var (start, end) in gr.Runs())
-                    w.Line(string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})");
+                {
+                    string direct = string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})";
+                    if (end - start < StepSplitFloats)
+                    {
+                        w.Line(direct);
+                        continue;
+                    }
+                    // Long runs split over the model's threads: the arguments go through fields to DslStepPart.
+                    var c = SplitCall.Parse(call, split.Count);
+                    split.Add(c);
+                    // Only after a threaded batch (>= 64 samples, as DslDispatch): the workers are then still spinning, while
+                    // waking a blocked one costs more than this whole pass.
+                    using (w.Block("if (_dslPool is not null && _dslForwardBatch >= 64)"))
+                    {
+                        for (int i = 0; i < c.Floats.Count; i++)
+                            w.Line($"_dslStepF[{i}] = {c.Floats[i]};");
+                        for (int i = 0; i < c.Bools.Count; i++)
+                            w.Line($"_dslStepB[{i}] = {c.Bools[i]};");
+                        w.Line($"DslStepParallel({c.Id}, {start}, {end}); // floats [{start}, {end}), in 16-float-aligned parts, one per thread");
+                    }
+                    using (w.Block("else"))
+                        w.Line(direct);
+                }
             }
             const string Same = "// Every parameter of the group has the same step count (DslCanFuseStep checked it): one set of constants, as the runtime {0} computes them.";
             const string SysMath = "global::System.Math";

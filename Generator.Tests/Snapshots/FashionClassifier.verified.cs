@@ -225,7 +225,47 @@ partial class FashionClassifier : global::DslModels.IModel
             var group = groups[0];
             // The constants as the runtime SGD rounds them.
             float lr = (float)group.GetDouble("lr"), momentum = (float)group.GetDouble("momentum"), oneMinusDampening = (float)(1.0 - group.GetDouble("dampening")), wd = (float)group.GetDouble("weight_decay");
-            DslSgdMomentum(ref p, ref g, ref momentumBuffer, 0, 101770, lr, momentum, oneMinusDampening, wd, wd != 0); // floats [0, 101770)
+            if (_dslPool is not null && _dslForwardBatch >= 64)
+            {
+                _dslStepF[0] = lr;
+                _dslStepF[1] = momentum;
+                _dslStepF[2] = oneMinusDampening;
+                _dslStepF[3] = wd;
+                _dslStepB[0] = wd != 0;
+                DslStepParallel(0, 0, 101770); // floats [0, 101770), in 16-float-aligned parts, one per thread
+            }
+            else
+            {
+                DslSgdMomentum(ref p, ref g, ref momentumBuffer, 0, 101770, lr, momentum, oneMinusDampening, wd, wd != 0); // floats [0, 101770)
+            }
+        }
+    }
+
+    // Step() arguments of a run split over the threads (DslStepPart reads them).
+    private readonly float[] _dslStepF = new float[4];
+    private readonly bool[] _dslStepB = new bool[1];
+    private int _dslStepRun, _dslStepStart, _dslStepEnd;
+    private global::System.Action<int>? _dslStepPart;
+
+    private void DslStepParallel(int run, int start, int end)
+    {
+        _dslStepRun = run; _dslStepStart = start; _dslStepEnd = end;
+        _dslStepPart ??= DslStepPart;
+        _dslPool!.Run(_dslPool.Threads, _dslStepPart);
+    }
+
+    /// <summary>Part <paramref name="part"/> of the split run: element-wise, so every split gives the same bits.</summary>
+    private void DslStepPart(int part)
+    {
+        int parts = _dslPool!.Threads, chunk = ((_dslStepEnd - _dslStepStart + parts - 1) / parts + 15) / 16 * 16;
+        int start = _dslStepStart + part * chunk, end = global::System.Math.Min(start + chunk, _dslStepEnd);
+        if (start >= end) return;
+        ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
+        ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
+        ref float momentumBuffer = ref DslMemoryMarshal.GetReference(Optimizer.StateArena("momentum_buffer"));
+        switch (_dslStepRun)
+        {
+            case 0: DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]); break;
         }
     }
 

@@ -101,3 +101,7 @@ public partial class FusedRpropMaximize
     [Layer(21, Activation.ReLU), ParamGroup(LearningRate = 0.005)] public partial Dense Second { get; }
     [Layer(4)] public partial Dense Third { get; }
 }
+
+/// <summary>Adam with a parameter run of 75,264 floats: long enough for Step() to split it over the threads (ThreadingTests).</summary>
+[Model(Inputs = 784, Seed = 5), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01, WeightDecay = 0.01)]
+public partial class ThreadedAdam { [Layer(96, Activation.ReLU)] public partial Dense Hidden { get; } [Layer(10)] public partial Dense Output { get; } }

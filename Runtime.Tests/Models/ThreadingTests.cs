@@ -77,6 +77,30 @@ public class ThreadingTests
         // 3 KB on the caller's thread (runtime wait objects, cause not pinned down), so it is not asserted here.
     }
 
+    /// <summary>After a batch of 64+, Step() splits runs of 2^16+ floats over the threads (here: SGD momentum on 101,770 floats, Adam on 75,264).</summary>
+    [Fact]
+    public void The_split_optimizer_step_is_bit_identical()
+    {
+        using var sgd1 = new FashionMlp(seed: 3);
+        using var sgd2 = new FashionMlp(seed: 3) { Threads = 2 };
+        using var adam1 = new ThreadedAdam();
+        using var adam2 = new ThreadedAdam { Threads = 2 };
+        const int batch = 68; // >= 64: the step is split only after a threaded batch
+        for (int i = 0; i < 4; i++) // the first step creates the state (runtime optimizer); the next ones are fused and split
+        {
+            float[] x = Inputs(batch * 784, 20 + i);
+            int[] y = Classes(batch, 10, 30 + i);
+            Assert.Equal(sgd1.TrainStep(x, y, batch), sgd2.TrainStep(x, y, batch));
+            Assert.Equal(adam1.TrainStep(x, y, batch), adam2.TrainStep(x, y, batch));
+        }
+        foreach (var (a, b) in new (IModel, IModel)[] { (sgd1, sgd2), (adam1, adam2) })
+            for (int k = 0; k < a.Parameters.Count; k++)
+                Assert.True(a.Parameters[k].Data.SequenceEqual(b.Parameters[k].Data), a.Parameters[k].Name);
+        Assert.Equal(adam1.Optimizer.StateDict().ToJson(), adam2.Optimizer.StateDict().ToJson());
+        using var untouched = new ThreadedAdam();
+        Assert.False(untouched.Parameters[0].Data.SequenceEqual(adam2.Parameters[0].Data));
+    }
+
     [Fact]
     public void Threads_out_of_range_are_rejected_and_can_be_turned_off()
     {
