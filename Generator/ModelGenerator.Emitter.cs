@@ -467,6 +467,10 @@ public sealed partial class ModelGenerator
             w.Line("private readonly global::System.Action<int> _dslPart;");
             w.Line("private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;");
             w.Line("private bool _dslPartAccumulate;");
+            w.Line("// Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own");
+            w.Line("// cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).");
+            w.Line($"private {Rt}.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<{Rt}.AlignedBuffer?>();");
+            w.Line("private int _dslInputParts;");
             w.Line();
         }
 
@@ -626,9 +630,10 @@ public sealed partial class ModelGenerator
             w.Line("public void ZeroGrad() => _dslGradients.Span.Clear();");
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward");
-            w.Line("/// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the");
-            w.Line("/// same order whatever the count: results are bit-identical for any number of threads.");
+            w.Line("/// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by");
+            w.Line("/// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it");
+            w.Line("/// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the");
+            w.Line("/// count: results are bit-identical for any number of threads.");
             w.Line("/// </summary>");
             using (w.Block("public int Threads"))
             {
@@ -640,6 +645,8 @@ public sealed partial class ModelGenerator
                     w.Line("if (value == Threads) return;");
                     w.Line("_dslPool?.Dispose();");
                     w.Line($"_dslPool = value > 1 ? new {Rt}.WorkerPool(value) : null;");
+                    w.Line("DslDropInputCopies();");
+                    w.Line($"_dslInputCopies = new {Rt}.AlignedBuffer?[value];");
                 }
             }
             w.Line();
@@ -656,6 +663,7 @@ public sealed partial class ModelGenerator
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
                 w.Line("_dslPool?.Dispose();");
+                w.Line("DslDropInputCopies();");
                 if (spec.Optimizer is not null)
                     w.Line("((object)Optimizer as global::System.IDisposable)?.Dispose();");
             }
@@ -685,7 +693,7 @@ public sealed partial class ModelGenerator
             string bias = l.HasBias ? $"ref {U}.Add(ref p, Dsl{l.PropertyName}BiasOffset), " : "";
             string pre = !l.KeepsPreActivation ? "" :
                 training ? $", ref {MM}.GetReference(_dslPre{l.PropertyName}!.Span), keepPre: true" : $", ref {dst}, keepPre: false";
-            return $"DslForward{l.PropertyName}(ref {src}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), {bias}ref {dst}, batch{pre})";
+            return $"DslForward{l.PropertyName}(ref {src}, ref {U}.Add(ref p, Dsl{l.PropertyName}WeightOffset), {bias}ref {dst}, batch, 0, {Literals.Int(l.Out)}{pre})";
         }
 
         private static void EmitTraining(SourceWriter w, ModelSpec spec, Layout layout)
@@ -944,23 +952,62 @@ public sealed partial class ModelGenerator
                 w.Line($"_dslGradB = new {Rt}.AlignedBuffer(capacity * DslMaxWidth);");
                 w.Line("_dslCapacity = capacity;");
                 w.Line("_dslForwardBatch = 0;");
+                w.Line("DslDropInputCopies();");
             }
+            w.Line();
+            using (w.Block("private void DslDropInputCopies()"))
+            {
+                w.Line("_dslInputParts = 0;");
+                using (w.Block("for (int k = 0; k < _dslInputCopies.Length; k++)"))
+                {
+                    w.Line("_dslInputCopies[k]?.Dispose();");
+                    w.Line("_dslInputCopies[k] = null;");
+                }
+            }
+            w.Line();
+            w.Line("/// <summary>The input rows that thread <paramref name=\"part\"/> reads: its own copy when the last Forward made one, else act0.</summary>");
+            w.Line($"private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
             w.Line();
             using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch)"))
             {
                 w.Line("DslEnsureCapacity(batch);");
+                if (RowSplitForward(spec.Layers[0]))
+                {
+                    using (w.Block($"if (DslParts(0, 0, batch, {Literals.Int(spec.Layers[0].Out)}) is > 1 and int parts)"))
+                    {
+                        w.Line("// Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:");
+                        w.Line("// the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.");
+                        w.Line("DslSetPart(6, 0, batch, " + Literals.Int(spec.Layers[0].Out) + ", false, parts);");
+                        w.Line("_dslPool!.Run(parts, _dslPart, input);");
+                        w.Line("_dslInputParts = parts;");
+                        w.Line("DslForwardStacked(batch, 1);");
+                        w.Line("return;");
+                    }
+                }
                 w.Line("input.CopyTo(_dslAct0!.Span);");
-                w.Line("DslForwardStacked(batch);");
+                w.Line("DslForwardStacked(batch, 0);");
             }
             w.Line();
             w.Line("/// <summary>The training forward pass over the <paramref name=\"batch\"/> rows already in act0.</summary>");
-            using (w.Block("private void DslForwardStacked(int batch)"))
+            using (w.Block("private void DslForwardStacked(int batch, int first = 0)"))
             {
                 for (int i = 0; i < spec.Layers.Count; i++)
                 {
                     var l = spec.Layers[i];
-                    w.Line($"// {l.Name}: a{i + 1}[B, {l.Out}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(a{i}[B, {l.In}] · W[{l.Out}, {l.In}]ᵀ{(l.HasBias ? " + b" : "")})");
-                    w.Line($"DslDispatch(0, {i}, batch, batch, false);");
+                    w.Line($"// {l.Name}: a{i + 1}[B, {l.Out}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(a{i}[B, {l.In}] · W[{l.Out}, {l.In}]ᵀ{(l.HasBias ? " + b" : "")}){(i == 0 ? " (unless DslForward did it while copying the input)" : "")}");
+                    string dispatch = RowSplitForward(l)
+                        ? $"DslDispatch(0, {i}, batch, {Literals.Int(l.Out)}, false); // split by output rows: each thread reads only its rows of W, the rows its part of Step() wrote"
+                        : $"DslDispatch(0, {i}, batch, batch, false);";
+                    if (i > 0)
+                    {
+                        w.Line(dispatch);
+                        continue;
+                    }
+                    using (w.Block("if (first == 0)"))
+                    {
+                        w.Line("_dslInputParts = 0; // act0 holds the input; no thread has a copy of it");
+                        w.Line(dispatch);
+                    }
                 }
                 w.Line("_dslForwardBatch = batch;");
             }
@@ -973,10 +1020,26 @@ public sealed partial class ModelGenerator
                     var l = spec.Layers[i];
                     bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
                     w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
-                    if (l.Activation != Activation.Identity)
-                        w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
-                    w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate);");
-                    if (i > 0)
+                    void Serial()
+                    {
+                        if (i + 1 < spec.Layers.Count && RowSplitForward(l))
+                            w.Line($"DslDispatch(4, {i + 1}, batch, batch, accumulate); // {spec.Layers[i + 1].Name}'s input gradient, left to this layer");
+                        if (l.Activation != Activation.Identity)
+                            w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
+                        w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate);");
+                    }
+                    if (RowSplitForward(l))
+                    {
+                        w.Line($"if (DslParts(5, {i}, batch, {Literals.Int(l.Out)}) > 1)");
+                        w.Line($"    DslDispatch(5, {i}, batch, {Literals.Int(l.Out)}, accumulate); // each thread: its columns of {(i + 1 < spec.Layers.Count ? "the next layer's input gradient and " : "")}the activation gradient, its rows of dW");
+                        using (w.Block("else"))
+                            Serial();
+                    }
+                    else
+                    {
+                        Serial();
+                    }
+                    if (i > 0 && !RowSplitForward(spec.Layers[i - 1]))
                         w.Line($"DslDispatch(4, {i}, batch, batch, accumulate);");
                 }
             }
@@ -984,33 +1047,49 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>");
             w.Line("/// Runs operation <paramref name=\"op\"/> of layer <paramref name=\"layer\"/> over [0, <paramref name=\"total\"/>): on this thread, or split");
             w.Line("/// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).");
-            w.Line("/// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.");
+            w.Line("/// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,");
+            w.Line("/// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the");
+            w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).");
             w.Line("/// </summary>");
             using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
             {
-                w.Line("int align = op == 3 ? 16 : 4;");
-                w.Line("// Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in");
-                w.Line("// docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.");
-                w.Line($"long work = (long)batch * DslLayerMacs[layer];");
-                using (w.Block("if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)"))
+                using (w.Block("if (DslParts(op, layer, batch, total) is > 1 and int parts)"))
                 {
-                    w.Line("int parts = pool.Threads;");
-                    w.Line("_dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;");
-                    w.Line("_dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;");
-                    w.Line("pool.Run(parts, _dslPart);");
+                    w.Line("DslSetPart(op, layer, batch, total, accumulate, parts);");
+                    w.Line("_dslPool!.Run(parts, _dslPart);");
                     w.Line("return;");
                 }
-                w.Line("DslRange(op, layer, 0, total, batch, accumulate);");
+                w.Line("DslRange(op, layer, 0, total, batch, accumulate, 0);");
+            }
+            w.Line();
+            w.Line("/// <summary>How many threads run operation <paramref name=\"op\"/> of a layer over [0, <paramref name=\"total\"/>) (1: this thread alone).</summary>");
+            using (w.Block("private int DslParts(int op, int layer, int batch, int total)"))
+            {
+                w.Line("// Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in");
+                w.Line("// docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.");
+                w.Line("if (_dslPool is not { } pool || op == 2 || batch < 64 || (long)batch * DslLayerMacs[layer] < (1L << 20)) return 1;");
+                w.Line("return total >= 2 * DslAlign(op, layer) ? pool.Threads : 1;");
+            }
+            w.Line();
+            var rowSplit = spec.Layers.Select((l, i) => (l, i)).Where(x => RowSplitForward(x.l)).Select(x => Literals.Int(x.i)).ToList();
+            w.Line(rowSplit.Count == 0 ? "private static int DslAlign(int op, int layer) => op == 3 ? 16 : 4;"
+                : $"private static int DslAlign(int op, int layer) => op is 3 or 5 or 6 || (op == 0 && layer is {string.Join(" or ", rowSplit)}) ? 16 : 4; // output rows in 16s, samples in 4s");
+            w.Line();
+            using (w.Block("private void DslSetPart(int op, int layer, int batch, int total, bool accumulate, int parts)"))
+            {
+                w.Line("int align = DslAlign(op, layer);");
+                w.Line("_dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;");
+                w.Line("_dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;");
             }
             w.Line();
             using (w.Block("private void DslRunPart(int part)"))
             {
                 w.Line("int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);");
-                w.Line("if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);");
+                w.Line("if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);");
             }
             w.Line();
-            w.Line("/// <summary>Operation <paramref name=\"op\"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>");
-            using (w.Block("private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)"))
+            w.Line("/// <summary>Operation <paramref name=\"op\"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name=\"part\"/>.</summary>");
+            using (w.Block("private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)"))
             {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
@@ -1031,30 +1110,71 @@ public sealed partial class ModelGenerator
                         w.Indent();
                         using (w.Block("switch (op)"))
                         {
-                            string trainPre = l.KeepsPreActivation ? $", ref {U}.Add(ref {MM}.GetReference({pre}), start * {l.Out}), keepPre: true" : "";
                             w.Line("case 0:");
-                            w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference(_dslAct{i}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {U}.Add(ref {MM}.GetReference(_dslAct{i + 1}!.Span), start * {l.Out}), count{trainPre});");
+                            if (RowSplitForward(l))
+                            {
+                                string trainPre = l.KeepsPreActivation ? $", ref {MM}.GetReference({pre}), keepPre: true" : "";
+                                w.Line($"    DslForward{L}(ref {MM}.GetReference(_dslAct{i}!.Span), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(_dslAct{i + 1}!.Span), batch, start, end{trainPre}); // output rows [start, end)");
+                            }
+                            else
+                            {
+                                string trainPre = l.KeepsPreActivation ? $", ref {U}.Add(ref {MM}.GetReference({pre}), start * {l.Out}), keepPre: true" : "";
+                                w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference(_dslAct{i}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {U}.Add(ref {MM}.GetReference(_dslAct{i + 1}!.Span), start * {l.Out}), count, 0, {Literals.Int(l.Out)}{trainPre}); // samples [start, end)");
+                            }
                             w.Line("    break;");
                             string dstRef = $"ref {U}.Add(ref {MM}.GetReference({dstP}!.Span), start * {l.Out})";
                             string predPre = l.KeepsPreActivation ? $", {dstRef}, keepPre: false" : "";
                             w.Line("case 1:");
-                            w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference({srcP}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}{dstRef}, count{predPre});");
+                            w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference({srcP}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}{dstRef}, count, 0, {Literals.Int(l.Out)}{predPre});");
                             w.Line("    break;");
                             if (l.Activation != Activation.Identity)
                             {
                                 string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
                                 w.Line("case 2:");
-                                w.Line($"    DslActGrad{L}(ref {U}.Add(ref {MM}.GetReference({y}), start * {l.Out}), ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), count);");
+                                w.Line($"    DslActGrad{L}(ref {U}.Add(ref {MM}.GetReference({y}), start * {l.Out}), ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), count, 0, {Literals.Int(l.Out)});");
                                 w.Line("    break;");
                             }
+                            string x = i == 0 ? "DslInputOf(part)" : $"_dslAct{i}!.Span";
+                            string weightGrad = $"DslWeightGrad{L}(ref {MM}.GetReference({x}), ref {MM}.GetReference({dzBuf}!.Span), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate);";
                             w.Line("case 3:");
-                            w.Line($"    DslWeightGrad{L}(ref {MM}.GetReference(_dslAct{i}!.Span), ref {MM}.GetReference({dzBuf}!.Span), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate);");
+                            w.Line("    " + weightGrad);
                             w.Line("    break;");
                             if (i > 0)
                             {
                                 w.Line("case 4:");
-                                w.Line($"    DslInputGrad{L}(ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), ref {U}.Add(ref p, Dsl{L}WeightOffset), ref {U}.Add(ref {MM}.GetReference({dxBuf}!.Span), start * {l.In}), count);");
+                                w.Line($"    DslInputGrad{L}(ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), ref {U}.Add(ref p, Dsl{L}WeightOffset), ref {U}.Add(ref {MM}.GetReference({dxBuf}!.Span), start * {l.In}), count, 0, {Literals.Int(l.In)});");
                                 w.Line("    break;");
+                            }
+                            if (RowSplitForward(l))
+                            {
+                                w.Line("case 5:");
+                                w.Indent();
+                                w.Line($"// Columns [start, end) of d a{i + 1} and dz, then rows [start, end) of dW: all in this thread's cache.");
+                                if (i + 1 < spec.Layers.Count)
+                                {
+                                    var next = spec.Layers[i + 1];
+                                    w.Line($"DslInputGrad{next.PropertyName}(ref {MM}.GetReference({dxBuf}!.Span), ref {U}.Add(ref p, Dsl{next.PropertyName}WeightOffset), ref {MM}.GetReference({dzBuf}!.Span), batch, start, end);");
+                                }
+                                if (l.Activation != Activation.Identity)
+                                {
+                                    string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
+                                    w.Line($"DslActGrad{L}(ref {MM}.GetReference({y}), ref {MM}.GetReference({dzBuf}!.Span), batch, start, end);");
+                                }
+                                w.Line(weightGrad);
+                                w.Line("break;");
+                                w.Unindent();
+                                if (i == 0)
+                                {
+                                    string trainPre = l.KeepsPreActivation ? $", ref {MM}.GetReference({pre}), keepPre: true" : "";
+                                    w.Line("case 6:");
+                                    w.Indent();
+                                    w.Line("// The input copied into this thread's own buffer, then output rows [start, end) of layer 0.");
+                                    w.Line($"var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * InputSize)).Span;");
+                                    w.Line("_dslPool!.Input.CopyTo(own);");
+                                    w.Line($"DslForward{L}(ref {MM}.GetReference(own), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(_dslAct{i + 1}!.Span), batch, start, end{trainPre});");
+                                    w.Line("break;");
+                                    w.Unindent();
+                                }
                             }
                         }
                         w.Line("break;");
@@ -1064,6 +1184,14 @@ public sealed partial class ModelGenerator
             }
             w.Line();
         }
+
+        /// <summary>
+        /// Whether the threaded training forward of <paramref name="l"/> splits output rows (rather than samples). Each thread then
+        /// reads only the rows of W that it updated in its part of the previous Step() (which splits the same way, see EmitSplitStep),
+        /// instead of fetching the other core's freshly written half. Softmax rows need all their outputs; narrow layers split by samples.
+        /// </summary>
+        private static bool RowSplitForward(LayerSpec l) =>
+            l.Out >= 32 && l.Activation is not (Activation.Softmax or Activation.LogSoftmax);
 
         // ---- Kernels -------------------------------------------------------------------------------------
 
@@ -1087,11 +1215,12 @@ public sealed partial class ModelGenerator
         private static void EmitForwardKernel(SourceWriter w, LayerSpec l)
         {
             int inW = l.In, outW = l.Out;
-            w.Line($"/// <summary>{l.Name}: y[B, {outW}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(x[B, {inW}] · W[{outW}, {inW}]ᵀ{(l.HasBias ? " + b[" + outW + "]" : "")}), W row-major [out, in].</summary>");
+            w.Line($"/// <summary>{l.Name}: y[B, {outW}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(x[B, {inW}] · W[{outW}, {inW}]ᵀ{(l.HasBias ? " + b[" + outW + "]" : "")}), W row-major [out, in];");
+            w.Line("/// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
             string bias = l.HasBias ? "ref float b, " : "";
             string preParameter = l.KeepsPreActivation ? ", ref float pre, bool keepPre" : "";
-            using (w.Block($"private static void DslForward{l.PropertyName}(ref float x, ref float w, {bias}ref float y, int batch{preParameter})"))
+            using (w.Block($"private static void DslForward{l.PropertyName}(ref float x, ref float w, {bias}ref float y, int batch, int o0, int o1{preParameter})"))
             {
                 EmitIsaDispatch(w, isa => EmitForwardVector(w, l, isa), () => EmitForwardScalar(w, l));
                 EmitActivationForward(w, l);
@@ -1128,11 +1257,11 @@ public sealed partial class ModelGenerator
                 w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
                 w.Line($"// The {S * 4} horizontal sums are then reduced together ({(S == 4 ? "DslSum16" : "DslSum8")}: the same additions as {T}.Sum of each).");
                 w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
-                using (w.Block($"for (int ob = 0; ob < {out4}; ob += {block})"))
+                w.Line($"int oEnd4 = global::System.Math.Min(o1, {out4});");
+                using (w.Block($"for (int ob = o0; ob < oEnd4; ob += {block})"))
                 {
-                    string obEnd = block >= out4 ? out4.ToString(System.Globalization.CultureInfo.InvariantCulture) : "obEnd";
-                    if (block < out4)
-                        w.Line($"int obEnd = global::System.Math.Min(ob + {block}, {out4});");
+                    const string obEnd = "obEnd";
+                    w.Line($"int obEnd = global::System.Math.Min(ob + {block}, oEnd4);");
                     w.Line("int n = 0;");
                     using (w.Block($"for (; n <= batch - {S}; n += {S})"))
                     {
@@ -1242,7 +1371,7 @@ public sealed partial class ModelGenerator
                             w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
                             w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                         }
-                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
+                        using (w.Block($"for (int o = global::System.Math.Max(o0, {out4}); o < o1; o++)"))
                         {
                             w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
                             w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, S).Select(t => $"a{t} = default"))};");
@@ -1270,7 +1399,7 @@ public sealed partial class ModelGenerator
                     {
                         w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
                         w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
-                        using (w.Block($"for (int o = {out4}; o < {outW}; o++)"))
+                        using (w.Block($"for (int o = global::System.Math.Max(o0, {out4}); o < o1; o++)"))
                         {
                             w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
                             w.Line($"{isa.Vec} acc0 = default;");
@@ -1341,7 +1470,7 @@ public sealed partial class ModelGenerator
             using (w.Block("for (int n = 0; n < batch; n++)"))
             {
                 w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                using (w.Block($"for (int o = 0; o < {outW}; o++)"))
+                using (w.Block("for (int o = o0; o < o1; o++)"))
                 {
                     w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
                     w.Line("float s = 0f;");
@@ -1362,37 +1491,44 @@ public sealed partial class ModelGenerator
                 EmitSoftmaxForward(w, l);
                 return;
             }
-            if (l.KeepsPreActivation)
+            w.Line("// Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.");
+            w.Line($"int rowCount = o1 == {l.Out} && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * {l.Out} : o1 - o0;");
+            using (w.Block("for (int row = 0; row < rowCount; row++)"))
             {
-                w.Line("// The pre-activation is kept (training) because this derivative cannot be recovered from the output.");
-                using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+                w.Line($"ref float yr = ref {U}.Add(ref y, rowCount == 1 ? 0 : row * {l.Out} + o0);");
+                if (l.KeepsPreActivation)
                 {
-                    w.Line($"ref float v = ref {U}.Add(ref y, j);");
-                    w.Line($"if (keepPre) {U}.Add(ref pre, j) = v;");
-                    w.Line("double z = v;");
-                    w.Line($"v = (float)({ActivationValue(l, "z")});");
+                    w.Line("// The pre-activation is kept (training) because this derivative cannot be recovered from the output.");
+                    w.Line($"ref float pr = ref {U}.Add(ref pre, rowCount == 1 ? 0 : row * {l.Out} + o0);");
+                    using (w.Block("for (int j = 0; j < count; j++)"))
+                    {
+                        w.Line($"ref float v = ref {U}.Add(ref yr, j);");
+                        w.Line($"if (keepPre) {U}.Add(ref pr, j) = v;");
+                        w.Line("double z = v;");
+                        w.Line($"v = (float)({ActivationValue(l, "z")});");
+                    }
+                    return;
                 }
-                return;
-            }
-            w.Line($"int count = batch * {l.Out}, j = 0;");
-            if (l.Activation == Activation.ReLU)
-            {
-                EmitIsaDispatch(w, isa =>
+                w.Line("int j = 0;");
+                if (l.Activation == Activation.ReLU)
                 {
-                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
-                        w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.Max({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), ref y, (nuint)j);");
-                }, scalarBody: null);
-            }
-            using (w.Block("for (; j < count; j++)"))
-            {
-                w.Line($"ref float v = ref {U}.Add(ref y, j);");
-                w.Line(l.Activation switch
+                    EmitIsaDispatch(w, isa =>
+                    {
+                        using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                            w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.Max({isa.Type}.LoadUnsafe(ref yr, (nuint)j), {isa.Vec}.Zero), ref yr, (nuint)j);");
+                    }, scalarBody: null);
+                }
+                using (w.Block("for (; j < count; j++)"))
                 {
-                    Activation.ReLU => "v = v > 0f ? v : 0f;",
-                    Activation.LeakyReLU => $"v = v > 0f ? v : {Literals.Float(l.NegativeSlope)} * v;",
-                    Activation.Tanh => "v = global::System.MathF.Tanh(v);",
-                    _ => "v = 1f / (1f + global::System.MathF.Exp(-v));",
-                });
+                    w.Line($"ref float v = ref {U}.Add(ref yr, j);");
+                    w.Line(l.Activation switch
+                    {
+                        Activation.ReLU => "v = v > 0f ? v : 0f;",
+                        Activation.LeakyReLU => $"v = v > 0f ? v : {Literals.Float(l.NegativeSlope)} * v;",
+                        Activation.Tanh => "v = global::System.MathF.Tanh(v);",
+                        _ => "v = 1f / (1f + global::System.MathF.Exp(-v));",
+                    });
+                }
             }
         }
 
@@ -1477,7 +1613,7 @@ public sealed partial class ModelGenerator
             {
                 w.Line($"/// <summary>{l.Name} backward through {ActivationText(l)}: dz[B, {outW}] = dy ⊙ act'{(l.KeepsPreActivation ? "(z), z the kept pre-activation (passed as y)" : "(y)")}, in place.</summary>");
                 w.Line(Opt);
-                using (w.Block($"private static void DslActGrad{l.PropertyName}(ref float y, ref float dz, int batch)"))
+                using (w.Block($"private static void DslActGrad{l.PropertyName}(ref float y, ref float dz, int batch, int o0, int o1)"))
                     EmitActivationBackward(w, l);
                 w.Line();
             }
@@ -1491,9 +1627,9 @@ public sealed partial class ModelGenerator
             w.Line();
             if (!computeInputGradient)
                 return;
-            w.Line($"/// <summary>{l.Name} input gradient: dx[B, {inW}] = dz[B, {outW}] · W[{outW}, {inW}] (written).</summary>");
+            w.Line($"/// <summary>{l.Name} input gradient: dx[B, {inW}] = dz[B, {outW}] · W[{outW}, {inW}] (written), columns [c0, c1) (c0 a multiple of 16).</summary>");
             w.Line(Opt);
-            using (w.Block($"private static void DslInputGrad{l.PropertyName}(ref float dz, ref float w, ref float dx, int batch)"))
+            using (w.Block($"private static void DslInputGrad{l.PropertyName}(ref float dz, ref float w, ref float dx, int batch, int c0, int c1)"))
             {
                 EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: false), () => EmitBackwardScalar(w, l, weights: false));
             }
@@ -1527,45 +1663,52 @@ public sealed partial class ModelGenerator
                 }
                 return;
             }
-            if (l.KeepsPreActivation)
+            w.Line("// Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.");
+            w.Line($"int rowCount = o1 == {l.Out} && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * {l.Out} : o1 - o0;");
+            using (w.Block("for (int row = 0; row < rowCount; row++)"))
             {
-                w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y)");
-                using (w.Block($"for (int j = 0; j < batch * {l.Out}; j++)"))
+                w.Line($"ref float yr = ref {U}.Add(ref y, rowCount == 1 ? 0 : row * {l.Out} + o0);");
+                w.Line($"ref float dr = ref {U}.Add(ref dz, rowCount == 1 ? 0 : row * {l.Out} + o0);");
+                if (l.KeepsPreActivation)
                 {
-                    w.Line($"double z = {U}.Add(ref y, j);");
-                    w.Line($"ref float d = ref {U}.Add(ref dz, j);");
-                    w.Line($"d = (float)(d * ({ActivationDerivative(l, "z")}));");
-                }
-                return;
-            }
-            w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
-            w.Line($"int count = batch * {l.Out}, j = 0;");
-            if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
-            {
-                w.Line("// Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.");
-                EmitIsaDispatch(w, isa =>
-                {
-                    if (l.Activation == Activation.LeakyReLU)
-                        w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
-                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                    w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y)");
+                    using (w.Block("for (int j = 0; j < count; j++)"))
                     {
-                        w.Line($"var d = {isa.Type}.LoadUnsafe(ref dz, (nuint)j);");
-                        string otherwise = l.Activation == Activation.ReLU ? $"{isa.Vec}.Zero" : "slope * d";
-                        w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan({isa.Type}.LoadUnsafe(ref y, (nuint)j), {isa.Vec}.Zero), d, {otherwise}), ref dz, (nuint)j);");
+                        w.Line($"double z = {U}.Add(ref yr, j);");
+                        w.Line($"ref float d = ref {U}.Add(ref dr, j);");
+                        w.Line($"d = (float)(d * ({ActivationDerivative(l, "z")}));");
                     }
-                }, scalarBody: null);
-            }
-            using (w.Block("for (; j < count; j++)"))
-            {
-                w.Line($"float a = {U}.Add(ref y, j);");
-                w.Line($"ref float d = ref {U}.Add(ref dz, j);");
-                w.Line(l.Activation switch
+                    return;
+                }
+                w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
+                w.Line("int j = 0;");
+                if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
                 {
-                    Activation.ReLU => "d = a > 0f ? d : 0f;",
-                    Activation.LeakyReLU => $"d = a > 0f ? d : {Literals.Float(l.NegativeSlope)} * d;",
-                    Activation.Tanh => "d = d * (1f - a * a);",
-                    _ => "d = d * (a * (1f - a));",
-                });
+                    w.Line("// Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.");
+                    EmitIsaDispatch(w, isa =>
+                    {
+                        if (l.Activation == Activation.LeakyReLU)
+                            w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
+                        using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                        {
+                            w.Line($"var d = {isa.Type}.LoadUnsafe(ref dr, (nuint)j);");
+                            string otherwise = l.Activation == Activation.ReLU ? $"{isa.Vec}.Zero" : "slope * d";
+                            w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan({isa.Type}.LoadUnsafe(ref yr, (nuint)j), {isa.Vec}.Zero), d, {otherwise}), ref dr, (nuint)j);");
+                        }
+                    }, scalarBody: null);
+                }
+                using (w.Block("for (; j < count; j++)"))
+                {
+                    w.Line($"float a = {U}.Add(ref yr, j);");
+                    w.Line($"ref float d = ref {U}.Add(ref dr, j);");
+                    w.Line(l.Activation switch
+                    {
+                        Activation.ReLU => "d = a > 0f ? d : 0f;",
+                        Activation.LeakyReLU => $"d = a > 0f ? d : {Literals.Float(l.NegativeSlope)} * d;",
+                        Activation.Tanh => "d = d * (1f - a * a);",
+                        _ => "d = d * (a * (1f - a));",
+                    });
+                }
             }
         }
 
@@ -1695,20 +1838,22 @@ public sealed partial class ModelGenerator
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
             int inVec = inW / vw * vw;
-            int S = SamplesPerTile(isa), xstrip = 4 * vw, xstripEnd = inW / xstrip * xstrip;
+            int S = SamplesPerTile(isa), xstrip = 4 * vw;
             w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
             w.Line($"// Cache blocking: chunks of {InputGradChunk} samples (outer; {InputGradChunk * outW * 4 / 1024} KB of dz) x {xstrip}-input strips of W ({outW * xstrip * 4 / 1024} KB, kept in L2) x the chunk's sample tiles.");
             using (w.Scope())
             {
                 w.Line($"int tiled = batch / {S} * {S};");
+                w.Line("// Each dx element is one FMA chain over o (lanes never mix), vector for columns below " + inVec + ", scalar above: the same");
+                w.Line("// values whatever the column range or sample tile, so a split over threads changes no bit.");
+                w.Line($"nuint vEnd = (nuint)global::System.Math.Min(c1, {inVec});");
                 using (w.Block($"for (int n0 = 0; n0 < tiled; n0 += {InputGradChunk})"))
                 {
                     w.Line($"int n1 = global::System.Math.Min(n0 + {InputGradChunk}, tiled);");
-                    foreach (var (from, to, nv) in new[] { (0, xstripEnd, 4), (xstripEnd, inVec, 1) })
+                    w.Line("nuint i = (nuint)c0;");
+                    foreach (int nv in new[] { 4, 1 })
                     {
-                        if (to <= from)
-                            continue;
-                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                        using (w.Block($"for (; i + {nv * vw} <= vEnd; i += {nv * vw})"))
                         {
                             using (w.Block($"for (int n = n0; n < n1; n += {S})"))
                             {
@@ -1743,11 +1888,11 @@ public sealed partial class ModelGenerator
                         {
                             w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
                             w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
-                            using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                            using (w.Block($"for (int k = global::System.Math.Max(c0, {inVec}); k < c1; k++)"))
                             {
                                 w.Line("float acc = 0f;");
-                                w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + i);");
-                                w.Line($"{U}.Add(ref dxr, i) = acc;");
+                                w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + k);");
+                                w.Line($"{U}.Add(ref dxr, k) = acc;");
                             }
                         }
                     }
@@ -1757,8 +1902,10 @@ public sealed partial class ModelGenerator
                 {
                     w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
                     w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
-                    EmitChunks(w, isa, inW,
-                        (k, i) =>
+                    w.Line("nuint i = (nuint)c0;");
+                    foreach (int k in new[] { 4, 1 })
+                    {
+                        using (w.Block($"for (; i + {k * vw} <= vEnd; i += {k * vw})"))
                         {
                             for (int j = 0; j < k; j++)
                                 w.Line($"{isa.Vec} h{j} = default;");
@@ -1767,17 +1914,21 @@ public sealed partial class ModelGenerator
                                 w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
                                 w.Line($"var s = {T}.Create({U}.Add(ref dzr, o));");
                                 for (int j = 0; j < k; j++)
-                                    w.Line($"h{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref wr, {(j == 0 ? i : $"{i} + {j * vw}")}), h{j});");
+                                    w.Line($"h{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref wr, {Off("i", j, vw)}), h{j});");
                             }
                             for (int j = 0; j < k; j++)
-                                w.Line($"{T}.StoreUnsafe(h{j}, ref dxr, {(j == 0 ? i : $"{i} + {j * vw}")});");
-                        },
-                        i =>
+                                w.Line($"{T}.StoreUnsafe(h{j}, ref dxr, {Off("i", j, vw)});");
+                        }
+                    }
+                    if (inVec < inW)
+                    {
+                        using (w.Block($"for (int k = global::System.Math.Max(c0, {inVec}); k < c1; k++)"))
                         {
                             w.Line("float acc = 0f;");
-                            w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + {i});");
-                            w.Line($"{U}.Add(ref dxr, {i}) = acc;");
-                        });
+                            w.Line($"for (int o = 0; o < {outW}; o++) acc += {U}.Add(ref dzr, o) * {U}.Add(ref w, o * {inW} + k);");
+                            w.Line($"{U}.Add(ref dxr, k) = acc;");
+                        }
+                    }
                 }
             }
         }
@@ -1812,12 +1963,12 @@ public sealed partial class ModelGenerator
             {
                 w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
                 w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
-                w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) = 0f;");
+                w.Line($"for (int i = c0; i < c1; i++) {U}.Add(ref dxr, i) = 0f;");
                 using (w.Block($"for (int o = 0; o < {outW}; o++)"))
                 {
                     w.Line($"float s = {U}.Add(ref dzr, o);");
                     w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
-                    w.Line($"for (int i = 0; i < {inW}; i++) {U}.Add(ref dxr, i) += s * {U}.Add(ref wr, i);");
+                    w.Line($"for (int i = c0; i < c1; i++) {U}.Add(ref dxr, i) += s * {U}.Add(ref wr, i);");
                 }
             }
         }

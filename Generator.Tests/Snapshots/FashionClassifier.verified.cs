@@ -65,6 +65,10 @@ partial class FashionClassifier : global::DslModels.IModel
     private readonly global::System.Action<int> _dslPart;
     private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
+    // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
+    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
+    private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
+    private int _dslInputParts;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (0).</summary>
     public FashionClassifier() : this(0L) { }
@@ -148,9 +152,9 @@ partial class FashionClassifier : global::DslModels.IModel
         ref float s0 = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
         ref float s1 = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
         // hidden: [B, 128] = ReLU ([B, 784] · W[128, 784]ᵀ + b)
-        DslForwardHidden(ref x, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref s0, batch);
+        DslForwardHidden(ref x, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref s0, batch, 0, 128);
         // output: [B, 10] = ([B, 128] · W[10, 128]ᵀ + b)
-        DslForwardOutput(ref s0, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref y, batch);
+        DslForwardOutput(ref s0, ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref y, batch, 0, 10);
     }
 
     /// <summary>
@@ -170,9 +174,10 @@ partial class FashionClassifier : global::DslModels.IModel
     public void ZeroGrad() => _dslGradients.Span.Clear();
 
     /// <summary>
-    /// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward
-    /// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the
-    /// same order whatever the count: results are bit-identical for any number of threads.
+    /// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by
+    /// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it
+    /// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the
+    /// count: results are bit-identical for any number of threads.
     /// </summary>
     public int Threads
     {
@@ -184,6 +189,8 @@ partial class FashionClassifier : global::DslModels.IModel
             if (value == Threads) return;
             _dslPool?.Dispose();
             _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
+            DslDropInputCopies();
+            _dslInputCopies = new global::DslModels.AlignedBuffer?[value];
         }
     }
 
@@ -198,6 +205,7 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
         _dslPool?.Dispose();
+        DslDropInputCopies();
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
@@ -375,20 +383,48 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslGradB = new global::DslModels.AlignedBuffer(capacity * DslMaxWidth);
         _dslCapacity = capacity;
         _dslForwardBatch = 0;
+        DslDropInputCopies();
     }
+
+    private void DslDropInputCopies()
+    {
+        _dslInputParts = 0;
+        for (int k = 0; k < _dslInputCopies.Length; k++)
+        {
+            _dslInputCopies[k]?.Dispose();
+            _dslInputCopies[k] = null;
+        }
+    }
+
+    /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
+    private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
     private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
     {
         DslEnsureCapacity(batch);
+        if (DslParts(0, 0, batch, 128) is > 1 and int parts)
+        {
+            // Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:
+            // the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.
+            DslSetPart(6, 0, batch, 128, false, parts);
+            _dslPool!.Run(parts, _dslPart, input);
+            _dslInputParts = parts;
+            DslForwardStacked(batch, 1);
+            return;
+        }
         input.CopyTo(_dslAct0!.Span);
-        DslForwardStacked(batch);
+        DslForwardStacked(batch, 0);
     }
 
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
-    private void DslForwardStacked(int batch)
+    private void DslForwardStacked(int batch, int first = 0)
     {
-        // hidden: a1[B, 128] = ReLU (a0[B, 784] · W[128, 784]ᵀ + b)
-        DslDispatch(0, 0, batch, batch, false);
+        // hidden: a1[B, 128] = ReLU (a0[B, 784] · W[128, 784]ᵀ + b) (unless DslForward did it while copying the input)
+        if (first == 0)
+        {
+            _dslInputParts = 0; // act0 holds the input; no thread has a copy of it
+            DslDispatch(0, 0, batch, 128, false); // split by output rows: each thread reads only its rows of W, the rows its part of Step() wrote
+        }
         // output: a2[B, 10] = (a1[B, 128] · W[10, 128]ᵀ + b)
         DslDispatch(0, 1, batch, batch, false);
         _dslForwardBatch = batch;
@@ -399,42 +435,61 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
         DslDispatch(3, 1, batch, 10, accumulate);
-        DslDispatch(4, 1, batch, batch, accumulate);
         // hidden: dgB[B, 128] -> dW[128, 784], db
-        DslDispatch(2, 0, batch, batch, accumulate);
-        DslDispatch(3, 0, batch, 128, accumulate);
+        if (DslParts(5, 0, batch, 128) > 1)
+            DslDispatch(5, 0, batch, 128, accumulate); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
+        else
+        {
+            DslDispatch(4, 1, batch, batch, accumulate); // output's input gradient, left to this layer
+            DslDispatch(2, 0, batch, batch, accumulate);
+            DslDispatch(3, 0, batch, 128, accumulate);
+        }
     }
 
     /// <summary>
     /// Runs operation <paramref name="op"/> of layer <paramref name="layer"/> over [0, <paramref name="total"/>): on this thread, or split
     /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
-    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.
+    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
+    /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
+    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
-        int align = op == 3 ? 16 : 4;
-        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
-        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
-        long work = (long)batch * DslLayerMacs[layer];
-        if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)
+        if (DslParts(op, layer, batch, total) is > 1 and int parts)
         {
-            int parts = pool.Threads;
-            _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
-            _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
-            pool.Run(parts, _dslPart);
+            DslSetPart(op, layer, batch, total, accumulate, parts);
+            _dslPool!.Run(parts, _dslPart);
             return;
         }
-        DslRange(op, layer, 0, total, batch, accumulate);
+        DslRange(op, layer, 0, total, batch, accumulate, 0);
+    }
+
+    /// <summary>How many threads run operation <paramref name="op"/> of a layer over [0, <paramref name="total"/>) (1: this thread alone).</summary>
+    private int DslParts(int op, int layer, int batch, int total)
+    {
+        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
+        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
+        if (_dslPool is not { } pool || op == 2 || batch < 64 || (long)batch * DslLayerMacs[layer] < (1L << 20)) return 1;
+        return total >= 2 * DslAlign(op, layer) ? pool.Threads : 1;
+    }
+
+    private static int DslAlign(int op, int layer) => op is 3 or 5 or 6 || (op == 0 && layer is 0) ? 16 : 4; // output rows in 16s, samples in 4s
+
+    private void DslSetPart(int op, int layer, int batch, int total, bool accumulate, int parts)
+    {
+        int align = DslAlign(op, layer);
+        _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
+        _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
     }
 
     private void DslRunPart(int part)
     {
         int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
-        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);
+        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
     }
 
-    /// <summary>Operation <paramref name="op"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>
-    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)
+    /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
+    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
@@ -445,16 +500,28 @@ partial class FashionClassifier : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), count);
+                        DslForwardHidden(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end); // output rows [start, end)
                         break;
                     case 1:
-                        DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
                         break;
                     case 2:
-                        DslActGradHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        DslActGradHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
                         break;
                     case 3:
-                        DslWeightGradHidden(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 5:
+                        // Columns [start, end) of d a1 and dz, then rows [start, end) of dW: all in this thread's cache.
+                        DslInputGradOutput(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), batch, start, end);
+                        DslActGradHidden(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), batch, start, end);
+                        DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 6:
+                        // The input copied into this thread's own buffer, then output rows [start, end) of layer 0.
+                        var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
+                        _dslPool!.Input.CopyTo(own);
+                        DslForwardHidden(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end);
                         break;
                 }
                 break;
@@ -462,33 +529,36 @@ partial class FashionClassifier : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 10), count);
+                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 10), count, 0, 10); // samples [start, end)
                         break;
                     case 1:
-                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), count);
+                        DslForwardOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref p, DslOutputBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), count, 0, 10);
                         break;
                     case 3:
                         DslWeightGradOutput(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslOutputWeightOffset), ref DslUnsafe.Add(ref g, DslOutputBiasOffset), batch, start, end, accumulate);
                         break;
                     case 4:
-                        DslInputGradOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count);
+                        DslInputGradOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
                         break;
                 }
                 break;
         }
     }
 
-    /// <summary>hidden: y[B, 128] = ReLU (x[B, 784] · W[128, 784]ᵀ + b[128]), W row-major [out, in].</summary>
+    /// <summary>hidden: y[B, 128] = ReLU (x[B, 784] · W[128, 784]ᵀ + b[128]), W row-major [out, in];
+    /// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslForwardHidden(ref float x, ref float w, ref float b, ref float y, int batch)
+    private static void DslForwardHidden(ref float x, ref float w, ref float b, ref float y, int batch, int o0, int o1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
             // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 128; ob += 128)
+            int oEnd4 = global::System.Math.Min(o1, 128);
+            for (int ob = o0; ob < oEnd4; ob += 128)
             {
+                int obEnd = global::System.Math.Min(ob + 128, oEnd4);
                 int n = 0;
                 for (; n <= batch - 4; n += 4)
                 {
@@ -500,7 +570,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
-                    for (int o = ob; o < 128; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
@@ -550,7 +620,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    for (int o = ob; o < 128; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 784);
@@ -579,8 +649,10 @@ partial class FashionClassifier : global::DslModels.IModel
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
             // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 128; ob += 128)
+            int oEnd4 = global::System.Math.Min(o1, 128);
+            for (int ob = o0; ob < oEnd4; ob += 128)
             {
+                int obEnd = global::System.Math.Min(ob + 128, oEnd4);
                 int n = 0;
                 for (; n <= batch - 2; n += 2)
                 {
@@ -588,7 +660,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
-                    for (int o = ob; o < 128; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
@@ -624,7 +696,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    for (int o = ob; o < 128; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 784);
@@ -653,7 +725,7 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                for (int o = 0; o < 128; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     ref float wr = ref DslUnsafe.Add(ref w, o * 784);
                     float s = 0f;
@@ -666,56 +738,69 @@ partial class FashionClassifier : global::DslModels.IModel
             }
         }
         // ReLU() in place over y[B, 128]
-        int count = batch * 128, j = 0;
-        if (DslV512.IsHardwareAccelerated)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 128 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 128 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            for (; j <= count - 16; j += 16)
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 128 + o0);
+            int j = 0;
+            if (DslV512.IsHardwareAccelerated)
             {
-                DslV512.StoreUnsafe(DslV512.Max(DslV512.LoadUnsafe(ref y, (nuint)j), DslF512.Zero), ref y, (nuint)j);
+                for (; j <= count - 16; j += 16)
+                {
+                    DslV512.StoreUnsafe(DslV512.Max(DslV512.LoadUnsafe(ref yr, (nuint)j), DslF512.Zero), ref yr, (nuint)j);
+                }
             }
-        }
-        else if (DslV256.IsHardwareAccelerated)
-        {
-            for (; j <= count - 8; j += 8)
+            else if (DslV256.IsHardwareAccelerated)
             {
-                DslV256.StoreUnsafe(DslV256.Max(DslV256.LoadUnsafe(ref y, (nuint)j), DslF256.Zero), ref y, (nuint)j);
+                for (; j <= count - 8; j += 8)
+                {
+                    DslV256.StoreUnsafe(DslV256.Max(DslV256.LoadUnsafe(ref yr, (nuint)j), DslF256.Zero), ref yr, (nuint)j);
+                }
             }
-        }
-        for (; j < count; j++)
-        {
-            ref float v = ref DslUnsafe.Add(ref y, j);
-            v = v > 0f ? v : 0f;
+            for (; j < count; j++)
+            {
+                ref float v = ref DslUnsafe.Add(ref yr, j);
+                v = v > 0f ? v : 0f;
+            }
         }
     }
 
     /// <summary>hidden backward through ReLU(): dz[B, 128] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslActGradHidden(ref float y, ref float dz, int batch)
+    private static void DslActGradHidden(ref float y, ref float dz, int batch, int o0, int o1)
     {
-        // dz = dy ⊙ ReLU'(y), from the kept output y
-        int count = batch * 128, j = 0;
-        // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
-        if (DslV512.IsHardwareAccelerated)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 128 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 128 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            for (; j <= count - 16; j += 16)
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 128 + o0);
+            ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 128 + o0);
+            // dz = dy ⊙ ReLU'(y), from the kept output y
+            int j = 0;
+            // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+            if (DslV512.IsHardwareAccelerated)
             {
-                var d = DslV512.LoadUnsafe(ref dz, (nuint)j);
-                DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref y, (nuint)j), DslF512.Zero), d, DslF512.Zero), ref dz, (nuint)j);
+                for (; j <= count - 16; j += 16)
+                {
+                    var d = DslV512.LoadUnsafe(ref dr, (nuint)j);
+                    DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref yr, (nuint)j), DslF512.Zero), d, DslF512.Zero), ref dr, (nuint)j);
+                }
             }
-        }
-        else if (DslV256.IsHardwareAccelerated)
-        {
-            for (; j <= count - 8; j += 8)
+            else if (DslV256.IsHardwareAccelerated)
             {
-                var d = DslV256.LoadUnsafe(ref dz, (nuint)j);
-                DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref y, (nuint)j), DslF256.Zero), d, DslF256.Zero), ref dz, (nuint)j);
+                for (; j <= count - 8; j += 8)
+                {
+                    var d = DslV256.LoadUnsafe(ref dr, (nuint)j);
+                    DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref yr, (nuint)j), DslF256.Zero), d, DslF256.Zero), ref dr, (nuint)j);
+                }
             }
-        }
-        for (; j < count; j++)
-        {
-            float a = DslUnsafe.Add(ref y, j);
-            ref float d = ref DslUnsafe.Add(ref dz, j);
-            d = a > 0f ? d : 0f;
+            for (; j < count; j++)
+            {
+                float a = DslUnsafe.Add(ref yr, j);
+                ref float d = ref DslUnsafe.Add(ref dr, j);
+                d = a > 0f ? d : 0f;
+            }
         }
     }
 
@@ -982,17 +1067,20 @@ partial class FashionClassifier : global::DslModels.IModel
         }
     }
 
-    /// <summary>output: y[B, 10] = (x[B, 128] · W[10, 128]ᵀ + b[10]), W row-major [out, in].</summary>
+    /// <summary>output: y[B, 10] = (x[B, 128] · W[10, 128]ᵀ + b[10]), W row-major [out, in];
+    /// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslForwardOutput(ref float x, ref float w, ref float b, ref float y, int batch)
+    private static void DslForwardOutput(ref float x, ref float w, ref float b, ref float y, int batch, int o0, int o1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
             // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 8; ob += 8)
+            int oEnd4 = global::System.Math.Min(o1, 8);
+            for (int ob = o0; ob < oEnd4; ob += 8)
             {
+                int obEnd = global::System.Math.Min(ob + 8, oEnd4);
                 int n = 0;
                 for (; n <= batch - 4; n += 4)
                 {
@@ -1004,7 +1092,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
-                    for (int o = ob; o < 8; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
@@ -1054,7 +1142,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = ob; o < 8; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 128);
@@ -1090,7 +1178,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
-                    for (int o = 8; o < 10; o++)
+                    for (int o = global::System.Math.Max(o0, 8); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
@@ -1113,7 +1201,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = 8; o < 10; o++)
+                    for (int o = global::System.Math.Max(o0, 8); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         DslF512 acc0 = default;
@@ -1132,8 +1220,10 @@ partial class FashionClassifier : global::DslModels.IModel
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
             // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 8; ob += 8)
+            int oEnd4 = global::System.Math.Min(o1, 8);
+            for (int ob = o0; ob < oEnd4; ob += 8)
             {
+                int obEnd = global::System.Math.Min(ob + 8, oEnd4);
                 int n = 0;
                 for (; n <= batch - 2; n += 2)
                 {
@@ -1141,7 +1231,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                    for (int o = ob; o < 8; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
@@ -1177,7 +1267,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = ob; o < 8; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 128);
@@ -1209,7 +1299,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
-                    for (int o = 8; o < 10; o++)
+                    for (int o = global::System.Math.Max(o0, 8); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         DslF256 a0 = default, a1 = default;
@@ -1228,7 +1318,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = 8; o < 10; o++)
+                    for (int o = global::System.Math.Max(o0, 8); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         DslF256 acc0 = default;
@@ -1247,7 +1337,7 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 128);
-                for (int o = 0; o < 10; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     ref float wr = ref DslUnsafe.Add(ref w, o * 128);
                     float s = 0f;
@@ -1471,9 +1561,9 @@ partial class FashionClassifier : global::DslModels.IModel
         }
     }
 
-    /// <summary>output input gradient: dx[B, 128] = dz[B, 10] · W[10, 128] (written).</summary>
+    /// <summary>output input gradient: dx[B, 128] = dz[B, 10] · W[10, 128] (written), columns [c0, c1) (c0 a multiple of 16).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslInputGradOutput(ref float dz, ref float w, ref float dx, int batch)
+    private static void DslInputGradOutput(ref float dz, ref float w, ref float dx, int batch, int c0, int c1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -1481,10 +1571,14 @@ partial class FashionClassifier : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 64-input strips of W (2 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 4 * 4;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 128, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 128);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
-                    for (nuint i = 0; i < 128; i += 64)
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
                     {
                         for (int n = n0; n < n1; n += 4)
                         {
@@ -1546,13 +1640,49 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(h33, ref dx3, i + 48);
                         }
                     }
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                            DslF512 h00 = default;
+                            DslF512 h10 = default;
+                            DslF512 h20 = default;
+                            DslF512 h30 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                        }
+                    }
                 }
                 // Remaining samples one at a time.
                 for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
-                    for (nuint i = 0; i < 128; i += 64)
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
                     {
                         DslF512 h0 = default;
                         DslF512 h1 = default;
@@ -1572,6 +1702,17 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV512.StoreUnsafe(h2, ref dxr, i + 32);
                         DslV512.StoreUnsafe(h3, ref dxr, i + 48);
                     }
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        DslF512 h0 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                    }
                 }
             }
         }
@@ -1581,10 +1722,14 @@ partial class FashionClassifier : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 32-input strips of W (1 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 2 * 2;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 128, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 128);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
-                    for (nuint i = 0; i < 128; i += 32)
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
                     {
                         for (int n = n0; n < n1; n += 2)
                         {
@@ -1622,13 +1767,37 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                         }
                     }
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        for (int n = n0; n < n1; n += 2)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            DslF256 h00 = default;
+                            DslF256 h10 = default;
+                            for (int o = 0; o < 10; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                        }
+                    }
                 }
                 // Remaining samples one at a time.
                 for (int n = tiled; n < batch; n++)
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
-                    for (nuint i = 0; i < 128; i += 32)
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
                     {
                         DslF256 h0 = default;
                         DslF256 h1 = default;
@@ -1648,6 +1817,17 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV256.StoreUnsafe(h2, ref dxr, i + 16);
                         DslV256.StoreUnsafe(h3, ref dxr, i + 24);
                     }
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        DslF256 h0 = default;
+                        for (int o = 0; o < 10; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 128);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                    }
                 }
             }
         }
@@ -1657,12 +1837,12 @@ partial class FashionClassifier : global::DslModels.IModel
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 10);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 128);
-                for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dxr, i) = 0f;
+                for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 10; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 128);
-                    for (int i = 0; i < 128; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
+                    for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }
             }
         }

@@ -68,6 +68,10 @@ partial class Regressor : global::DslModels.IModel
     private readonly global::System.Action<int> _dslPart;
     private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
+    // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
+    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
+    private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
+    private int _dslInputParts;
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (7).</summary>
     public Regressor() : this(7L) { }
@@ -162,11 +166,11 @@ partial class Regressor : global::DslModels.IModel
         ref float s0 = ref DslMemoryMarshal.GetReference(_dslGradA!.Span);
         ref float s1 = ref DslMemoryMarshal.GetReference(_dslGradB!.Span);
         // input_layer: [B, 33] = Tanh ([B, 5] · W[33, 5]ᵀ + b)
-        DslForwardInputLayer(ref x, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref s0, batch);
+        DslForwardInputLayer(ref x, ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref s0, batch, 0, 33);
         // fc2: [B, 3] = LeakyReLU ([B, 33] · W[3, 33]ᵀ + b)
-        DslForwardSecond(ref s0, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref s1, batch);
+        DslForwardSecond(ref s0, ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref s1, batch, 0, 3);
         // head: [B, 2] = Sigmoid ([B, 3] · W[2, 3]ᵀ)
-        DslForwardHead(ref s1, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref y, batch);
+        DslForwardHead(ref s1, ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref y, batch, 0, 2);
     }
 
     /// <summary>
@@ -186,9 +190,10 @@ partial class Regressor : global::DslModels.IModel
     public void ZeroGrad() => _dslGradients.Span.Clear();
 
     /// <summary>
-    /// Threads that Forward, Predict, Backward and TrainStep split the batch over (default 1). Samples are split for the forward
-    /// pass and the input gradient, output rows for the weight gradient, so every value is computed by the same code in the
-    /// same order whatever the count: results are bit-identical for any number of threads.
+    /// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by
+    /// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it
+    /// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the
+    /// count: results are bit-identical for any number of threads.
     /// </summary>
     public int Threads
     {
@@ -200,6 +205,8 @@ partial class Regressor : global::DslModels.IModel
             if (value == Threads) return;
             _dslPool?.Dispose();
             _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
+            DslDropInputCopies();
+            _dslInputCopies = new global::DslModels.AlignedBuffer?[value];
         }
     }
 
@@ -215,6 +222,7 @@ partial class Regressor : global::DslModels.IModel
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
         _dslPool?.Dispose();
+        DslDropInputCopies();
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
     }
 
@@ -349,20 +357,48 @@ partial class Regressor : global::DslModels.IModel
         _dslGradB = new global::DslModels.AlignedBuffer(capacity * DslMaxWidth);
         _dslCapacity = capacity;
         _dslForwardBatch = 0;
+        DslDropInputCopies();
     }
+
+    private void DslDropInputCopies()
+    {
+        _dslInputParts = 0;
+        for (int k = 0; k < _dslInputCopies.Length; k++)
+        {
+            _dslInputCopies[k]?.Dispose();
+            _dslInputCopies[k] = null;
+        }
+    }
+
+    /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
+    private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
     private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
     {
         DslEnsureCapacity(batch);
+        if (DslParts(0, 0, batch, 33) is > 1 and int parts)
+        {
+            // Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:
+            // the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.
+            DslSetPart(6, 0, batch, 33, false, parts);
+            _dslPool!.Run(parts, _dslPart, input);
+            _dslInputParts = parts;
+            DslForwardStacked(batch, 1);
+            return;
+        }
         input.CopyTo(_dslAct0!.Span);
-        DslForwardStacked(batch);
+        DslForwardStacked(batch, 0);
     }
 
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
-    private void DslForwardStacked(int batch)
+    private void DslForwardStacked(int batch, int first = 0)
     {
-        // input_layer: a1[B, 33] = Tanh (a0[B, 5] · W[33, 5]ᵀ + b)
-        DslDispatch(0, 0, batch, batch, false);
+        // input_layer: a1[B, 33] = Tanh (a0[B, 5] · W[33, 5]ᵀ + b) (unless DslForward did it while copying the input)
+        if (first == 0)
+        {
+            _dslInputParts = 0; // act0 holds the input; no thread has a copy of it
+            DslDispatch(0, 0, batch, 33, false); // split by output rows: each thread reads only its rows of W, the rows its part of Step() wrote
+        }
         // fc2: a2[B, 3] = LeakyReLU (a1[B, 33] · W[3, 33]ᵀ + b)
         DslDispatch(0, 1, batch, batch, false);
         // head: a3[B, 2] = Sigmoid (a2[B, 3] · W[2, 3]ᵀ)
@@ -380,42 +416,61 @@ partial class Regressor : global::DslModels.IModel
         // fc2: dgB[B, 3] -> dW[3, 33], db, dx[B, 33] into gA
         DslDispatch(2, 1, batch, batch, accumulate);
         DslDispatch(3, 1, batch, 3, accumulate);
-        DslDispatch(4, 1, batch, batch, accumulate);
         // input_layer: dgA[B, 33] -> dW[33, 5], db
-        DslDispatch(2, 0, batch, batch, accumulate);
-        DslDispatch(3, 0, batch, 33, accumulate);
+        if (DslParts(5, 0, batch, 33) > 1)
+            DslDispatch(5, 0, batch, 33, accumulate); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
+        else
+        {
+            DslDispatch(4, 1, batch, batch, accumulate); // fc2's input gradient, left to this layer
+            DslDispatch(2, 0, batch, batch, accumulate);
+            DslDispatch(3, 0, batch, 33, accumulate);
+        }
     }
 
     /// <summary>
     /// Runs operation <paramref name="op"/> of layer <paramref name="layer"/> over [0, <paramref name="total"/>): on this thread, or split
     /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
-    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient.
+    /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
+    /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
+    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
-        int align = op == 3 ? 16 : 4;
-        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
-        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
-        long work = (long)batch * DslLayerMacs[layer];
-        if (_dslPool is { } pool && op != 2 && batch >= 64 && work >= (1L << 20) && total >= 2 * align)
+        if (DslParts(op, layer, batch, total) is > 1 and int parts)
         {
-            int parts = pool.Threads;
-            _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
-            _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
-            pool.Run(parts, _dslPart);
+            DslSetPart(op, layer, batch, total, accumulate, parts);
+            _dslPool!.Run(parts, _dslPart);
             return;
         }
-        DslRange(op, layer, 0, total, batch, accumulate);
+        DslRange(op, layer, 0, total, batch, accumulate, 0);
+    }
+
+    /// <summary>How many threads run operation <paramref name="op"/> of a layer over [0, <paramref name="total"/>) (1: this thread alone).</summary>
+    private int DslParts(int op, int layer, int batch, int total)
+    {
+        // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
+        // docs/benchmarks.md): a batch of at least 64 and at least 2^20 multiply-adds; the elementwise ops stay on this thread.
+        if (_dslPool is not { } pool || op == 2 || batch < 64 || (long)batch * DslLayerMacs[layer] < (1L << 20)) return 1;
+        return total >= 2 * DslAlign(op, layer) ? pool.Threads : 1;
+    }
+
+    private static int DslAlign(int op, int layer) => op is 3 or 5 or 6 || (op == 0 && layer is 0) ? 16 : 4; // output rows in 16s, samples in 4s
+
+    private void DslSetPart(int op, int layer, int batch, int total, bool accumulate, int parts)
+    {
+        int align = DslAlign(op, layer);
+        _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
+        _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
     }
 
     private void DslRunPart(int part)
     {
         int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
-        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate);
+        if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
     }
 
-    /// <summary>Operation <paramref name="op"/> of one layer on samples (or, for the weight gradient, output rows) [start, end).</summary>
-    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate)
+    /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
+    private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
@@ -426,16 +481,28 @@ partial class Regressor : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), count);
+                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end); // output rows [start, end)
                         break;
                     case 1:
-                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count);
+                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count, 0, 33);
                         break;
                     case 2:
-                        DslActGradInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count);
+                        DslActGradInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count, 0, 33);
                         break;
                     case 3:
-                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
+                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 5:
+                        // Columns [start, end) of d a1 and dz, then rows [start, end) of dW: all in this thread's cache.
+                        DslInputGradSecond(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), batch, start, end);
+                        DslActGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), batch, start, end);
+                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
+                        break;
+                    case 6:
+                        // The input copied into this thread's own buffer, then output rows [start, end) of layer 0.
+                        var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
+                        _dslPool!.Input.CopyTo(own);
+                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end);
                         break;
                 }
                 break;
@@ -443,19 +510,19 @@ partial class Regressor : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), count);
+                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), count, 0, 3); // samples [start, end)
                         break;
                     case 1:
-                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), count);
+                        DslForwardSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref p, DslSecondBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), count, 0, 3);
                         break;
                     case 2:
-                        DslActGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count);
+                        DslActGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count, 0, 3);
                         break;
                     case 3:
                         DslWeightGradSecond(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslSecondWeightOffset), ref DslUnsafe.Add(ref g, DslSecondBiasOffset), batch, start, end, accumulate);
                         break;
                     case 4:
-                        DslInputGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count);
+                        DslInputGradSecond(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 33), count, 0, 33);
                         break;
                 }
                 break;
@@ -463,36 +530,39 @@ partial class Regressor : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), count);
+                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), count, 0, 2); // samples [start, end)
                         break;
                     case 1:
-                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 2), count);
+                        DslForwardHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 3), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 2), count, 0, 2);
                         break;
                     case 2:
-                        DslActGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), count);
+                        DslActGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct3!.Span), start * 2), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), count, 0, 2);
                         break;
                     case 3:
                         DslWeightGradHead(ref DslMemoryMarshal.GetReference(_dslAct2!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslHeadWeightOffset), batch, start, end, accumulate);
                         break;
                     case 4:
-                        DslInputGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count);
+                        DslInputGradHead(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 2), ref DslUnsafe.Add(ref p, DslHeadWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 3), count, 0, 3);
                         break;
                 }
                 break;
         }
     }
 
-    /// <summary>input_layer: y[B, 33] = Tanh (x[B, 5] · W[33, 5]ᵀ + b[33]), W row-major [out, in].</summary>
+    /// <summary>input_layer: y[B, 33] = Tanh (x[B, 5] · W[33, 5]ᵀ + b[33]), W row-major [out, in];
+    /// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslForwardInputLayer(ref float x, ref float w, ref float b, ref float y, int batch)
+    private static void DslForwardInputLayer(ref float x, ref float w, ref float b, ref float y, int batch, int o0, int o1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
             // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 32; ob += 32)
+            int oEnd4 = global::System.Math.Min(o1, 32);
+            for (int ob = o0; ob < oEnd4; ob += 32)
             {
+                int obEnd = global::System.Math.Min(ob + 32, oEnd4);
                 int n = 0;
                 for (; n <= batch - 4; n += 4)
                 {
@@ -504,7 +574,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 5);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 33);
-                    for (int o = ob; o < 32; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
@@ -565,7 +635,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = ob; o < 32; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 5);
@@ -601,7 +671,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 5);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 33);
-                    for (int o = 32; o < 33; o++)
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
@@ -623,7 +693,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = 32; o < 33; o++)
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         DslF512 acc0 = default;
@@ -642,8 +712,10 @@ partial class Regressor : global::DslModels.IModel
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
             // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            for (int ob = 0; ob < 32; ob += 32)
+            int oEnd4 = global::System.Math.Min(o1, 32);
+            for (int ob = o0; ob < oEnd4; ob += 32)
             {
+                int obEnd = global::System.Math.Min(ob + 32, oEnd4);
                 int n = 0;
                 for (; n <= batch - 2; n += 2)
                 {
@@ -651,7 +723,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    for (int o = ob; o < 32; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
@@ -690,7 +762,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = ob; o < 32; o += 4)
+                    for (int o = ob; o < obEnd; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 5);
@@ -722,7 +794,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    for (int o = 32; o < 33; o++)
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         DslF256 a0 = default, a1 = default;
@@ -740,7 +812,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = 32; o < 33; o++)
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         DslF256 acc0 = default;
@@ -759,7 +831,7 @@ partial class Regressor : global::DslModels.IModel
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 5);
-                for (int o = 0; o < 33; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     ref float wr = ref DslUnsafe.Add(ref w, o * 5);
                     float s = 0f;
@@ -772,25 +844,38 @@ partial class Regressor : global::DslModels.IModel
             }
         }
         // Tanh() in place over y[B, 33]
-        int count = batch * 33, j = 0;
-        for (; j < count; j++)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 33 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 33 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            ref float v = ref DslUnsafe.Add(ref y, j);
-            v = global::System.MathF.Tanh(v);
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 33 + o0);
+            int j = 0;
+            for (; j < count; j++)
+            {
+                ref float v = ref DslUnsafe.Add(ref yr, j);
+                v = global::System.MathF.Tanh(v);
+            }
         }
     }
 
     /// <summary>input_layer backward through Tanh(): dz[B, 33] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslActGradInputLayer(ref float y, ref float dz, int batch)
+    private static void DslActGradInputLayer(ref float y, ref float dz, int batch, int o0, int o1)
     {
-        // dz = dy ⊙ Tanh'(y), from the kept output y
-        int count = batch * 33, j = 0;
-        for (; j < count; j++)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 33 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 33 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            float a = DslUnsafe.Add(ref y, j);
-            ref float d = ref DslUnsafe.Add(ref dz, j);
-            d = d * (1f - a * a);
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 33 + o0);
+            ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 33 + o0);
+            // dz = dy ⊙ Tanh'(y), from the kept output y
+            int j = 0;
+            for (; j < count; j++)
+            {
+                float a = DslUnsafe.Add(ref yr, j);
+                ref float d = ref DslUnsafe.Add(ref dr, j);
+                d = d * (1f - a * a);
+            }
         }
     }
 
@@ -872,9 +957,10 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>fc2: y[B, 3] = LeakyReLU (x[B, 33] · W[3, 33]ᵀ + b[3]), W row-major [out, in].</summary>
+    /// <summary>fc2: y[B, 3] = LeakyReLU (x[B, 33] · W[3, 33]ᵀ + b[3]), W row-major [out, in];
+    /// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslForwardSecond(ref float x, ref float w, ref float b, ref float y, int batch)
+    private static void DslForwardSecond(ref float x, ref float w, ref float b, ref float y, int batch, int o0, int o1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -891,7 +977,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 3);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 33);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 3);
-                    for (int o = 0; o < 3; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
@@ -921,7 +1007,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 3);
-                    for (int o = 0; o < 3; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
                         DslF512 acc0 = default;
@@ -950,7 +1036,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 3);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 33);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 3);
-                    for (int o = 0; o < 3; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
                         DslF256 a0 = default, a1 = default;
@@ -974,7 +1060,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 33);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 3);
-                    for (int o = 0; o < 3; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
                         DslF256 acc0 = default;
@@ -997,7 +1083,7 @@ partial class Regressor : global::DslModels.IModel
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 33);
-                for (int o = 0; o < 3; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     ref float wr = ref DslUnsafe.Add(ref w, o * 33);
                     float s = 0f;
@@ -1010,44 +1096,57 @@ partial class Regressor : global::DslModels.IModel
             }
         }
         // LeakyReLU(negative_slope=0.2) in place over y[B, 3]
-        int count = batch * 3, j = 0;
-        for (; j < count; j++)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 3 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 3 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            ref float v = ref DslUnsafe.Add(ref y, j);
-            v = v > 0f ? v : 0.2f * v;
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 3 + o0);
+            int j = 0;
+            for (; j < count; j++)
+            {
+                ref float v = ref DslUnsafe.Add(ref yr, j);
+                v = v > 0f ? v : 0.2f * v;
+            }
         }
     }
 
     /// <summary>fc2 backward through LeakyReLU(negative_slope=0.2): dz[B, 3] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslActGradSecond(ref float y, ref float dz, int batch)
+    private static void DslActGradSecond(ref float y, ref float dz, int batch, int o0, int o1)
     {
-        // dz = dy ⊙ LeakyReLU'(y), from the kept output y
-        int count = batch * 3, j = 0;
-        // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
-        if (DslV512.IsHardwareAccelerated)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 3 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 3 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            var slope = DslV512.Create(0.2f);
-            for (; j <= count - 16; j += 16)
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 3 + o0);
+            ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 3 + o0);
+            // dz = dy ⊙ LeakyReLU'(y), from the kept output y
+            int j = 0;
+            // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+            if (DslV512.IsHardwareAccelerated)
             {
-                var d = DslV512.LoadUnsafe(ref dz, (nuint)j);
-                DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref y, (nuint)j), DslF512.Zero), d, slope * d), ref dz, (nuint)j);
+                var slope = DslV512.Create(0.2f);
+                for (; j <= count - 16; j += 16)
+                {
+                    var d = DslV512.LoadUnsafe(ref dr, (nuint)j);
+                    DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(DslV512.LoadUnsafe(ref yr, (nuint)j), DslF512.Zero), d, slope * d), ref dr, (nuint)j);
+                }
             }
-        }
-        else if (DslV256.IsHardwareAccelerated)
-        {
-            var slope = DslV256.Create(0.2f);
-            for (; j <= count - 8; j += 8)
+            else if (DslV256.IsHardwareAccelerated)
             {
-                var d = DslV256.LoadUnsafe(ref dz, (nuint)j);
-                DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref y, (nuint)j), DslF256.Zero), d, slope * d), ref dz, (nuint)j);
+                var slope = DslV256.Create(0.2f);
+                for (; j <= count - 8; j += 8)
+                {
+                    var d = DslV256.LoadUnsafe(ref dr, (nuint)j);
+                    DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref yr, (nuint)j), DslF256.Zero), d, slope * d), ref dr, (nuint)j);
+                }
             }
-        }
-        for (; j < count; j++)
-        {
-            float a = DslUnsafe.Add(ref y, j);
-            ref float d = ref DslUnsafe.Add(ref dz, j);
-            d = a > 0f ? d : 0.2f * d;
+            for (; j < count; j++)
+            {
+                float a = DslUnsafe.Add(ref yr, j);
+                ref float d = ref DslUnsafe.Add(ref dr, j);
+                d = a > 0f ? d : 0.2f * d;
+            }
         }
     }
 
@@ -1247,9 +1346,9 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>fc2 input gradient: dx[B, 33] = dz[B, 3] · W[3, 33] (written).</summary>
+    /// <summary>fc2 input gradient: dx[B, 33] = dz[B, 3] · W[3, 33] (written), columns [c0, c1) (c0 a multiple of 16).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslInputGradSecond(ref float dz, ref float w, ref float dx, int batch)
+    private static void DslInputGradSecond(ref float dz, ref float w, ref float dx, int batch, int c0, int c1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -1257,10 +1356,76 @@ partial class Regressor : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 64-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 4 * 4;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 32, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 32);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
-                    for (nuint i = 0; i < 32; i += 16)
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                            DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
+                            DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
+                            DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
+                                var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
+                                var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
+                                h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
+                                h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h01, ref dx0, i + 16);
+                            DslV512.StoreUnsafe(h02, ref dx0, i + 32);
+                            DslV512.StoreUnsafe(h03, ref dx0, i + 48);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h11, ref dx1, i + 16);
+                            DslV512.StoreUnsafe(h12, ref dx1, i + 32);
+                            DslV512.StoreUnsafe(h13, ref dx1, i + 48);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h21, ref dx2, i + 16);
+                            DslV512.StoreUnsafe(h22, ref dx2, i + 32);
+                            DslV512.StoreUnsafe(h23, ref dx2, i + 48);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                            DslV512.StoreUnsafe(h31, ref dx3, i + 16);
+                            DslV512.StoreUnsafe(h32, ref dx3, i + 32);
+                            DslV512.StoreUnsafe(h33, ref dx3, i + 48);
+                        }
+                    }
+                    for (; i + 16 <= vEnd; i += 16)
                     {
                         for (int n = n0; n < n1; n += 4)
                         {
@@ -1299,11 +1464,11 @@ partial class Regressor : global::DslModels.IModel
                     {
                         ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                         ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                        for (int i = 32; i < 33; i++)
+                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
                         {
                             float acc = 0f;
-                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                            DslUnsafe.Add(ref dxr, i) = acc;
+                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
                         }
                     }
                 }
@@ -1312,7 +1477,28 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                    for (nuint i = 0; i < 32; i += 16)
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
+                    {
+                        DslF512 h0 = default;
+                        DslF512 h1 = default;
+                        DslF512 h2 = default;
+                        DslF512 h3 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 16), h1);
+                            h2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 32), h2);
+                            h3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 48), h3);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                        DslV512.StoreUnsafe(h1, ref dxr, i + 16);
+                        DslV512.StoreUnsafe(h2, ref dxr, i + 32);
+                        DslV512.StoreUnsafe(h3, ref dxr, i + 48);
+                    }
+                    for (; i + 16 <= vEnd; i += 16)
                     {
                         DslF512 h0 = default;
                         for (int o = 0; o < 3; o++)
@@ -1323,11 +1509,11 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV512.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int i = 32; i < 33; i++)
+                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
                     {
                         float acc = 0f;
-                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                        DslUnsafe.Add(ref dxr, i) = acc;
+                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
                     }
                 }
             }
@@ -1338,10 +1524,14 @@ partial class Regressor : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 32-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 2 * 2;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 32, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 32);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
-                    for (nuint i = 0; i < 32; i += 32)
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
                     {
                         for (int n = n0; n < n1; n += 2)
                         {
@@ -1379,15 +1569,38 @@ partial class Regressor : global::DslModels.IModel
                             DslV256.StoreUnsafe(h13, ref dx1, i + 24);
                         }
                     }
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        for (int n = n0; n < n1; n += 2)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                            DslF256 h00 = default;
+                            DslF256 h10 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                        }
+                    }
                     for (int n = n0; n < n1; n++)
                     {
                         ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                         ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                        for (int i = 32; i < 33; i++)
+                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
                         {
                             float acc = 0f;
-                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                            DslUnsafe.Add(ref dxr, i) = acc;
+                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
                         }
                     }
                 }
@@ -1396,7 +1609,8 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                    for (nuint i = 0; i < 32; i += 32)
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
                     {
                         DslF256 h0 = default;
                         DslF256 h1 = default;
@@ -1416,11 +1630,22 @@ partial class Regressor : global::DslModels.IModel
                         DslV256.StoreUnsafe(h2, ref dxr, i + 16);
                         DslV256.StoreUnsafe(h3, ref dxr, i + 24);
                     }
-                    for (int i = 32; i < 33; i++)
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        DslF256 h0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
                     {
                         float acc = 0f;
-                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + i);
-                        DslUnsafe.Add(ref dxr, i) = acc;
+                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
                     }
                 }
             }
@@ -1431,20 +1656,21 @@ partial class Regressor : global::DslModels.IModel
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dxr, i) = 0f;
+                for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 3; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 33);
-                    for (int i = 0; i < 33; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
+                    for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }
             }
         }
     }
 
-    /// <summary>head: y[B, 2] = Sigmoid (x[B, 3] · W[2, 3]ᵀ), W row-major [out, in].</summary>
+    /// <summary>head: y[B, 2] = Sigmoid (x[B, 3] · W[2, 3]ᵀ), W row-major [out, in];
+    /// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslForwardHead(ref float x, ref float w, ref float y, int batch)
+    private static void DslForwardHead(ref float x, ref float w, ref float y, int batch, int o0, int o1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -1461,7 +1687,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 2);
                     ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 3);
                     ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 2);
-                    for (int o = 0; o < 2; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
@@ -1483,7 +1709,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 2);
-                    for (int o = 0; o < 2; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
                         DslF512 acc0 = default;
@@ -1508,7 +1734,7 @@ partial class Regressor : global::DslModels.IModel
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
                     ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
                     ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
-                    for (int o = 0; o < 2; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
                         DslF256 a0 = default, a1 = default;
@@ -1526,7 +1752,7 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 2);
-                    for (int o = 0; o < 2; o++)
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
                         DslF256 acc0 = default;
@@ -1545,7 +1771,7 @@ partial class Regressor : global::DslModels.IModel
             for (int n = 0; n < batch; n++)
             {
                 ref float xr = ref DslUnsafe.Add(ref x, n * 3);
-                for (int o = 0; o < 2; o++)
+                for (int o = o0; o < o1; o++)
                 {
                     ref float wr = ref DslUnsafe.Add(ref w, o * 3);
                     float s = 0f;
@@ -1558,25 +1784,38 @@ partial class Regressor : global::DslModels.IModel
             }
         }
         // Sigmoid() in place over y[B, 2]
-        int count = batch * 2, j = 0;
-        for (; j < count; j++)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 2 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 2 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            ref float v = ref DslUnsafe.Add(ref y, j);
-            v = 1f / (1f + global::System.MathF.Exp(-v));
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 2 + o0);
+            int j = 0;
+            for (; j < count; j++)
+            {
+                ref float v = ref DslUnsafe.Add(ref yr, j);
+                v = 1f / (1f + global::System.MathF.Exp(-v));
+            }
         }
     }
 
     /// <summary>head backward through Sigmoid(): dz[B, 2] = dy ⊙ act'(y), in place.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslActGradHead(ref float y, ref float dz, int batch)
+    private static void DslActGradHead(ref float y, ref float dz, int batch, int o0, int o1)
     {
-        // dz = dy ⊙ Sigmoid'(y), from the kept output y
-        int count = batch * 2, j = 0;
-        for (; j < count; j++)
+        // Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.
+        int rowCount = o1 == 2 && o0 == 0 ? 1 : batch, count = rowCount == 1 ? batch * 2 : o1 - o0;
+        for (int row = 0; row < rowCount; row++)
         {
-            float a = DslUnsafe.Add(ref y, j);
-            ref float d = ref DslUnsafe.Add(ref dz, j);
-            d = d * (a * (1f - a));
+            ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 2 + o0);
+            ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 2 + o0);
+            // dz = dy ⊙ Sigmoid'(y), from the kept output y
+            int j = 0;
+            for (; j < count; j++)
+            {
+                float a = DslUnsafe.Add(ref yr, j);
+                ref float d = ref DslUnsafe.Add(ref dr, j);
+                d = d * (a * (1f - a));
+            }
         }
     }
 
@@ -1638,9 +1877,9 @@ partial class Regressor : global::DslModels.IModel
         }
     }
 
-    /// <summary>head input gradient: dx[B, 3] = dz[B, 2] · W[2, 3] (written).</summary>
+    /// <summary>head input gradient: dx[B, 3] = dz[B, 2] · W[2, 3] (written), columns [c0, c1) (c0 a multiple of 16).</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslInputGradHead(ref float dz, ref float w, ref float dx, int batch)
+    private static void DslInputGradHead(ref float dz, ref float w, ref float dx, int batch, int c0, int c1)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -1648,18 +1887,119 @@ partial class Regressor : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 64-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 4 * 4;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 0, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 0);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                            DslF512 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF512 h10 = default, h11 = default, h12 = default, h13 = default;
+                            DslF512 h20 = default, h21 = default, h22 = default, h23 = default;
+                            DslF512 h30 = default, h31 = default, h32 = default, h33 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV512.LoadUnsafe(ref wr, i + 16);
+                                var wv2 = DslV512.LoadUnsafe(ref wr, i + 32);
+                                var wv3 = DslV512.LoadUnsafe(ref wr, i + 48);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV512.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV512.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV512.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV512.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV512.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV512.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV512.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV512.FusedMultiplyAdd(s2, wv2, h22);
+                                h23 = DslV512.FusedMultiplyAdd(s2, wv3, h23);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV512.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV512.FusedMultiplyAdd(s3, wv2, h32);
+                                h33 = DslV512.FusedMultiplyAdd(s3, wv3, h33);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h01, ref dx0, i + 16);
+                            DslV512.StoreUnsafe(h02, ref dx0, i + 32);
+                            DslV512.StoreUnsafe(h03, ref dx0, i + 48);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h11, ref dx1, i + 16);
+                            DslV512.StoreUnsafe(h12, ref dx1, i + 32);
+                            DslV512.StoreUnsafe(h13, ref dx1, i + 48);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h21, ref dx2, i + 16);
+                            DslV512.StoreUnsafe(h22, ref dx2, i + 32);
+                            DslV512.StoreUnsafe(h23, ref dx2, i + 48);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                            DslV512.StoreUnsafe(h31, ref dx3, i + 16);
+                            DslV512.StoreUnsafe(h32, ref dx3, i + 32);
+                            DslV512.StoreUnsafe(h33, ref dx3, i + 48);
+                        }
+                    }
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                            DslF512 h00 = default;
+                            DslF512 h10 = default;
+                            DslF512 h20 = default;
+                            DslF512 h30 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV512.LoadUnsafe(ref wr, i);
+                                var s0 = DslV512.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV512.FusedMultiplyAdd(s0, wv0, h00);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV512.FusedMultiplyAdd(s1, wv0, h10);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV512.FusedMultiplyAdd(s2, wv0, h20);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV512.FusedMultiplyAdd(s3, wv0, h30);
+                            }
+                            DslV512.StoreUnsafe(h00, ref dx0, i);
+                            DslV512.StoreUnsafe(h10, ref dx1, i);
+                            DslV512.StoreUnsafe(h20, ref dx2, i);
+                            DslV512.StoreUnsafe(h30, ref dx3, i);
+                        }
+                    }
                     for (int n = n0; n < n1; n++)
                     {
                         ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                         ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                        for (int i = 0; i < 3; i++)
+                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
                         {
                             float acc = 0f;
-                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                            DslUnsafe.Add(ref dxr, i) = acc;
+                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
                         }
                     }
                 }
@@ -1668,11 +2008,43 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                    for (int i = 0; i < 3; i++)
+                    nuint i = (nuint)c0;
+                    for (; i + 64 <= vEnd; i += 64)
+                    {
+                        DslF512 h0 = default;
+                        DslF512 h1 = default;
+                        DslF512 h2 = default;
+                        DslF512 h3 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 16), h1);
+                            h2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 32), h2);
+                            h3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i + 48), h3);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                        DslV512.StoreUnsafe(h1, ref dxr, i + 16);
+                        DslV512.StoreUnsafe(h2, ref dxr, i + 32);
+                        DslV512.StoreUnsafe(h3, ref dxr, i + 48);
+                    }
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        DslF512 h0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV512.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV512.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
                     {
                         float acc = 0f;
-                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                        DslUnsafe.Add(ref dxr, i) = acc;
+                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
                     }
                 }
             }
@@ -1683,18 +2055,83 @@ partial class Regressor : global::DslModels.IModel
             // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 32-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
                 int tiled = batch / 2 * 2;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 0, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 0);
                 for (int n0 = 0; n0 < tiled; n0 += 64)
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
+                    {
+                        for (int n = n0; n < n1; n += 2)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
+                                var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
+                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
+                                h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
+                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
+                                h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
+                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h01, ref dx0, i + 8);
+                            DslV256.StoreUnsafe(h02, ref dx0, i + 16);
+                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h11, ref dx1, i + 8);
+                            DslV256.StoreUnsafe(h12, ref dx1, i + 16);
+                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
+                        }
+                    }
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        for (int n = n0; n < n1; n += 2)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            DslF256 h00 = default;
+                            DslF256 h10 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV256.LoadUnsafe(ref wr, i);
+                                var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                            }
+                            DslV256.StoreUnsafe(h00, ref dx0, i);
+                            DslV256.StoreUnsafe(h10, ref dx1, i);
+                        }
+                    }
                     for (int n = n0; n < n1; n++)
                     {
                         ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                         ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                        for (int i = 0; i < 3; i++)
+                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
                         {
                             float acc = 0f;
-                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                            DslUnsafe.Add(ref dxr, i) = acc;
+                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
                         }
                     }
                 }
@@ -1703,11 +2140,43 @@ partial class Regressor : global::DslModels.IModel
                 {
                     ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                     ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                    for (int i = 0; i < 3; i++)
+                    nuint i = (nuint)c0;
+                    for (; i + 32 <= vEnd; i += 32)
+                    {
+                        DslF256 h0 = default;
+                        DslF256 h1 = default;
+                        DslF256 h2 = default;
+                        DslF256 h3 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 8), h1);
+                            h2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 16), h2);
+                            h3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i + 24), h3);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                        DslV256.StoreUnsafe(h1, ref dxr, i + 8);
+                        DslV256.StoreUnsafe(h2, ref dxr, i + 16);
+                        DslV256.StoreUnsafe(h3, ref dxr, i + 24);
+                    }
+                    for (; i + 8 <= vEnd; i += 8)
+                    {
+                        DslF256 h0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV256.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV256.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
                     {
                         float acc = 0f;
-                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + i);
-                        DslUnsafe.Add(ref dxr, i) = acc;
+                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
                     }
                 }
             }
@@ -1718,12 +2187,12 @@ partial class Regressor : global::DslModels.IModel
             {
                 ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
                 ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dxr, i) = 0f;
+                for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) = 0f;
                 for (int o = 0; o < 2; o++)
                 {
                     float s = DslUnsafe.Add(ref dzr, o);
                     ref float wr = ref DslUnsafe.Add(ref w, o * 3);
-                    for (int i = 0; i < 3; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
+                    for (int i = c0; i < c1; i++) DslUnsafe.Add(ref dxr, i) += s * DslUnsafe.Add(ref wr, i);
                 }
             }
         }

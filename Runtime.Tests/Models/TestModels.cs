@@ -77,3 +77,17 @@ public partial class ActZoo2
     [Layer(8, Activation.GELUTanh, Name = "l4")] public partial Dense E { get; }
     [Layer(4, Name = "l5")] public partial Dense F { get; }
 }
+
+/// <summary>
+/// Three wide hidden layers, so that with threads every layer's training forward and backward splits by output rows (widths not
+/// multiples of 16, so row and column ranges end in remainders), a kept pre-activation (ELU) and the next layer's input gradient
+/// computed by columns inside the row split.
+/// </summary>
+[Model(Inputs = 200, Seed = 11), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01)]
+public partial class WideDeep
+{
+    [Layer(100, Activation.ELU)] public partial Dense A { get; }
+    [Layer(75, Activation.Tanh)] public partial Dense B { get; }
+    [Layer(45, Activation.LeakyReLU, NegativeSlope = 0.2)] public partial Dense C { get; }
+    [Layer(7)] public partial Dense Logits { get; }
+}

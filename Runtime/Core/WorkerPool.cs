@@ -9,7 +9,7 @@ namespace DslModels;
 /// model's opt-in multi-threading (<c>model.Threads = 2</c>). Part <c>k</c> always runs on thread
 /// <c>k % Threads</c> (the caller's thread is number 0), and a model splits its work so that every output
 /// value is computed by the same code in the same order whatever the split: results are bit-identical for any
-/// thread count. <see cref="Run"/> creates no objects of its own. Not for concurrent use from several threads.
+/// thread count. <see cref="Run(int, Action{int})"/> creates no objects of its own. Not for concurrent use from several threads.
 /// </summary>
 /// <remarks>
 /// A training step runs several operations in a row, so a worker that finished one spins for a short while
@@ -82,6 +82,34 @@ public sealed class WorkerPool : IDisposable
         }
         _failure?.Throw();
     }
+
+    private unsafe float* _input;
+    private int _inputLength;
+
+    /// <summary>
+    /// <see cref="Run(int, Action{int})"/> with <paramref name="input"/> pinned for its duration and readable by every part as
+    /// <see cref="Input"/>: a worker can copy the caller's batch into its own cache instead of reading the caller's copy.
+    /// </summary>
+    public unsafe void Run(int parts, Action<int> body, ReadOnlySpan<float> input)
+    {
+        fixed (float* pinned = input)
+        {
+            _input = pinned;
+            _inputLength = input.Length;
+            try
+            {
+                Run(parts, body);
+            }
+            finally
+            {
+                _input = null;
+                _inputLength = 0;
+            }
+        }
+    }
+
+    /// <summary>The input of the running <see cref="Run(int, Action{int}, ReadOnlySpan{float})"/> (empty outside one).</summary>
+    public unsafe ReadOnlySpan<float> Input => new(_input, _inputLength);
 
     private void Work(int worker)
     {
