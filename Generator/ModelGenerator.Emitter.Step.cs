@@ -30,14 +30,14 @@ public sealed partial class ModelGenerator
             /// <summary>The group's momentum as declared (SGD and RMSprop specialise on momentum != 0).</summary>
             public double Momentum { get; }
 
-            /// <summary>(state_dict name, arena offset, length), in group order.</summary>
-            public List<(string Name, int Offset, int Length)> Params { get; } = new();
+            /// <summary>(state_dict name, arena offset, length, rows: the layer's outputs), in group order.</summary>
+            public List<(string Name, int Offset, int Length, int Rows)> Params { get; } = new();
 
             /// <summary>Maximal runs of parameters that follow each other with no padding between them: [start, end) in the arena. Padding is never touched.</summary>
             public List<(int Start, int End)> Runs()
             {
                 var runs = new List<(int Start, int End)>();
-                foreach (var (_, offset, length) in Params.OrderBy(p => p.Offset))
+                foreach (var (_, offset, length, _) in Params.OrderBy(p => p.Offset))
                 {
                     if (runs.Count > 0 && runs[runs.Count - 1].End == offset)
                         runs[runs.Count - 1] = (runs[runs.Count - 1].Start, offset + length);
@@ -61,12 +61,12 @@ public sealed partial class ModelGenerator
                 index[spec.Layers[i].Name] = i;
             void W(StepGroup g, LayerSpec l)
             {
-                g.Params.Add((l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out));
+                g.Params.Add((l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out, l.Out));
                 g.Locals.Add(Local(l) + "Weight");
             }
             void B(StepGroup g, LayerSpec l)
             {
-                g.Params.Add((l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out));
+                g.Params.Add((l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out, l.Out));
                 g.Locals.Add(Local(l) + "Bias");
             }
             var groups = new List<StepGroup>();
@@ -284,6 +284,9 @@ public sealed partial class ModelGenerator
 
             public List<string> Bools { get; }
 
+            /// <summary>The parameters of the run: (arena offset, rows, floats per row).</summary>
+            public List<(int Offset, int Rows, int RowLength)> Pieces { get; } = new();
+
             /// <summary>Splits <c>Kernel(refs, {0}, args...);</c> as written in EmitGroupStep.</summary>
             public static SplitCall Parse(string call, int id)
             {
@@ -317,34 +320,52 @@ public sealed partial class ModelGenerator
             w.Line("// Step() arguments of a run split over the threads (DslStepPart reads them).");
             w.Line($"private readonly float[] _dslStepF = new float[{split.Max(c => c.Floats.Count)}];");
             w.Line($"private readonly bool[] _dslStepB = new bool[{System.Math.Max(1, split.Max(c => c.Bools.Count))}];");
-            w.Line("private int _dslStepRun, _dslStepStart, _dslStepEnd;");
+            w.Line("private int _dslStepRun;");
             w.Line("private global::System.Action<int>? _dslStepPart;");
             w.Line();
-            using (w.Block("private void DslStepParallel(int run, int start, int end)"))
+            using (w.Block("private void DslStepParallel(int run)"))
             {
-                w.Line("_dslStepRun = run; _dslStepStart = start; _dslStepEnd = end;");
+                w.Line("_dslStepRun = run;");
                 w.Line("_dslStepPart ??= DslStepPart;");
                 w.Line("_dslPool!.Run(_dslPool.Threads, _dslStepPart);");
             }
             w.Line();
-            w.Line("/// <summary>Part <paramref name=\"part\"/> of the split run: element-wise, so every split gives the same bits.</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// Part <paramref name=\"part\"/> of the split run: rows [part * chunk, (part + 1) * chunk) of each of its parameters, the chunk as");
+            w.Line("/// DslSetPart cuts a row-split layer, so each thread updates the rows it reads in the next forward pass and has just written");
+            w.Line("/// the gradients of. Element-wise: every split gives the same bits.");
+            w.Line("/// </summary>");
             using (w.Block("private void DslStepPart(int part)"))
             {
-                w.Line("int parts = _dslPool!.Threads, chunk = ((_dslStepEnd - _dslStepStart + parts - 1) / parts + 15) / 16 * 16;");
-                w.Line("int start = _dslStepStart + part * chunk, end = global::System.Math.Min(start + chunk, _dslStepEnd);");
-                w.Line("if (start >= end) return;");
+                w.Line("int parts = _dslPool!.Threads;");
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
                 foreach (string key in keys)
                     w.Line($"ref float {StateLocal(key)} = ref {MM}.GetReference(Optimizer.StateArena({Literals.String(key)}));");
+                w.Line("int start, end;");
                 using (w.Block("switch (_dslStepRun)"))
                 {
                     foreach (var c in split)
                     {
                         var args = c.Floats.Select((_, i) => $"_dslStepF[{i}]").Concat(c.Bools.Select((_, i) => $"_dslStepB[{i}]"));
-                        w.Line($"case {c.Id}: {c.Kernel}({c.Refs}start, end, {string.Join(", ", args)}); break;");
+                        w.Line($"case {c.Id}:");
+                        w.Indent();
+                        foreach (var (offset, rows, rowLength) in c.Pieces)
+                        {
+                            w.Line($"(start, end) = DslStepRows({offset}, {rows}, {rowLength}, part, parts);");
+                            w.Line($"if (start < end) {c.Kernel}({c.Refs}start, end, {string.Join(", ", args)});");
+                        }
+                        w.Line("break;");
+                        w.Unindent();
                     }
                 }
+            }
+            w.Line();
+            w.Line("/// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>");
+            using (w.Block("private static (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int part, int parts)"))
+            {
+                w.Line("int chunk = ((rows + parts - 1) / parts + 15) / 16 * 16, r0 = global::System.Math.Min(part * chunk, rows), r1 = global::System.Math.Min(r0 + chunk, rows);");
+                w.Line("return (offset + r0 * rowLength, offset + r1 * rowLength);");
             }
             w.Line();
         }
@@ -364,6 +385,7 @@ public sealed partial class ModelGenerator
                     }
                     // Long runs split over the model's threads: the arguments go through fields to DslStepPart.
                     var c = SplitCall.Parse(call, split.Count);
+                    c.Pieces.AddRange(gr.Params.Where(x => x.Offset >= start && x.Offset < end).OrderBy(x => x.Offset).Select(x => (x.Offset, x.Rows, x.Length / x.Rows)));
                     split.Add(c);
                     // Only after a threaded batch (>= 64 samples, as DslDispatch): the workers are then still spinning, while
                     // waking a blocked one costs more than this whole pass.
@@ -373,7 +395,7 @@ public sealed partial class ModelGenerator
                             w.Line($"_dslStepF[{i}] = {c.Floats[i]};");
                         for (int i = 0; i < c.Bools.Count; i++)
                             w.Line($"_dslStepB[{i}] = {c.Bools[i]};");
-                        w.Line($"DslStepParallel({c.Id}, {start}, {end}); // floats [{start}, {end}), in 16-float-aligned parts, one per thread");
+                        w.Line($"DslStepParallel({c.Id}); // floats [{start}, {end}): each thread updates its rows of each parameter (see DslStepPart)");
                     }
                     using (w.Block("else"))
                         w.Line(direct);

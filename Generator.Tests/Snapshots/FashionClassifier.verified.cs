@@ -240,7 +240,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 _dslStepF[2] = oneMinusDampening;
                 _dslStepF[3] = wd;
                 _dslStepB[0] = wd != 0;
-                DslStepParallel(0, 0, 101770); // floats [0, 101770), in 16-float-aligned parts, one per thread
+                DslStepParallel(0); // floats [0, 101770): each thread updates its rows of each parameter (see DslStepPart)
             }
             else
             {
@@ -252,29 +252,48 @@ partial class FashionClassifier : global::DslModels.IModel
     // Step() arguments of a run split over the threads (DslStepPart reads them).
     private readonly float[] _dslStepF = new float[4];
     private readonly bool[] _dslStepB = new bool[1];
-    private int _dslStepRun, _dslStepStart, _dslStepEnd;
+    private int _dslStepRun;
     private global::System.Action<int>? _dslStepPart;
 
-    private void DslStepParallel(int run, int start, int end)
+    private void DslStepParallel(int run)
     {
-        _dslStepRun = run; _dslStepStart = start; _dslStepEnd = end;
+        _dslStepRun = run;
         _dslStepPart ??= DslStepPart;
         _dslPool!.Run(_dslPool.Threads, _dslStepPart);
     }
 
-    /// <summary>Part <paramref name="part"/> of the split run: element-wise, so every split gives the same bits.</summary>
+    /// <summary>
+    /// Part <paramref name="part"/> of the split run: rows [part * chunk, (part + 1) * chunk) of each of its parameters, the chunk as
+    /// DslSetPart cuts a row-split layer, so each thread updates the rows it reads in the next forward pass and has just written
+    /// the gradients of. Element-wise: every split gives the same bits.
+    /// </summary>
     private void DslStepPart(int part)
     {
-        int parts = _dslPool!.Threads, chunk = ((_dslStepEnd - _dslStepStart + parts - 1) / parts + 15) / 16 * 16;
-        int start = _dslStepStart + part * chunk, end = global::System.Math.Min(start + chunk, _dslStepEnd);
-        if (start >= end) return;
+        int parts = _dslPool!.Threads;
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
         ref float momentumBuffer = ref DslMemoryMarshal.GetReference(Optimizer.StateArena("momentum_buffer"));
+        int start, end;
         switch (_dslStepRun)
         {
-            case 0: DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]); break;
+            case 0:
+                (start, end) = DslStepRows(0, 128, 784, part, parts);
+                if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
+                (start, end) = DslStepRows(100352, 128, 1, part, parts);
+                if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
+                (start, end) = DslStepRows(100480, 10, 128, part, parts);
+                if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
+                (start, end) = DslStepRows(101760, 10, 1, part, parts);
+                if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
+                break;
         }
+    }
+
+    /// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>
+    private static (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int part, int parts)
+    {
+        int chunk = ((rows + parts - 1) / parts + 15) / 16 * 16, r0 = global::System.Math.Min(part * chunk, rows), r1 = global::System.Math.Min(r0 + chunk, rows);
+        return (offset + r0 * rowLength, offset + r1 * rowLength);
     }
 
     // Per group: the state keys the fused pass keeps in the optimizer's state arena.
