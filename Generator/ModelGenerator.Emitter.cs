@@ -586,9 +586,19 @@ public sealed partial class ModelGenerator
                 w.Line("DslEnsureCapacity(batch);");
                 using (w.Block("if (_dslPool is not null && batch >= 64)"))
                 {
-                    w.Line("// Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.");
-                    w.Line("input.CopyTo(_dslGradA!.Span);");
-                    for (int i = 0; i < spec.Layers.Count; i++)
+                    w.Line("// Threaded: the layers ping-pong between the two scratch buffers, each thread on the same samples throughout, starting");
+                    w.Line("// from its own samples of the input, which it copies itself (the pinned input): they stay in its cache.");
+                    using (w.Block("if (DslParts(1, 0, batch, batch) is > 1 and int parts)"))
+                    {
+                        w.Line("DslSetPart(7, 0, batch, batch, false, parts);");
+                        w.Line("_dslPool.Run(parts, _dslPart, input);");
+                    }
+                    using (w.Block("else"))
+                    {
+                        w.Line("input.CopyTo(_dslGradA!.Span);");
+                        w.Line("DslDispatch(1, 0, batch, batch, false);");
+                    }
+                    for (int i = 1; i < spec.Layers.Count; i++)
                         w.Line($"DslDispatch(1, {i}, batch, batch, false);");
                     w.Line($"{(spec.Layers.Count % 2 == 1 ? "_dslGradB" : "_dslGradA")}!.Span.Slice(0, batch * OutputSize).CopyTo(output);");
                     w.Line("return;");
@@ -1049,7 +1059,8 @@ public sealed partial class ModelGenerator
             w.Line("/// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).");
             w.Line("/// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,");
             w.Line("/// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the");
-            w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).");
+            w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference");
+            w.Line("/// forward from the pinned input (each thread first copies its samples).");
             w.Line("/// </summary>");
             using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
             {
@@ -1124,6 +1135,12 @@ public sealed partial class ModelGenerator
                             w.Line("    break;");
                             string dstRef = $"ref {U}.Add(ref {MM}.GetReference({dstP}!.Span), start * {l.Out})";
                             string predPre = l.KeepsPreActivation ? $", {dstRef}, keepPre: false" : "";
+                            if (i == 0)
+                            {
+                                w.Line("case 7:");
+                                w.Line($"    _dslPool!.Input.Slice(start * {l.In}, count * {l.In}).CopyTo({srcP}!.Span.Slice(start * {l.In}));");
+                                w.Line("    goto case 1;");
+                            }
                             w.Line("case 1:");
                             w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference({srcP}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}{dstRef}, count, 0, {Literals.Int(l.Out)}{predPre});");
                             w.Line("    break;");

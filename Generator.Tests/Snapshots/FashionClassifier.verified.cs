@@ -139,9 +139,18 @@ partial class FashionClassifier : global::DslModels.IModel
         DslEnsureCapacity(batch);
         if (_dslPool is not null && batch >= 64)
         {
-            // Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.
-            input.CopyTo(_dslGradA!.Span);
-            DslDispatch(1, 0, batch, batch, false);
+            // Threaded: the layers ping-pong between the two scratch buffers, each thread on the same samples throughout, starting
+            // from its own samples of the input, which it copies itself (the pinned input): they stay in its cache.
+            if (DslParts(1, 0, batch, batch) is > 1 and int parts)
+            {
+                DslSetPart(7, 0, batch, batch, false, parts);
+                _dslPool.Run(parts, _dslPart, input);
+            }
+            else
+            {
+                input.CopyTo(_dslGradA!.Span);
+                DslDispatch(1, 0, batch, batch, false);
+            }
             DslDispatch(1, 1, batch, batch, false);
             _dslGradA!.Span.Slice(0, batch * OutputSize).CopyTo(output);
             return;
@@ -470,7 +479,8 @@ partial class FashionClassifier : global::DslModels.IModel
     /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
     /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
-    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).
+    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
+    /// forward from the pinned input (each thread first copies its samples).
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
@@ -521,6 +531,9 @@ partial class FashionClassifier : global::DslModels.IModel
                     case 0:
                         DslForwardHidden(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end); // output rows [start, end)
                         break;
+                    case 7:
+                        _dslPool!.Input.Slice(start * 784, count * 784).CopyTo(_dslGradA!.Span.Slice(start * 784));
+                        goto case 1;
                     case 1:
                         DslForwardHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 784), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
                         break;

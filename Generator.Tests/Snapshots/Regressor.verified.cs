@@ -152,9 +152,18 @@ partial class Regressor : global::DslModels.IModel
         DslEnsureCapacity(batch);
         if (_dslPool is not null && batch >= 64)
         {
-            // Threaded: the layers ping-pong between the two scratch buffers, starting from a copy of the input.
-            input.CopyTo(_dslGradA!.Span);
-            DslDispatch(1, 0, batch, batch, false);
+            // Threaded: the layers ping-pong between the two scratch buffers, each thread on the same samples throughout, starting
+            // from its own samples of the input, which it copies itself (the pinned input): they stay in its cache.
+            if (DslParts(1, 0, batch, batch) is > 1 and int parts)
+            {
+                DslSetPart(7, 0, batch, batch, false, parts);
+                _dslPool.Run(parts, _dslPart, input);
+            }
+            else
+            {
+                input.CopyTo(_dslGradA!.Span);
+                DslDispatch(1, 0, batch, batch, false);
+            }
             DslDispatch(1, 1, batch, batch, false);
             DslDispatch(1, 2, batch, batch, false);
             _dslGradB!.Span.Slice(0, batch * OutputSize).CopyTo(output);
@@ -432,7 +441,8 @@ partial class Regressor : global::DslModels.IModel
     /// into one range per thread (samples in multiples of 4, output rows in multiples of 16, so tiles line up the same way).
     /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
-    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it).
+    /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
+    /// forward from the pinned input (each thread first copies its samples).
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
@@ -483,6 +493,9 @@ partial class Regressor : global::DslModels.IModel
                     case 0:
                         DslForwardInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end); // output rows [start, end)
                         break;
+                    case 7:
+                        _dslPool!.Input.Slice(start * 5, count * 5).CopyTo(_dslGradA!.Span.Slice(start * 5));
+                        goto case 1;
                     case 1:
                         DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count, 0, 33);
                         break;
