@@ -29,6 +29,8 @@ public sealed class WorkerPool : IDisposable
     private int _pending;
     private volatile bool _stopping;
     private ExceptionDispatchInfo? _failure;
+    private unsafe float* _input;
+    private int _inputLength;
 
     /// <summary>Starts <paramref name="threads"/> - 1 background threads (the caller is the first).</summary>
     public WorkerPool(int threads)
@@ -82,9 +84,6 @@ public sealed class WorkerPool : IDisposable
         }
         _failure?.Throw();
     }
-
-    private unsafe float* _input;
-    private int _inputLength;
 
     /// <summary>
     /// <see cref="Run(int, Action{int})"/> with <paramref name="input"/> pinned for its duration and readable by every part as
