@@ -24,11 +24,7 @@ public class ThreadingTests
             float[] x = Inputs(batch * OddMlp.InputSize, 30 + step);
             int[] y = Classes(batch, OddMlp.OutputSize, 40 + step);
             Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-            for (int k = 0; k < single.Parameters.Count; k++)
-            {
-                Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), $"step {step}: {single.Parameters[k].Name}");
-                Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), $"step {step}: grad of {single.Parameters[k].Name}");
-            }
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
             float[] a = new float[batch * OddMlp.OutputSize], b = new float[a.Length];
             single.Predict(x, a, batch);
             multi.Predict(x, b, batch);
@@ -53,8 +49,7 @@ public class ThreadingTests
         Assert.Equal(a, b);
         single.Backward(upstream, batch);
         multi.Backward(upstream, batch);
-        for (int k = 0; k < single.Parameters.Count; k++)
-            Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), single.Parameters[k].Name);
+        AssertSameBits(single, multi, "Backward", data: false, grads: true);
     }
 
     /// <summary>
@@ -74,11 +69,7 @@ public class ThreadingTests
             float[] x = Inputs(batch * WideDeep.InputSize, 50 + step);
             int[] y = Classes(batch, WideDeep.OutputSize, 60 + step);
             Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-            for (int k = 0; k < single.Parameters.Count; k++)
-            {
-                Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), $"step {step}: grad of {single.Parameters[k].Name}");
-                Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), $"step {step}: {single.Parameters[k].Name}");
-            }
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
         }
         // Forward + Backward (accumulating) through the public API, then a Forward with another batch size in between.
         float[] input = Inputs(batch * WideDeep.InputSize, 70), upstream = Inputs(batch * WideDeep.OutputSize, 71);
@@ -88,18 +79,13 @@ public class ThreadingTests
         Assert.Equal(a, b);
         single.Backward(upstream, batch);
         multi.Backward(upstream, batch);
-        for (int k = 0; k < single.Parameters.Count; k++)
-            Assert.True(single.Parameters[k].Grad.SequenceEqual(multi.Parameters[k].Grad), $"accumulated grad of {single.Parameters[k].Name}");
+        AssertSameBits(single, multi, "accumulated", data: false, grads: true);
         multi.Threads = 1;
         multi.Forward(input, b, batch);
         Assert.Equal(a, b);
     }
 
-    /// <summary>
-    /// The row split changes which thread computes what, not the arithmetic: WideDeep's threaded gradients match its single-threaded
-    /// ones (above), and these match a finite-difference check of the single-threaded model elsewhere; here the threaded step must
-    /// also differ from no step at all, so a split that skipped its rows would fail.
-    /// </summary>
+    /// <summary>One threaded Adam step moves every row of every parameter: a split that skipped a thread's rows would leave them as they were.</summary>
     [Fact]
     public void Row_split_training_changes_every_row()
     {
@@ -133,8 +119,7 @@ public class ThreadingTests
             int[] y = Classes(batch, LbfgsWide.OutputSize, 93 + step);
             Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
         }
-        for (int k = 0; k < single.Parameters.Count; k++)
-            Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), single.Parameters[k].Name);
+        AssertSameBits(single, multi, "after training", data: true, grads: false);
     }
 
     [Fact]
@@ -147,8 +132,7 @@ public class ThreadingTests
         int[] y = Classes(batch, FashionMlp.OutputSize, 8);
         for (int i = 0; i < 2; i++)
             Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-        for (int k = 0; k < single.Parameters.Count; k++)
-            Assert.True(single.Parameters[k].Data.SequenceEqual(multi.Parameters[k].Data), single.Parameters[k].Name);
+        AssertSameBits(single, multi, "after training", data: true, grads: false);
         float[] a = new float[batch * FashionMlp.OutputSize], b = new float[a.Length];
         single.Predict(x, a, batch);
         multi.Predict(x, b, batch);
@@ -205,9 +189,8 @@ public class ThreadingTests
             Assert.Equal(sgd1.TrainStep(x, y, batch), sgd2.TrainStep(x, y, batch));
             Assert.Equal(adam1.TrainStep(x, y, batch), adam2.TrainStep(x, y, batch));
         }
-        foreach (var (a, b) in new (IModel, IModel)[] { (sgd1, sgd2), (adam1, adam2) })
-            for (int k = 0; k < a.Parameters.Count; k++)
-                Assert.True(a.Parameters[k].Data.SequenceEqual(b.Parameters[k].Data), a.Parameters[k].Name);
+        AssertSameBits(sgd1, sgd2, "SGD", data: true, grads: false);
+        AssertSameBits(adam1, adam2, "Adam", data: true, grads: false);
         Assert.Equal(adam1.Optimizer.StateDict().ToJson(), adam2.Optimizer.StateDict().ToJson());
         using var untouched = new ThreadedAdam();
         Assert.False(untouched.Parameters[0].Data.SequenceEqual(adam2.Parameters[0].Data));
@@ -222,5 +205,17 @@ public class ThreadingTests
         model.Threads = 2;
         model.Threads = 1;
         Assert.Equal(1, model.Threads);
+    }
+
+    /// <summary>Every parameter's values and/or gradients of <paramref name="a"/> and <paramref name="b"/> are the same bits.</summary>
+    private static void AssertSameBits(IModel a, IModel b, string when, bool data, bool grads)
+    {
+        for (int k = 0; k < a.Parameters.Count; k++)
+        {
+            if (data)
+                Assert.True(a.Parameters[k].Data.SequenceEqual(b.Parameters[k].Data), $"{when}: {a.Parameters[k].Name}");
+            if (grads)
+                Assert.True(a.Parameters[k].Grad.SequenceEqual(b.Parameters[k].Grad), $"{when}: grad of {a.Parameters[k].Name}");
+        }
     }
 }
