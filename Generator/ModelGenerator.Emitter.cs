@@ -776,7 +776,10 @@ public sealed partial class ModelGenerator
                     w.Line(loss.Kind == LossKind.CrossEntropy
                         ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
                         : "// The loss writes d loss / d output directly.");
-                    w.Line($"float loss = {LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)")};");
+                    string call = LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)");
+                    w.Line(ThreadedCrossEntropy(spec)
+                        ? $"float loss = _dslPool is not null && batch >= 64 ? DslCrossEntropyThreaded(targets, batch) : {call};"
+                        : $"float loss = {call};");
                     w.Line("DslBackward(batch, accumulate: false);");
                     w.Line("Step();");
                     w.Line("return loss;");
@@ -785,6 +788,44 @@ public sealed partial class ModelGenerator
             w.Line();
             if (spec.Optimizer.Kind == OptimizerKind.LBFGS)
                 EmitLbfgsClosure(w, spec, loss, targetType, targetWidth, variance.Length > 0);
+            if (ThreadedCrossEntropy(spec))
+                EmitThreadedCrossEntropy(w, spec, loss);
+        }
+
+        /// <summary>TrainStep splits the loss over the threads: cross-entropy without weights or label smoothing (the runtime's row API).</summary>
+        private static bool ThreadedCrossEntropy(ModelSpec spec) =>
+            spec.Loss is { Kind: LossKind.CrossEntropy, Inputs: 1 } loss && !UsesOptions(loss) && spec.Optimizer is { Kind: not OptimizerKind.LBFGS };
+
+        private static void EmitThreadedCrossEntropy(SourceWriter w, ModelSpec spec, LossSpec loss)
+        {
+            string ignore = Literals.Int(loss.IgnoreIndex);
+            w.Line("// Threaded cross-entropy: the targets (copied, for the workers) and each row's loss term.");
+            w.Line("private int[]? _dslLossTargets;");
+            w.Line("private double[]? _dslLossTerms;");
+            w.Line("private double _dslLossScale;");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// CrossEntropyLoss.Forward split over the threads by samples (op 8): each thread writes its rows' gradients and loss terms");
+            w.Line("/// (CrossEntropyLoss.ForwardRows), and the terms are summed here in sample order, as Forward sums them: the same bits.");
+            w.Line("/// </summary>");
+            using (w.Block("private float DslCrossEntropyThreaded(global::System.ReadOnlySpan<int> targets, int batch)"))
+            {
+                using (w.Block("if (_dslLossTargets is null || _dslLossTargets.Length < batch)"))
+                {
+                    w.Line("_dslLossTargets = new int[_dslCapacity];");
+                    w.Line("_dslLossTerms = new double[_dslCapacity];");
+                }
+                w.Line("targets.CopyTo(_dslLossTargets);");
+                w.Line("int counted = 0;");
+                w.Line($"for (int n = 0; n < batch; n++) if (targets[n] != {ignore}) counted++;");
+                w.Line($"_dslLossScale = {(loss.Reduction == Reduction.Mean ? "1.0 / counted" : "1.0")};");
+                w.Line($"DslSetPart(8, {spec.Layers.Count - 1}, batch, batch, false, _dslPool!.Threads);");
+                w.Line("_dslPool.Run(_dslPool.Threads, _dslPart);");
+                w.Line("double total = 0;");
+                w.Line($"for (int n = 0; n < batch; n++) if (targets[n] != {ignore}) total += _dslLossTerms![n];");
+                w.Line(loss.Reduction == Reduction.Mean ? "return (float)(total / counted);" : "return (float)total;");
+            }
+            w.Line();
         }
 
         /// <summary>
@@ -1060,7 +1101,7 @@ public sealed partial class ModelGenerator
             w.Line("/// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,");
             w.Line("/// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the");
             w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference");
-            w.Line("/// forward from the pinned input (each thread first copies its samples).");
+            w.Line("/// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.");
             w.Line("/// </summary>");
             using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
             {
@@ -1160,6 +1201,12 @@ public sealed partial class ModelGenerator
                             {
                                 w.Line("case 4:");
                                 w.Line($"    DslInputGrad{L}(ref {U}.Add(ref {MM}.GetReference({dzBuf}!.Span), start * {l.Out}), ref {U}.Add(ref p, Dsl{L}WeightOffset), ref {U}.Add(ref {MM}.GetReference({dxBuf}!.Span), start * {l.In}), count, 0, {Literals.Int(l.In)});");
+                                w.Line("    break;");
+                            }
+                            if (i == spec.Layers.Count - 1 && ThreadedCrossEntropy(spec))
+                            {
+                                w.Line("case 8:");
+                                w.Line($"    {Rt}.Losses.CrossEntropyLoss.ForwardRows(_dslAct{i + 1}!.Span, _dslLossTargets!, OutputSize, _dslGradA!.Span, _dslLossScale, {Literals.Int(spec.Loss!.IgnoreIndex)}, start, end, _dslLossTerms!);");
                                 w.Line("    break;");
                             }
                             if (RowSplitForward(l))

@@ -389,10 +389,37 @@ partial class FashionClassifier : global::DslModels.IModel
         DslForward(input, batch);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
         // Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly.
-        float loss = global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
+        float loss = _dslPool is not null && batch >= 64 ? DslCrossEntropyThreaded(targets, batch) : global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
         DslBackward(batch, accumulate: false);
         Step();
         return loss;
+    }
+
+    // Threaded cross-entropy: the targets (copied, for the workers) and each row's loss term.
+    private int[]? _dslLossTargets;
+    private double[]? _dslLossTerms;
+    private double _dslLossScale;
+
+    /// <summary>
+    /// CrossEntropyLoss.Forward split over the threads by samples (op 8): each thread writes its rows' gradients and loss terms
+    /// (CrossEntropyLoss.ForwardRows), and the terms are summed here in sample order, as Forward sums them: the same bits.
+    /// </summary>
+    private float DslCrossEntropyThreaded(global::System.ReadOnlySpan<int> targets, int batch)
+    {
+        if (_dslLossTargets is null || _dslLossTargets.Length < batch)
+        {
+            _dslLossTargets = new int[_dslCapacity];
+            _dslLossTerms = new double[_dslCapacity];
+        }
+        targets.CopyTo(_dslLossTargets);
+        int counted = 0;
+        for (int n = 0; n < batch; n++) if (targets[n] != -100) counted++;
+        _dslLossScale = 1.0 / counted;
+        DslSetPart(8, 1, batch, batch, false, _dslPool!.Threads);
+        _dslPool.Run(_dslPool.Threads, _dslPart);
+        double total = 0;
+        for (int n = 0; n < batch; n++) if (targets[n] != -100) total += _dslLossTerms![n];
+        return (float)(total / counted);
     }
 
     private void DslEnsureCapacity(int batch)
@@ -480,7 +507,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
-    /// forward from the pinned input (each thread first copies its samples).
+    /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
@@ -571,6 +598,9 @@ partial class FashionClassifier : global::DslModels.IModel
                         break;
                     case 4:
                         DslInputGradOutput(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 10), ref DslUnsafe.Add(ref p, DslOutputWeightOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
+                        break;
+                    case 8:
+                        global::DslModels.Losses.CrossEntropyLoss.ForwardRows(_dslAct2!.Span, _dslLossTargets!, OutputSize, _dslGradA!.Span, _dslLossScale, -100, start, end, _dslLossTerms!);
                         break;
                 }
                 break;

@@ -442,7 +442,7 @@ partial class Regressor : global::DslModels.IModel
     /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
-    /// forward from the pinned input (each thread first copies its samples).
+    /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {

@@ -43,45 +43,77 @@ public static partial class CrossEntropyLoss
         Span<double> e = stackalloc double[Math.Min(classes, MaxStackClasses)];
         for (int n = 0; n < batch; n++)
         {
-            ReadOnlySpan<float> x = logits.Slice(n * classes, classes);
-            int target = targets[n];
-            if (target == ignoreIndex)
+            if (targets[n] == ignoreIndex)
             {
                 if (!gradLogits.IsEmpty)
                     gradLogits.Slice(n * classes, classes).Clear();
                 continue;
             }
-            if (!gradLogits.IsEmpty && classes <= MaxStackClasses && !float.IsNaN(x[target]))
-            {
-                // One exp per logit: softmax(x)_c = e_c / Σe with e_c = exp(x_c - max), the terms logsumexp sums anyway.
-                float max = float.NegativeInfinity;
-                foreach (float v in x)
-                    max = Math.Max(max, v);
-                if (!float.IsNegativeInfinity(max) && !float.IsNaN(max) && !float.IsPositiveInfinity(max))
-                {
-                    double sum = 0;
-                    for (int c = 0; c < classes; c++)
-                        sum += e[c] = Math.Exp(x[c] - max);
-                    total += max + Math.Log(sum) - x[target];
-                    Span<float> gs = gradLogits.Slice(n * classes, classes);
-                    double inv = scale / sum;
-                    for (int c = 0; c < classes; c++)
-                        gs[c] = (float)(e[c] * inv);
-                    gs[target] = (float)((e[target] / sum - 1.0) * scale);
-                    continue;
-                }
-            }
-            double lse = LogSumExp(x);
-            total += lse - x[target];
-            if (!gradLogits.IsEmpty)
-            {
-                Span<float> g = gradLogits.Slice(n * classes, classes);
-                for (int c = 0; c < classes; c++)
-                    g[c] = (float)(Math.Exp(x[c] - lse) * scale);
-                g[target] = (float)((Math.Exp(x[target] - lse) - 1.0) * scale);
-            }
+            total += Row(logits.Slice(n * classes, classes), targets[n], scale, gradLogits.IsEmpty ? default : gradLogits.Slice(n * classes, classes), e);
         }
         return reduction == Reduction.Mean ? (float)(total / counted) : (float)total;
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="start"/>, <paramref name="end"/>) of <see cref="Forward"/> with its gradient: each row's gradient
+    /// and its loss term (<c>logsumexp(x) - x[y]</c>, 0 for an ignored row) in <paramref name="terms"/>[n]. Summing the terms of
+    /// the rows that are not ignored in order from 0 gives <see cref="Forward"/>'s total bit for bit, so a model can split the
+    /// rows over threads. <paramref name="scale"/>: 1 / (rows not ignored) for the mean, 1 for the sum. Arguments as checked
+    /// by <see cref="Forward"/>; only the ranges are checked here.
+    /// </summary>
+    public static void ForwardRows(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradLogits,
+        double scale, int ignoreIndex, int start, int end, Span<double> terms)
+    {
+        if (classes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, $"classes must be >= 1; got {classes}.");
+        if (start < 0 || end < start || end > targets.Length)
+            throw new ArgumentOutOfRangeException(nameof(end), $"rows [start, end) must lie in [0, {targets.Length}); got [{start}, {end}).");
+        if (logits.Length < end * classes || gradLogits.Length < end * classes || terms.Length < end)
+            throw new ArgumentException($"logits and gradLogits need {end} * {classes} values and terms {end}; got {logits.Length}, {gradLogits.Length} and {terms.Length}.", nameof(logits));
+        Span<double> e = stackalloc double[Math.Min(classes, MaxStackClasses)];
+        for (int n = start; n < end; n++)
+        {
+            if (targets[n] == ignoreIndex)
+            {
+                gradLogits.Slice(n * classes, classes).Clear();
+                terms[n] = 0;
+                continue;
+            }
+            terms[n] = Row(logits.Slice(n * classes, classes), targets[n], scale, gradLogits.Slice(n * classes, classes), e);
+        }
+    }
+
+    /// <summary>One row's loss term; writes <c>scale · (softmax(x) - onehot(target))</c> into <paramref name="grad"/> unless it is empty.</summary>
+    private static double Row(ReadOnlySpan<float> x, int target, double scale, Span<float> grad, Span<double> e)
+    {
+        int classes = x.Length;
+        if (!grad.IsEmpty && classes <= MaxStackClasses && !float.IsNaN(x[target]))
+        {
+            // One exp per logit: softmax(x)_c = e_c / Σe with e_c = exp(x_c - max), the terms logsumexp sums anyway.
+            float max = float.NegativeInfinity;
+            foreach (float v in x)
+                max = Math.Max(max, v);
+            if (!float.IsNegativeInfinity(max) && !float.IsNaN(max) && !float.IsPositiveInfinity(max))
+            {
+                double sum = 0;
+                for (int c = 0; c < classes; c++)
+                    sum += e[c] = Math.Exp(x[c] - max);
+                double term = max + Math.Log(sum) - x[target];
+                double inv = scale / sum;
+                for (int c = 0; c < classes; c++)
+                    grad[c] = (float)(e[c] * inv);
+                grad[target] = (float)((e[target] / sum - 1.0) * scale);
+                return term;
+            }
+        }
+        double lse = LogSumExp(x);
+        if (!grad.IsEmpty)
+        {
+            for (int c = 0; c < classes; c++)
+                grad[c] = (float)(Math.Exp(x[c] - lse) * scale);
+            grad[target] = (float)((Math.Exp(x[target] - lse) - 1.0) * scale);
+        }
+        return lse - x[target];
     }
 
     /// <summary>Up to this many classes the softmax terms are kept on the stack and each exp is computed once.</summary>
