@@ -91,3 +91,12 @@ public partial class WideDeep
     [Layer(45, Activation.LeakyReLU, NegativeSlope = 0.2)] public partial Dense C { get; }
     [Layer(7)] public partial Dense Logits { get; }
 }
+
+/// <summary>A narrow first layer (split by samples) under a wide one (split by rows): the input gradient between them splits by samples.</summary>
+[Model(Inputs = 300, Seed = 12), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9, Nesterov = true)]
+public partial class NarrowWide
+{
+    [Layer(16, Activation.ReLU)] public partial Dense Narrow { get; }
+    [Layer(80, Activation.Tanh)] public partial Dense Wide { get; }
+    [Layer(5)] public partial Dense Logits { get; }
+}

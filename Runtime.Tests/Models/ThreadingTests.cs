@@ -85,6 +85,22 @@ public class ThreadingTests
         Assert.Equal(a, b);
     }
 
+    /// <summary>Batch 840: NarrowWide's wide layer splits by rows (1,280 x 840 multiply-adds), its narrow first layer by samples.</summary>
+    [Fact]
+    public void A_row_split_layer_above_a_sample_split_one_trains_bit_identically()
+    {
+        using var single = new NarrowWide();
+        using var multi = new NarrowWide { Threads = 2 };
+        const int batch = 840;
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = Inputs(batch * NarrowWide.InputSize, 120 + step);
+            int[] y = Classes(batch, NarrowWide.OutputSize, 130 + step);
+            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
+        }
+    }
+
     /// <summary>One threaded Adam step moves every row of every parameter: a split that skipped a thread's rows would leave them as they were.</summary>
     [Fact]
     public void Row_split_training_changes_every_row()
