@@ -1318,73 +1318,105 @@ public sealed partial class ModelGenerator
             if (out4 > 0)
             {
                 int block = ForwardOutputBlock(l);
-                w.Line($"// Register tile: {S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs.");
-                w.Line($"// The {S * 4} horizontal sums are then reduced together ({(S == 4 ? "DslSum16" : "DslSum8")}: the same additions as {T}.Sum of each).");
+                bool six = isa.Width == 16 && inVec > 0;
+                w.Line($"// Register tile: {(six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)" : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs")}.");
+                w.Line($"// The horizontal sums are then reduced together ({(six ? "DslSum16, DslSum8" : "DslSum8")}: the same additions as {T}.Sum of each).");
                 w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
+                if (six)
+                {
+                    w.Line("// Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest");
+                    w.Line("// divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.");
+                    w.Line("int n6 = batch / 6 * 6;");
+                    w.Line("if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;");
+                }
                 w.Line($"int oEnd4 = global::System.Math.Min(o1, {out4});");
                 using (w.Block($"for (int ob = o0; ob < oEnd4; ob += {block})"))
                 {
                     const string obEnd = "obEnd";
                     w.Line($"int obEnd = global::System.Math.Min(ob + {block}, oEnd4);");
                     w.Line("int n = 0;");
-                    using (w.Block($"for (; n <= batch - {S}; n += {S})"))
+                    void Tile(int s, string bound)
                     {
-                        for (int t = 0; t < S; t++)
+                        using (w.Block($"for (; n {bound}; n += {s})"))
                         {
-                            w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
-                            w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
-                        }
-                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
-                        {
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
-                            for (int t = 0; t < S; t++)
-                                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
-                            if (inVec > 0)
+                            for (int t = 0; t < s; t++)
                             {
-                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
+                                w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
+                            }
+                            using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
+                            {
+                                for (int k = 0; k < 4; k++)
+                                    w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                                for (int t = 0; t < s; t++)
+                                    w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
+                                if (inVec > 0)
                                 {
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
-                                    for (int t = 0; t < S; t++)
+                                    using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
                                     {
-                                        w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
                                         for (int k = 0; k < 4; k++)
-                                            w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                            w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                        for (int t = 0; t < s; t++)
+                                        {
+                                            w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                            for (int k = 0; k < 4; k++)
+                                                w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                        }
                                     }
                                 }
-                            }
-                            string accs = string.Join(", ", Enumerable.Range(0, S).SelectMany(t => Enumerable.Range(0, 4).Select(k => $"a{t}{k}")));
-                            w.Line($"var sums = {(S == 4 ? "DslSum16" : "DslSum8")}({accs}); // lane 4t + k: sample t, output o + k");
-                            if (inVec == inW)
-                            {
-                                string[] quarter = S == 4
-                                    ? new[] { "DslV256.GetLower(DslV512.GetLower(sums))", "DslV256.GetUpper(DslV512.GetLower(sums))", "DslV256.GetLower(DslV512.GetUpper(sums))", "DslV256.GetUpper(DslV512.GetUpper(sums))" }
-                                    : new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" };
-                                if (l.HasBias)
-                                    w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
-                                for (int t = 0; t < S; t++)
-                                    w.Line($"DslV128.StoreUnsafe({quarter[t]}{(l.HasBias ? " + b4" : "")}, ref y{t}, (nuint)o);");
-                            }
-                            else
-                            {
-                                for (int t = 0; t < S; t++)
-                                    w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {T}.GetElement(sums, {t * 4 + k})"))};");
-                                using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                string Accs(int from, int count) => string.Join(", ", Enumerable.Range(from, count).SelectMany(t => Enumerable.Range(0, 4).Select(k => $"a{t}{k}")));
+                                // (vector, lane) of sample t's 4 sums, and its 128-bit quarter
+                                var quarter = new List<string>();
+                                var lane = new List<(string Vector, string Class, int Lane)>();
+                                if (isa.Width == 16)
                                 {
-                                    for (int t = 0; t < S; t++)
+                                    w.Line($"var sums = DslSum16({Accs(0, 4)}); // lane 4t + k: sample t, output o + k");
+                                    quarter.AddRange(new[] { "DslV256.GetLower(DslV512.GetLower(sums))", "DslV256.GetUpper(DslV512.GetLower(sums))", "DslV256.GetLower(DslV512.GetUpper(sums))", "DslV256.GetUpper(DslV512.GetUpper(sums))" });
+                                    if (s == 6)
                                     {
-                                        w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
-                                        for (int k = 0; k < 4; k++)
-                                            w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                        w.Line($"var sums2 = DslSum8({Accs(4, 2)}); // lane 4(t - 4) + k: sample t, output o + k");
+                                        quarter.AddRange(new[] { "DslV256.GetLower(sums2)", "DslV256.GetUpper(sums2)" });
                                     }
+                                    for (int t = 0; t < s; t++)
+                                        lane.Add(t < 4 ? ("sums", "DslV512", t * 4) : ("sums2", "DslV256", (t - 4) * 4));
                                 }
-                                for (int t = 0; t < S; t++)
-                                    for (int k = 0; k < 4; k++)
-                                        w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                                else
+                                {
+                                    w.Line($"var sums = DslSum8({Accs(0, s)}); // lane 4t + k: sample t, output o + k");
+                                    quarter.AddRange(new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" });
+                                    for (int t = 0; t < s; t++)
+                                        lane.Add(("sums", "DslV256", t * 4));
+                                }
+                                if (inVec == inW)
+                                {
+                                    if (l.HasBias)
+                                        w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
+                                    for (int t = 0; t < s; t++)
+                                        w.Line($"DslV128.StoreUnsafe({quarter[t]}{(l.HasBias ? " + b4" : "")}, ref y{t}, (nuint)o);");
+                                }
+                                else
+                                {
+                                    for (int t = 0; t < s; t++)
+                                        w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {lane[t].Class}.GetElement({lane[t].Vector}, {lane[t].Lane + k})"))};");
+                                    using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
+                                    {
+                                        for (int t = 0; t < s; t++)
+                                        {
+                                            w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
+                                            for (int k = 0; k < 4; k++)
+                                                w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                        }
+                                    }
+                                    for (int t = 0; t < s; t++)
+                                        for (int k = 0; k < 4; k++)
+                                            w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                                }
                             }
                         }
                     }
+                    if (six)
+                        Tile(6, "< n6");
+                    Tile(S, $"<= batch - {S}");
                     w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
                     using (w.Block("for (; n < batch; n++)"))
                     {
@@ -1511,6 +1543,14 @@ public sealed partial class ModelGenerator
                 w.Line("var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));");
                 w.Line("var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));");
                 w.Line("return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));");
+            }
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 8 accumulators: the 6-sample tile's last two samples.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF256 DslSum8(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7)"))
+            {
+                w.Line("var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));");
+                w.Line("return DslV512.GetLower(DslQuarters(q, q));");
             }
             w.Line();
             w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>");

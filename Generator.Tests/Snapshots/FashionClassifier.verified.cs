@@ -614,14 +614,92 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles).
+            // The horizontal sums are then reduced together (DslSum16, DslSum8: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            // Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest
+            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.
+            int n6 = batch / 6 * 6;
+            if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;
             int oEnd4 = global::System.Math.Min(o1, 128);
             for (int ob = o0; ob < oEnd4; ob += 128)
             {
                 int obEnd = global::System.Math.Min(ob + 128, oEnd4);
                 int n = 0;
+                for (; n < n6; n += 6)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 784);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 128);
+                    ref float x4 = ref DslUnsafe.Add(ref x, (n + 4) * 784);
+                    ref float y4 = ref DslUnsafe.Add(ref y, (n + 4) * 128);
+                    ref float x5 = ref DslUnsafe.Add(ref x, (n + 5) * 784);
+                    ref float y5 = ref DslUnsafe.Add(ref y, (n + 5) * 128);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        DslF512 a40 = default, a41 = default, a42 = default, a43 = default;
+                        DslF512 a50 = default, a51 = default, a52 = default, a53 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                            var xv4 = DslV512.LoadUnsafe(ref x4, i);
+                            a40 = DslV512.FusedMultiplyAdd(xv4, wv0, a40);
+                            a41 = DslV512.FusedMultiplyAdd(xv4, wv1, a41);
+                            a42 = DslV512.FusedMultiplyAdd(xv4, wv2, a42);
+                            a43 = DslV512.FusedMultiplyAdd(xv4, wv3, a43);
+                            var xv5 = DslV512.LoadUnsafe(ref x5, i);
+                            a50 = DslV512.FusedMultiplyAdd(xv5, wv0, a50);
+                            a51 = DslV512.FusedMultiplyAdd(xv5, wv1, a51);
+                            a52 = DslV512.FusedMultiplyAdd(xv5, wv2, a52);
+                            a53 = DslV512.FusedMultiplyAdd(xv5, wv3, a53);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var sums2 = DslSum8(a40, a41, a42, a43, a50, a51, a52, a53); // lane 4(t - 4) + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums2) + b4, ref y4, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums2) + b4, ref y5, (nuint)o);
+                    }
+                }
                 for (; n <= batch - 4; n += 4)
                 {
                     ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
@@ -709,7 +787,7 @@ partial class FashionClassifier : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 128);
             for (int ob = o0; ob < oEnd4; ob += 128)
@@ -1136,14 +1214,92 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles).
+            // The horizontal sums are then reduced together (DslSum16, DslSum8: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            // Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest
+            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.
+            int n6 = batch / 6 * 6;
+            if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;
             int oEnd4 = global::System.Math.Min(o1, 8);
             for (int ob = o0; ob < oEnd4; ob += 8)
             {
                 int obEnd = global::System.Math.Min(ob + 8, oEnd4);
                 int n = 0;
+                for (; n < n6; n += 6)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 128);
+                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 10);
+                    ref float x4 = ref DslUnsafe.Add(ref x, (n + 4) * 128);
+                    ref float y4 = ref DslUnsafe.Add(ref y, (n + 4) * 10);
+                    ref float x5 = ref DslUnsafe.Add(ref x, (n + 5) * 128);
+                    ref float y5 = ref DslUnsafe.Add(ref y, (n + 5) * 10);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
+                        DslF512 a40 = default, a41 = default, a42 = default, a43 = default;
+                        DslF512 a50 = default, a51 = default, a52 = default, a53 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                            var xv3 = DslV512.LoadUnsafe(ref x3, i);
+                            a30 = DslV512.FusedMultiplyAdd(xv3, wv0, a30);
+                            a31 = DslV512.FusedMultiplyAdd(xv3, wv1, a31);
+                            a32 = DslV512.FusedMultiplyAdd(xv3, wv2, a32);
+                            a33 = DslV512.FusedMultiplyAdd(xv3, wv3, a33);
+                            var xv4 = DslV512.LoadUnsafe(ref x4, i);
+                            a40 = DslV512.FusedMultiplyAdd(xv4, wv0, a40);
+                            a41 = DslV512.FusedMultiplyAdd(xv4, wv1, a41);
+                            a42 = DslV512.FusedMultiplyAdd(xv4, wv2, a42);
+                            a43 = DslV512.FusedMultiplyAdd(xv4, wv3, a43);
+                            var xv5 = DslV512.LoadUnsafe(ref x5, i);
+                            a50 = DslV512.FusedMultiplyAdd(xv5, wv0, a50);
+                            a51 = DslV512.FusedMultiplyAdd(xv5, wv1, a51);
+                            a52 = DslV512.FusedMultiplyAdd(xv5, wv2, a52);
+                            a53 = DslV512.FusedMultiplyAdd(xv5, wv3, a53);
+                        }
+                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
+                        var sums2 = DslSum8(a40, a41, a42, a43, a50, a51, a52, a53); // lane 4(t - 4) + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetLower(sums)) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums2) + b4, ref y4, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums2) + b4, ref y5, (nuint)o);
+                    }
+                }
                 for (; n <= batch - 4; n += 4)
                 {
                     ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
@@ -1280,7 +1436,7 @@ partial class FashionClassifier : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 8);
             for (int ob = o0; ob < oEnd4; ob += 8)
@@ -1928,6 +2084,14 @@ partial class FashionClassifier : global::DslModels.IModel
         var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));
         var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));
         return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));
+    }
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 8 accumulators: the 6-sample tile's last two samples.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslSum8(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7)
+    {
+        var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));
+        return DslV512.GetLower(DslQuarters(q, q));
     }
 
     /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>

@@ -570,7 +570,7 @@ partial class Regressor : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            // The 16 horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
+            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 32);
             for (int ob = o0; ob < oEnd4; ob += 32)
@@ -723,7 +723,7 @@ partial class Regressor : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The 8 horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 32);
             for (int ob = o0; ob < oEnd4; ob += 32)
@@ -2229,6 +2229,14 @@ partial class Regressor : global::DslModels.IModel
         var q2 = DslPairs(DslPairs(a8, a9), DslPairs(a10, a11));
         var q3 = DslPairs(DslPairs(a12, a13), DslPairs(a14, a15));
         return DslQuarters(DslQuarters(q0, q1), DslQuarters(q2, q3));
+    }
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 8 accumulators: the 6-sample tile's last two samples.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslSum8(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3, DslF512 a4, DslF512 a5, DslF512 a6, DslF512 a7)
+    {
+        var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));
+        return DslV512.GetLower(DslQuarters(q, q));
     }
 
     /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>

@@ -16,15 +16,24 @@ public class CrossEntropyFastPathTests
     [InlineData(5, 3, Reduction.Sum, 1, 2)]
     [InlineData(4, 300, Reduction.Mean, -100, 3)]   // more classes than the stack buffer: the other branch
     [InlineData(6, 1, Reduction.Mean, -100, 4)]
-    public void Matches_the_generic_overload(int batch, int classes, Reduction reduction, int ignoreIndex, int seed)
+    // The exps run four at a time (Vector256<double>): whole vectors, a partial last one, and the largest stack buffer.
+    [InlineData(3, 2, Reduction.Mean, -100, 5)]
+    [InlineData(3, 4, Reduction.Mean, -100, 6)]
+    [InlineData(3, 5, Reduction.Sum, -100, 7)]
+    [InlineData(3, 8, Reduction.Mean, -100, 8)]
+    [InlineData(3, 13, Reduction.Mean, -100, 9)]
+    [InlineData(2, 256, Reduction.Mean, -100, 10)]
+    // Logits far apart: exp(x - max) underflows to subnormals and to 0.
+    [InlineData(4, 11, Reduction.Mean, -100, 11, 1500.0)]
+    public void Matches_the_generic_overload(int batch, int classes, Reduction reduction, int ignoreIndex, int seed, double spread = 20)
     {
         var rng = new Random(seed);
-        float[] logits = Enumerable.Range(0, batch * classes).Select(_ => (float)(rng.NextDouble() * 20 - 10)).ToArray();
+        float[] logits = Enumerable.Range(0, batch * classes).Select(_ => (float)((rng.NextDouble() - 0.5) * spread)).ToArray();
         int[] targets = Enumerable.Range(0, batch).Select(_ => rng.Next(classes)).ToArray();
         if (ignoreIndex >= 0)
             targets[0] = ignoreIndex;
         if (classes > 1)
-            logits[classes - 1] = float.NegativeInfinity; // a logit that gets probability 0
+            logits[(Math.Max(targets[0], 0) + 1) % classes] = float.NegativeInfinity; // a logit that gets probability 0 (not the target's)
         var grad = new float[logits.Length];
         float loss = CrossEntropyLoss.Forward(logits, targets, batch, classes, grad, reduction, ignoreIndex);
 

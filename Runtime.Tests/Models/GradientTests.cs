@@ -116,6 +116,34 @@ public class GradientTests
     }
 
     [Fact]
+    public void Every_sample_of_a_batch_gets_the_bits_it_gets_alone()
+    {
+        // The forward kernel covers a batch with 6-sample, 4-sample and single-sample register tiles (the split depends on
+        // the batch); each output must be the same FMA chain and horizontal-sum tree in every tile shape.
+        using var odd = new OddMlp(seed: 4);
+        using var fashion = new FashionMlp(seed: 2);
+        foreach (int batch in Enumerable.Range(1, 20).Append(32))
+        {
+            AssertSamplesAlone(odd, batch, OddMlp.InputSize, OddMlp.OutputSize);
+            AssertSamplesAlone(fashion, batch, FashionMlp.InputSize, FashionMlp.OutputSize);
+        }
+    }
+
+    private static void AssertSamplesAlone(IModel model, int batch, int inputs, int outputs)
+    {
+        float[] x = Inputs(batch * inputs, 100 + batch);
+        float[] all = new float[batch * outputs], one = new float[outputs];
+        model.Predict(x, all, batch);
+        for (int n = 0; n < batch; n++)
+        {
+            model.Predict(x.AsSpan(n * inputs, inputs), one, 1);
+            for (int k = 0; k < outputs; k++)
+                Assert.True(BitConverter.SingleToInt32Bits(one[k]) == BitConverter.SingleToInt32Bits(all[n * outputs + k]),
+                    $"batch {batch}, sample {n}, output {k}: {all[n * outputs + k]:R} in the batch, {one[k]:R} alone");
+        }
+    }
+
+    [Fact]
     public void Predict_equals_Forward_and_keeps_the_training_activations()
     {
         using var model = new OddMlp();

