@@ -1320,7 +1320,7 @@ public sealed partial class ModelGenerator
                 int block = ForwardOutputBlock(l);
                 bool six = isa.Width == 16 && inVec > 0;
                 w.Line($"// Register tile: {(six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)" : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs")}.");
-                w.Line($"// The horizontal sums are then reduced together ({(six ? "DslSum16, DslSum8" : "DslSum8")}: the same additions as {T}.Sum of each).");
+                w.Line($"// The horizontal sums are then reduced together ({(isa.Width == 16 ? (six ? "DslSum16, DslSum8" : "DslSum16") : "DslSum8")}: the same additions as {T}.Sum of each).");
                 w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
                 if (six)
                 {

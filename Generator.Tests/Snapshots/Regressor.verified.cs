@@ -570,7 +570,7 @@ partial class Regressor : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV512.Sum of each).
+            // The horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 32);
             for (int ob = o0; ob < oEnd4; ob += 32)
