@@ -84,6 +84,16 @@ public class GradientTests
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
+    [InlineData(70)] // a second chunk of samples: each dW tile is reloaded, and the packed strips are refilled
+    public void Packed_weight_gradient_strips_match_the_reference(int batch)
+    {
+        using var model = new PackedStrips(seed: 3);
+        CheckAgainstReference(model, [model.A, model.B], batch, PackedStrips.InputSize, PackedStrips.OutputSize);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
     public void Every_activation_backward_matches_the_reference(int batch)
     {
         using var zoo1 = new ActZoo1(seed: 2);

@@ -100,3 +100,14 @@ public partial class NarrowWide
     [Layer(80, Activation.Tanh)] public partial Dense Wide { get; }
     [Layer(5)] public partial Dense Logits { get; }
 }
+
+/// <summary>
+/// Inputs 256 and 512 wide: rows of x a multiple of 1 KB apart, so both weight gradients copy each chunk's strip of x into a
+/// contiguous buffer first (7 outputs: one 4-output tile and three single outputs read it too).
+/// </summary>
+[Model(Inputs = 256, Seed = 13), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9)]
+public partial class PackedStrips
+{
+    [Layer(512, Activation.ReLU)] public partial Dense A { get; }
+    [Layer(7)] public partial Dense B { get; }
+}

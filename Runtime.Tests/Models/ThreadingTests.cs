@@ -101,6 +101,22 @@ public class ThreadingTests
         }
     }
 
+    /// <summary>Batch 70: PackedStrips' first layer splits by rows, each thread packing its own strips of x on its own stack.</summary>
+    [Fact]
+    public void Packed_weight_gradient_strips_train_bit_identically()
+    {
+        using var single = new PackedStrips();
+        using var multi = new PackedStrips { Threads = 2 };
+        const int batch = 70;
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = Inputs(batch * PackedStrips.InputSize, 140 + step);
+            int[] y = Classes(batch, PackedStrips.OutputSize, 150 + step);
+            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
+        }
+    }
+
     /// <summary>One threaded Adam step moves every row of every parameter: a split that skipped a thread's rows would leave them as they were.</summary>
     [Fact]
     public void Row_split_training_changes_every_row()
