@@ -21,6 +21,14 @@ namespace DslModels.Benchmarks;
 /// </remarks>
 public static class Peak
 {
+    /// <summary>The best FMA rate (GFLOP/s) of one core: Vector512 when accelerated, else Vector256.</summary>
+    internal static double FmaPeak()
+    {
+        double v512 = Vector512.IsHardwareAccelerated ? Math.Max(Best(Fma512x12, 12 * 16), Best(Fma512x8, 8 * 16)) : 0;
+        double v256 = Vector256.IsHardwareAccelerated ? Math.Max(Best(Fma256x12, 12 * 8), Best(Fma256x8, 8 * 8)) : 0;
+        return Math.Max(v512, v256);
+    }
+
     /// <summary>Lines are <c>name value</c> (run-vs-pytorch.sh reads <c>peak/…</c>); comments start with '#'.</summary>
     public static void Run(string[] names)
     {

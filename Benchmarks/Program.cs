@@ -8,13 +8,19 @@ public static class Program
     /// <summary>
     /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512]</c>: median timings (us) for
     /// run-vs-pytorch.sh. <c>-- --peak [mlp128] [mlp512]</c>: FMA peak, achieved
-    /// GFLOP/s and a per-phase split of the train step (see Peak). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// GFLOP/s and a per-phase split of the train step (see Peak). <c>-- --kernels [mlp128] [mlp512] [batch ...]</c>:
+    /// each generated kernel of a train step timed on its own (see Kernels). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--quick")
         {
             Quick.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--kernels")
+        {
+            Kernels.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "--peak")
