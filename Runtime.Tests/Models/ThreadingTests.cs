@@ -64,13 +64,7 @@ public class ThreadingTests
     {
         using var single = new WideDeep();
         using var multi = new WideDeep { Threads = threads };
-        for (int step = 0; step < 3; step++)
-        {
-            float[] x = Inputs(batch * WideDeep.InputSize, 50 + step);
-            int[] y = Classes(batch, WideDeep.OutputSize, 60 + step);
-            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
-        }
+        AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, WideDeep.InputSize, WideDeep.OutputSize, seed: 50);
         // Forward + Backward (accumulating) through the public API, then a Forward with another batch size in between.
         float[] input = Inputs(batch * WideDeep.InputSize, 70), upstream = Inputs(batch * WideDeep.OutputSize, 71);
         float[] a = new float[batch * WideDeep.OutputSize], b = new float[a.Length];
@@ -92,13 +86,7 @@ public class ThreadingTests
         using var single = new NarrowWide();
         using var multi = new NarrowWide { Threads = 2 };
         const int batch = 840;
-        for (int step = 0; step < 3; step++)
-        {
-            float[] x = Inputs(batch * NarrowWide.InputSize, 120 + step);
-            int[] y = Classes(batch, NarrowWide.OutputSize, 130 + step);
-            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
-        }
+        AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, NarrowWide.InputSize, NarrowWide.OutputSize, seed: 120);
     }
 
     /// <summary>Batch 70: PackedStrips' first layer splits by rows, each thread packing its own strips of x on its own stack.</summary>
@@ -108,13 +96,7 @@ public class ThreadingTests
         using var single = new PackedStrips();
         using var multi = new PackedStrips { Threads = 2 };
         const int batch = 70;
-        for (int step = 0; step < 3; step++)
-        {
-            float[] x = Inputs(batch * PackedStrips.InputSize, 140 + step);
-            int[] y = Classes(batch, PackedStrips.OutputSize, 150 + step);
-            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
-            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
-        }
+        AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, PackedStrips.InputSize, PackedStrips.OutputSize, seed: 140);
     }
 
     /// <summary>One threaded Adam step moves every row of every parameter: a split that skipped a thread's rows would leave them as they were.</summary>
@@ -240,6 +222,19 @@ public class ThreadingTests
     }
 
     /// <summary>Every parameter's values and/or gradients of <paramref name="a"/> and <paramref name="b"/> are the same bits.</summary>
+    /// <summary>Three TrainSteps on distinct batches (inputs from seed + k, classes from seed + 10 + k): the same loss, and the same bits in every parameter and gradient.</summary>
+    private static void AssertThreeStepsMatch<T>(T single, T multi, Func<T, float[], int[], float> trainStep, int batch, int inputs, int classes, int seed)
+        where T : IModel
+    {
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = Inputs(batch * inputs, seed + step);
+            int[] y = Classes(batch, classes, seed + 10 + step);
+            Assert.Equal(trainStep(single, x, y), trainStep(multi, x, y));
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
+        }
+    }
+
     private static void AssertSameBits(IModel a, IModel b, string when, bool data, bool grads)
     {
         for (int k = 0; k < a.Parameters.Count; k++)
