@@ -64,6 +64,15 @@ public static class Kernels
         }
     }
 
+    /// <summary>Prints the fraction of nonzero entries of a layer's dz after the warm-up steps (the sparse weight gradient skips the zeros).</summary>
+    internal static void Density(string model, int batch, string layer, ReadOnlySpan<float> dz)
+    {
+        int nonZero = 0;
+        foreach (float v in dz)
+            nonZero += v != 0f ? 1 : 0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {model}/{batch} dz/{layer}: {100.0 * nonZero / Math.Max(1, dz.Length):F1}% nonzero"));
+    }
+
     private static double Best(Action run)
     {
         var sw = Stopwatch.StartNew();
@@ -87,6 +96,7 @@ public partial class Mlp128
     internal List<(string, double, Action)> KernelParts(int b)
     {
         Kernels.Warm(this, b, InputSize, OutputSize);
+        Kernels.Density("mlp128", b, "hidden", _dslGradB!.Span[..(b * 128)]);
         return new()
         {
             ("forward/hidden", 2.0 * b * 784 * 128, () => DslRange(0, 0, 0, 128, b, false, 0)), // a row-split layer: output rows

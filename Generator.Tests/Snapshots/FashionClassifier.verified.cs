@@ -960,147 +960,270 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            for (nuint i = 0; i < 768; i += 64)
+            // ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.
+            global::System.Span<uint> maskSpace = stackalloc uint[256];
+            ref uint maskLo = ref DslMemoryMarshal.GetReference(maskSpace);
+            ref uint maskHi = ref DslUnsafe.Add(ref maskLo, 128);
+            // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+            for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
-                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                int n1 = global::System.Math.Min(n0 + 64, batch);
+                // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
+                DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+                float badScalar = 0f;
+                for (int n = n0; n < n1; n++)
                 {
-                    int n1 = global::System.Math.Min(n0 + 64, batch);
-                    bool load = accumulate || n0 > 0;
-                    int o = o0;
-                    for (; o + 4 <= o1; o += 4)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    for (nuint i = 0; i < 768; i += 64)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                        for (int n = n0; n < n1; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
-                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
-                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(dzr);
-                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
-                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
-                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
-                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
-                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
-                            g11 = DslV512.FusedMultiplyAdd(s1, xv1, g11);
-                            g12 = DslV512.FusedMultiplyAdd(s1, xv2, g12);
-                            g13 = DslV512.FusedMultiplyAdd(s1, xv3, g13);
-                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
-                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
-                            g21 = DslV512.FusedMultiplyAdd(s2, xv1, g21);
-                            g22 = DslV512.FusedMultiplyAdd(s2, xv2, g22);
-                            g23 = DslV512.FusedMultiplyAdd(s2, xv3, g23);
-                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
-                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
-                            g31 = DslV512.FusedMultiplyAdd(s3, xv1, g31);
-                            g32 = DslV512.FusedMultiplyAdd(s3, xv2, g32);
-                            g33 = DslV512.FusedMultiplyAdd(s3, xv3, g33);
-                        }
-                        DslV512.StoreUnsafe(g00, ref dw0, i);
-                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
-                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
-                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
-                        DslV512.StoreUnsafe(g10, ref dw1, i);
-                        DslV512.StoreUnsafe(g11, ref dw1, i + 16);
-                        DslV512.StoreUnsafe(g12, ref dw1, i + 32);
-                        DslV512.StoreUnsafe(g13, ref dw1, i + 48);
-                        DslV512.StoreUnsafe(g20, ref dw2, i);
-                        DslV512.StoreUnsafe(g21, ref dw2, i + 16);
-                        DslV512.StoreUnsafe(g22, ref dw2, i + 32);
-                        DslV512.StoreUnsafe(g23, ref dw2, i + 48);
-                        DslV512.StoreUnsafe(g30, ref dw3, i);
-                        DslV512.StoreUnsafe(g31, ref dw3, i + 16);
-                        DslV512.StoreUnsafe(g32, ref dw3, i + 32);
-                        DslV512.StoreUnsafe(g33, ref dw3, i + 48);
+                        bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
+                        bad1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 16), DslF512.Zero, bad1);
+                        bad2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 32), DslF512.Zero, bad2);
+                        bad3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 48), DslF512.Zero, bad3);
                     }
-                    for (; o < o1; o++)
+                    for (nuint i = 768; i < 784; i += 16)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                        for (int n = n0; n < n1; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
-                            var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
-                            var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                            var s0 = DslV512.Create(dzr);
-                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
-                            g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
-                            g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
-                        }
-                        DslV512.StoreUnsafe(g00, ref dw0, i);
-                        DslV512.StoreUnsafe(g01, ref dw0, i + 16);
-                        DslV512.StoreUnsafe(g02, ref dw0, i + 32);
-                        DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                        bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
                     }
                 }
-            }
-            for (nuint i = 768; i < 784; i += 16)
-            {
-                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                bad0 += bad1 + bad2 + bad3;
+                bool dense = !DslV512.EqualsAll(bad0, DslF512.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
+                if (!dense)
                 {
-                    int n1 = global::System.Math.Min(n0 + 64, batch);
-                    bool load = accumulate || n0 > 0;
                     int o = o0;
-                    for (; o + 4 <= o1; o += 4)
+                    for (; o + 16 <= o1; o += 16)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                        DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
-                        DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
-                        DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
-                        for (int n = n0; n < n1; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var s0 = DslV512.Create(dzr);
-                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                            var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
-                            g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
-                            var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
-                            g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
-                            var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
-                            g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
-                        }
-                        DslV512.StoreUnsafe(g00, ref dw0, i);
-                        DslV512.StoreUnsafe(g10, ref dw1, i);
-                        DslV512.StoreUnsafe(g20, ref dw2, i);
-                        DslV512.StoreUnsafe(g30, ref dw3, i);
+                        global::System.Runtime.Intrinsics.Vector512<uint> lo = default, hi = default;
+                        int n = n0, nMid = global::System.Math.Min(n0 + 32, n1);
+                        for (; n < nMid; n++) lo |= ~DslV512.AsUInt32(DslV512.Equals(DslV512.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF512.Zero)) & DslV512.Create(1u << (n - n0));
+                        for (; n < n1; n++) hi |= ~DslV512.AsUInt32(DslV512.Equals(DslV512.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF512.Zero)) & DslV512.Create(1u << (n - n0 - 32));
+                        DslV512.StoreUnsafe(lo, ref maskLo, (nuint)o);
+                        DslV512.StoreUnsafe(hi, ref maskHi, (nuint)o);
                     }
                     for (; o < o1; o++)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                        for (int n = n0; n < n1; n++)
+                        ulong m = 0;
+                        for (int n = n0; n < n1; n++) m |= DslUnsafe.Add(ref dz, n * 128 + o) != 0f ? 1ul << (n - n0) : 0ul;
+                        DslUnsafe.Add(ref maskLo, o) = (uint)m;
+                        DslUnsafe.Add(ref maskHi, o) = (uint)(m >> 32);
+                    }
+                    long nonZero = 0;
+                    for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
+                    // Nearly dense (7/8 or more of dz nonzero): the 4-output tiles load x a quarter as often.
+                    dense = nonZero * 8 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                }
+                if (dense)
+                {
+                    for (nuint i = 0; i < 768; i += 64)
+                    {
+                        bool load = accumulate || n0 > 0;
+                        int o = o0;
+                        for (; o + 4 <= o1; o += 4)
                         {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                            var s0 = DslV512.Create(dzr);
-                            g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                            DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
+                            DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
+                            DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                                var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                                var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                                var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                                var s0 = DslV512.Create(dzr);
+                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                                g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                                g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                                g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                                g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                                g11 = DslV512.FusedMultiplyAdd(s1, xv1, g11);
+                                g12 = DslV512.FusedMultiplyAdd(s1, xv2, g12);
+                                g13 = DslV512.FusedMultiplyAdd(s1, xv3, g13);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                                g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                                g21 = DslV512.FusedMultiplyAdd(s2, xv1, g21);
+                                g22 = DslV512.FusedMultiplyAdd(s2, xv2, g22);
+                                g23 = DslV512.FusedMultiplyAdd(s2, xv3, g23);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                                g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                                g31 = DslV512.FusedMultiplyAdd(s3, xv1, g31);
+                                g32 = DslV512.FusedMultiplyAdd(s3, xv2, g32);
+                                g33 = DslV512.FusedMultiplyAdd(s3, xv3, g33);
+                            }
+                            DslV512.StoreUnsafe(g00, ref dw0, i);
+                            DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                            DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                            DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                            DslV512.StoreUnsafe(g10, ref dw1, i);
+                            DslV512.StoreUnsafe(g11, ref dw1, i + 16);
+                            DslV512.StoreUnsafe(g12, ref dw1, i + 32);
+                            DslV512.StoreUnsafe(g13, ref dw1, i + 48);
+                            DslV512.StoreUnsafe(g20, ref dw2, i);
+                            DslV512.StoreUnsafe(g21, ref dw2, i + 16);
+                            DslV512.StoreUnsafe(g22, ref dw2, i + 32);
+                            DslV512.StoreUnsafe(g23, ref dw2, i + 48);
+                            DslV512.StoreUnsafe(g30, ref dw3, i);
+                            DslV512.StoreUnsafe(g31, ref dw3, i + 16);
+                            DslV512.StoreUnsafe(g32, ref dw3, i + 32);
+                            DslV512.StoreUnsafe(g33, ref dw3, i + 48);
                         }
-                        DslV512.StoreUnsafe(g00, ref dw0, i);
+                        for (; o < o1; o++)
+                        {
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                                var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
+                                var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
+                                var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
+                                var s0 = DslV512.Create(dzr);
+                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                                g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
+                                g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
+                                g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                            }
+                            DslV512.StoreUnsafe(g00, ref dw0, i);
+                            DslV512.StoreUnsafe(g01, ref dw0, i + 16);
+                            DslV512.StoreUnsafe(g02, ref dw0, i + 32);
+                            DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                        }
+                    }
+                    for (nuint i = 768; i < 784; i += 16)
+                    {
+                        bool load = accumulate || n0 > 0;
+                        int o = o0;
+                        for (; o + 4 <= o1; o += 4)
+                        {
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                            DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
+                            DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
+                            DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                                var s0 = DslV512.Create(dzr);
+                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                                var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
+                                g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
+                                var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
+                                g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
+                                var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
+                                g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                            }
+                            DslV512.StoreUnsafe(g00, ref dw0, i);
+                            DslV512.StoreUnsafe(g10, ref dw1, i);
+                            DslV512.StoreUnsafe(g20, ref dw2, i);
+                            DslV512.StoreUnsafe(g30, ref dw3, i);
+                        }
+                        for (; o < o1; o++)
+                        {
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
+                                var s0 = DslV512.Create(dzr);
+                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                            }
+                            DslV512.StoreUnsafe(g00, ref dw0, i);
+                        }
+                    }
+                }
+                else
+                {
+                    bool load = accumulate || n0 > 0;
+                    // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 160-float tile in 10 registers (10 independent FMA chains).
+                    for (nuint i = 0; i < 640; i += 160)
+                    {
+                        for (int o = o0; o < o1; o++)
+                        {
+                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF512 g0 = load ? DslV512.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV512.LoadUnsafe(ref dwr, i + 16) : default, g2 = load ? DslV512.LoadUnsafe(ref dwr, i + 32) : default, g3 = load ? DslV512.LoadUnsafe(ref dwr, i + 48) : default, g4 = load ? DslV512.LoadUnsafe(ref dwr, i + 64) : default, g5 = load ? DslV512.LoadUnsafe(ref dwr, i + 80) : default, g6 = load ? DslV512.LoadUnsafe(ref dwr, i + 96) : default, g7 = load ? DslV512.LoadUnsafe(ref dwr, i + 112) : default, g8 = load ? DslV512.LoadUnsafe(ref dwr, i + 128) : default, g9 = load ? DslV512.LoadUnsafe(ref dwr, i + 144) : default;
+                            ulong m = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
+                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
+                            while (m != 0)
+                            {
+                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(m);
+                                m &= m - 1;
+                                var s = DslV512.Create(DslUnsafe.Add(ref dzc, n * 128));
+                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
+                                g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                                g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
+                                g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
+                                g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                                g4 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 64), g4);
+                                g5 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 80), g5);
+                                g6 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 96), g6);
+                                g7 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 112), g7);
+                                g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
+                                g9 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 144), g9);
+                            }
+                            DslV512.StoreUnsafe(g0, ref dwr, i);
+                            DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                            DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                            DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                            DslV512.StoreUnsafe(g4, ref dwr, i + 64);
+                            DslV512.StoreUnsafe(g5, ref dwr, i + 80);
+                            DslV512.StoreUnsafe(g6, ref dwr, i + 96);
+                            DslV512.StoreUnsafe(g7, ref dwr, i + 112);
+                            DslV512.StoreUnsafe(g8, ref dwr, i + 128);
+                            DslV512.StoreUnsafe(g9, ref dwr, i + 144);
+                        }
+                    }
+                    for (nuint i = 640; i < 784; i += 144)
+                    {
+                        for (int o = o0; o < o1; o++)
+                        {
+                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF512 g0 = load ? DslV512.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV512.LoadUnsafe(ref dwr, i + 16) : default, g2 = load ? DslV512.LoadUnsafe(ref dwr, i + 32) : default, g3 = load ? DslV512.LoadUnsafe(ref dwr, i + 48) : default, g4 = load ? DslV512.LoadUnsafe(ref dwr, i + 64) : default, g5 = load ? DslV512.LoadUnsafe(ref dwr, i + 80) : default, g6 = load ? DslV512.LoadUnsafe(ref dwr, i + 96) : default, g7 = load ? DslV512.LoadUnsafe(ref dwr, i + 112) : default, g8 = load ? DslV512.LoadUnsafe(ref dwr, i + 128) : default;
+                            ulong m = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
+                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
+                            while (m != 0)
+                            {
+                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(m);
+                                m &= m - 1;
+                                var s = DslV512.Create(DslUnsafe.Add(ref dzc, n * 128));
+                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
+                                g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
+                                g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
+                                g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
+                                g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
+                                g4 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 64), g4);
+                                g5 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 80), g5);
+                                g6 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 96), g6);
+                                g7 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 112), g7);
+                                g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
+                            }
+                            DslV512.StoreUnsafe(g0, ref dwr, i);
+                            DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                            DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                            DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                            DslV512.StoreUnsafe(g4, ref dwr, i + 64);
+                            DslV512.StoreUnsafe(g5, ref dwr, i + 80);
+                            DslV512.StoreUnsafe(g6, ref dwr, i + 96);
+                            DslV512.StoreUnsafe(g7, ref dwr, i + 112);
+                            DslV512.StoreUnsafe(g8, ref dwr, i + 128);
+                        }
                     }
                 }
             }
@@ -1117,70 +1240,196 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            for (nuint i = 0; i < 784; i += 16)
+            // ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.
+            global::System.Span<uint> maskSpace = stackalloc uint[256];
+            ref uint maskLo = ref DslMemoryMarshal.GetReference(maskSpace);
+            ref uint maskHi = ref DslUnsafe.Add(ref maskLo, 128);
+            // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+            for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
-                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                int n1 = global::System.Math.Min(n0 + 64, batch);
+                // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
+                DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+                float badScalar = 0f;
+                for (int n = n0; n < n1; n++)
                 {
-                    int n1 = global::System.Math.Min(n0 + 64, batch);
-                    bool load = accumulate || n0 > 0;
-                    int o = o0;
-                    for (; o + 4 <= o1; o += 4)
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                    for (nuint i = 0; i < 768; i += 32)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                        DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                        DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                        for (int n = n0; n < n1; n++)
-                        {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(dzr);
-                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
-                            var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
-                            g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
-                            g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
-                            var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
-                            g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
-                            g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
-                            var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
-                            g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
-                            g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
-                        }
-                        DslV256.StoreUnsafe(g00, ref dw0, i);
-                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
-                        DslV256.StoreUnsafe(g10, ref dw1, i);
-                        DslV256.StoreUnsafe(g11, ref dw1, i + 8);
-                        DslV256.StoreUnsafe(g20, ref dw2, i);
-                        DslV256.StoreUnsafe(g21, ref dw2, i + 8);
-                        DslV256.StoreUnsafe(g30, ref dw3, i);
-                        DslV256.StoreUnsafe(g31, ref dw3, i + 8);
+                        bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
+                        bad1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 8), DslF256.Zero, bad1);
+                        bad2 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 16), DslF256.Zero, bad2);
+                        bad3 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 24), DslF256.Zero, bad3);
+                    }
+                    for (nuint i = 768; i < 784; i += 8)
+                    {
+                        bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
+                    }
+                }
+                bad0 += bad1 + bad2 + bad3;
+                bool dense = !DslV256.EqualsAll(bad0, DslF256.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
+                if (!dense)
+                {
+                    int o = o0;
+                    for (; o + 8 <= o1; o += 8)
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<uint> lo = default, hi = default;
+                        int n = n0, nMid = global::System.Math.Min(n0 + 32, n1);
+                        for (; n < nMid; n++) lo |= ~DslV256.AsUInt32(DslV256.Equals(DslV256.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF256.Zero)) & DslV256.Create(1u << (n - n0));
+                        for (; n < n1; n++) hi |= ~DslV256.AsUInt32(DslV256.Equals(DslV256.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF256.Zero)) & DslV256.Create(1u << (n - n0 - 32));
+                        DslV256.StoreUnsafe(lo, ref maskLo, (nuint)o);
+                        DslV256.StoreUnsafe(hi, ref maskHi, (nuint)o);
                     }
                     for (; o < o1; o++)
                     {
-                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                        DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                        for (int n = n0; n < n1; n++)
+                        ulong m = 0;
+                        for (int n = n0; n < n1; n++) m |= DslUnsafe.Add(ref dz, n * 128 + o) != 0f ? 1ul << (n - n0) : 0ul;
+                        DslUnsafe.Add(ref maskLo, o) = (uint)m;
+                        DslUnsafe.Add(ref maskHi, o) = (uint)(m >> 32);
+                    }
+                    long nonZero = 0;
+                    for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
+                    // Nearly dense (7/8 or more of dz nonzero): the 4-output tiles load x a quarter as often.
+                    dense = nonZero * 8 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                }
+                if (dense)
+                {
+                    for (nuint i = 0; i < 784; i += 16)
+                    {
+                        bool load = accumulate || n0 > 0;
+                        int o = o0;
+                        for (; o + 4 <= o1; o += 4)
                         {
-                            ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                            var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                            var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                            var s0 = DslV256.Create(dzr);
-                            g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                            g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
+                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
+                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
+                            DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                            DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
+                            DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
+                            DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                                var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                                var s0 = DslV256.Create(dzr);
+                                g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                                g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                                var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
+                                g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
+                                g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
+                                g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
+                                g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
+                                g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
+                                g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                            }
+                            DslV256.StoreUnsafe(g00, ref dw0, i);
+                            DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                            DslV256.StoreUnsafe(g10, ref dw1, i);
+                            DslV256.StoreUnsafe(g11, ref dw1, i + 8);
+                            DslV256.StoreUnsafe(g20, ref dw2, i);
+                            DslV256.StoreUnsafe(g21, ref dw2, i + 8);
+                            DslV256.StoreUnsafe(g30, ref dw3, i);
+                            DslV256.StoreUnsafe(g31, ref dw3, i + 8);
                         }
-                        DslV256.StoreUnsafe(g00, ref dw0, i);
-                        DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        for (; o < o1; o++)
+                        {
+                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
+                            for (int n = n0; n < n1; n++)
+                            {
+                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
+                                var xv0 = DslV256.LoadUnsafe(ref xr, i);
+                                var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
+                                var s0 = DslV256.Create(dzr);
+                                g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
+                                g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                            }
+                            DslV256.StoreUnsafe(g00, ref dw0, i);
+                            DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                        }
+                    }
+                }
+                else
+                {
+                    bool load = accumulate || n0 > 0;
+                    // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 80-float tile in 10 registers (10 independent FMA chains).
+                    for (nuint i = 0; i < 720; i += 80)
+                    {
+                        for (int o = o0; o < o1; o++)
+                        {
+                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF256 g0 = load ? DslV256.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV256.LoadUnsafe(ref dwr, i + 8) : default, g2 = load ? DslV256.LoadUnsafe(ref dwr, i + 16) : default, g3 = load ? DslV256.LoadUnsafe(ref dwr, i + 24) : default, g4 = load ? DslV256.LoadUnsafe(ref dwr, i + 32) : default, g5 = load ? DslV256.LoadUnsafe(ref dwr, i + 40) : default, g6 = load ? DslV256.LoadUnsafe(ref dwr, i + 48) : default, g7 = load ? DslV256.LoadUnsafe(ref dwr, i + 56) : default, g8 = load ? DslV256.LoadUnsafe(ref dwr, i + 64) : default, g9 = load ? DslV256.LoadUnsafe(ref dwr, i + 72) : default;
+                            ulong m = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
+                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
+                            while (m != 0)
+                            {
+                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(m);
+                                m &= m - 1;
+                                var s = DslV256.Create(DslUnsafe.Add(ref dzc, n * 128));
+                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
+                                g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                                g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                                g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                                g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                                g4 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 32), g4);
+                                g5 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 40), g5);
+                                g6 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 48), g6);
+                                g7 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 56), g7);
+                                g8 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 64), g8);
+                                g9 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 72), g9);
+                            }
+                            DslV256.StoreUnsafe(g0, ref dwr, i);
+                            DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                            DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                            DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                            DslV256.StoreUnsafe(g4, ref dwr, i + 32);
+                            DslV256.StoreUnsafe(g5, ref dwr, i + 40);
+                            DslV256.StoreUnsafe(g6, ref dwr, i + 48);
+                            DslV256.StoreUnsafe(g7, ref dwr, i + 56);
+                            DslV256.StoreUnsafe(g8, ref dwr, i + 64);
+                            DslV256.StoreUnsafe(g9, ref dwr, i + 72);
+                        }
+                    }
+                    for (nuint i = 720; i < 784; i += 64)
+                    {
+                        for (int o = o0; o < o1; o++)
+                        {
+                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                            DslF256 g0 = load ? DslV256.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV256.LoadUnsafe(ref dwr, i + 8) : default, g2 = load ? DslV256.LoadUnsafe(ref dwr, i + 16) : default, g3 = load ? DslV256.LoadUnsafe(ref dwr, i + 24) : default, g4 = load ? DslV256.LoadUnsafe(ref dwr, i + 32) : default, g5 = load ? DslV256.LoadUnsafe(ref dwr, i + 40) : default, g6 = load ? DslV256.LoadUnsafe(ref dwr, i + 48) : default, g7 = load ? DslV256.LoadUnsafe(ref dwr, i + 56) : default;
+                            ulong m = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
+                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
+                            while (m != 0)
+                            {
+                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(m);
+                                m &= m - 1;
+                                var s = DslV256.Create(DslUnsafe.Add(ref dzc, n * 128));
+                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
+                                g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
+                                g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
+                                g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
+                                g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
+                                g4 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 32), g4);
+                                g5 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 40), g5);
+                                g6 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 48), g6);
+                                g7 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 56), g7);
+                            }
+                            DslV256.StoreUnsafe(g0, ref dwr, i);
+                            DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                            DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                            DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                            DslV256.StoreUnsafe(g4, ref dwr, i + 32);
+                            DslV256.StoreUnsafe(g5, ref dwr, i + 40);
+                            DslV256.StoreUnsafe(g6, ref dwr, i + 48);
+                            DslV256.StoreUnsafe(g7, ref dwr, i + 56);
+                        }
                     }
                 }
             }
@@ -1585,7 +1834,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             for (nuint i = 0; i < 128; i += 64)
             {
@@ -1689,7 +1938,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             for (nuint i = 0; i < 128; i += 16)
             {

@@ -908,7 +908,7 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             // The last 5 inputs, one column of dW at a time over the whole batch.
             for (int o = o0; o < o1; o++)
@@ -934,7 +934,7 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             // The last 5 inputs, one column of dW at a time over the whole batch.
             for (int o = o0; o < o1; o++)
@@ -1179,7 +1179,7 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             for (nuint i = 0; i < 32; i += 16)
             {
@@ -1258,7 +1258,7 @@ partial class Regressor : global::DslModels.IModel
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             for (nuint i = 0; i < 32; i += 16)
             {
@@ -1839,7 +1839,7 @@ partial class Regressor : global::DslModels.IModel
         if (DslV512.IsHardwareAccelerated)
         {
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
+            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             // The last 3 inputs, one column of dW at a time over the whole batch.
             for (int o = o0; o < o1; o++)
@@ -1856,7 +1856,7 @@ partial class Regressor : global::DslModels.IModel
         else if (DslV256.IsHardwareAccelerated)
         {
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips (outer) x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             // The last 3 inputs, one column of dW at a time over the whole batch.
             for (int o = o0; o < o1; o++)

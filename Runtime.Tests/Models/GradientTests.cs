@@ -93,6 +93,15 @@ public class GradientTests
 
     [Theory]
     [InlineData(1)]
+    [InlineData(70)] // two chunks of samples, each with its own masks of nonzero dz
+    public void Flat_region_activations_with_sparse_weight_gradients_match_the_reference(int batch)
+    {
+        using var model = new FlatRegions(seed: 4);
+        CheckAgainstReference(model, [model.A, model.B, model.C], batch, 30, 5, [new(), new(Min: -0.5, Max: 0.5), new()]);
+    }
+
+    [Theory]
+    [InlineData(1)]
     [InlineData(5)]
     public void Every_activation_backward_matches_the_reference(int batch)
     {

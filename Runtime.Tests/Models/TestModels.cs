@@ -111,3 +111,33 @@ public partial class PackedStrips
     [Layer(512, Activation.ReLU)] public partial Dense A { get; }
     [Layer(7)] public partial Dense B { get; }
 }
+
+/// <summary>
+/// One ReLU layer whose weight gradient skips the zeros of dz: 200 inputs (AVX-512: a 10-vector and a 2-vector strip, then 8
+/// scalar columns; AVX2: 80-float strips and a 40-float one) and 40 outputs (two 16-row mask blocks and 8 scalar rows).
+/// </summary>
+[Model(Inputs = 200, Seed = 5)]
+#pragma warning disable DSL0015
+public partial class SparseRelu
+#pragma warning restore DSL0015
+{
+    [Layer(40, Activation.ReLU)] public partial Dense A { get; }
+}
+
+/// <summary>One Hardtanh layer (flat on both sides): its weight gradient skips the zeros of dz too.</summary>
+[Model(Inputs = 40, Seed = 6)]
+#pragma warning disable DSL0015
+public partial class SparseHardtanh
+#pragma warning restore DSL0015
+{
+    [Layer(36, Activation.Hardtanh, MinValue = -0.2, MaxValue = 0.3)] public partial Dense A { get; }
+}
+
+/// <summary>Hardswish and Hardtanh layers wide enough for the sparse weight gradient, under a softmax classifier.</summary>
+[Model(Inputs = 30, Seed = 7), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05)]
+public partial class FlatRegions
+{
+    [Layer(48, Activation.Hardswish)] public partial Dense A { get; }
+    [Layer(40, Activation.Hardtanh, MinValue = -0.5, MaxValue = 0.5)] public partial Dense B { get; }
+    [Layer(5)] public partial Dense C { get; }
+}
