@@ -116,6 +116,8 @@ public partial class Mlp512
     internal List<(string, double, Action)> KernelParts(int b)
     {
         Kernels.Warm(this, b, InputSize, OutputSize);
+        Kernels.Density("mlp512", b, "hidden2", _dslGradB!.Span[..(b * 512)]);
+        Kernels.Density("mlp512", b, "hidden1", _dslGradA!.Span[..(b * 512)]);
         return new()
         {
             ("forward/hidden1", 2.0 * b * 784 * 512, () => DslRange(0, 0, 0, 512, b, false, 0)),
