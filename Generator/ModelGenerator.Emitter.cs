@@ -2081,8 +2081,12 @@ public sealed partial class ModelGenerator
         /// </summary>
         private const int SparseStripVectors = 10;
 
-        /// <summary>A chunk with at least this fraction of dz nonzero takes the dense tiles.</summary>
-        private const int SparseDensityNumerator = 7, SparseDensityDenominator = 8;
+        /// <summary>
+        /// A chunk with at least this fraction of dz nonzero takes the dense tiles. Measured on 784 -> 128 with random masks (the
+        /// worst case for the loop exits): the sparse tiles win below ~70% nonzero at batch 512 and ~75% at batch 32 (at 50%:
+        /// 22 against 32 us at batch 32), the dense ones above (at 100%: 38 against 30 us).
+        /// </summary>
+        private const int SparseDensityNumerator = 7, SparseDensityDenominator = 10;
 
         /// <summary>Outputs up to which the sparse weight gradient keeps its masks on the stack (8 bytes each).</summary>
         private const int SparseMaxOutputs = 4096;

@@ -1011,8 +1011,8 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     long nonZero = 0;
                     for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
-                    // Nearly dense (7/8 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = nonZero * 8 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
+                    dense = nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
                 }
                 if (dense)
                 {
@@ -1291,8 +1291,8 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     long nonZero = 0;
                     for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
-                    // Nearly dense (7/8 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = nonZero * 8 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
+                    dense = nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
                 }
                 if (dense)
                 {
