@@ -1970,7 +1970,8 @@ public sealed partial class ModelGenerator
         /// exactly zero: per chunk of samples, a bit mask per output row of the samples with dz ≠ 0, then 1 x 10-vector tiles of
         /// dW that visit only those samples, in ascending order. Skipping a term dz·x = ±0 changes no bit of a sum that starts at
         /// +0 (x finite), so the result is the dense kernel's; chunks whose x has a non-finite value (0·∞ = NaN must reach dW,
-        /// as in PyTorch) or whose dz is nearly dense take the dense tiles.
+        /// as in PyTorch) or whose dz is nearly dense take the dense tiles. (One edge: a -0 the caller left in a held gradient stays
+        /// -0 under Backward's accumulation where the dense sum would add +0 and give +0; the values compare equal.)
         /// </summary>
         private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack)
         {
