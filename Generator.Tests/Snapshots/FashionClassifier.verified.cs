@@ -970,26 +970,31 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
                 int n1 = global::System.Math.Min(n0 + 64, batch);
-                // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
-                DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                float badScalar = 0f;
-                for (int n = n0; n < n1; n++)
+                // Under 8 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
+                bool dense = n1 - n0 < 8;
+                if (!dense)
                 {
-                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                    for (nuint i = 0; i < 768; i += 64)
+                    // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
+                    DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+                    float badScalar = 0f;
+                    for (int n = n0; n < n1; n++)
                     {
-                        bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
-                        bad1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 16), DslF512.Zero, bad1);
-                        bad2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 32), DslF512.Zero, bad2);
-                        bad3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 48), DslF512.Zero, bad3);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                        for (nuint i = 0; i < 768; i += 64)
+                        {
+                            bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
+                            bad1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 16), DslF512.Zero, bad1);
+                            bad2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 32), DslF512.Zero, bad2);
+                            bad3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 48), DslF512.Zero, bad3);
+                        }
+                        for (nuint i = 768; i < 784; i += 16)
+                        {
+                            bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
+                        }
                     }
-                    for (nuint i = 768; i < 784; i += 16)
-                    {
-                        bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
-                    }
+                    bad0 += bad1 + bad2 + bad3;
+                    dense = !DslV512.EqualsAll(bad0, DslF512.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
                 }
-                bad0 += bad1 + bad2 + bad3;
-                bool dense = !DslV512.EqualsAll(bad0, DslF512.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
                 if (!dense)
                 {
                     int o = o0;
@@ -1250,26 +1255,31 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
                 int n1 = global::System.Math.Min(n0 + 64, batch);
-                // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
-                DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                float badScalar = 0f;
-                for (int n = n0; n < n1; n++)
+                // Under 8 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
+                bool dense = n1 - n0 < 8;
+                if (!dense)
                 {
-                    ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                    for (nuint i = 0; i < 768; i += 32)
+                    // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
+                    DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+                    float badScalar = 0f;
+                    for (int n = n0; n < n1; n++)
                     {
-                        bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
-                        bad1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 8), DslF256.Zero, bad1);
-                        bad2 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 16), DslF256.Zero, bad2);
-                        bad3 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 24), DslF256.Zero, bad3);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                        for (nuint i = 0; i < 768; i += 32)
+                        {
+                            bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
+                            bad1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 8), DslF256.Zero, bad1);
+                            bad2 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 16), DslF256.Zero, bad2);
+                            bad3 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 24), DslF256.Zero, bad3);
+                        }
+                        for (nuint i = 768; i < 784; i += 8)
+                        {
+                            bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
+                        }
                     }
-                    for (nuint i = 768; i < 784; i += 8)
-                    {
-                        bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
-                    }
+                    bad0 += bad1 + bad2 + bad3;
+                    dense = !DslV256.EqualsAll(bad0, DslF256.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
                 }
-                bad0 += bad1 + bad2 + bad3;
-                bool dense = !DslV256.EqualsAll(bad0, DslF256.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
                 if (!dense)
                 {
                     int o = o0;

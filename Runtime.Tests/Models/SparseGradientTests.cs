@@ -15,7 +15,8 @@ public class SparseGradientTests
 {
     [Theory]
     [InlineData(1, 1)]
-    [InlineData(5, 1)]
+    [InlineData(5, 1)]  // chunks under 8 samples take the dense tiles
+    [InlineData(8, 1)]  // the smallest sparse chunk
     [InlineData(64, 1)]
     [InlineData(65, 1)] // a second chunk of samples with its own masks
     [InlineData(150, 1)]
@@ -45,13 +46,14 @@ public class SparseGradientTests
     public void A_non_finite_input_reaches_dW_as_NaN_as_in_the_dense_sum()
     {
         // 0 · ∞ = NaN: an output whose dz is zero for that sample must still get NaN in that column, as PyTorch's dense product
-        // gives; skipping the term would give a finite number. One non-finite value per chunk of 64 samples.
+        // gives; skipping the term would give a finite number. The first chunk of 64 samples holds the non-finite values,
+        // the second (36 samples) is finite and takes the sparse tiles on top of the first chunk's sums.
         using var model = new SparseRelu();
         const int batch = 100;
         float[] x = Inputs(batch * SparseRelu.InputSize, 9);
         x[3 * SparseRelu.InputSize + 7] = float.PositiveInfinity;
-        x[70 * SparseRelu.InputSize + 190] = float.NaN; // a scalar column on AVX-512
-        x[80 * SparseRelu.InputSize + 20] = float.NegativeInfinity;
+        x[10 * SparseRelu.InputSize + 190] = float.NaN; // a scalar column on AVX-512
+        x[50 * SparseRelu.InputSize + 20] = float.NegativeInfinity;
         float[] grads = AssertPlainChain(model, model.A, x, batch, 10, y => y > 0f, nearlyHalfActive: false);
         Assert.Contains(grads, float.IsNaN);
     }
