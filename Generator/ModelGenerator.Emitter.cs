@@ -2095,10 +2095,11 @@ public sealed partial class ModelGenerator
         private const int SparseDensityNumerator = 7, SparseDensityDenominator = 10;
 
         /// <summary>
-        /// Fewest samples in a chunk for the sparse tiles: below, writing dW bounds the kernel (784 -> 128: batch 4 dense 4.6 us,
-        /// sparse 5.0; batch 8 8.0 and 7.6; batch 16 15.6 and 12.8).
+        /// Fewest samples in a chunk for the sparse tiles: below, writing dW bounds the kernel (784 -> 128 alone: batch 4 dense
+        /// 4.6 us, sparse 5.0; batch 8 8.0 and 7.6; batch 16 15.6 and 12.8), and mlp128's whole train step at batch 8 was faster
+        /// dense (30.5 against 31.9 us, the minimum of 4 alternating runs).
         /// </summary>
-        private const int SparseMinSamples = 8;
+        private const int SparseMinSamples = 16;
 
         /// <summary>Outputs up to which the sparse weight gradient keeps its masks on the stack (8 bytes each).</summary>
         private const int SparseMaxOutputs = 4096;

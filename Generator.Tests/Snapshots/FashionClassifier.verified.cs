@@ -970,8 +970,8 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
                 int n1 = global::System.Math.Min(n0 + 64, batch);
-                // Under 8 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
-                bool dense = n1 - n0 < 8;
+                // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
+                bool dense = n1 - n0 < 16;
                 if (!dense)
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
@@ -1255,8 +1255,8 @@ partial class FashionClassifier : global::DslModels.IModel
             for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
             {
                 int n1 = global::System.Math.Min(n0 + 64, batch);
-                // Under 8 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
-                bool dense = n1 - n0 < 8;
+                // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
+                bool dense = n1 - n0 < 16;
                 if (!dense)
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).

@@ -15,8 +15,8 @@ public class SparseGradientTests
 {
     [Theory]
     [InlineData(1, 1)]
-    [InlineData(5, 1)]  // chunks under 8 samples take the dense tiles
-    [InlineData(8, 1)]  // the smallest sparse chunk
+    [InlineData(15, 1)] // chunks under 16 samples take the dense tiles
+    [InlineData(16, 1)] // the smallest sparse chunk
     [InlineData(64, 1)]
     [InlineData(65, 1)] // a second chunk of samples with its own masks
     [InlineData(150, 1)]
