@@ -2106,7 +2106,7 @@ public sealed partial class ModelGenerator
 
         /// <summary>Whether a layer's dz has exact zeros worth skipping: activations with flat regions.</summary>
         private static bool SkipsZeroGradients(LayerSpec l) =>
-            l.Activation is Activation.ReLU or Activation.Hardtanh or Activation.Hardswish && l.Out <= SparseMaxOutputs && l.In >= 16;
+            l.Activation is (Activation.ReLU or Activation.Hardtanh or Activation.Hardswish) && l.Out <= SparseMaxOutputs && l.In >= 16;
 
         /// <summary>Samples per cache block of the input gradient: 64 rows of dz (128 KB at 512 outputs) stay in L2 across the strips of W.</summary>
         private const int InputGradChunk = 64;
