@@ -1994,7 +1994,9 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).");
                     w.Line($"{V} bad0 = default, bad1 = default, bad2 = default, bad3 = default;");
-                    w.Line("float badScalar = 0f;");
+                    bool scalarColumns = inVec < inW;
+                    if (scalarColumns)
+                        w.Line("float badScalar = 0f;");
                     using (w.Block("for (int n = n0; n < n1; n++)"))
                     {
                         w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
@@ -2007,7 +2009,7 @@ public sealed partial class ModelGenerator
                             i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
                     }
                     w.Line("bad0 += bad1 + bad2 + bad3;");
-                    w.Line($"dense = !{T}.EqualsAll(bad0, {V}.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN");
+                    w.Line($"dense = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
                 }
                 using (w.Block("if (!dense)"))
                 {

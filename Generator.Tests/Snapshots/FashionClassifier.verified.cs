@@ -976,7 +976,6 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
                     DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                    float badScalar = 0f;
                     for (int n = n0; n < n1; n++)
                     {
                         ref float xr = ref DslUnsafe.Add(ref x, n * 784);
@@ -993,7 +992,7 @@ partial class FashionClassifier : global::DslModels.IModel
                         }
                     }
                     bad0 += bad1 + bad2 + bad3;
-                    dense = !DslV512.EqualsAll(bad0, DslF512.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
+                    dense = !DslV512.EqualsAll(bad0, DslF512.Zero); // a finite x adds ±0, a non-finite one NaN
                 }
                 if (!dense)
                 {
@@ -1261,7 +1260,6 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
                     DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                    float badScalar = 0f;
                     for (int n = n0; n < n1; n++)
                     {
                         ref float xr = ref DslUnsafe.Add(ref x, n * 784);
@@ -1278,7 +1276,7 @@ partial class FashionClassifier : global::DslModels.IModel
                         }
                     }
                     bad0 += bad1 + bad2 + bad3;
-                    dense = !DslV256.EqualsAll(bad0, DslF256.Zero) || float.IsNaN(badScalar); // a finite x adds ±0, a non-finite one NaN
+                    dense = !DslV256.EqualsAll(bad0, DslF256.Zero); // a finite x adds ±0, a non-finite one NaN
                 }
                 if (!dense)
                 {
