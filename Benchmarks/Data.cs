@@ -6,6 +6,12 @@ namespace DslModels.Benchmarks;
 /// A pool of distinct random batches cycled through, so no implementation trains on one repeated sample
 /// (which drives optimizer state into denormals and slows everything 2-4x).
 /// </summary>
+/// <remarks>
+/// Inputs are uniform in [-1, 1): zero-mean, as normalised data is. With all-positive inputs (uniform [0, 1)) and random
+/// labels, the thousands of steps of a timing run kill most ReLUs: mlp128's hidden dz went from 54% nonzero to 3% at
+/// batch 128, and DslModels' weight gradient, which skips the zeros of dz, got faster than on real data. With zero-mean
+/// inputs the fraction stays at 50-56% for the whole run (Quick prints it). pytorch_peer.py draws the same distribution.
+/// </remarks>
 public sealed class BatchPool
 {
     public const int PoolSize = 16;
@@ -22,7 +28,7 @@ public sealed class BatchPool
         {
             _inputs[k] = new float[batch * inputs];
             for (int i = 0; i < _inputs[k].Length; i++)
-                _inputs[k][i] = (float)rng.NextDouble();
+                _inputs[k][i] = (float)(2 * rng.NextDouble() - 1);
             _targets[k] = new int[batch];
             for (int i = 0; i < batch; i++)
                 _targets[k][i] = rng.Next(classes);

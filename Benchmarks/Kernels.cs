@@ -65,12 +65,16 @@ public static class Kernels
     }
 
     /// <summary>Prints the fraction of nonzero entries of a layer's dz after the warm-up steps (the sparse weight gradient skips the zeros).</summary>
-    internal static void Density(string model, int batch, string layer, ReadOnlySpan<float> dz)
+    internal static void Density(string model, int batch, string layer, ReadOnlySpan<float> dz) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {model}/{batch} dz/{layer}: {NonZeroPercent(dz):F1}% nonzero"));
+
+    /// <summary>Percentage of the entries of <paramref name="dz"/> that are not zero.</summary>
+    internal static double NonZeroPercent(ReadOnlySpan<float> dz)
     {
         int nonZero = 0;
         foreach (float v in dz)
             nonZero += v != 0f ? 1 : 0;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {model}/{batch} dz/{layer}: {100.0 * nonZero / Math.Max(1, dz.Length):F1}% nonzero"));
+        return 100.0 * nonZero / Math.Max(1, dz.Length);
     }
 
     private static double Best(Action run)
@@ -92,6 +96,10 @@ public static class Kernels
 
 public partial class Mlp128
 {
+    /// <summary>The nonzero fraction of the last backward's hidden dz (single thread: the whole of it is in gradB).</summary>
+    internal string DzDensity(int b) =>
+        string.Create(CultureInfo.InvariantCulture, $"hidden {Kernels.NonZeroPercent(_dslGradB!.Span[..(b * 128)]):F1}%");
+
     /// <summary>DslRange(op, layer, start, end, batch, accumulate: false, part: 0): 0 forward, 2 activation gradient, 3 weight gradient, 4 input gradient.</summary>
     internal List<(string, double, Action)> KernelParts(int b)
     {
@@ -112,6 +120,11 @@ public partial class Mlp128
 
 public partial class Mlp512
 {
+    /// <summary>As <see cref="Mlp128.DzDensity"/>: hidden2's dz is in gradB, hidden1's in gradA.</summary>
+    internal string DzDensity(int b) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"hidden1 {Kernels.NonZeroPercent(_dslGradA!.Span[..(b * 512)]):F1}%, hidden2 {Kernels.NonZeroPercent(_dslGradB!.Span[..(b * 512)]):F1}%");
+
     /// <summary>As <see cref="Mlp128.KernelParts"/>.</summary>
     internal List<(string, double, Action)> KernelParts(int b)
     {

@@ -51,7 +51,8 @@ class BatchPool:
 
     def __init__(self, batch, seed=1):
         g = torch.Generator().manual_seed(seed)
-        self.inputs = [torch.rand(batch, INPUTS, generator=g) for _ in range(POOL_SIZE)]
+        # Uniform in [-1, 1), zero-mean, as Benchmarks/Data.cs (see its remarks).
+        self.inputs = [torch.rand(batch, INPUTS, generator=g) * 2 - 1 for _ in range(POOL_SIZE)]
         self.targets = [torch.randint(0, CLASSES, (batch,), generator=g) for _ in range(POOL_SIZE)]
         self.next = 0
 

@@ -148,6 +148,11 @@ for name in sorted(set(dsl) & set(torch), key=key):
         target = f"{text}: {'met' if ratio <= limit else 'NOT met'}"
     lines.append(f"| {name} | {d:.1f} | {t:.1f} | {ratio:.3f} | {min(dsl[name]) / min(torch[name]):.3f} | {gd:.1f} | {gd / p:.1%} | {gt:.1f} | "
                  f"{max(spread(dsl[name]), spread(torch[name])):.0%} | {target} |")
+dz = [l[2:].rstrip("\n") for l in open(f"{tmp}/dsl.{rounds}") if l.startswith("# dz nonzero")]
+if dz:
+    lines += ["", "DslModels skips the zeros of a ReLU layer's dz in the weight gradient; the fraction of nonzero dz after the",
+              "last timed step of each train case (last round) shows the runs trained with realistic, live ReLUs:", ""]
+    lines += [f"- {l}" for l in dz]
 text = "\n".join(lines) + "\n"
 sys.stdout.write(text)
 if out:
