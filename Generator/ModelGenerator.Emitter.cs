@@ -471,6 +471,12 @@ public sealed partial class ModelGenerator
             w.Line("// cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).");
             w.Line($"private {Rt}.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<{Rt}.AlignedBuffer?>();");
             w.Line("private int _dslInputParts;");
+            if (spec.Layers.Any(RowSplitForward))
+            {
+                w.Line("// Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer");
+                w.Line("// (two cores writing neighbouring cache lines of the same rows slow each other down: see DslPrivateOf).");
+                w.Line($"private {Rt}.AlignedBuffer?[] _dslPrivate = global::System.Array.Empty<{Rt}.AlignedBuffer?>();");
+            }
             w.Line();
         }
 
@@ -657,6 +663,8 @@ public sealed partial class ModelGenerator
                     w.Line($"_dslPool = value > 1 ? new {Rt}.WorkerPool(value) : null;");
                     w.Line("DslDropInputCopies();");
                     w.Line($"_dslInputCopies = new {Rt}.AlignedBuffer?[value];");
+                    if (spec.Layers.Any(RowSplitForward))
+                        w.Line($"_dslPrivate = new {Rt}.AlignedBuffer?[value];");
                 }
             }
             w.Line();
@@ -1014,8 +1022,35 @@ public sealed partial class ModelGenerator
                     w.Line("_dslInputCopies[k]?.Dispose();");
                     w.Line("_dslInputCopies[k] = null;");
                 }
+                if (spec.Layers.Any(RowSplitForward))
+                {
+                    using (w.Block("for (int k = 0; k < _dslPrivate.Length; k++)"))
+                    {
+                        w.Line("_dslPrivate[k]?.Dispose();");
+                        w.Line("_dslPrivate[k] = null;");
+                    }
+                }
             }
             w.Line();
+            if (spec.Layers.Any(RowSplitForward))
+            {
+                int privateWidth = spec.Layers.Where(RowSplitForward).Max(l => l.KeepsPreActivation ? 2 * l.Out : l.Out);
+                w.Line("/// <summary>");
+                w.Line("/// The private buffer of thread <paramref name=\"part\"/> (> 0) for its columns of a row-split layer's output [B, out] (and pre-activation");
+                w.Line("/// [B, out] after it) or dz: same row stride as the shared buffer, so the kernels index it alike. When two threads write");
+                w.Line("/// columns [0, 64) and [64, 128) of the same rows of one buffer, each core's prefetches pull in lines the other is writing,");
+                w.Line("/// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done.");
+                w.Line("/// </summary>");
+                w.Line($"private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * {Literals.Int(privateWidth)})).Span;");
+                w.Line();
+                w.Line("/// <summary>Copies columns [start, end) of <paramref name=\"rows\"/> rows of width <paramref name=\"width\"/> from one buffer to another.</summary>");
+                using (w.Block("private static void DslCopyColumns(global::System.Span<float> from, global::System.Span<float> to, int rows, int width, int start, int end)"))
+                {
+                    w.Line("for (int n = 0; n < rows; n++)");
+                    w.Line("    from.Slice(n * width + start, end - start).CopyTo(to.Slice(n * width + start, end - start));");
+                }
+                w.Line();
+            }
             w.Line("/// <summary>The input rows that thread <paramref name=\"part\"/> reads: its own copy when the last Forward made one, else act0.</summary>");
             w.Line($"private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
             w.Line();
@@ -1162,18 +1197,41 @@ public sealed partial class ModelGenerator
                         w.Indent();
                         using (w.Block("switch (op)"))
                         {
+                            // A row-split forward: thread 0 writes the shared buffers, another thread its private buffer (DslPrivateOf) and then
+                            // copies its columns over.
+                            void RowSplitForwardPart(string xRef)
+                            {
+                                w.Line($"var yOut = part == 0 ? _dslAct{i + 1}!.Span : DslPrivateOf(part);");
+                                string trainPre = "";
+                                if (l.KeepsPreActivation)
+                                {
+                                    w.Line($"var preOut = part == 0 ? {pre} : yOut.Slice(_dslCapacity * {Literals.Int(l.Out)});");
+                                    trainPre = $", ref {MM}.GetReference(preOut), keepPre: true";
+                                }
+                                w.Line($"DslForward{L}({xRef}, ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(yOut), batch, start, end{trainPre}); // output rows [start, end)");
+                                using (w.Block("if (part > 0)"))
+                                {
+                                    w.Line($"DslCopyColumns(yOut, _dslAct{i + 1}!.Span, batch, {Literals.Int(l.Out)}, start, end);");
+                                    if (l.KeepsPreActivation)
+                                        w.Line($"DslCopyColumns(preOut, {pre}, batch, {Literals.Int(l.Out)}, start, end);");
+                                }
+                            }
                             w.Line("case 0:");
                             if (RowSplitForward(l))
                             {
-                                string trainPre = l.KeepsPreActivation ? $", ref {MM}.GetReference({pre}), keepPre: true" : "";
-                                w.Line($"    DslForward{L}(ref {MM}.GetReference(_dslAct{i}!.Span), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(_dslAct{i + 1}!.Span), batch, start, end{trainPre}); // output rows [start, end)");
+                                using (w.Scope())
+                                {
+                                    RowSplitForwardPart($"ref {MM}.GetReference(_dslAct{i}!.Span)");
+                                    w.Line("break;");
+                                }
                             }
                             else
                             {
                                 string trainPre = l.KeepsPreActivation ? $", ref {U}.Add(ref {MM}.GetReference({pre}), start * {l.Out}), keepPre: true" : "";
                                 w.Line($"    DslForward{L}(ref {U}.Add(ref {MM}.GetReference(_dslAct{i}!.Span), start * {l.In}), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {U}.Add(ref {MM}.GetReference(_dslAct{i + 1}!.Span), start * {l.Out}), count, 0, {Literals.Int(l.Out)}{trainPre}); // samples [start, end)");
                             }
-                            w.Line("    break;");
+                            if (!RowSplitForward(l))
+                                w.Line("    break;");
                             string dstRef = $"ref {U}.Add(ref {MM}.GetReference({dstP}!.Span), start * {l.Out})";
                             string predPre = l.KeepsPreActivation ? $", {dstRef}, keepPre: false" : "";
                             if (i == 0)
@@ -1193,9 +1251,9 @@ public sealed partial class ModelGenerator
                                 w.Line("    break;");
                             }
                             string x = i == 0 ? "DslInputOf(part)" : $"_dslAct{i}!.Span";
-                            string weightGrad = $"DslWeightGrad{L}(ref {MM}.GetReference({x}), ref {MM}.GetReference({dzBuf}!.Span), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate);";
+                            string WeightGrad(string dz) => $"DslWeightGrad{L}(ref {MM}.GetReference({x}), ref {MM}.GetReference({dz}), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate);";
                             w.Line("case 3:");
-                            w.Line("    " + weightGrad);
+                            w.Line("    " + WeightGrad($"{dzBuf}!.Span"));
                             w.Line("    break;");
                             if (i > 0)
                             {
@@ -1212,32 +1270,39 @@ public sealed partial class ModelGenerator
                             if (RowSplitForward(l))
                             {
                                 w.Line("case 5:");
-                                w.Indent();
-                                w.Line($"// Columns [start, end) of d a{i + 1} and dz, then rows [start, end) of dW: all in this thread's cache.");
-                                if (i + 1 < spec.Layers.Count)
+                                using (w.Scope())
                                 {
-                                    var next = spec.Layers[i + 1];
-                                    w.Line($"DslInputGrad{next.PropertyName}(ref {MM}.GetReference({dxBuf}!.Span), ref {U}.Add(ref p, Dsl{next.PropertyName}WeightOffset), ref {MM}.GetReference({dzBuf}!.Span), batch, start, end);");
+                                    bool hasNext = i + 1 < spec.Layers.Count;
+                                    string dz = hasNext ? "dzOut" : $"{dzBuf}!.Span";
+                                    w.Line($"// Columns [start, end) of d a{i + 1} and dz, then rows [start, end) of dW: all in this thread's cache.");
+                                    if (hasNext)
+                                    {
+                                        var next = spec.Layers[i + 1];
+                                        w.Line($"// Thread 0 writes dz into {dzBuf}, another thread into its private buffer (DslPrivateOf){(i > 0 ? $" and then copies its columns over ({spec.Layers[i - 1].Name}'s input gradient reads all of them)" : "")}.");
+                                        w.Line($"var dzOut = part == 0 ? {dzBuf}!.Span : DslPrivateOf(part);");
+                                        w.Line($"DslInputGrad{next.PropertyName}(ref {MM}.GetReference({dxBuf}!.Span), ref {U}.Add(ref p, Dsl{next.PropertyName}WeightOffset), ref {MM}.GetReference(dzOut), batch, start, end);");
+                                    }
+                                    if (l.Activation != Activation.Identity)
+                                    {
+                                        string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
+                                        w.Line($"DslActGrad{L}(ref {MM}.GetReference({y}), ref {MM}.GetReference({dz}), batch, start, end);");
+                                    }
+                                    w.Line(WeightGrad(dz));
+                                    if (hasNext && i > 0)
+                                        w.Line($"if (part > 0) DslCopyColumns(dzOut, {dzBuf}!.Span, batch, {Literals.Int(l.Out)}, start, end);");
+                                    w.Line("break;");
                                 }
-                                if (l.Activation != Activation.Identity)
-                                {
-                                    string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
-                                    w.Line($"DslActGrad{L}(ref {MM}.GetReference({y}), ref {MM}.GetReference({dzBuf}!.Span), batch, start, end);");
-                                }
-                                w.Line(weightGrad);
-                                w.Line("break;");
-                                w.Unindent();
                                 if (i == 0)
                                 {
-                                    string trainPre = l.KeepsPreActivation ? $", ref {MM}.GetReference({pre}), keepPre: true" : "";
                                     w.Line("case 6:");
-                                    w.Indent();
-                                    w.Line("// The input copied into this thread's own buffer, then output rows [start, end) of layer 0.");
-                                    w.Line($"var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * InputSize)).Span;");
-                                    w.Line("_dslPool!.Input.CopyTo(own);");
-                                    w.Line($"DslForward{L}(ref {MM}.GetReference(own), ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(_dslAct{i + 1}!.Span), batch, start, end{trainPre});");
-                                    w.Line("break;");
-                                    w.Unindent();
+                                    using (w.Scope())
+                                    {
+                                        w.Line("// The input copied into this thread's own buffer, then output rows [start, end) of layer 0.");
+                                        w.Line($"var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * InputSize)).Span;");
+                                        w.Line("_dslPool!.Input.CopyTo(own);");
+                                        RowSplitForwardPart($"ref {MM}.GetReference(own)");
+                                        w.Line("break;");
+                                    }
                                 }
                             }
                         }

@@ -72,6 +72,9 @@ partial class Regressor : global::DslModels.IModel
     // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
     private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
     private int _dslInputParts;
+    // Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer
+    // (two cores writing neighbouring cache lines of the same rows slow each other down: see DslPrivateOf).
+    private global::DslModels.AlignedBuffer?[] _dslPrivate = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
 
     /// <summary>Creates the model with parameters initialised from the seed of [Model] (7).</summary>
     public Regressor() : this(7L) { }
@@ -216,6 +219,7 @@ partial class Regressor : global::DslModels.IModel
             _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
             DslDropInputCopies();
             _dslInputCopies = new global::DslModels.AlignedBuffer?[value];
+            _dslPrivate = new global::DslModels.AlignedBuffer?[value];
         }
     }
 
@@ -377,6 +381,26 @@ partial class Regressor : global::DslModels.IModel
             _dslInputCopies[k]?.Dispose();
             _dslInputCopies[k] = null;
         }
+        for (int k = 0; k < _dslPrivate.Length; k++)
+        {
+            _dslPrivate[k]?.Dispose();
+            _dslPrivate[k] = null;
+        }
+    }
+
+    /// <summary>
+    /// The private buffer of thread <paramref name="part"/> (> 0) for its columns of a row-split layer's output [B, out] (and pre-activation
+    /// [B, out] after it) or dz: same row stride as the shared buffer, so the kernels index it alike. When two threads write
+    /// columns [0, 64) and [64, 128) of the same rows of one buffer, each core's prefetches pull in lines the other is writing,
+    /// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done.
+    /// </summary>
+    private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * 33)).Span;
+
+    /// <summary>Copies columns [start, end) of <paramref name="rows"/> rows of width <paramref name="width"/> from one buffer to another.</summary>
+    private static void DslCopyColumns(global::System.Span<float> from, global::System.Span<float> to, int rows, int width, int start, int end)
+    {
+        for (int n = 0; n < rows; n++)
+            from.Slice(n * width + start, end - start).CopyTo(to.Slice(n * width + start, end - start));
     }
 
     /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
@@ -491,8 +515,15 @@ partial class Regressor : global::DslModels.IModel
                 switch (op)
                 {
                     case 0:
-                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end); // output rows [start, end)
+                    {
+                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
+                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
+                        if (part > 0)
+                        {
+                            DslCopyColumns(yOut, _dslAct1!.Span, batch, 33, start, end);
+                        }
                         break;
+                    }
                     case 7:
                         _dslPool!.Input.Slice(start * 5, count * 5).CopyTo(_dslGradA!.Span.Slice(start * 5));
                         goto case 1;
@@ -506,17 +537,28 @@ partial class Regressor : global::DslModels.IModel
                         DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
                         break;
                     case 5:
+                    {
                         // Columns [start, end) of d a1 and dz, then rows [start, end) of dW: all in this thread's cache.
-                        DslInputGradSecond(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), batch, start, end);
-                        DslActGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), batch, start, end);
-                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradA!.Span), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
+                        // Thread 0 writes dz into _dslGradA, another thread into its private buffer (DslPrivateOf).
+                        var dzOut = part == 0 ? _dslGradA!.Span : DslPrivateOf(part);
+                        DslInputGradSecond(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
+                        DslActGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
+                        DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
                         break;
+                    }
                     case 6:
+                    {
                         // The input copied into this thread's own buffer, then output rows [start, end) of layer 0.
                         var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
                         _dslPool!.Input.CopyTo(own);
-                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(_dslAct1!.Span), batch, start, end);
+                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
+                        DslForwardInputLayer(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
+                        if (part > 0)
+                        {
+                            DslCopyColumns(yOut, _dslAct1!.Span, batch, 33, start, end);
+                        }
                         break;
+                    }
                 }
                 break;
             case 1:
