@@ -141,3 +141,14 @@ public partial class FlatRegions
     [Layer(40, Activation.Hardtanh, MinValue = -0.5, MaxValue = 0.5)] public partial Dense B { get; }
     [Layer(5)] public partial Dense C { get; }
 }
+
+/// <summary>
+/// A regressor whose every layer splits by output rows with threads (from batch 342): a GELU layer (its pre-activation kept
+/// for the backward) and a wide identity output layer, whose dz is the loss gradient itself.
+/// </summary>
+[Model(Inputs = 200, Seed = 14), Loss(LossKind.MSE), Optimizer(OptimizerKind.Adam, LearningRate = 0.01)]
+public partial class WideRegressor
+{
+    [Layer(64, Activation.GELU)] public partial Dense A { get; }
+    [Layer(48)] public partial Dense B { get; }
+}

@@ -79,6 +79,32 @@ public class ThreadingTests
         Assert.Equal(a, b);
     }
 
+    /// <summary>
+    /// Batch 400: both of WideRegressor's layers split by rows, so a worker writes its columns of the GELU layer's output and
+    /// pre-activation, of its dz and of the output layer's output into its own buffer and copies them over; the output layer's dz
+    /// (the MSE gradient) stays shared.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_row_split_output_layer_and_kept_pre_activations_train_bit_identically(int threads)
+    {
+        using var single = new WideRegressor();
+        using var multi = new WideRegressor { Threads = threads };
+        const int batch = 400;
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = Inputs(batch * WideRegressor.InputSize, 150 + step), y = Inputs(batch * WideRegressor.OutputSize, 160 + step);
+            Assert.Equal(single.TrainStep(x, y, batch), multi.TrainStep(x, y, batch));
+            AssertSameBits(single, multi, $"step {step}", data: true, grads: true);
+        }
+        float[] input = Inputs(batch * WideRegressor.InputSize, 170);
+        float[] a = new float[batch * WideRegressor.OutputSize], b = new float[a.Length];
+        single.Forward(input, a, batch);
+        multi.Forward(input, b, batch);
+        Assert.Equal(a, b);
+    }
+
     /// <summary>Batch 840: NarrowWide's wide layer splits by rows (1,280 x 840 multiply-adds), its narrow first layer by samples.</summary>
     [Fact]
     public void A_row_split_layer_above_a_sample_split_one_trains_bit_identically()
