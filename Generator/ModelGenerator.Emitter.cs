@@ -650,6 +650,13 @@ public sealed partial class ModelGenerator
             w.Line("/// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it");
             w.Line("/// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the");
             w.Line("/// count: results are bit-identical for any number of threads.");
+            if (spec.Layers.Any(RowSplitForward))
+            {
+                w.Line(RowSplitForward(spec.Layers[0])
+                    ? "/// Each extra thread keeps its own copy of the training input [capacity, InputSize] and a buffer for its columns of the"
+                    : "/// Each extra thread keeps a buffer for its columns of the");
+                w.Line("/// widest row-split layer (twice that width where the activation needs its pre-activation); setting Threads or Dispose frees them.");
+            }
             w.Line("/// </summary>");
             using (w.Block("public int Threads"))
             {

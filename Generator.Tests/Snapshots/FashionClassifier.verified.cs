@@ -190,6 +190,8 @@ partial class FashionClassifier : global::DslModels.IModel
     /// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it
     /// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the
     /// count: results are bit-identical for any number of threads.
+    /// Each extra thread keeps its own copy of the training input [capacity, InputSize] and a buffer for its columns of the
+    /// widest row-split layer (twice that width where the activation needs its pre-activation); setting Threads or Dispose frees them.
     /// </summary>
     public int Threads
     {
