@@ -337,6 +337,7 @@ public sealed partial class ModelGenerator
             w.Line("/// </summary>");
             using (w.Block("private void DslStepPart(int part)"))
             {
+                w.Line("DslOnPart(-1, _dslStepRun, part, done: false);");
                 w.Line("int parts = _dslPool!.Threads;");
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
@@ -359,6 +360,7 @@ public sealed partial class ModelGenerator
                         w.Unindent();
                     }
                 }
+                w.Line("DslOnPart(-1, _dslStepRun, part, done: true);");
             }
             w.Line();
             w.Line("/// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>");

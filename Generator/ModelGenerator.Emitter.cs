@@ -786,17 +786,29 @@ public sealed partial class ModelGenerator
                 else
                 {
                     w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
+                    w.Line("DslOnPhase(0);");
                     w.Line("DslForward(input, batch);");
                     w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
                     w.Line(loss.Kind == LossKind.CrossEntropy
                         ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
                         : "// The loss writes d loss / d output directly.");
                     string call = LossCall(loss, "output", "_dslGradA!.Span.Slice(0, batch * OutputSize)");
-                    w.Line(ThreadedCrossEntropy(spec)
-                        ? $"float loss = _dslPool is not null && batch >= 64 ? DslCrossEntropyThreaded(targets, batch) : {call};"
-                        : $"float loss = {call};");
+                    w.Line("DslOnPhase(1);");
+                    if (ThreadedCrossEntropy(spec))
+                    {
+                        w.Line("// Split over the threads from batch 512: below that, handing rows to another thread costs more than the ~60 ns a row");
+                        w.Line("// it saves (Benchmarks --timeline: at batch 128 the split loss took 15-28 us against 8-9 us on one thread).");
+                        w.Line($"float loss = _dslPool is not null && batch >= 512 ? DslCrossEntropyThreaded(targets, batch) : {call};");
+                    }
+                    else
+                    {
+                        w.Line($"float loss = {call};");
+                    }
+                    w.Line("DslOnPhase(2);");
                     w.Line("DslBackward(batch, accumulate: false);");
+                    w.Line("DslOnPhase(3);");
                     w.Line("Step();");
+                    w.Line("DslOnPhase(4);");
                     w.Line("return loss;");
                 }
             }
@@ -1179,8 +1191,20 @@ public sealed partial class ModelGenerator
             using (w.Block("private void DslRunPart(int part)"))
             {
                 w.Line("int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);");
+                w.Line("DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);");
                 w.Line("if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);");
+                w.Line("DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);");
             }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Diagnostic hook, compiled away unless another partial declaration of this class implements it: each thread calls it before");
+            w.Line("/// (<paramref name=\"done\"/> false) and after its part of a split operation (op and layer as DslDispatch documents them; op -1:");
+            w.Line("/// a split Step(), layer = its run). Benchmarks/Timeline.cs implements it to time the parts.");
+            w.Line("/// </summary>");
+            w.Line("partial void DslOnPart(int op, int layer, int part, bool done);");
+            w.Line();
+            w.Line("/// <summary>Diagnostic hook like DslOnPart: TrainStep calls it as it enters each phase (0 forward, 1 loss, 2 backward, 3 step) and as it returns (4).</summary>");
+            w.Line("partial void DslOnPhase(int phase);");
             w.Line();
             w.Line("/// <summary>Operation <paramref name=\"op\"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name=\"part\"/>.</summary>");
             using (w.Block("private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)"))

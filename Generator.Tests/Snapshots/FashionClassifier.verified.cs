@@ -284,6 +284,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// </summary>
     private void DslStepPart(int part)
     {
+        DslOnPart(-1, _dslStepRun, part, done: false);
         int parts = _dslPool!.Threads;
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
@@ -302,6 +303,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
                 break;
         }
+        DslOnPart(-1, _dslStepRun, part, done: true);
     }
 
     /// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>
@@ -392,12 +394,19 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);
         global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
+        DslOnPhase(0);
         DslForward(input, batch);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
         // Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly.
-        float loss = _dslPool is not null && batch >= 64 ? DslCrossEntropyThreaded(targets, batch) : global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
+        DslOnPhase(1);
+        // Split over the threads from batch 512: below that, handing rows to another thread costs more than the ~60 ns a row
+        // it saves (Benchmarks --timeline: at batch 128 the split loss took 15-28 us against 8-9 us on one thread).
+        float loss = _dslPool is not null && batch >= 512 ? DslCrossEntropyThreaded(targets, batch) : global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
+        DslOnPhase(2);
         DslBackward(batch, accumulate: false);
+        DslOnPhase(3);
         Step();
+        DslOnPhase(4);
         return loss;
     }
 
@@ -567,8 +576,20 @@ partial class FashionClassifier : global::DslModels.IModel
     private void DslRunPart(int part)
     {
         int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
+        DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);
         if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
+        DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);
     }
+
+    /// <summary>
+    /// Diagnostic hook, compiled away unless another partial declaration of this class implements it: each thread calls it before
+    /// (<paramref name="done"/> false) and after its part of a split operation (op and layer as DslDispatch documents them; op -1:
+    /// a split Step(), layer = its run). Benchmarks/Timeline.cs implements it to time the parts.
+    /// </summary>
+    partial void DslOnPart(int op, int layer, int part, bool done);
+
+    /// <summary>Diagnostic hook like DslOnPart: TrainStep calls it as it enters each phase (0 forward, 1 loss, 2 backward, 3 step) and as it returns (4).</summary>
+    partial void DslOnPhase(int phase);
 
     /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
     private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)

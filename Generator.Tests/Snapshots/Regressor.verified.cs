@@ -345,12 +345,17 @@ partial class Regressor : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, OutputSize);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
+        DslOnPhase(0);
         DslForward(input, batch);
         var output = _dslAct3!.Span.Slice(0, batch * OutputSize);
         // The loss writes d loss / d output directly.
+        DslOnPhase(1);
         float loss = global::DslModels.Losses.MseLoss.Forward(output, targets, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Sum);
+        DslOnPhase(2);
         DslBackward(batch, accumulate: false);
+        DslOnPhase(3);
         Step();
+        DslOnPhase(4);
         return loss;
     }
 
@@ -502,8 +507,20 @@ partial class Regressor : global::DslModels.IModel
     private void DslRunPart(int part)
     {
         int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
+        DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);
         if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
+        DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);
     }
+
+    /// <summary>
+    /// Diagnostic hook, compiled away unless another partial declaration of this class implements it: each thread calls it before
+    /// (<paramref name="done"/> false) and after its part of a split operation (op and layer as DslDispatch documents them; op -1:
+    /// a split Step(), layer = its run). Benchmarks/Timeline.cs implements it to time the parts.
+    /// </summary>
+    partial void DslOnPart(int op, int layer, int part, bool done);
+
+    /// <summary>Diagnostic hook like DslOnPart: TrainStep calls it as it enters each phase (0 forward, 1 loss, 2 backward, 3 step) and as it returns (4).</summary>
+    partial void DslOnPhase(int phase);
 
     /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
     private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)

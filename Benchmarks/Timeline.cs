@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace DslModels.Benchmarks;
+
+/// <summary>
+/// <c>--timeline [mlp128] [mlp512] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
+/// where a train step's time goes, phase by phase on the calling thread (forward, loss, backward, step) and part by part
+/// on every thread of each split operation. It implements the generated models' diagnostic hooks DslOnPhase and DslOnPart
+/// (partial methods, compiled away in a model that does not implement them), so it times the real TrainStep, not a copy.
+/// </summary>
+public static class Timeline
+{
+    public static void Run(string[] args)
+    {
+        var batches = new List<int>();
+        var names = new List<string>();
+        foreach (string a in args)
+        {
+            if (int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) && b > 0)
+                batches.Add(b);
+            else
+                names.Add(a);
+        }
+        if (batches.Count == 0)
+            batches.AddRange(new[] { 128, 512 });
+        int threads = Quick.ThreadCount;
+        Console.WriteLine($"# mean us per step after a 300 ms warm-up, {threads} thread(s); phases on the calling thread, then each split operation's parts");
+        foreach (int batch in batches)
+        {
+            if (Quick.Want(names.ToArray(), "mlp128"))
+            {
+                using var m = new Mlp128 { Threads = threads };
+                Measure("mlp128", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128.InputSize, Mlp128.OutputSize);
+            }
+            if (Quick.Want(names.ToArray(), "mlp512"))
+            {
+                using var m = new Mlp512 { Threads = threads };
+                Measure("mlp512", batch, m, m.Timeline = new TimelineCounters(threads), Mlp512.InputSize, Mlp512.OutputSize);
+            }
+        }
+    }
+
+    private static void Measure(string model, int batch, ITrainable m, TimelineCounters counters, int inputs, int classes)
+    {
+        var pool = new BatchPool(batch, inputs, classes);
+        var clock = Stopwatch.StartNew();
+        int calls = 0;
+        while (clock.ElapsedMilliseconds < 300) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); calls++; }
+        int steps = Math.Max(1, calls * 2);
+        counters.Reset();
+        clock.Restart();
+        for (int k = 0; k < steps; k++) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); }
+        double total = clock.Elapsed.TotalMicroseconds / steps;
+        Console.Write(counters.Report($"timeline/{model}/{batch}", total, steps));
+    }
+}
+
+/// <summary>
+/// Timestamps from the generated hooks, summed per phase and per (operation, layer, part). Each part's slots are written only
+/// by the thread that runs it (part k always runs on thread k), so the hooks need no locks and allocate nothing.
+/// </summary>
+public sealed class TimelineCounters
+{
+    private const int Ops = 10, Layers = 8; // op -1 (a split Step) is kept at index Ops - 1
+    private readonly int _threads;
+    private readonly long[] _phaseTicks = new long[4];
+    private long _phaseStart;
+    private int _phase = -1;
+    private readonly long[] _partStart, _partTicks, _partCalls;
+
+    public TimelineCounters(int threads)
+    {
+        _threads = threads;
+        _partStart = new long[Ops * Layers * threads];
+        _partTicks = new long[Ops * Layers * threads];
+        _partCalls = new long[Ops * Layers * threads];
+    }
+
+    public void Reset()
+    {
+        Array.Clear(_phaseTicks);
+        Array.Clear(_partTicks);
+        Array.Clear(_partCalls);
+        _phase = -1;
+    }
+
+    public void Phase(int phase)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_phase >= 0 && _phase < _phaseTicks.Length)
+            _phaseTicks[_phase] += now - _phaseStart;
+        _phase = phase;
+        _phaseStart = now;
+    }
+
+    public void Part(int op, int layer, int part, bool done)
+    {
+        int slot = ((op < 0 ? Ops - 1 : op) * Layers + layer) * _threads + part;
+        if (!done)
+        {
+            _partStart[slot] = Stopwatch.GetTimestamp();
+            return;
+        }
+        _partTicks[slot] += Stopwatch.GetTimestamp() - _partStart[slot];
+        _partCalls[slot]++;
+    }
+
+    public string Report(string name, double stepMicroseconds, int steps)
+    {
+        double us = 1e6 / Stopwatch.Frequency / steps;
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"{name} step {stepMicroseconds:F1} forward {_phaseTicks[0] * us:F1} loss {_phaseTicks[1] * us:F1} backward {_phaseTicks[2] * us:F1} optimizer {_phaseTicks[3] * us:F1}\n");
+        for (int op = 0; op < Ops; op++)
+        {
+            for (int layer = 0; layer < Layers; layer++)
+            {
+                int first = (op * Layers + layer) * _threads;
+                if (_partCalls[first] == 0)
+                    continue;
+                string what = op == Ops - 1 ? $"step/run{layer}" : $"op{op}/layer{layer}";
+                text.Append(CultureInfo.InvariantCulture, $"{name} part {what} calls/step {(double)_partCalls[first] / steps:F1}");
+                for (int part = 0; part < _threads; part++)
+                    text.Append(CultureInfo.InvariantCulture, $" part{part} {_partTicks[first + part] * us:F1}");
+                text.Append('\n');
+            }
+        }
+        return text.ToString();
+    }
+}
+
+public partial class Mlp128
+{
+    /// <summary>Set by <see cref="Timeline"/>; null (the default) leaves the hooks doing nothing.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class Mlp512
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
