@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using DslModels.Losses;
 using Xunit;
+using static DslModels.Tests.Models.ModelHelpers;
 
 namespace DslModels.Tests.Losses;
 
@@ -46,14 +47,12 @@ public class LossAllocationTests
         Assert.StartsWith("options.Weight must hold 4 values (its shape [4]); got 3.", w.Message);
     }
 
-    private static void AssertNoAllocation(Action forward)
-    {
-        forward();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-            forward();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
+    private static void AssertNoAllocation(Action forward) =>
+        AssertAllocatesNothing(() =>
+        {
+            for (int i = 0; i < 5; i++)
+                forward();
+        });
 
     private static T[] Values<T>(int n, int seed, double lo = -2, double hi = 2) where T : struct, IFloatingPointIeee754<T>
     {

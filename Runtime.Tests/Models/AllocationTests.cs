@@ -17,17 +17,17 @@ public class AllocationTests
         model.TrainStep(x, y, batch);
         model.Predict(x, output, batch);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        AssertAllocatesNothing(() =>
         {
-            model.TrainStep(x, y, batch);
-            model.Forward(x, output, batch);
-            model.Backward(output, batch);
-            model.Predict(x, output, batch);
-            model.Predict(x.AsSpan(0, FashionMlp.InputSize), output.AsSpan(0, FashionMlp.OutputSize), 1);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+            for (int i = 0; i < 10; i++)
+            {
+                model.TrainStep(x, y, batch);
+                model.Forward(x, output, batch);
+                model.Backward(output, batch);
+                model.Predict(x, output, batch);
+                model.Predict(x.AsSpan(0, FashionMlp.InputSize), output.AsSpan(0, FashionMlp.OutputSize), 1);
+            }
+        });
     }
 
     [Theory]
@@ -53,10 +53,21 @@ public class AllocationTests
             _ => Bind(new SoftmaxMse(), m => m.TrainStep(x, tf, 5)),
         };
         step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-            step();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertAllocatesNothing(() =>
+        {
+            for (int i = 0; i < 5; i++)
+                step();
+        });
+    }
+
+    /// <summary>The check itself: code that allocates in every call fails it (its three windows all see the bytes).</summary>
+    [Fact]
+    public void The_allocation_check_catches_an_allocation_in_every_call()
+    {
+        object? sink = null;
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertAllocatesNothing(() => sink = new byte[16]));
+        Assert.Contains("bytes allocated on this thread in each of three windows", failure.Message);
+        GC.KeepAlive(sink);
     }
 
     private static Action Bind<T>(T model, Func<T, float> step) => () => step(model);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using DslModels.Losses;
 using DslModels.Optim;
 using Xunit;
+using static DslModels.Tests.Models.ModelHelpers;
 
 namespace DslModels.Tests.Models;
 
@@ -113,10 +114,11 @@ public class LbfgsModelTests
         int[] y = Targets(0);
         for (int i = 0; i < 3; i++)
             model.TrainStep(x, y, batch);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-            model.TrainStep(x, y, batch);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertAllocatesNothing(() =>
+        {
+            for (int i = 0; i < 5; i++)
+                model.TrainStep(x, y, batch);
+        });
     }
 
     [Fact]

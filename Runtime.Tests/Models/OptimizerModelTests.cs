@@ -5,6 +5,7 @@ using System.Text.Json;
 using DslModels.Optim;
 using DslModels.Optim.Schedulers;
 using Xunit;
+using static DslModels.Tests.Models.ModelHelpers;
 
 namespace DslModels.Tests.Models;
 
@@ -122,10 +123,11 @@ public class OptimizerModelTests
             var x = Fixture.GetProperty("inputs")[0].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
             var y = Fixture.GetProperty("targets")[0].EnumerateArray().Select(v => v.GetInt32()).ToArray();
             step(x, y, 5);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++)
-                step(x, y, 5);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            AssertAllocatesNothing(() =>
+            {
+                for (int i = 0; i < 5; i++)
+                    step(x, y, 5);
+            });
         }
     }
 }
