@@ -15,27 +15,17 @@ public static class Kernels
 {
     public static void Run(string[] args)
     {
-        var batches = new List<int>();
-        var names = new List<string>();
-        foreach (string a in args)
-        {
-            if (int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) && b > 0)
-                batches.Add(b);
-            else
-                names.Add(a);
-        }
-        if (batches.Count == 0)
-            batches.AddRange(new[] { 32, 512 });
+        var (names, batches) = Quick.ModelsAndBatches(args, 32, 512);
         double peak = Peak.FmaPeak();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# FMA peak {peak:F1} GFLOP/s; name us GFLOP/s fraction-of-peak (best of 7 rounds)"));
         foreach (int batch in batches)
         {
-            if (Quick.Want(names.ToArray(), "mlp128"))
+            if (Quick.Want(names, "mlp128"))
             {
                 using var m = new Mlp128();
                 Report("mlp128", batch, peak, m.KernelParts(batch));
             }
-            if (Quick.Want(names.ToArray(), "mlp512"))
+            if (Quick.Want(names, "mlp512"))
             {
                 using var m = new Mlp512();
                 Report("mlp512", batch, peak, m.KernelParts(batch));

@@ -54,6 +54,21 @@ public static class Quick
 
     internal static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
 
+    /// <summary>Splits the arguments of <c>--kernels</c> and <c>--timeline</c>: positive integers are batch sizes (default <paramref name="defaultBatches"/>), the rest model names.</summary>
+    internal static (string[] Names, int[] Batches) ModelsAndBatches(string[] args, params int[] defaultBatches)
+    {
+        var batches = new List<int>();
+        var names = new List<string>();
+        foreach (string a in args)
+        {
+            if (int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) && b > 0)
+                batches.Add(b);
+            else
+                names.Add(a);
+        }
+        return (names.ToArray(), batches.Count > 0 ? batches.ToArray() : defaultBatches);
+    }
+
     /// <summary>Median over 7 rounds of the mean time per call, each round at least 100 ms, after a warm-up.</summary>
     internal static double Time(Action action)
     {

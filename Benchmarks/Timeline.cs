@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -15,27 +14,17 @@ public static class Timeline
 {
     public static void Run(string[] args)
     {
-        var batches = new List<int>();
-        var names = new List<string>();
-        foreach (string a in args)
-        {
-            if (int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) && b > 0)
-                batches.Add(b);
-            else
-                names.Add(a);
-        }
-        if (batches.Count == 0)
-            batches.AddRange(new[] { 128, 512 });
+        var (names, batches) = Quick.ModelsAndBatches(args, 128, 512);
         int threads = Quick.ThreadCount;
         Console.WriteLine($"# mean us per step after a 300 ms warm-up, {threads} thread(s); phases on the calling thread, then each split operation's parts");
         foreach (int batch in batches)
         {
-            if (Quick.Want(names.ToArray(), "mlp128"))
+            if (Quick.Want(names, "mlp128"))
             {
                 using var m = new Mlp128 { Threads = threads };
                 Measure("mlp128", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128.InputSize, Mlp128.OutputSize);
             }
-            if (Quick.Want(names.ToArray(), "mlp512"))
+            if (Quick.Want(names, "mlp512"))
             {
                 using var m = new Mlp512 { Threads = threads };
                 Measure("mlp512", batch, m, m.Timeline = new TimelineCounters(threads), Mlp512.InputSize, Mlp512.OutputSize);
