@@ -58,7 +58,7 @@ public sealed class TimelineCounters
     private readonly long[] _phaseTicks = new long[4];
     private long _phaseStart;
     private int _phase = -1;
-    private readonly long[] _partStart, _partTicks, _partCalls;
+    private readonly long[] _partStart, _partTicks, _partCalls, _partLate;
 
     public TimelineCounters(int threads)
     {
@@ -66,6 +66,7 @@ public sealed class TimelineCounters
         _partStart = new long[Ops * Layers * threads];
         _partTicks = new long[Ops * Layers * threads];
         _partCalls = new long[Ops * Layers * threads];
+        _partLate = new long[Ops * Layers * threads];
     }
 
     public void Reset()
@@ -73,6 +74,7 @@ public sealed class TimelineCounters
         Array.Clear(_phaseTicks);
         Array.Clear(_partTicks);
         Array.Clear(_partCalls);
+        Array.Clear(_partLate);
         _phase = -1;
     }
 
@@ -93,8 +95,13 @@ public sealed class TimelineCounters
             _partStart[slot] = Stopwatch.GetTimestamp();
             return;
         }
-        _partTicks[slot] += Stopwatch.GetTimestamp() - _partStart[slot];
+        long end = Stopwatch.GetTimestamp();
+        _partTicks[slot] += end - _partStart[slot];
         _partCalls[slot]++;
+        int first = slot - part;
+        if (part > 0)
+            _partLate[slot] += _partStart[slot] - _partStart[first]; // how long after the caller's part this one started
+
     }
 
     public string Report(string name, double stepMicroseconds, int steps)
@@ -114,6 +121,8 @@ public sealed class TimelineCounters
                 text.Append(CultureInfo.InvariantCulture, $"{name} part {what} calls/step {(double)_partCalls[first] / steps:F1}");
                 for (int part = 0; part < _threads; part++)
                     text.Append(CultureInfo.InvariantCulture, $" part{part} {_partTicks[first + part] * us:F1}");
+                for (int part = 1; part < _threads; part++)
+                    text.Append(CultureInfo.InvariantCulture, $" (part{part} starts {_partLate[first + part] * us:F1} later)");
                 text.Append('\n');
             }
         }

@@ -1414,9 +1414,12 @@ public sealed partial class ModelGenerator
             if (out4 > 0)
             {
                 int block = ForwardOutputBlock(l);
-                bool six = isa.Width == 16 && inVec > 0;
-                w.Line($"// Register tile: {(six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)" : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs")}.");
-                w.Line($"// The horizontal sums are then reduced together ({(isa.Width == 16 ? (six ? "DslSum16, DslSum8" : "DslSum16") : "DslSum8")}: the same additions as {T}.Sum of each).");
+                bool six = isa.Width == 16 && inVec > 0, three = isa.Width == 8 && inVec > 0;
+                string tileText = six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)"
+                    : three ? "3 samples x 4 outputs = 12 accumulators; per 8-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers (then a 2 x 4 tile)"
+                    : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs";
+                w.Line($"// Register tile: {tileText}.");
+                w.Line($"// The horizontal sums are then reduced together ({(isa.Width == 16 ? (six ? "DslSum16, DslSum8" : "DslSum16") : three ? "DslSum8, DslSum4" : "DslSum8")}: the same additions as {T}.Sum of each).");
                 w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
                 if (six)
                 {
@@ -1449,6 +1452,19 @@ public sealed partial class ModelGenerator
                                 if (inVec > 0)
                                 {
                                     using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                    if (s == 3)
+                                    {
+                                        // 12 accumulators + 3 x + 1 W = the 16 registers of AVX2.
+                                        for (int t = 0; t < s; t++)
+                                            w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                        for (int k = 0; k < 4; k++)
+                                        {
+                                            w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                            for (int t = 0; t < s; t++)
+                                                w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                        }
+                                    }
+                                    else
                                     {
                                         for (int k = 0; k < 4; k++)
                                             w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
@@ -1478,10 +1494,16 @@ public sealed partial class ModelGenerator
                                 }
                                 else
                                 {
-                                    w.Line($"var sums = DslSum8({Accs(0, s)}); // lane 4t + k: sample t, output o + k");
+                                    w.Line($"var sums = DslSum8({Accs(0, 2)}); // lane 4t + k: sample t, output o + k");
                                     quarter.AddRange(new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" });
-                                    for (int t = 0; t < s; t++)
-                                        lane.Add(("sums", "DslV256", t * 4));
+                                    lane.Add(("sums", "DslV256", 0));
+                                    lane.Add(("sums", "DslV256", 4));
+                                    if (s == 3)
+                                    {
+                                        w.Line($"var sums2 = DslSum4({Accs(2, 1)}); // lane k: sample 2, output o + k");
+                                        quarter.Add("sums2");
+                                        lane.Add(("sums2", "DslV128", 0));
+                                    }
                                 }
                                 if (inVec == inW)
                                 {
@@ -1512,6 +1534,8 @@ public sealed partial class ModelGenerator
                     }
                     if (six)
                         Tile(6, "< n6");
+                    if (three)
+                        Tile(3, "<= batch - 3");
                     Tile(S, $"<= batch - {S}");
                     w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
                     using (w.Block("for (; n < batch; n++)"))
@@ -1660,6 +1684,14 @@ public sealed partial class ModelGenerator
                 w.Line("var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
                 w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
                 w.Line("return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);");
+            }
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV256.Sum(a_j), bit for bit (the tree of DslSum8), for 4 accumulators: the 3-sample tile's last sample.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static global::System.Runtime.Intrinsics.Vector128<float> DslSum4(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3)"))
+            {
+                w.Line("var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));");
+                w.Line("return DslV256.GetLower(q) + DslV256.GetUpper(q);");
             }
             w.Line();
         }
@@ -2224,8 +2256,10 @@ public sealed partial class ModelGenerator
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
             int inVec = inW / vw * vw;
-            int S = SamplesPerTile(isa), xstrip = 4 * vw;
-            w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * 4} registers across the outputs");
+            // AVX-512: 4 samples x 4 vectors (16 of 32 registers). AVX2 has 16 registers: 4 samples x 3 vectors = 12 accumulators, 3 of W
+            // and one broadcast; 2 x 4 (8 accumulators) left the FMA latency barely covered and ran at 65% of the peak (512 -> 512).
+            int S = 4, nvMain = isa.Width == 16 ? 4 : 3, xstrip = nvMain * vw;
+            w.Line($"// dx[n..n+{S - 1}, strip] = Σ_o dz[n.., o] · W[o, strip]: a {S} x {xstrip}-float tile of dx in {S * nvMain} registers across the outputs");
             w.Line($"// Cache blocking: chunks of {InputGradChunk} samples (outer; {InputGradChunk * outW * 4 / 1024} KB of dz) x {xstrip}-input strips of W ({outW * xstrip * 4 / 1024} KB, kept in L2) x the chunk's sample tiles.");
             using (w.Scope())
             {
@@ -2237,7 +2271,7 @@ public sealed partial class ModelGenerator
                 {
                     w.Line($"int n1 = global::System.Math.Min(n0 + {InputGradChunk}, tiled);");
                     w.Line("nuint i = (nuint)c0;");
-                    foreach (int nv in new[] { 4, 1 })
+                    foreach (int nv in new[] { nvMain, 1 })
                     {
                         using (w.Block($"for (; i + {nv * vw} <= vEnd; i += {nv * vw})"))
                         {

@@ -851,14 +851,61 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Register tile: 3 samples x 4 outputs = 12 accumulators; per 8-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers (then a 2 x 4 tile).
+            // The horizontal sums are then reduced together (DslSum8, DslSum4: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 128);
             for (int ob = o0; ob < oEnd4; ob += 128)
             {
                 int obEnd = global::System.Math.Min(ob + 128, oEnd4);
                 int n = 0;
+                for (; n <= batch - 3; n += 3)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 784);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF256 a20 = default, a21 = default, a22 = default, a23 = default;
+                        for (nuint i = 0; i < 784; i += 8)
+                        {
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            var xv2 = DslV256.LoadUnsafe(ref x2, i);
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a20 = DslV256.FusedMultiplyAdd(xv2, wv0, a20);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a21 = DslV256.FusedMultiplyAdd(xv2, wv1, a21);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a22 = DslV256.FusedMultiplyAdd(xv2, wv2, a22);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                            a23 = DslV256.FusedMultiplyAdd(xv2, wv3, a23);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var sums2 = DslSum4(a20, a21, a22, a23); // lane k: sample 2, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(sums2 + b4, ref y2, (nuint)o);
+                    }
+                }
                 for (; n <= batch - 2; n += 2)
                 {
                     ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
@@ -1757,14 +1804,61 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
+            // Register tile: 3 samples x 4 outputs = 12 accumulators; per 8-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers (then a 2 x 4 tile).
+            // The horizontal sums are then reduced together (DslSum8, DslSum4: the same additions as DslV256.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             int oEnd4 = global::System.Math.Min(o1, 8);
             for (int ob = o0; ob < oEnd4; ob += 8)
             {
                 int obEnd = global::System.Math.Min(ob + 8, oEnd4);
                 int n = 0;
+                for (; n <= batch - 3; n += 3)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF256 a20 = default, a21 = default, a22 = default, a23 = default;
+                        for (nuint i = 0; i < 128; i += 8)
+                        {
+                            var xv0 = DslV256.LoadUnsafe(ref x0, i);
+                            var xv1 = DslV256.LoadUnsafe(ref x1, i);
+                            var xv2 = DslV256.LoadUnsafe(ref x2, i);
+                            var wv0 = DslV256.LoadUnsafe(ref w0, i);
+                            a00 = DslV256.FusedMultiplyAdd(xv0, wv0, a00);
+                            a10 = DslV256.FusedMultiplyAdd(xv1, wv0, a10);
+                            a20 = DslV256.FusedMultiplyAdd(xv2, wv0, a20);
+                            var wv1 = DslV256.LoadUnsafe(ref w1, i);
+                            a01 = DslV256.FusedMultiplyAdd(xv0, wv1, a01);
+                            a11 = DslV256.FusedMultiplyAdd(xv1, wv1, a11);
+                            a21 = DslV256.FusedMultiplyAdd(xv2, wv1, a21);
+                            var wv2 = DslV256.LoadUnsafe(ref w2, i);
+                            a02 = DslV256.FusedMultiplyAdd(xv0, wv2, a02);
+                            a12 = DslV256.FusedMultiplyAdd(xv1, wv2, a12);
+                            a22 = DslV256.FusedMultiplyAdd(xv2, wv2, a22);
+                            var wv3 = DslV256.LoadUnsafe(ref w3, i);
+                            a03 = DslV256.FusedMultiplyAdd(xv0, wv3, a03);
+                            a13 = DslV256.FusedMultiplyAdd(xv1, wv3, a13);
+                            a23 = DslV256.FusedMultiplyAdd(xv2, wv3, a23);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var sums2 = DslSum4(a20, a21, a22, a23); // lane k: sample 2, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(sums2 + b4, ref y2, (nuint)o);
+                    }
+                }
                 for (; n <= batch - 2; n += 2)
                 {
                     ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
@@ -2258,10 +2352,10 @@ partial class FashionClassifier : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
-            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 32-input strips of W (1 KB, kept in L2) x the chunk's sample tiles.
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 24-float tile of dx in 12 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 2 KB of dz) x 24-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
-                int tiled = batch / 2 * 2;
+                int tiled = batch / 4 * 4;
                 // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 128, scalar above: the same
                 // values whatever the column range or sample tile, so a split over threads changes no bit.
                 nuint vEnd = (nuint)global::System.Math.Min(c1, 128);
@@ -2269,54 +2363,75 @@ partial class FashionClassifier : global::DslModels.IModel
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
                     nuint i = (nuint)c0;
-                    for (; i + 32 <= vEnd; i += 32)
+                    for (; i + 24 <= vEnd; i += 24)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
-                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
-                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
+                            DslF256 h00 = default, h01 = default, h02 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default;
+                            DslF256 h20 = default, h21 = default, h22 = default;
+                            DslF256 h30 = default, h31 = default, h32 = default;
                             for (int o = 0; o < 10; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 128);
                                 var wv0 = DslV256.LoadUnsafe(ref wr, i);
                                 var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
                                 var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
-                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
                                 var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
                                 h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
-                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
                                 h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
                                 h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
-                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV256.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV256.FusedMultiplyAdd(s2, wv2, h22);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV256.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV256.FusedMultiplyAdd(s3, wv2, h32);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h01, ref dx0, i + 8);
                             DslV256.StoreUnsafe(h02, ref dx0, i + 16);
-                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
                             DslV256.StoreUnsafe(h11, ref dx1, i + 8);
                             DslV256.StoreUnsafe(h12, ref dx1, i + 16);
-                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h21, ref dx2, i + 8);
+                            DslV256.StoreUnsafe(h22, ref dx2, i + 16);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
+                            DslV256.StoreUnsafe(h31, ref dx3, i + 8);
+                            DslV256.StoreUnsafe(h32, ref dx3, i + 16);
                         }
                     }
                     for (; i + 8 <= vEnd; i += 8)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 10);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 128);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 10);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 128);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 10);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 128);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 10);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 128);
                             DslF256 h00 = default;
                             DslF256 h10 = default;
+                            DslF256 h20 = default;
+                            DslF256 h30 = default;
                             for (int o = 0; o < 10; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 128);
@@ -2325,9 +2440,15 @@ partial class FashionClassifier : global::DslModels.IModel
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
                 }
@@ -2427,6 +2548,14 @@ partial class FashionClassifier : global::DslModels.IModel
         var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
         var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
         return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);
+    }
+
+    /// <summary>Lane j = DslV256.Sum(a_j), bit for bit (the tree of DslSum8), for 4 accumulators: the 3-sample tile's last sample.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static global::System.Runtime.Intrinsics.Vector128<float> DslSum4(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3)
+    {
+        var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        return DslV256.GetLower(q) + DslV256.GetUpper(q);
     }
 
 }

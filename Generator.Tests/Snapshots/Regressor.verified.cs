@@ -1594,10 +1594,10 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
-            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 32-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 24-float tile of dx in 12 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 24-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
-                int tiled = batch / 2 * 2;
+                int tiled = batch / 4 * 4;
                 // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 32, scalar above: the same
                 // values whatever the column range or sample tile, so a split over threads changes no bit.
                 nuint vEnd = (nuint)global::System.Math.Min(c1, 32);
@@ -1605,54 +1605,75 @@ partial class Regressor : global::DslModels.IModel
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
                     nuint i = (nuint)c0;
-                    for (; i + 32 <= vEnd; i += 32)
+                    for (; i + 24 <= vEnd; i += 24)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
-                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
-                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                            DslF256 h00 = default, h01 = default, h02 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default;
+                            DslF256 h20 = default, h21 = default, h22 = default;
+                            DslF256 h30 = default, h31 = default, h32 = default;
                             for (int o = 0; o < 3; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 33);
                                 var wv0 = DslV256.LoadUnsafe(ref wr, i);
                                 var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
                                 var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
-                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
                                 var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
                                 h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
-                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
                                 h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
                                 h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
-                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV256.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV256.FusedMultiplyAdd(s2, wv2, h22);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV256.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV256.FusedMultiplyAdd(s3, wv2, h32);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h01, ref dx0, i + 8);
                             DslV256.StoreUnsafe(h02, ref dx0, i + 16);
-                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
                             DslV256.StoreUnsafe(h11, ref dx1, i + 8);
                             DslV256.StoreUnsafe(h12, ref dx1, i + 16);
-                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h21, ref dx2, i + 8);
+                            DslV256.StoreUnsafe(h22, ref dx2, i + 16);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
+                            DslV256.StoreUnsafe(h31, ref dx3, i + 8);
+                            DslV256.StoreUnsafe(h32, ref dx3, i + 16);
                         }
                     }
                     for (; i + 8 <= vEnd; i += 8)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
                             DslF256 h00 = default;
                             DslF256 h10 = default;
+                            DslF256 h20 = default;
+                            DslF256 h30 = default;
                             for (int o = 0; o < 3; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 33);
@@ -1661,9 +1682,15 @@ partial class Regressor : global::DslModels.IModel
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
                     for (int n = n0; n < n1; n++)
@@ -2125,10 +2152,10 @@ partial class Regressor : global::DslModels.IModel
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // dx[n..n+1, strip] = Σ_o dz[n.., o] · W[o, strip]: a 2 x 32-float tile of dx in 8 registers across the outputs
-            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 32-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 24-float tile of dx in 12 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 24-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
             {
-                int tiled = batch / 2 * 2;
+                int tiled = batch / 4 * 4;
                 // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 0, scalar above: the same
                 // values whatever the column range or sample tile, so a split over threads changes no bit.
                 nuint vEnd = (nuint)global::System.Math.Min(c1, 0);
@@ -2136,54 +2163,75 @@ partial class Regressor : global::DslModels.IModel
                 {
                     int n1 = global::System.Math.Min(n0 + 64, tiled);
                     nuint i = (nuint)c0;
-                    for (; i + 32 <= vEnd; i += 32)
+                    for (; i + 24 <= vEnd; i += 24)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
-                            DslF256 h00 = default, h01 = default, h02 = default, h03 = default;
-                            DslF256 h10 = default, h11 = default, h12 = default, h13 = default;
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                            DslF256 h00 = default, h01 = default, h02 = default;
+                            DslF256 h10 = default, h11 = default, h12 = default;
+                            DslF256 h20 = default, h21 = default, h22 = default;
+                            DslF256 h30 = default, h31 = default, h32 = default;
                             for (int o = 0; o < 2; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 3);
                                 var wv0 = DslV256.LoadUnsafe(ref wr, i);
                                 var wv1 = DslV256.LoadUnsafe(ref wr, i + 8);
                                 var wv2 = DslV256.LoadUnsafe(ref wr, i + 16);
-                                var wv3 = DslV256.LoadUnsafe(ref wr, i + 24);
                                 var s0 = DslV256.Create(DslUnsafe.Add(ref dz0, o));
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 h01 = DslV256.FusedMultiplyAdd(s0, wv1, h01);
                                 h02 = DslV256.FusedMultiplyAdd(s0, wv2, h02);
-                                h03 = DslV256.FusedMultiplyAdd(s0, wv3, h03);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
                                 h11 = DslV256.FusedMultiplyAdd(s1, wv1, h11);
                                 h12 = DslV256.FusedMultiplyAdd(s1, wv2, h12);
-                                h13 = DslV256.FusedMultiplyAdd(s1, wv3, h13);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                h21 = DslV256.FusedMultiplyAdd(s2, wv1, h21);
+                                h22 = DslV256.FusedMultiplyAdd(s2, wv2, h22);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
+                                h31 = DslV256.FusedMultiplyAdd(s3, wv1, h31);
+                                h32 = DslV256.FusedMultiplyAdd(s3, wv2, h32);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h01, ref dx0, i + 8);
                             DslV256.StoreUnsafe(h02, ref dx0, i + 16);
-                            DslV256.StoreUnsafe(h03, ref dx0, i + 24);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
                             DslV256.StoreUnsafe(h11, ref dx1, i + 8);
                             DslV256.StoreUnsafe(h12, ref dx1, i + 16);
-                            DslV256.StoreUnsafe(h13, ref dx1, i + 24);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h21, ref dx2, i + 8);
+                            DslV256.StoreUnsafe(h22, ref dx2, i + 16);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
+                            DslV256.StoreUnsafe(h31, ref dx3, i + 8);
+                            DslV256.StoreUnsafe(h32, ref dx3, i + 16);
                         }
                     }
                     for (; i + 8 <= vEnd; i += 8)
                     {
-                        for (int n = n0; n < n1; n += 2)
+                        for (int n = n0; n < n1; n += 4)
                         {
                             ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
                             ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
                             ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
                             ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
                             DslF256 h00 = default;
                             DslF256 h10 = default;
+                            DslF256 h20 = default;
+                            DslF256 h30 = default;
                             for (int o = 0; o < 2; o++)
                             {
                                 ref float wr = ref DslUnsafe.Add(ref w, o * 3);
@@ -2192,9 +2240,15 @@ partial class Regressor : global::DslModels.IModel
                                 h00 = DslV256.FusedMultiplyAdd(s0, wv0, h00);
                                 var s1 = DslV256.Create(DslUnsafe.Add(ref dz1, o));
                                 h10 = DslV256.FusedMultiplyAdd(s1, wv0, h10);
+                                var s2 = DslV256.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslV256.FusedMultiplyAdd(s2, wv0, h20);
+                                var s3 = DslV256.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslV256.FusedMultiplyAdd(s3, wv0, h30);
                             }
                             DslV256.StoreUnsafe(h00, ref dx0, i);
                             DslV256.StoreUnsafe(h10, ref dx1, i);
+                            DslV256.StoreUnsafe(h20, ref dx2, i);
+                            DslV256.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
                     for (int n = n0; n < n1; n++)
@@ -2311,6 +2365,14 @@ partial class Regressor : global::DslModels.IModel
         var q0 = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
         var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
         return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);
+    }
+
+    /// <summary>Lane j = DslV256.Sum(a_j), bit for bit (the tree of DslSum8), for 4 accumulators: the 3-sample tile's last sample.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static global::System.Runtime.Intrinsics.Vector128<float> DslSum4(DslF256 a0, DslF256 a1, DslF256 a2, DslF256 a3)
+    {
+        var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
+        return DslV256.GetLower(q) + DslV256.GetUpper(q);
     }
 
 }
