@@ -508,7 +508,7 @@ public sealed partial class ModelGenerator
             return parts[0] + string.Concat(parts.Skip(1).Select(x => char.ToUpperInvariant(x[0]) + x.Substring(1)));
         }
 
-        /// <summary>One vector step of [start, end): Vector512 or Vector256 lanes, then the scalar tail (elementwise, so every width gives the same bits).</summary>
+        /// <summary>One vector step of [start, end): Vector512, Vector256 or Vector128 lanes, then the scalar tail (elementwise, so every width gives the same bits).</summary>
         private static void EmitElementwisePass(SourceWriter w, System.Action<Isa> vectorBody, System.Action scalarBody)
         {
             w.Line("int i = start;");
@@ -563,7 +563,7 @@ public sealed partial class ModelGenerator
             });
         }
 
-        /// <summary>How a kernel body reads for one width: Vector512/Vector256 lanes at <c>k</c>, or the scalar element <c>i</c>.</summary>
+        /// <summary>How a kernel body reads for one width: Vector512/Vector256/Vector128 lanes at <c>k</c>, or the scalar element <c>i</c>.</summary>
         private sealed class Lanes
         {
             private readonly Isa? _isa;
@@ -572,7 +572,7 @@ public sealed partial class ModelGenerator
 
             public bool IsVector => _isa is not null;
 
-            /// <summary>The static Vector512/Vector256 class alias (vector widths only).</summary>
+            /// <summary>The static Vector512/Vector256/Vector128 class alias (vector widths only).</summary>
             public string T => _isa!.Type;
 
             /// <summary>The Vector512&lt;float&gt;/Vector256&lt;float&gt; alias (vector widths only).</summary>

@@ -11,8 +11,8 @@ public sealed partial class ModelGenerator
 {
     /// <summary>
     /// Writes the C# of one model from its spec alone. Every layer width is a constant in the output;
-    /// each kernel has a Vector512 path, a Vector256 path and a scalar path, chosen by
-    /// <c>IsHardwareAccelerated</c> (a JIT-time constant, so the untaken paths cost nothing).
+    /// each kernel has a Vector512 path, a Vector256 path, a Vector128 path (Arm64, or an x64 without AVX2) and a scalar
+    /// path, chosen by <c>IsHardwareAccelerated</c> (a JIT-time constant, so the untaken paths cost nothing).
     /// All numbers are written culture-invariantly; the output depends only on the spec.
     /// </summary>
     internal static partial class Emitter
@@ -27,6 +27,7 @@ public sealed partial class ModelGenerator
         {
             public static readonly Isa V512 = new("DslV512", "DslF512", 16);
             public static readonly Isa V256 = new("DslV256", "DslF256", 8);
+            public static readonly Isa V128 = new("DslV128", "DslF128", 4);
 
             private Isa(string type, string vec, int width)
             {
@@ -35,13 +36,19 @@ public sealed partial class ModelGenerator
                 Width = width;
             }
 
-            /// <summary>The static class (Vector512 / Vector256) alias.</summary>
+            /// <summary>The static class (Vector512 / Vector256 / Vector128) alias.</summary>
             public string Type { get; }
 
             /// <summary>The float vector type (Vector512&lt;float&gt; / Vector256&lt;float&gt;) alias.</summary>
             public string Vec { get; }
 
             public int Width { get; }
+
+            /// <summary>The fused multiply-add: Vector512/256's, or DslFma128 (fused where the hardware fuses, see EmitSumHelpers).</summary>
+            public string Fma => Width == 4 ? "DslFma128" : Type + ".FusedMultiplyAdd";
+
+            /// <summary>The horizontal sum of one accumulator: Vector512/256's, or DslSum128 (one fixed tree on every machine).</summary>
+            public string Sum => Width == 4 ? "DslSum128" : Type + ".Sum";
         }
 
         public static string Emit(ModelSpec spec, CancellationToken cancellationToken)
@@ -70,6 +77,7 @@ public sealed partial class ModelGenerator
             w.Line("using DslV256 = global::System.Runtime.Intrinsics.Vector256;");
             w.Line("using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;");
             w.Line("using DslV128 = global::System.Runtime.Intrinsics.Vector128;");
+            w.Line("using DslF128 = global::System.Runtime.Intrinsics.Vector128<float>;");
             w.Line("using DslX86 = global::System.Runtime.Intrinsics.X86;");
             w.Line();
             if (spec.Namespace.Length > 0)
@@ -1356,12 +1364,12 @@ public sealed partial class ModelGenerator
         // ---- Kernels -------------------------------------------------------------------------------------
 
         /// <summary>
-        /// <c>if (Vector512 accelerated) { ... } else if (Vector256 accelerated) { ... } else { scalar }</c>: IsHardwareAccelerated
+        /// <c>if (Vector512 accelerated) { ... } else if (Vector256 accelerated) { ... } else if (Vector128 accelerated) { ... } else { scalar }</c>: IsHardwareAccelerated
         /// is a JIT-time constant, so only one branch is compiled into the method.
         /// </summary>
         private static void EmitIsaDispatch(SourceWriter w, Action<Isa> vectorBody, Action? scalarBody)
         {
-            foreach (var isa in new[] { Isa.V512, Isa.V256 })
+            foreach (var isa in new[] { Isa.V512, Isa.V256, Isa.V128 })
             {
                 using (w.Block($"{(isa == Isa.V512 ? "if" : "else if")} ({isa.Type}.IsHardwareAccelerated)"))
                     vectorBody(isa);
@@ -1414,12 +1422,14 @@ public sealed partial class ModelGenerator
             if (out4 > 0)
             {
                 int block = ForwardOutputBlock(l);
-                bool six = isa.Width == 16 && inVec > 0, three = isa.Width == 8 && inVec > 0;
+                bool six = isa.Width == 16 && inVec > 0, three = isa.Width <= 8 && inVec > 0;
                 string tileText = six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)"
-                    : three ? "3 samples x 4 outputs = 12 accumulators; per 8-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers (then a 2 x 4 tile)"
+                    : three ? $"3 samples x 4 outputs = 12 accumulators; per {vw}-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers of AVX2 or SSE (then a 2 x 4 tile)"
                     : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs";
                 w.Line($"// Register tile: {tileText}.");
-                w.Line($"// The horizontal sums are then reduced together ({(isa.Width == 16 ? (six ? "DslSum16, DslSum8" : "DslSum16") : three ? "DslSum8, DslSum4" : "DslSum8")}: the same additions as {T}.Sum of each).");
+                w.Line(isa.Width == 4
+                    ? "// Each accumulator is then summed by DslSum128, as in the single-sample loop: every tile shape gives the same bits."
+                    : $"// The horizontal sums are then reduced together ({(isa.Width == 16 ? (six ? "DslSum16, DslSum8" : "DslSum16") : three ? "DslSum8, DslSum4" : "DslSum8")}: the same additions as {T}.Sum of each).");
                 w.Line($"// Cache blocking: blocks of {block} outputs ({(long)block * inW * 4 / 1024} KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.");
                 if (six)
                 {
@@ -1461,7 +1471,7 @@ public sealed partial class ModelGenerator
                                         {
                                             w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
                                             for (int t = 0; t < s; t++)
-                                                w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                                w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
                                         }
                                     }
                                     else
@@ -1472,7 +1482,7 @@ public sealed partial class ModelGenerator
                                         {
                                             w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
                                             for (int k = 0; k < 4; k++)
-                                                w.Line($"a{t}{k} = {T}.FusedMultiplyAdd(xv{t}, wv{k}, a{t}{k});");
+                                                w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
                                         }
                                     }
                                 }
@@ -1480,7 +1490,12 @@ public sealed partial class ModelGenerator
                                 // (vector, lane) of sample t's 4 sums, and its 128-bit quarter
                                 var quarter = new List<string>();
                                 var lane = new List<(string Vector, string Class, int Lane)>();
-                                if (isa.Width == 16)
+                                if (isa.Width == 4)
+                                {
+                                    for (int t = 0; t < s; t++)
+                                        w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = DslSum128(a{t}{k})"))};");
+                                }
+                                else if (isa.Width == 16)
                                 {
                                     w.Line($"var sums = DslSum16({Accs(0, 4)}); // lane 4t + k: sample t, output o + k");
                                     quarter.AddRange(new[] { "DslV256.GetLower(DslV512.GetLower(sums))", "DslV256.GetUpper(DslV512.GetLower(sums))", "DslV256.GetLower(DslV512.GetUpper(sums))", "DslV256.GetUpper(DslV512.GetUpper(sums))" });
@@ -1505,7 +1520,7 @@ public sealed partial class ModelGenerator
                                         lane.Add(("sums2", "DslV128", 0));
                                     }
                                 }
-                                if (inVec == inW)
+                                if (inVec == inW && isa.Width > 4)
                                 {
                                     if (l.HasBias)
                                         w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
@@ -1514,8 +1529,12 @@ public sealed partial class ModelGenerator
                                 }
                                 else
                                 {
-                                    for (int t = 0; t < s; t++)
-                                        w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {lane[t].Class}.GetElement({lane[t].Vector}, {lane[t].Lane + k})"))};");
+                                    if (isa.Width > 4)
+                                    {
+                                        for (int t = 0; t < s; t++)
+                                            w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {lane[t].Class}.GetElement({lane[t].Vector}, {lane[t].Lane + k})"))};");
+                                    }
+                                    if (inVec < inW)
                                     using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
                                     {
                                         for (int t = 0; t < s; t++)
@@ -1555,10 +1574,10 @@ public sealed partial class ModelGenerator
                                 {
                                     w.Line($"var xv = {T}.LoadUnsafe(ref xr, i);");
                                     for (int k = 0; k < 4; k++)
-                                        w.Line($"acc{k} = {T}.FusedMultiplyAdd(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
+                                        w.Line($"acc{k} = {isa.Fma}(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
                                 }
                             }
-                            w.Line($"float s0 = {T}.Sum(acc0), s1 = {T}.Sum(acc1), s2 = {T}.Sum(acc2), s3 = {T}.Sum(acc3);");
+                            w.Line($"float s0 = {isa.Sum}(acc0), s1 = {isa.Sum}(acc1), s2 = {isa.Sum}(acc2), s3 = {isa.Sum}(acc3);");
                             if (inVec < inW)
                             {
                                 using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
@@ -1597,10 +1616,10 @@ public sealed partial class ModelGenerator
                                 {
                                     w.Line($"var wv = {T}.LoadUnsafe(ref w0, i);");
                                     for (int t = 0; t < S; t++)
-                                        w.Line($"a{t} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
+                                        w.Line($"a{t} = {isa.Fma}({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
                                 }
                             }
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {T}.Sum(a{t})"))};");
+                            w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {isa.Sum}(a{t})"))};");
                             if (inVec < inW)
                             {
                                 using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
@@ -1622,9 +1641,9 @@ public sealed partial class ModelGenerator
                             if (inVec > 0)
                             {
                                 using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                                    w.Line($"acc0 = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref xr, i), {T}.LoadUnsafe(ref w0, i), acc0);");
+                                    w.Line($"acc0 = {isa.Fma}({T}.LoadUnsafe(ref xr, i), {T}.LoadUnsafe(ref w0, i), acc0);");
                             }
-                            w.Line($"float s0 = {T}.Sum(acc0);");
+                            w.Line($"float s0 = {isa.Sum}(acc0);");
                             if (inVec < inW)
                             {
                                 using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
@@ -1640,7 +1659,8 @@ public sealed partial class ModelGenerator
         /// <summary>
         /// The reduction helpers of the forward's register tile: many horizontal sums at once with shuffles, each sum
         /// with exactly the additions of Vector512/Vector256.Sum (adjacent lanes, then pairs of those, then 128-bit
-        /// halves, then 256-bit halves), so the results are bit-identical to summing each accumulator on its own.
+        /// halves, then 256-bit halves), so the results are bit-identical to summing each accumulator on its own. The
+        /// Vector128 path sums each accumulator with DslSum128 everywhere instead (Vector128.Sum's tree is the platform's).
         /// </summary>
         private static void EmitSumHelpers(SourceWriter w)
         {
@@ -1685,6 +1705,17 @@ public sealed partial class ModelGenerator
                 w.Line("var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));");
                 w.Line("return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);");
             }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The Vector128 path's multiply-add (ARM64, or an x64 without AVX2): fused where the hardware has the instruction (AdvSimd,");
+            w.Line("/// FMA3), else a multiply and an add: Vector128.FusedMultiplyAdd would emulate the fused result one lane at a time in software.");
+            w.Line("/// </summary>");
+            w.Line(Inline);
+            w.Line("private static DslF128 DslFma128(DslF128 a, DslF128 b, DslF128 c) => global::System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported || DslX86.Fma.IsSupported ? DslV128.FusedMultiplyAdd(a, b, c) : a * b + c;");
+            w.Line();
+            w.Line("/// <summary>The Vector128 path's horizontal sum, (a0 + a1) + (a2 + a3): one tree for every tile and machine, so tile shapes never change a bit.</summary>");
+            w.Line(Inline);
+            w.Line("private static float DslSum128(DslF128 a) => (DslV128.GetElement(a, 0) + DslV128.GetElement(a, 1)) + (DslV128.GetElement(a, 2) + DslV128.GetElement(a, 3));");
             w.Line();
             w.Line("/// <summary>Lane j = DslV256.Sum(a_j), bit for bit (the tree of DslSum8), for 4 accumulators: the 3-sample tile's last sample.</summary>");
             w.Line(Inline);
@@ -2071,7 +2102,7 @@ public sealed partial class ModelGenerator
                         {
                             w.Line($"var s{k} = {T}.Create({(k == 0 ? "dzr" : $"{U}.Add(ref dzr, {k})")});");
                             for (int j = 0; j < nv; j++)
-                                w.Line($"g{k}{j} = {T}.FusedMultiplyAdd(s{k}, xv{j}, g{k}{j});");
+                                w.Line($"g{k}{j} = {isa.Fma}(s{k}, xv{j}, g{k}{j});");
                         }
                     }
                     for (int k = 0; k < ko; k++)
@@ -2106,7 +2137,7 @@ public sealed partial class ModelGenerator
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw, stripEnd = inW / strip * strip;
             int sv = SparseStripVectors, sStrip = sv * vw, sStripEnd = inVec / sStrip * sStrip, rest = (inVec - sStripEnd) / vw;
             const int chunk = WeightGradChunk;
-            string T = isa.Type, V = isa.Vec, UV = isa.Width == 16 ? "global::System.Runtime.Intrinsics.Vector512<uint>" : "global::System.Runtime.Intrinsics.Vector256<uint>";
+            string T = isa.Type, V = isa.Vec, UV = $"global::System.Runtime.Intrinsics.Vector{isa.Width * 32}<uint>";
             const string Bits = "global::System.Numerics.BitOperations";
             w.Line($"// ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.");
             w.Line($"global::System.Span<uint> maskSpace = stackalloc uint[{2 * outW}];");
@@ -2132,7 +2163,7 @@ public sealed partial class ModelGenerator
                             (count, i) =>
                             {
                                 for (int j = 0; j < count; j++)
-                                    w.Line($"bad{j} = {T}.FusedMultiplyAdd({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
+                                    w.Line($"bad{j} = {isa.Fma}({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
                             },
                             i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
                     }
@@ -2200,7 +2231,7 @@ public sealed partial class ModelGenerator
                                         ? $"ref float xr = ref {U}.Add(ref pack, n * {sStrip} - (int)i); // the packed row, indexed by i as x is"
                                         : $"ref float xr = ref {U}.Add(ref x, (n0 + n) * {inW});");
                                     for (int j = 0; j < nv; j++)
-                                        w.Line($"g{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
+                                        w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
                                 }
                                 for (int j = 0; j < nv; j++)
                                     w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
@@ -2293,7 +2324,7 @@ public sealed partial class ModelGenerator
                                     {
                                         w.Line($"var s{t} = {T}.Create({U}.Add(ref dz{t}, o));");
                                         for (int j = 0; j < nv; j++)
-                                            w.Line($"h{t}{j} = {T}.FusedMultiplyAdd(s{t}, wv{j}, h{t}{j});");
+                                            w.Line($"h{t}{j} = {isa.Fma}(s{t}, wv{j}, h{t}{j});");
                                     }
                                 }
                                 for (int t = 0; t < S; t++)
@@ -2334,7 +2365,7 @@ public sealed partial class ModelGenerator
                                 w.Line($"ref float wr = ref {U}.Add(ref w, o * {inW});");
                                 w.Line($"var s = {T}.Create({U}.Add(ref dzr, o));");
                                 for (int j = 0; j < k; j++)
-                                    w.Line($"h{j} = {T}.FusedMultiplyAdd(s, {T}.LoadUnsafe(ref wr, {Off("i", j, vw)}), h{j});");
+                                    w.Line($"h{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref wr, {Off("i", j, vw)}), h{j});");
                             }
                             for (int j = 0; j < k; j++)
                                 w.Line($"{T}.StoreUnsafe(h{j}, ref dxr, {Off("i", j, vw)});");

@@ -17,6 +17,7 @@ using DslF512 = global::System.Runtime.Intrinsics.Vector512<float>;
 using DslV256 = global::System.Runtime.Intrinsics.Vector256;
 using DslF256 = global::System.Runtime.Intrinsics.Vector256<float>;
 using DslV128 = global::System.Runtime.Intrinsics.Vector128;
+using DslF128 = global::System.Runtime.Intrinsics.Vector128<float>;
 using DslX86 = global::System.Runtime.Intrinsics.X86;
 
 /// <remarks>
@@ -314,6 +315,19 @@ partial class Regressor : global::DslModels.IModel
                 d = -d;
                 if (useWd) d += vWd * th;
                 DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+            }
+        }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            var vLr = DslV128.Create(lr); var vWd = DslV128.Create(wd);
+            for (; i <= end - 4; i += 4)
+            {
+                nuint k = (nuint)i;
+                var th = DslV128.LoadUnsafe(ref t, k);
+                var d = DslV128.LoadUnsafe(ref g, k);
+                d = -d;
+                if (useWd) d += vWd * th;
+                DslV128.StoreUnsafe(th - vLr * d, ref t, k);
             }
         }
         for (; i < end; i++)
@@ -900,6 +914,233 @@ partial class Regressor : global::DslModels.IModel
                 }
             }
         }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // Register tile: 3 samples x 4 outputs = 12 accumulators; per 4-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers of AVX2 or SSE (then a 2 x 4 tile).
+            // Each accumulator is then summed by DslSum128, as in the single-sample loop: every tile shape gives the same bits.
+            // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
+            int oEnd4 = global::System.Math.Min(o1, 32);
+            for (int ob = o0; ob < oEnd4; ob += 32)
+            {
+                int obEnd = global::System.Math.Min(ob + 32, oEnd4);
+                int n = 0;
+                for (; n <= batch - 3; n += 3)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 5);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
+                        DslF128 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF128 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF128 a20 = default, a21 = default, a22 = default, a23 = default;
+                        for (nuint i = 0; i < 4; i += 4)
+                        {
+                            var xv0 = DslV128.LoadUnsafe(ref x0, i);
+                            var xv1 = DslV128.LoadUnsafe(ref x1, i);
+                            var xv2 = DslV128.LoadUnsafe(ref x2, i);
+                            var wv0 = DslV128.LoadUnsafe(ref w0, i);
+                            a00 = DslFma128(xv0, wv0, a00);
+                            a10 = DslFma128(xv1, wv0, a10);
+                            a20 = DslFma128(xv2, wv0, a20);
+                            var wv1 = DslV128.LoadUnsafe(ref w1, i);
+                            a01 = DslFma128(xv0, wv1, a01);
+                            a11 = DslFma128(xv1, wv1, a11);
+                            a21 = DslFma128(xv2, wv1, a21);
+                            var wv2 = DslV128.LoadUnsafe(ref w2, i);
+                            a02 = DslFma128(xv0, wv2, a02);
+                            a12 = DslFma128(xv1, wv2, a12);
+                            a22 = DslFma128(xv2, wv2, a22);
+                            var wv3 = DslV128.LoadUnsafe(ref w3, i);
+                            a03 = DslFma128(xv0, wv3, a03);
+                            a13 = DslFma128(xv1, wv3, a13);
+                            a23 = DslFma128(xv2, wv3, a23);
+                        }
+                        float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
+                        float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
+                        float s20 = DslSum128(a20), s21 = DslSum128(a21), s22 = DslSum128(a22), s23 = DslSum128(a23);
+                        for (int i = 4; i < 5; i++)
+                        {
+                            float xi0 = DslUnsafe.Add(ref x0, i);
+                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
+                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
+                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
+                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
+                            float xi1 = DslUnsafe.Add(ref x1, i);
+                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
+                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
+                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
+                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
+                            float xi2 = DslUnsafe.Add(ref x2, i);
+                            s20 += xi2 * DslUnsafe.Add(ref w0, i);
+                            s21 += xi2 * DslUnsafe.Add(ref w1, i);
+                            s22 += xi2 * DslUnsafe.Add(ref w2, i);
+                            s23 += xi2 * DslUnsafe.Add(ref w3, i);
+                        }
+                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                }
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
+                        DslF128 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF128 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 4; i += 4)
+                        {
+                            var wv0 = DslV128.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV128.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV128.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV128.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV128.LoadUnsafe(ref x0, i);
+                            a00 = DslFma128(xv0, wv0, a00);
+                            a01 = DslFma128(xv0, wv1, a01);
+                            a02 = DslFma128(xv0, wv2, a02);
+                            a03 = DslFma128(xv0, wv3, a03);
+                            var xv1 = DslV128.LoadUnsafe(ref x1, i);
+                            a10 = DslFma128(xv1, wv0, a10);
+                            a11 = DslFma128(xv1, wv1, a11);
+                            a12 = DslFma128(xv1, wv2, a12);
+                            a13 = DslFma128(xv1, wv3, a13);
+                        }
+                        float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
+                        float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
+                        for (int i = 4; i < 5; i++)
+                        {
+                            float xi0 = DslUnsafe.Add(ref x0, i);
+                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
+                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
+                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
+                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
+                            float xi1 = DslUnsafe.Add(ref x1, i);
+                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
+                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
+                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
+                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
+                        }
+                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                }
+                // Remaining samples one at a time: 4 outputs share each load of x; 1 x 4-wide FMA steps per output, then 1 scalar.
+                for (; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 33);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 5);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 5);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 5);
+                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        for (nuint i = 0; i < 4; i += 4)
+                        {
+                            var xv = DslV128.LoadUnsafe(ref xr, i);
+                            acc0 = DslFma128(xv, DslV128.LoadUnsafe(ref w0, i), acc0);
+                            acc1 = DslFma128(xv, DslV128.LoadUnsafe(ref w1, i), acc1);
+                            acc2 = DslFma128(xv, DslV128.LoadUnsafe(ref w2, i), acc2);
+                            acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
+                        }
+                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
+                        for (int i = 4; i < 5; i++)
+                        {
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
+                        }
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                }
+            }
+            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
+            {
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                        DslF128 a0 = default, a1 = default;
+                        for (nuint i = 0; i < 4; i += 4)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref w0, i);
+                            a0 = DslFma128(DslV128.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslFma128(DslV128.LoadUnsafe(ref x1, i), wv, a1);
+                        }
+                        float s0 = DslSum128(a0), s1 = DslSum128(a1);
+                        for (int i = 4; i < 5; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                    }
+                }
+                for (; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 33);
+                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                        DslF128 acc0 = default;
+                        for (nuint i = 0; i < 4; i += 4)
+                        {
+                            acc0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslV128.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslSum128(acc0);
+                        for (int i = 4; i < 5; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+        }
         else
         {
             for (int n = 0; n < batch; n++)
@@ -1002,6 +1243,85 @@ partial class Regressor : global::DslModels.IModel
             {
                 ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
                 for (int i = 0; i < 5; i++)
+                {
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
+                }
+            }
+        }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 33);
+                int ob = o0;
+                for (; ob + 4 <= o1; ob += 4) DslV128.StoreUnsafe(DslV128.LoadUnsafe(ref db, (nuint)ob) + DslV128.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
+            }
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
+            // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 4; i += 4)
+            {
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 5);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 5);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 5);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 5);
+                        DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default;
+                        DslF128 g10 = load ? DslV128.LoadUnsafe(ref dw1, i) : default;
+                        DslF128 g20 = load ? DslV128.LoadUnsafe(ref dw2, i) : default;
+                        DslF128 g30 = load ? DslV128.LoadUnsafe(ref dw3, i) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 33 + o);
+                            var xv0 = DslV128.LoadUnsafe(ref xr, i);
+                            var s0 = DslV128.Create(dzr);
+                            g00 = DslFma128(s0, xv0, g00);
+                            var s1 = DslV128.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslFma128(s1, xv0, g10);
+                            var s2 = DslV128.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslFma128(s2, xv0, g20);
+                            var s3 = DslV128.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslFma128(s3, xv0, g30);
+                        }
+                        DslV128.StoreUnsafe(g00, ref dw0, i);
+                        DslV128.StoreUnsafe(g10, ref dw1, i);
+                        DslV128.StoreUnsafe(g20, ref dw2, i);
+                        DslV128.StoreUnsafe(g30, ref dw3, i);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 5);
+                        DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 33 + o);
+                            var xv0 = DslV128.LoadUnsafe(ref xr, i);
+                            var s0 = DslV128.Create(dzr);
+                            g00 = DslFma128(s0, xv0, g00);
+                        }
+                        DslV128.StoreUnsafe(g00, ref dw0, i);
+                    }
+                }
+            }
+            // The last 1 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+                for (int i = 4; i < 5; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
                     for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
@@ -1152,6 +1472,59 @@ partial class Regressor : global::DslModels.IModel
                 }
             }
         }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
+            {
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 33);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 3);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 33);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 3);
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                        DslF128 a0 = default, a1 = default;
+                        for (nuint i = 0; i < 32; i += 4)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref w0, i);
+                            a0 = DslFma128(DslV128.LoadUnsafe(ref x0, i), wv, a0);
+                            a1 = DslFma128(DslV128.LoadUnsafe(ref x1, i), wv, a1);
+                        }
+                        float s0 = DslSum128(a0), s1 = DslSum128(a1);
+                        for (int i = 32; i < 33; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                    }
+                }
+                for (; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 3);
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                        DslF128 acc0 = default;
+                        for (nuint i = 0; i < 32; i += 4)
+                        {
+                            acc0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslV128.LoadUnsafe(ref w0, i), acc0);
+                        }
+                        float s0 = DslSum128(acc0);
+                        for (int i = 32; i < 33; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+        }
         else
         {
             for (int n = 0; n < batch; n++)
@@ -1213,6 +1586,15 @@ partial class Regressor : global::DslModels.IModel
                 {
                     var d = DslV256.LoadUnsafe(ref dr, (nuint)j);
                     DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(DslV256.LoadUnsafe(ref yr, (nuint)j), DslF256.Zero), d, slope * d), ref dr, (nuint)j);
+                }
+            }
+            else if (DslV128.IsHardwareAccelerated)
+            {
+                var slope = DslV128.Create(0.2f);
+                for (; j <= count - 4; j += 4)
+                {
+                    var d = DslV128.LoadUnsafe(ref dr, (nuint)j);
+                    DslV128.StoreUnsafe(DslV128.ConditionalSelect(DslV128.GreaterThan(DslV128.LoadUnsafe(ref yr, (nuint)j), DslF128.Zero), d, slope * d), ref dr, (nuint)j);
                 }
             }
             for (; j < count; j++)
@@ -1383,6 +1765,97 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV256.StoreUnsafe(g00, ref dw0, i);
                         DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                    }
+                }
+            }
+            // The last 1 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+                for (int i = 32; i < 33; i++)
+                {
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
+                }
+            }
+        }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // db[o0..o1) (+)= Σ_n dz[n, o0..o1)
+            if (!accumulate) DslMemoryMarshal.CreateSpan(ref DslUnsafe.Add(ref db, o0), o1 - o0).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                int ob = o0;
+                for (; ob + 4 <= o1; ob += 4) DslV128.StoreUnsafe(DslV128.LoadUnsafe(ref db, (nuint)ob) + DslV128.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
+                for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
+            }
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
+            // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            for (nuint i = 0; i < 32; i += 8)
+            {
+                // One chunk of samples at a time (at least one, so an empty batch still writes dW).
+                for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, batch);
+                    bool load = accumulate || n0 > 0;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 33);
+                        ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 33);
+                        ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 33);
+                        DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV128.LoadUnsafe(ref dw0, i + 4) : default;
+                        DslF128 g10 = load ? DslV128.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV128.LoadUnsafe(ref dw1, i + 4) : default;
+                        DslF128 g20 = load ? DslV128.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV128.LoadUnsafe(ref dw2, i + 4) : default;
+                        DslF128 g30 = load ? DslV128.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV128.LoadUnsafe(ref dw3, i + 4) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV128.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV128.LoadUnsafe(ref xr, i + 4);
+                            var s0 = DslV128.Create(dzr);
+                            g00 = DslFma128(s0, xv0, g00);
+                            g01 = DslFma128(s0, xv1, g01);
+                            var s1 = DslV128.Create(DslUnsafe.Add(ref dzr, 1));
+                            g10 = DslFma128(s1, xv0, g10);
+                            g11 = DslFma128(s1, xv1, g11);
+                            var s2 = DslV128.Create(DslUnsafe.Add(ref dzr, 2));
+                            g20 = DslFma128(s2, xv0, g20);
+                            g21 = DslFma128(s2, xv1, g21);
+                            var s3 = DslV128.Create(DslUnsafe.Add(ref dzr, 3));
+                            g30 = DslFma128(s3, xv0, g30);
+                            g31 = DslFma128(s3, xv1, g31);
+                        }
+                        DslV128.StoreUnsafe(g00, ref dw0, i);
+                        DslV128.StoreUnsafe(g01, ref dw0, i + 4);
+                        DslV128.StoreUnsafe(g10, ref dw1, i);
+                        DslV128.StoreUnsafe(g11, ref dw1, i + 4);
+                        DslV128.StoreUnsafe(g20, ref dw2, i);
+                        DslV128.StoreUnsafe(g21, ref dw2, i + 4);
+                        DslV128.StoreUnsafe(g30, ref dw3, i);
+                        DslV128.StoreUnsafe(g31, ref dw3, i + 4);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float dw0 = ref DslUnsafe.Add(ref dw, o * 33);
+                        DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV128.LoadUnsafe(ref dw0, i + 4) : default;
+                        for (int n = n0; n < n1; n++)
+                        {
+                            ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                            ref float dzr = ref DslUnsafe.Add(ref dz, n * 3 + o);
+                            var xv0 = DslV128.LoadUnsafe(ref xr, i);
+                            var xv1 = DslV128.LoadUnsafe(ref xr, i + 4);
+                            var s0 = DslV128.Create(dzr);
+                            g00 = DslFma128(s0, xv0, g00);
+                            g01 = DslFma128(s0, xv1, g01);
+                        }
+                        DslV128.StoreUnsafe(g00, ref dw0, i);
+                        DslV128.StoreUnsafe(g01, ref dw0, i + 4);
                     }
                 }
             }
@@ -1751,6 +2224,165 @@ partial class Regressor : global::DslModels.IModel
                 }
             }
         }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 12-float tile of dx in 12 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 12-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
+            {
+                int tiled = batch / 4 * 4;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 32, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 32);
+                for (int n0 = 0; n0 < tiled; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
+                    nuint i = (nuint)c0;
+                    for (; i + 12 <= vEnd; i += 12)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                            DslF128 h00 = default, h01 = default, h02 = default;
+                            DslF128 h10 = default, h11 = default, h12 = default;
+                            DslF128 h20 = default, h21 = default, h22 = default;
+                            DslF128 h30 = default, h31 = default, h32 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                                var wv0 = DslV128.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV128.LoadUnsafe(ref wr, i + 4);
+                                var wv2 = DslV128.LoadUnsafe(ref wr, i + 8);
+                                var s0 = DslV128.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslFma128(s0, wv0, h00);
+                                h01 = DslFma128(s0, wv1, h01);
+                                h02 = DslFma128(s0, wv2, h02);
+                                var s1 = DslV128.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslFma128(s1, wv0, h10);
+                                h11 = DslFma128(s1, wv1, h11);
+                                h12 = DslFma128(s1, wv2, h12);
+                                var s2 = DslV128.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslFma128(s2, wv0, h20);
+                                h21 = DslFma128(s2, wv1, h21);
+                                h22 = DslFma128(s2, wv2, h22);
+                                var s3 = DslV128.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslFma128(s3, wv0, h30);
+                                h31 = DslFma128(s3, wv1, h31);
+                                h32 = DslFma128(s3, wv2, h32);
+                            }
+                            DslV128.StoreUnsafe(h00, ref dx0, i);
+                            DslV128.StoreUnsafe(h01, ref dx0, i + 4);
+                            DslV128.StoreUnsafe(h02, ref dx0, i + 8);
+                            DslV128.StoreUnsafe(h10, ref dx1, i);
+                            DslV128.StoreUnsafe(h11, ref dx1, i + 4);
+                            DslV128.StoreUnsafe(h12, ref dx1, i + 8);
+                            DslV128.StoreUnsafe(h20, ref dx2, i);
+                            DslV128.StoreUnsafe(h21, ref dx2, i + 4);
+                            DslV128.StoreUnsafe(h22, ref dx2, i + 8);
+                            DslV128.StoreUnsafe(h30, ref dx3, i);
+                            DslV128.StoreUnsafe(h31, ref dx3, i + 4);
+                            DslV128.StoreUnsafe(h32, ref dx3, i + 8);
+                        }
+                    }
+                    for (; i + 4 <= vEnd; i += 4)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                            DslF128 h00 = default;
+                            DslF128 h10 = default;
+                            DslF128 h20 = default;
+                            DslF128 h30 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                                var wv0 = DslV128.LoadUnsafe(ref wr, i);
+                                var s0 = DslV128.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslFma128(s0, wv0, h00);
+                                var s1 = DslV128.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslFma128(s1, wv0, h10);
+                                var s2 = DslV128.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslFma128(s2, wv0, h20);
+                                var s3 = DslV128.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslFma128(s3, wv0, h30);
+                            }
+                            DslV128.StoreUnsafe(h00, ref dx0, i);
+                            DslV128.StoreUnsafe(h10, ref dx1, i);
+                            DslV128.StoreUnsafe(h20, ref dx2, i);
+                            DslV128.StoreUnsafe(h30, ref dx3, i);
+                        }
+                    }
+                    for (int n = n0; n < n1; n++)
+                    {
+                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
+                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                        {
+                            float acc = 0f;
+                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
+                        }
+                    }
+                }
+                // Remaining samples one at a time.
+                for (int n = tiled; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
+                    nuint i = (nuint)c0;
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        DslF128 h0 = default;
+                        DslF128 h1 = default;
+                        DslF128 h2 = default;
+                        DslF128 h3 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV128.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 4), h1);
+                            h2 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 8), h2);
+                            h3 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 12), h3);
+                        }
+                        DslV128.StoreUnsafe(h0, ref dxr, i);
+                        DslV128.StoreUnsafe(h1, ref dxr, i + 4);
+                        DslV128.StoreUnsafe(h2, ref dxr, i + 8);
+                        DslV128.StoreUnsafe(h3, ref dxr, i + 12);
+                    }
+                    for (; i + 4 <= vEnd; i += 4)
+                    {
+                        DslF128 h0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                            var s = DslV128.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV128.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
+                    }
+                }
+            }
+        }
         else
         {
             for (int n = 0; n < batch; n++)
@@ -1867,6 +2499,49 @@ partial class Regressor : global::DslModels.IModel
                 }
             }
         }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
+            {
+                int n = 0;
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
+                        DslF128 a0 = default, a1 = default;
+                        float s0 = DslSum128(a0), s1 = DslSum128(a1);
+                        for (int i = 0; i < 3; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
+                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref y0, o) = s0;
+                        DslUnsafe.Add(ref y1, o) = s1;
+                    }
+                }
+                for (; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 2);
+                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
+                        DslF128 acc0 = default;
+                        float s0 = DslSum128(acc0);
+                        for (int i = 0; i < 3; i++)
+                        {
+                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                        }
+                        DslUnsafe.Add(ref yr, o) = s0;
+                    }
+                }
+            }
+        }
         else
         {
             for (int n = 0; n < batch; n++)
@@ -1945,6 +2620,23 @@ partial class Regressor : global::DslModels.IModel
         {
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
             // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
+            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
+            // The last 3 inputs, one column of dW at a time over the whole batch.
+            for (int o = o0; o < o1; o++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+                for (int i = 0; i < 3; i++)
+                {
+                    float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    DslUnsafe.Add(ref dwr, i) = acc;
+                }
+            }
+        }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
+            // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
             // The last 3 inputs, one column of dW at a time over the whole batch.
             for (int o = o0; o < o1; o++)
@@ -2309,6 +3001,165 @@ partial class Regressor : global::DslModels.IModel
                 }
             }
         }
+        else if (DslV128.IsHardwareAccelerated)
+        {
+            // dx[n..n+3, strip] = Σ_o dz[n.., o] · W[o, strip]: a 4 x 12-float tile of dx in 12 registers across the outputs
+            // Cache blocking: chunks of 64 samples (outer; 0 KB of dz) x 12-input strips of W (0 KB, kept in L2) x the chunk's sample tiles.
+            {
+                int tiled = batch / 4 * 4;
+                // Each dx element is one FMA chain over o (lanes never mix), vector for columns below 0, scalar above: the same
+                // values whatever the column range or sample tile, so a split over threads changes no bit.
+                nuint vEnd = (nuint)global::System.Math.Min(c1, 0);
+                for (int n0 = 0; n0 < tiled; n0 += 64)
+                {
+                    int n1 = global::System.Math.Min(n0 + 64, tiled);
+                    nuint i = (nuint)c0;
+                    for (; i + 12 <= vEnd; i += 12)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                            DslF128 h00 = default, h01 = default, h02 = default;
+                            DslF128 h10 = default, h11 = default, h12 = default;
+                            DslF128 h20 = default, h21 = default, h22 = default;
+                            DslF128 h30 = default, h31 = default, h32 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV128.LoadUnsafe(ref wr, i);
+                                var wv1 = DslV128.LoadUnsafe(ref wr, i + 4);
+                                var wv2 = DslV128.LoadUnsafe(ref wr, i + 8);
+                                var s0 = DslV128.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslFma128(s0, wv0, h00);
+                                h01 = DslFma128(s0, wv1, h01);
+                                h02 = DslFma128(s0, wv2, h02);
+                                var s1 = DslV128.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslFma128(s1, wv0, h10);
+                                h11 = DslFma128(s1, wv1, h11);
+                                h12 = DslFma128(s1, wv2, h12);
+                                var s2 = DslV128.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslFma128(s2, wv0, h20);
+                                h21 = DslFma128(s2, wv1, h21);
+                                h22 = DslFma128(s2, wv2, h22);
+                                var s3 = DslV128.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslFma128(s3, wv0, h30);
+                                h31 = DslFma128(s3, wv1, h31);
+                                h32 = DslFma128(s3, wv2, h32);
+                            }
+                            DslV128.StoreUnsafe(h00, ref dx0, i);
+                            DslV128.StoreUnsafe(h01, ref dx0, i + 4);
+                            DslV128.StoreUnsafe(h02, ref dx0, i + 8);
+                            DslV128.StoreUnsafe(h10, ref dx1, i);
+                            DslV128.StoreUnsafe(h11, ref dx1, i + 4);
+                            DslV128.StoreUnsafe(h12, ref dx1, i + 8);
+                            DslV128.StoreUnsafe(h20, ref dx2, i);
+                            DslV128.StoreUnsafe(h21, ref dx2, i + 4);
+                            DslV128.StoreUnsafe(h22, ref dx2, i + 8);
+                            DslV128.StoreUnsafe(h30, ref dx3, i);
+                            DslV128.StoreUnsafe(h31, ref dx3, i + 4);
+                            DslV128.StoreUnsafe(h32, ref dx3, i + 8);
+                        }
+                    }
+                    for (; i + 4 <= vEnd; i += 4)
+                    {
+                        for (int n = n0; n < n1; n += 4)
+                        {
+                            ref float dz0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                            ref float dx0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                            ref float dz1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                            ref float dx1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                            ref float dz2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                            ref float dx2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                            ref float dz3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                            ref float dx3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                            DslF128 h00 = default;
+                            DslF128 h10 = default;
+                            DslF128 h20 = default;
+                            DslF128 h30 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                                var wv0 = DslV128.LoadUnsafe(ref wr, i);
+                                var s0 = DslV128.Create(DslUnsafe.Add(ref dz0, o));
+                                h00 = DslFma128(s0, wv0, h00);
+                                var s1 = DslV128.Create(DslUnsafe.Add(ref dz1, o));
+                                h10 = DslFma128(s1, wv0, h10);
+                                var s2 = DslV128.Create(DslUnsafe.Add(ref dz2, o));
+                                h20 = DslFma128(s2, wv0, h20);
+                                var s3 = DslV128.Create(DslUnsafe.Add(ref dz3, o));
+                                h30 = DslFma128(s3, wv0, h30);
+                            }
+                            DslV128.StoreUnsafe(h00, ref dx0, i);
+                            DslV128.StoreUnsafe(h10, ref dx1, i);
+                            DslV128.StoreUnsafe(h20, ref dx2, i);
+                            DslV128.StoreUnsafe(h30, ref dx3, i);
+                        }
+                    }
+                    for (int n = n0; n < n1; n++)
+                    {
+                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
+                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
+                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                        {
+                            float acc = 0f;
+                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                            DslUnsafe.Add(ref dxr, k) = acc;
+                        }
+                    }
+                }
+                // Remaining samples one at a time.
+                for (int n = tiled; n < batch; n++)
+                {
+                    ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
+                    ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
+                    nuint i = (nuint)c0;
+                    for (; i + 16 <= vEnd; i += 16)
+                    {
+                        DslF128 h0 = default;
+                        DslF128 h1 = default;
+                        DslF128 h2 = default;
+                        DslF128 h3 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV128.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i), h0);
+                            h1 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 4), h1);
+                            h2 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 8), h2);
+                            h3 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i + 12), h3);
+                        }
+                        DslV128.StoreUnsafe(h0, ref dxr, i);
+                        DslV128.StoreUnsafe(h1, ref dxr, i + 4);
+                        DslV128.StoreUnsafe(h2, ref dxr, i + 8);
+                        DslV128.StoreUnsafe(h3, ref dxr, i + 12);
+                    }
+                    for (; i + 4 <= vEnd; i += 4)
+                    {
+                        DslF128 h0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                            var s = DslV128.Create(DslUnsafe.Add(ref dzr, o));
+                            h0 = DslFma128(s, DslV128.LoadUnsafe(ref wr, i), h0);
+                        }
+                        DslV128.StoreUnsafe(h0, ref dxr, i);
+                    }
+                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                    {
+                        float acc = 0f;
+                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
+                        DslUnsafe.Add(ref dxr, k) = acc;
+                    }
+                }
+            }
+        }
         else
         {
             for (int n = 0; n < batch; n++)
@@ -2366,6 +3217,17 @@ partial class Regressor : global::DslModels.IModel
         var q1 = DslPairs(DslPairs(a4, a5), DslPairs(a6, a7));
         return DslX86.Avx.Permute2x128(q0, q1, 0x20) + DslX86.Avx.Permute2x128(q0, q1, 0x31);
     }
+
+    /// <summary>
+    /// The Vector128 path's multiply-add (ARM64, or an x64 without AVX2): fused where the hardware has the instruction (AdvSimd,
+    /// FMA3), else a multiply and an add: Vector128.FusedMultiplyAdd would emulate the fused result one lane at a time in software.
+    /// </summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF128 DslFma128(DslF128 a, DslF128 b, DslF128 c) => global::System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported || DslX86.Fma.IsSupported ? DslV128.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>The Vector128 path's horizontal sum, (a0 + a1) + (a2 + a3): one tree for every tile and machine, so tile shapes never change a bit.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static float DslSum128(DslF128 a) => (DslV128.GetElement(a, 0) + DslV128.GetElement(a, 1)) + (DslV128.GetElement(a, 2) + DslV128.GetElement(a, 3));
 
     /// <summary>Lane j = DslV256.Sum(a_j), bit for bit (the tree of DslSum8), for 4 accumulators: the 3-sample tile's last sample.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

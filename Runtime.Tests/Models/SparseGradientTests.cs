@@ -9,7 +9,8 @@ namespace DslModels.Tests.Models;
 /// <summary>
 /// Layers with ReLU, Hardtanh or Hardswish skip the samples whose dz is exactly zero in their weight gradient. A skipped term
 /// dz·x is ±0, so the result must be, bit for bit, the dense kernel's: per element, one FMA chain over the samples in order from
-/// +0 (plain multiply-adds in the scalar columns and on machines without SIMD). These tests compute that chain themselves.
+/// +0 (plain multiply-adds in the scalar columns, on machines without SIMD, and on the Vector128 path without FMA hardware).
+/// These tests compute that chain themselves.
 /// </summary>
 public class SparseGradientTests
 {
@@ -114,8 +115,10 @@ public class SparseGradientTests
     /// <summary>dW[o, i] = start + Σ_n dz[n, o] · x[n, i] in sample order: fused where the kernel's vectors reach, plain in the scalar columns.</summary>
     private static float[] Chain(float[] x, float[] dz, int batch, int inputs, int outputs, float[]? start)
     {
-        int width = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 0;
-        int fusedEnd = width == 0 ? 0 : inputs / width * width;
+        int width = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 0;
+        // The Vector128 path fuses only where the hardware does (ARM64, FMA3); an x64 without AVX2 multiplies and adds.
+        bool fused = width >= 8 || (width == 4 && (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported || System.Runtime.Intrinsics.X86.Fma.IsSupported));
+        int fusedEnd = fused ? inputs / width * width : 0;
         float[] dw = new float[outputs * inputs];
         for (int o = 0; o < outputs; o++)
             for (int i = 0; i < inputs; i++)
