@@ -157,6 +157,32 @@ public abstract class AdamBase : Optimizer
                 (th + vstep * (mm / denom)).StoreUnsafe(ref t, k);
             }
         }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var vb1 = Vector128.Create(fb1); var v1b1 = Vector128.Create(f1b1); var vb2 = Vector128.Create(fb2); var v1b2 = Vector128.Create(f1b2);
+            var veps = Vector128.Create(feps); var vwd = Vector128.Create(fwd); var vdecay = Vector128.Create(decay); var vstep = Vector128.Create(negStep);
+            var vbc2 = Vector128.Create(fbc2);
+            for (; i <= n - 4; i += 4)
+            {
+                nuint k = (nuint)i;
+                var th = Vector128.LoadUnsafe(ref t, k);
+                var d = Vector128.LoadUnsafe(ref g, k);
+                if (maximize) d = -d;
+                if (decoupled) th *= vdecay;
+                else if (useWd) d += vwd * th;
+                var mm = Vector128.LoadUnsafe(ref m, k) * vb1 + v1b1 * d;
+                var vv = Vector128.LoadUnsafe(ref v, k) * vb2 + v1b2 * d * d;
+                mm.StoreUnsafe(ref m, k);
+                vv.StoreUnsafe(ref v, k);
+                if (amsgrad)
+                {
+                    vv = Vector128.Max(Vector128.LoadUnsafe(ref vmax, k), vv);
+                    vv.StoreUnsafe(ref vmax, k);
+                }
+                var denom = Vector128.Sqrt(vv) / vbc2 + veps;
+                (th + vstep * (mm / denom)).StoreUnsafe(ref t, k);
+            }
+        }
         for (; i < n; i++)
         {
             float th = System.Runtime.CompilerServices.Unsafe.Add(ref t, i);

@@ -163,6 +163,27 @@ public sealed class Sgd : Optimizer, IDisposable
                 (th - lrV * d).StoreUnsafe(ref t, (nuint)i);
             }
         }
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            var lrV = System.Runtime.Intrinsics.Vector128.Create(lr);
+            var mV = System.Runtime.Intrinsics.Vector128.Create(momentum);
+            var dV = System.Runtime.Intrinsics.Vector128.Create(oneMinusDampening);
+            var wdV = System.Runtime.Intrinsics.Vector128.Create(wd);
+            for (; i <= n - 4; i += 4)
+            {
+                var th = System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref t, (nuint)i);
+                var d = System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref g, (nuint)i);
+                if (maximize) d = -d;
+                if (useWd) d += wdV * th;
+                if (useMomentum)
+                {
+                    var bb = first ? d : System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref b, (nuint)i) * mV + dV * d;
+                    bb.StoreUnsafe(ref b, (nuint)i);
+                    d = nesterov ? d + mV * bb : bb;
+                }
+                (th - lrV * d).StoreUnsafe(ref t, (nuint)i);
+            }
+        }
         for (; i < n; i++)
         {
             float th = System.Runtime.CompilerServices.Unsafe.Add(ref t, i);

@@ -116,6 +116,45 @@ internal readonly struct V256<T> : IVec<V256<T>, T> where T : unmanaged, IFloati
     public static V256<T> Select(V256<T> m, V256<T> a, V256<T> b) => new(Vector256.ConditionalSelect(m._v, a._v, b._v));
 }
 
+internal readonly struct V128<T> : IVec<V128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector128<T> _v;
+    private V128(Vector128<T> v) => _v = v;
+    public static int Count => Vector128<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Load(Span<T> s, int i) => new(Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Span<T> s, int i, V128<T> v) => v._v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Splat(T v) => new(Vector128.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> operator +(V128<T> a, V128<T> b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> operator -(V128<T> a, V128<T> b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> operator *(V128<T> a, V128<T> b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> operator /(V128<T> a, V128<T> b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> operator -(V128<T> a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Sqrt(V128<T> a) => new(Vector128.Sqrt(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Abs(V128<T> a) => new(Vector128.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Max(V128<T> a, V128<T> b) => new(Vector128.Max(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Min(V128<T> a, V128<T> b) => new(Vector128.Min(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> GreaterThan(V128<T> a, V128<T> b) => new(Vector128.GreaterThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> LessThan(V128<T> a, V128<T> b) => new(Vector128.LessThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Equal(V128<T> a, V128<T> b) => new(Vector128.Equals(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128<T> Select(V128<T> m, V128<T> a, V128<T> b) => new(Vector128.ConditionalSelect(m._v, a._v, b._v));
+}
+
 internal readonly struct VScalar<T> : IVec<VScalar<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T _v;
@@ -160,7 +199,7 @@ internal interface IKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
     void Run<TV>(int index) where TV : struct, IVec<TV, T>;
 }
 
-/// <summary>Runs kernels with Vector512, then Vector256, then a scalar tail.</summary>
+/// <summary>Runs kernels with Vector512, then Vector256, then Vector128 (Arm64, or an x64 without AVX2), then a scalar tail.</summary>
 internal static class Simd
 {
     /// <summary>Test hook (per thread): the widest vector allowed, in elements (1 = scalar only).</summary>
@@ -181,6 +220,9 @@ internal static class Simd
         if (Vector256.IsHardwareAccelerated && Vector256<T>.Count <= max)
             for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 kernel.Run<V256<T>>(i);
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.Count <= max)
+            for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                kernel.Run<V128<T>>(i);
         for (; i < length; i++)
             kernel.Run<VScalar<T>>(i);
     }
