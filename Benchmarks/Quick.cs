@@ -46,6 +46,7 @@ public static class Quick
         // the fraction after the last timed step shows that the run measured a realistic one (about half), not dead units.
         foreach (string d in densities)
             Console.WriteLine($"# dz nonzero after {d}");
+        Console.WriteLine($"# kernels: {KernelPaths.Current}, {ThreadCount} thread(s)");
     }
 
     /// <summary>Threads per model (environment variable DSLMODELS_THREADS, default 1).</summary>

@@ -23,7 +23,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 
 using var model = new FashionClassifier();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"Model: {model.Hidden} -> {model.Output}; {FashionClassifier.ParameterCount:N0} parameters"));
+    $"Model: {model.Hidden} -> {model.Output}; {FashionClassifier.ParameterCount:N0} parameters; kernels: {KernelPaths.Current}"));
 
 // Shuffled copies of each batch, so every step reads contiguous memory.
 var order = new int[trainCount];
