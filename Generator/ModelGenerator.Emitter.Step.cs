@@ -31,13 +31,13 @@ public sealed partial class ModelGenerator
             public double Momentum { get; }
 
             /// <summary>(state_dict name, arena offset, length, rows: the layer's outputs), in group order.</summary>
-            public List<(string Name, int Offset, int Length, int Rows, int Layer)> Params { get; } = new();
+            public List<(string Name, int Offset, int Length, int Rows)> Params { get; } = new();
 
             /// <summary>Maximal runs of parameters that follow each other with no padding between them: [start, end) in the arena. Padding is never touched.</summary>
             public List<(int Start, int End)> Runs()
             {
                 var runs = new List<(int Start, int End)>();
-                foreach (var (_, offset, length, _, _) in Params.OrderBy(p => p.Offset))
+                foreach (var (_, offset, length, _) in Params.OrderBy(p => p.Offset))
                 {
                     if (runs.Count > 0 && runs[runs.Count - 1].End == offset)
                         runs[runs.Count - 1] = (runs[runs.Count - 1].Start, offset + length);
@@ -61,12 +61,12 @@ public sealed partial class ModelGenerator
                 index[spec.Layers[i].Name] = i;
             void W(StepGroup g, LayerSpec l)
             {
-                g.Params.Add((l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out, l.Out, index[l.Name]));
+                g.Params.Add((l.Name + ".weight", layout.WeightOffsets[index[l.Name]], l.In * l.Out, l.Out));
                 g.Locals.Add(Local(l) + "Weight");
             }
             void B(StepGroup g, LayerSpec l)
             {
-                g.Params.Add((l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out, l.Out, index[l.Name]));
+                g.Params.Add((l.Name + ".bias", layout.BiasOffsets[index[l.Name]], l.Out, l.Out));
                 g.Locals.Add(Local(l) + "Bias");
             }
             var groups = new List<StepGroup>();
@@ -285,7 +285,7 @@ public sealed partial class ModelGenerator
             public List<string> Bools { get; }
 
             /// <summary>The parameters of the run: (arena offset, rows, floats per row).</summary>
-            public List<(int Offset, int Rows, int RowLength, int Layer)> Pieces { get; } = new();
+            public List<(int Offset, int Rows, int RowLength)> Pieces { get; } = new();
 
             /// <summary>Splits <c>Kernel(refs, {0}, args...);</c> as written in EmitGroupStep.</summary>
             public static SplitCall Parse(string call, int id)
@@ -331,13 +331,14 @@ public sealed partial class ModelGenerator
             }
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// Part <paramref name=\"part\"/> of the split run: its rows of each of its parameters, in 16s like a row-split layer's, so each thread");
-            w.Line("/// updates about the rows it reads in the next forward pass and has just written the gradients of (the pool sizes the ranges");
-            w.Line("/// by each thread's measured speed, see DslSplitSlots). Element-wise: every split gives the same bits.");
+            w.Line("/// Part <paramref name=\"part\"/> of the split run: rows [part * chunk, (part + 1) * chunk) of each of its parameters, the chunk as");
+            w.Line("/// DslSetPart cuts a row-split layer, so each thread updates the rows it reads in the next forward pass and has just written");
+            w.Line("/// the gradients of. Element-wise: every split gives the same bits.");
             w.Line("/// </summary>");
             using (w.Block("private void DslStepPart(int part)"))
             {
                 w.Line("DslOnPart(-1, _dslStepRun, part, done: false);");
+                w.Line("int parts = _dslPool!.Threads;");
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
                 foreach (string key in keys)
@@ -350,9 +351,9 @@ public sealed partial class ModelGenerator
                         var args = c.Floats.Select((_, i) => $"_dslStepF[{i}]").Concat(c.Bools.Select((_, i) => $"_dslStepB[{i}]"));
                         w.Line($"case {c.Id}:");
                         w.Indent();
-                        foreach (var (offset, rows, rowLength, layer) in c.Pieces)
+                        foreach (var (offset, rows, rowLength) in c.Pieces)
                         {
-                            w.Line($"(start, end) = DslStepRows({offset}, {rows}, {rowLength}, {Literals.Int(layer)}, part);");
+                            w.Line($"(start, end) = DslStepRows({offset}, {rows}, {rowLength}, part, parts);");
                             w.Line($"if (start < end) {c.Kernel}({c.Refs}start, end, {string.Join(", ", args)});");
                         }
                         w.Line("break;");
@@ -362,13 +363,10 @@ public sealed partial class ModelGenerator
                 w.Line("DslOnPart(-1, _dslStepRun, part, done: true);");
             }
             w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// Floats [start, end) of part <paramref name=\"part\"/>'s rows of a parameter of <paramref name=\"layer\"/>: the rows its row-split forward");
-            w.Line("/// and backward give the thread (same slot, weight 0: the step only follows the shares those operations measure).");
-            w.Line("/// </summary>");
-            using (w.Block("private (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int layer, int part)"))
+            w.Line("/// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>");
+            using (w.Block("private static (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int part, int parts)"))
             {
-                w.Line("var (r0, r1) = _dslPool!.Range(rows, 16, part, layer * 10 + 9, weight: 0);");
+                w.Line("int chunk = ((rows + parts - 1) / parts + 15) / 16 * 16, r0 = global::System.Math.Min(part * chunk, rows), r1 = global::System.Math.Min(r0 + chunk, rows);");
                 w.Line("return (offset + r0 * rowLength, offset + r1 * rowLength);");
             }
             w.Line();
@@ -389,7 +387,7 @@ public sealed partial class ModelGenerator
                     }
                     // Long runs split over the model's threads: the arguments go through fields to DslStepPart.
                     var c = SplitCall.Parse(call, split.Count);
-                    c.Pieces.AddRange(gr.Params.Where(x => x.Offset >= start && x.Offset < end).OrderBy(x => x.Offset).Select(x => (x.Offset, x.Rows, x.Length / x.Rows, x.Layer)));
+                    c.Pieces.AddRange(gr.Params.Where(x => x.Offset >= start && x.Offset < end).OrderBy(x => x.Offset).Select(x => (x.Offset, x.Rows, x.Length / x.Rows)));
                     split.Add(c);
                     // Only after a threaded batch (>= 64 samples, as DslDispatch): the workers are then still spinning, while
                     // waking a blocked one costs more than this whole pass.

@@ -473,7 +473,7 @@ public sealed partial class ModelGenerator
             w.Line("// Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.");
             w.Line($"private {Rt}.WorkerPool? _dslPool;");
             w.Line("private readonly global::System.Action<int> _dslPart;");
-            w.Line("private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartAlign;");
+            w.Line("private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;");
             w.Line("private bool _dslPartAccumulate;");
             w.Line("// Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own");
             w.Line("// cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).");
@@ -657,8 +657,7 @@ public sealed partial class ModelGenerator
             w.Line("/// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by");
             w.Line("/// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it");
             w.Line("/// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the");
-            w.Line("/// count: results are bit-identical for any number of threads. Each thread's share of a split follows how fast it ran its");
-            w.Line("/// earlier parts (a slower core, or a busy one, gets fewer rows): that moves timings, never results.");
+            w.Line("/// count: results are bit-identical for any number of threads.");
             if (spec.Layers.Any(RowSplitForward))
             {
                 w.Line(RowSplitForward(spec.Layers[0])
@@ -676,7 +675,7 @@ public sealed partial class ModelGenerator
                     w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $\"Threads must be in [1, 256]; got {value}.\");");
                     w.Line("if (value == Threads) return;");
                     w.Line("_dslPool?.Dispose();");
-                    w.Line($"_dslPool = value > 1 ? new {Rt}.WorkerPool(value, DslSplitSlots) : null;");
+                    w.Line($"_dslPool = value > 1 ? new {Rt}.WorkerPool(value) : null;");
                     w.Line("DslDropInputCopies();");
                     w.Line($"_dslInputCopies = new {Rt}.AlignedBuffer?[value];");
                     if (spec.Layers.Any(RowSplitForward))
@@ -1194,21 +1193,12 @@ public sealed partial class ModelGenerator
             {
                 w.Line("int align = DslAlign(op, layer);");
                 w.Line("_dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;");
-                w.Line("_dslPartAlign = align;");
+                w.Line("_dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;");
             }
-            w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// The pool's split slots (WorkerPool.Range sizes each thread's range by how fast it ran its parts of the same slot before;");
-            w.Line("/// results never change): layer * 10 + 9 for every row split of a layer (its forward, backward and Step() rows stay on one");
-            w.Line("/// thread), layer * 10 + op for the sample splits (DslDispatch lists the ops).");
-            w.Line("/// </summary>");
-            w.Line($"private const int DslSplitSlots = {Literals.Int(spec.Layers.Count * 10)};");
-            w.Line();
-            w.Line("private static int DslSlot(int op, int layer) => DslAlign(op, layer) == 16 ? layer * 10 + 9 : layer * 10 + op;");
             w.Line();
             using (w.Block("private void DslRunPart(int part)"))
             {
-                w.Line("var (start, end) = _dslPool!.Range(_dslPartTotal, _dslPartAlign, part, DslSlot(_dslPartOp, _dslPartLayer));");
+                w.Line("int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);");
                 w.Line("DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);");
                 w.Line("if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);");
                 w.Line("DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);");

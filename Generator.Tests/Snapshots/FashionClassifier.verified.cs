@@ -64,7 +64,7 @@ partial class FashionClassifier : global::DslModels.IModel
     // Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.
     private global::DslModels.WorkerPool? _dslPool;
     private readonly global::System.Action<int> _dslPart;
-    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartAlign;
+    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
     // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
     // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
@@ -190,8 +190,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by
     /// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it
     /// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the
-    /// count: results are bit-identical for any number of threads. Each thread's share of a split follows how fast it ran its
-    /// earlier parts (a slower core, or a busy one, gets fewer rows): that moves timings, never results.
+    /// count: results are bit-identical for any number of threads.
     /// Each extra thread keeps its own copy of the training input [capacity, InputSize] and a buffer for its columns of the
     /// widest row-split layer (twice that width where the activation needs its pre-activation); setting Threads or Dispose frees them.
     /// </summary>
@@ -204,7 +203,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Threads must be in [1, 256]; got {value}.");
             if (value == Threads) return;
             _dslPool?.Dispose();
-            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value, DslSplitSlots) : null;
+            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
             DslDropInputCopies();
             _dslInputCopies = new global::DslModels.AlignedBuffer?[value];
             _dslPrivate = new global::DslModels.AlignedBuffer?[value];
@@ -280,13 +279,14 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>
-    /// Part <paramref name="part"/> of the split run: its rows of each of its parameters, in 16s like a row-split layer's, so each thread
-    /// updates about the rows it reads in the next forward pass and has just written the gradients of (the pool sizes the ranges
-    /// by each thread's measured speed, see DslSplitSlots). Element-wise: every split gives the same bits.
+    /// Part <paramref name="part"/> of the split run: rows [part * chunk, (part + 1) * chunk) of each of its parameters, the chunk as
+    /// DslSetPart cuts a row-split layer, so each thread updates the rows it reads in the next forward pass and has just written
+    /// the gradients of. Element-wise: every split gives the same bits.
     /// </summary>
     private void DslStepPart(int part)
     {
         DslOnPart(-1, _dslStepRun, part, done: false);
+        int parts = _dslPool!.Threads;
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
         ref float momentumBuffer = ref DslMemoryMarshal.GetReference(Optimizer.StateArena("momentum_buffer"));
@@ -294,26 +294,23 @@ partial class FashionClassifier : global::DslModels.IModel
         switch (_dslStepRun)
         {
             case 0:
-                (start, end) = DslStepRows(0, 128, 784, 0, part);
+                (start, end) = DslStepRows(0, 128, 784, part, parts);
                 if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
-                (start, end) = DslStepRows(100352, 128, 1, 0, part);
+                (start, end) = DslStepRows(100352, 128, 1, part, parts);
                 if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
-                (start, end) = DslStepRows(100480, 10, 128, 1, part);
+                (start, end) = DslStepRows(100480, 10, 128, part, parts);
                 if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
-                (start, end) = DslStepRows(101760, 10, 1, 1, part);
+                (start, end) = DslStepRows(101760, 10, 1, part, parts);
                 if (start < end) DslSgdMomentum(ref p, ref g, ref momentumBuffer, start, end, _dslStepF[0], _dslStepF[1], _dslStepF[2], _dslStepF[3], _dslStepB[0]);
                 break;
         }
         DslOnPart(-1, _dslStepRun, part, done: true);
     }
 
-    /// <summary>
-    /// Floats [start, end) of part <paramref name="part"/>'s rows of a parameter of <paramref name="layer"/>: the rows its row-split forward
-    /// and backward give the thread (same slot, weight 0: the step only follows the shares those operations measure).
-    /// </summary>
-    private (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int layer, int part)
+    /// <summary>Floats [start, end) of rows [part * chunk, (part + 1) * chunk) of a parameter, chunk = rows / parts rounded up to 16.</summary>
+    private static (int Start, int End) DslStepRows(int offset, int rows, int rowLength, int part, int parts)
     {
-        var (r0, r1) = _dslPool!.Range(rows, 16, part, layer * 10 + 9, weight: 0);
+        int chunk = ((rows + parts - 1) / parts + 15) / 16 * 16, r0 = global::System.Math.Min(part * chunk, rows), r1 = global::System.Math.Min(r0 + chunk, rows);
         return (offset + r0 * rowLength, offset + r1 * rowLength);
     }
 
@@ -589,21 +586,12 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         int align = DslAlign(op, layer);
         _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
-        _dslPartAlign = align;
+        _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
     }
-
-    /// <summary>
-    /// The pool's split slots (WorkerPool.Range sizes each thread's range by how fast it ran its parts of the same slot before;
-    /// results never change): layer * 10 + 9 for every row split of a layer (its forward, backward and Step() rows stay on one
-    /// thread), layer * 10 + op for the sample splits (DslDispatch lists the ops).
-    /// </summary>
-    private const int DslSplitSlots = 20;
-
-    private static int DslSlot(int op, int layer) => DslAlign(op, layer) == 16 ? layer * 10 + 9 : layer * 10 + op;
 
     private void DslRunPart(int part)
     {
-        var (start, end) = _dslPool!.Range(_dslPartTotal, _dslPartAlign, part, DslSlot(_dslPartOp, _dslPartLayer));
+        int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
         DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);
         if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
         DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);

@@ -67,7 +67,7 @@ partial class Regressor : global::DslModels.IModel
     // Opt-in multi-threading (Threads > 1): the work item of the running parallel operation.
     private global::DslModels.WorkerPool? _dslPool;
     private readonly global::System.Action<int> _dslPart;
-    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartAlign;
+    private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
     // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
     // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
@@ -206,8 +206,7 @@ partial class Regressor : global::DslModels.IModel
     /// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by
     /// output rows (its forward, activation gradient, weight gradient and optimizer step), so a thread reads only the weights it
     /// wrote; Predict and narrow layers split samples. Every value is computed by the same code in the same order whatever the
-    /// count: results are bit-identical for any number of threads. Each thread's share of a split follows how fast it ran its
-    /// earlier parts (a slower core, or a busy one, gets fewer rows): that moves timings, never results.
+    /// count: results are bit-identical for any number of threads.
     /// Each extra thread keeps its own copy of the training input [capacity, InputSize] and a buffer for its columns of the
     /// widest row-split layer (twice that width where the activation needs its pre-activation); setting Threads or Dispose frees them.
     /// </summary>
@@ -220,7 +219,7 @@ partial class Regressor : global::DslModels.IModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Threads must be in [1, 256]; got {value}.");
             if (value == Threads) return;
             _dslPool?.Dispose();
-            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value, DslSplitSlots) : null;
+            _dslPool = value > 1 ? new global::DslModels.WorkerPool(value) : null;
             DslDropInputCopies();
             _dslInputCopies = new global::DslModels.AlignedBuffer?[value];
             _dslPrivate = new global::DslModels.AlignedBuffer?[value];
@@ -516,21 +515,12 @@ partial class Regressor : global::DslModels.IModel
     {
         int align = DslAlign(op, layer);
         _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
-        _dslPartAlign = align;
+        _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
     }
-
-    /// <summary>
-    /// The pool's split slots (WorkerPool.Range sizes each thread's range by how fast it ran its parts of the same slot before;
-    /// results never change): layer * 10 + 9 for every row split of a layer (its forward, backward and Step() rows stay on one
-    /// thread), layer * 10 + op for the sample splits (DslDispatch lists the ops).
-    /// </summary>
-    private const int DslSplitSlots = 30;
-
-    private static int DslSlot(int op, int layer) => DslAlign(op, layer) == 16 ? layer * 10 + 9 : layer * 10 + op;
 
     private void DslRunPart(int part)
     {
-        var (start, end) = _dslPool!.Range(_dslPartTotal, _dslPartAlign, part, DslSlot(_dslPartOp, _dslPartLayer));
+        int start = part * _dslPartChunk, end = global::System.Math.Min(start + _dslPartChunk, _dslPartTotal);
         DslOnPart(_dslPartOp, _dslPartLayer, part, done: false);
         if (start < end) DslRange(_dslPartOp, _dslPartLayer, start, end, _dslPartBatch, _dslPartAccumulate, part);
         DslOnPart(_dslPartOp, _dslPartLayer, part, done: true);

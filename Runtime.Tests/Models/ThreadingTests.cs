@@ -80,28 +80,6 @@ public class ThreadingTests
     }
 
     /// <summary>
-    /// The pool sizes each thread's range by its measured speed (WorkerPool.Range), so splits move during training: lopsided
-    /// splits (pinned, so they stay put) must train to the same bits as one thread.
-    /// </summary>
-    [Theory]
-    [InlineData(new[] { 0.8, 0.2 }, 333)]
-    [InlineData(new[] { 0.15, 0.85 }, 333)]
-    [InlineData(new[] { 0.2, 0.5, 0.3 }, 400)]
-    public void Lopsided_splits_train_bit_identically(double[] shares, int batch)
-    {
-        using var single = new WideDeep();
-        using var multi = new WideDeep { Threads = shares.Length };
-        var pool = (WorkerPool)typeof(WideDeep).GetField("_dslPool", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(multi)!;
-        pool.PinShares(shares);
-        AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, WideDeep.InputSize, WideDeep.OutputSize, seed: 90);
-        float[] input = Inputs(batch * WideDeep.InputSize, 91);
-        float[] a = new float[batch * WideDeep.OutputSize], b = new float[a.Length];
-        single.Predict(input, a, batch);
-        multi.Predict(input, b, batch);
-        Assert.Equal(a, b);
-    }
-
-    /// <summary>
     /// Batch 400: both of WideRegressor's layers split by rows, so a worker writes its columns of the GELU layer's output and
     /// pre-activation, of its dz and of the output layer's output into its own buffer and copies them over; the output layer's dz
     /// (the MSE gradient) stays shared.

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -16,14 +15,6 @@ namespace DslModels;
 /// A training step runs several operations in a row, so a worker that finished one spins for a short while
 /// (<see cref="SpinIterations"/>) waiting for the next before it blocks: waking a blocked thread costs tens of
 /// microseconds, more than a small layer's work. The caller spins (yielding) until its helpers are done.
-/// <para>
-/// Cores are not equally fast (performance and efficiency cores, a busy neighbour on a VM, a thread moved to a core with
-/// a cold cache), and an even split waits for the slowest. <see cref="Range"/> therefore cuts a split operation in
-/// proportion to how fast each thread ran its part of the same operation before: after each <see cref="Run(int, Action{int})"/>
-/// whose parts took their ranges from <see cref="Range"/>, each thread's share moves a quarter of the way toward the share
-/// that would have made all parts finish together. A model computes every value the same way whatever range it falls in,
-/// so this changes timings, never results.
-/// </para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -40,35 +31,13 @@ public sealed class WorkerPool : IDisposable
     private ExceptionDispatchInfo? _failure;
     private unsafe float* _input;
     private int _inputLength;
-    // Adaptive split: per slot (one per kind of split operation), each thread's share; per part of the running Run, its time
-    // and the fraction of the work Range gave it (assigned / offered, weighted).
-    private readonly int _slots;
-    private readonly double[] _shares;
-    private readonly long[] _ticks;
-    private readonly double[] _assigned, _offered;
-    private int _runSlot = -1;
-    private bool _pinned;
 
-    /// <summary>Starts <paramref name="threads"/> - 1 background threads (the caller is the first), with one split slot.</summary>
-    public WorkerPool(int threads) : this(threads, 1) { }
-
-    /// <summary>
-    /// Starts <paramref name="threads"/> - 1 background threads (the caller is the first). <paramref name="slots"/>: how many kinds of split
-    /// operation <see cref="Range"/> keeps separate shares for (a model uses one per layer and operation).
-    /// </summary>
-    public WorkerPool(int threads, int slots)
+    /// <summary>Starts <paramref name="threads"/> - 1 background threads (the caller is the first).</summary>
+    public WorkerPool(int threads)
     {
         if (threads < 1 || threads > 256)
             throw new ArgumentOutOfRangeException(nameof(threads), threads, $"threads must be in [1, 256]; got {threads}.");
-        if (slots < 1 || slots > 1 << 16)
-            throw new ArgumentOutOfRangeException(nameof(slots), slots, $"slots must be in [1, 65536]; got {slots}.");
         Threads = threads;
-        _slots = slots;
-        _shares = new double[slots * threads];
-        Array.Fill(_shares, 1.0 / threads);
-        _ticks = new long[threads];
-        _assigned = new double[threads];
-        _offered = new double[threads];
         _threads = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
         for (int w = 0; w < _threads.Length; w++)
@@ -97,17 +66,14 @@ public sealed class WorkerPool : IDisposable
         _body = body;
         _parts = parts;
         _failure = null;
-        _runSlot = -1;
-        Array.Clear(_ticks);
-        Array.Clear(_assigned);
-        Array.Clear(_offered);
         Volatile.Write(ref _pending, helpers);
         Interlocked.Increment(ref _generation);
         for (int w = 0; w < helpers; w++)
             _wake[w].Set();
         try
         {
-            RunParts(0);
+            for (int k = 0; k < parts; k += Threads)
+                body(k);
         }
         finally
         {
@@ -117,111 +83,7 @@ public sealed class WorkerPool : IDisposable
             _body = null;
         }
         _failure?.Throw();
-        Learn();
     }
-
-    /// <summary>Thread <paramref name="thread"/>'s parts of the running Run, timed.</summary>
-    private void RunParts(int thread)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int k = thread; k < _parts; k += Threads)
-            _body!(k);
-        _ticks[thread] = Stopwatch.GetTimestamp() - start;
-    }
-
-    /// <summary>
-    /// Range [start, end) of [0, <paramref name="total"/>) for part <paramref name="part"/> of the running
-    /// <see cref="Run(int, Action{int})"/>: consecutive ranges, their bounds multiples of <paramref name="align"/> (the last part ends at
-    /// <paramref name="total"/>), sized by this thread's share in <paramref name="slot"/> (equal at first). Call it from the part itself; each
-    /// call also records the part's work, <paramref name="weight"/> per unit, for the next share update of the slot (weight 0: the
-    /// range follows the slot's shares and records nothing, for work that should land where another operation's did).
-    /// </summary>
-    public (int Start, int End) Range(int total, int align, int part, int slot = 0, int weight = 1)
-    {
-        if (total < 0)
-            throw new ArgumentOutOfRangeException(nameof(total), total, $"total must be >= 0; got {total}.");
-        if (align < 1)
-            throw new ArgumentOutOfRangeException(nameof(align), align, $"align must be >= 1; got {align}.");
-        if (weight < 0)
-            throw new ArgumentOutOfRangeException(nameof(weight), weight, $"weight must be >= 0; got {weight}.");
-        if ((uint)slot >= (uint)_slots)
-            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"slot must be in [0, {_slots}); got {slot}.");
-        int parts = Math.Max(_parts, 1);
-        if ((uint)part >= (uint)parts)
-            return (total, total);
-        int start, end;
-        if (parts != Threads)
-        {
-            int chunk = ((total + parts - 1) / parts + align - 1) / align * align;
-            start = Math.Min(part * chunk, total);
-            end = Math.Min(start + chunk, total);
-        }
-        else
-        {
-            var shares = _shares.AsSpan(slot * Threads, Threads);
-            double before = 0, sum = 0;
-            for (int k = 0; k < Threads; k++)
-            {
-                if (k < part) before += shares[k];
-                sum += shares[k];
-            }
-            start = part == 0 ? 0 : Snap(total * (before / sum), align, total);
-            end = part == parts - 1 ? total : Snap(total * ((before + shares[part]) / sum), align, total);
-            end = Math.Max(start, end);
-            if (weight > 0)
-            {
-                _assigned[part] += (double)(end - start) * weight;
-                _offered[part] += (double)total * weight;
-                _runSlot = slot;
-            }
-        }
-        return (start, end);
-    }
-
-    private static int Snap(double x, int align, int total) => Math.Min(total, (int)Math.Round(x / align, MidpointRounding.AwayFromZero) * align);
-
-    /// <summary>After a Run whose parts took ranges: each share moves a quarter of the way toward fraction / time, normalised.</summary>
-    private void Learn()
-    {
-        int slot = _runSlot;
-        if (slot < 0 || _parts != Threads || Threads == 1 || _pinned)
-            return;
-        Span<double> speed = stackalloc double[Threads];
-        double sum = 0;
-        for (int k = 0; k < Threads; k++)
-        {
-            // A part with no work or no time tells nothing about its thread's speed.
-            if (_assigned[k] <= 0 || _offered[k] <= 0 || _ticks[k] <= 0)
-                return;
-            speed[k] = _assigned[k] / _offered[k] / _ticks[k];
-            sum += speed[k];
-        }
-        var shares = _shares.AsSpan(slot * Threads, Threads);
-        double floor = 0.25 / Threads, total = 0;
-        for (int k = 0; k < Threads; k++)
-        {
-            shares[k] = Math.Max(floor, 0.75 * shares[k] + 0.25 * (speed[k] / sum));
-            total += shares[k];
-        }
-        for (int k = 0; k < Threads; k++)
-            shares[k] /= total;
-    }
-
-    /// <summary>Test hook: gives every slot these shares (normalised) and keeps them there; null lets the shares adapt again.</summary>
-    internal void PinShares(double[]? shares)
-    {
-        _pinned = shares is not null;
-        if (shares is null)
-            return;
-        double sum = 0;
-        foreach (double x in shares) sum += x;
-        for (int slot = 0; slot < _slots; slot++)
-            for (int k = 0; k < Threads; k++)
-                _shares[slot * Threads + k] = shares[k] / sum;
-    }
-
-    /// <summary>Test hook: the current shares of <paramref name="slot"/>.</summary>
-    internal double[] SharesOf(int slot) => _shares.AsSpan(slot * Threads, Threads).ToArray();
 
     /// <summary>
     /// <see cref="Run(int, Action{int})"/> with <paramref name="input"/> pinned for its duration and readable by every part as
@@ -274,7 +136,8 @@ public sealed class WorkerPool : IDisposable
             {
                 try
                 {
-                    RunParts(worker);
+                    for (int k = worker; k < _parts; k += Threads)
+                        _body!(k);
                 }
                 catch (Exception e)
                 {
