@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512.
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [mlp128] [mlp512] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -10,6 +10,8 @@
 # also writes the report there. mlp512 trains with Adam(lr=1e-3) on both sides (--adam is accepted and is the default).
 # --wait-idle S: before each run, wait up to S seconds (default 0) for the CPUs to be < 15% busy (other
 # processes on a shared machine make the timings noisy); the report counts the runs that started busy.
+# --avx2: both sides as on a machine without AVX-512: DslModels with DOTNET_EnableAVX512=0 (its Vector256 kernels),
+# PyTorch with OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE=Haswell) and ATen's AVX2 ones (ATEN_CPU_CAPABILITY=avx2).
 #
 # PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
 # (SkylakeX) kernels: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
@@ -19,15 +21,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0
+rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --adam) adam=(--adam); shift ;;
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
+    --avx2) avx2=1; shift ;;
     mlp128|mlp512) models+=("$1"); shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -39,6 +42,13 @@ if [[ ! -e $blas/libopenblas.so.0 && ! -e $blas/libopenblasp-r0.3.21.so ]]; then
   exit 1
 fi
 torch_env=(env OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=1)
+dsl_env=(env)
+isa="AVX-512 on both sides"
+if [[ $avx2 == 1 ]]; then
+  torch_env=(env OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=1)
+  dsl_env=(env DOTNET_EnableAVX512=0)
+  isa="AVX2 on both sides (DslModels: DOTNET_EnableAVX512=0; PyTorch: OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2)"
+fi
 
 if [[ $build == 1 ]]; then
   dotnet build Benchmarks -c Release -v quiet -nologo >/dev/null
@@ -71,13 +81,13 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
   wait_quiet
   echo "round $r/$rounds: DslModels" >&2
-  dotnet "$dll" --quick "${models[@]}" >"$tmp/dsl.$r"
+  "${dsl_env[@]}" dotnet "$dll" --quick "${models[@]}" >"$tmp/dsl.$r"
   wait_quiet
   echo "round $r/$rounds: PyTorch" >&2
   "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
 done
 echo "FMA peak" >&2
-dotnet "$dll" --peak fma >"$tmp/peak"
+"${dsl_env[@]}" dotnet "$dll" --peak fma >"$tmp/peak"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
@@ -89,6 +99,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "torch=$(sed -n 's/^# //p' "$tmp/torch.info")"
   echo "python=$(/usr/bin/python3 --version 2>&1)"
   echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
+  echo "isa=$isa"
   echo "rounds=$rounds"
   if [[ $wait_idle -gt 0 ]]; then
     echo "idle wait=up to ${wait_idle}s for < 15% CPU busy before each run; $busy_starts of $((2 * rounds)) runs started busy"
@@ -129,7 +140,7 @@ lines = ["Machine and versions:", ""] + [f"- {l.replace('=', ': ', 1)}" for l in
 lines += [f"- FMA peak (1 core): Vector512 {peak.get('peak/vector512/12chains', float('nan')):.1f} GFLOP/s, "
           f"Vector256 {peak.get('peak/vector256/12chains', float('nan')):.1f} GFLOP/s (12 independent FMA chains)", ""]
 lines += ["Times are medians over rounds of each side's median-of-7; ratio = DslModels / PyTorch (< 1: DslModels faster).",
-          "GFLOP/s: train = 6*P*B flops, infer = 2*P*B (P = parameters, B = batch); % = of the Vector512 FMA peak.",
+          "GFLOP/s: train = 6*P*B flops, infer = 2*P*B (P = parameters, B = batch); % = of the FMA peak of the widest vector DslModels used.",
           "Spread = (max - min) / median across rounds, the larger of the two sides. Min ratio = the fastest round of each",
           "side, DslModels / PyTorch: steadier than the medians when another tenant slows some rounds (the targets use the",
           "medians).", ""]
