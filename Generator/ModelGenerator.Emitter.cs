@@ -39,7 +39,7 @@ public sealed partial class ModelGenerator
             /// <summary>The static class (Vector512 / Vector256 / Vector128) alias.</summary>
             public string Type { get; }
 
-            /// <summary>The float vector type (Vector512&lt;float&gt; / Vector256&lt;float&gt;) alias.</summary>
+            /// <summary>The float vector type (Vector512&lt;float&gt; / Vector256&lt;float&gt; / Vector128&lt;float&gt;) alias.</summary>
             public string Vec { get; }
 
             public int Width { get; }
