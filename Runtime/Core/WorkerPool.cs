@@ -18,7 +18,10 @@ namespace DslModels;
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
-    /// <summary>How many <see cref="Thread.SpinWait(int)"/> rounds an idle worker spins before blocking (about 0.1 ms).</summary>
+    /// <summary>
+    /// How many <see cref="Thread.SpinWait(int)"/>(20) rounds an idle worker spins before blocking: 1.5-1.8 ms on the development machine
+    /// (measured; each round is ~0.8 us), so a worker stays awake between the operations of a step and between back-to-back steps.
+    /// </summary>
     public const int SpinIterations = 2000;
 
     private readonly Thread[] _threads;
