@@ -1462,27 +1462,29 @@ public sealed partial class ModelGenerator
                                 if (inVec > 0)
                                 {
                                     using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
-                                    if (s == 3)
                                     {
-                                        // 12 accumulators + 3 x + 1 W = the 16 registers of AVX2.
-                                        for (int t = 0; t < s; t++)
-                                            w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
-                                        for (int k = 0; k < 4; k++)
+                                        if (s == 3)
                                         {
-                                            w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                            // 12 accumulators + 3 x + 1 W = the 16 registers of AVX2.
                                             for (int t = 0; t < s; t++)
-                                                w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
-                                        }
-                                    }
-                                    else
-                                    {
-                                        for (int k = 0; k < 4; k++)
-                                            w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
-                                        for (int t = 0; t < s; t++)
-                                        {
-                                            w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                                w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
                                             for (int k = 0; k < 4; k++)
-                                                w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
+                                            {
+                                                w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                                for (int t = 0; t < s; t++)
+                                                    w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
+                                            }
+                                        }
+                                        else
+                                        {
+                                            for (int k = 0; k < 4; k++)
+                                                w.Line($"var wv{k} = {T}.LoadUnsafe(ref w{k}, i);");
+                                            for (int t = 0; t < s; t++)
+                                            {
+                                                w.Line($"var xv{t} = {T}.LoadUnsafe(ref x{t}, i);");
+                                                for (int k = 0; k < 4; k++)
+                                                    w.Line($"a{t}{k} = {isa.Fma}(xv{t}, wv{k}, a{t}{k});");
+                                            }
                                         }
                                     }
                                 }
@@ -1535,13 +1537,15 @@ public sealed partial class ModelGenerator
                                             w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = {lane[t].Class}.GetElement({lane[t].Vector}, {lane[t].Lane + k})"))};");
                                     }
                                     if (inVec < inW)
-                                    using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
                                     {
-                                        for (int t = 0; t < s; t++)
+                                        using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
                                         {
-                                            w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
-                                            for (int k = 0; k < 4; k++)
-                                                w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                            for (int t = 0; t < s; t++)
+                                            {
+                                                w.Line($"float xi{t} = {U}.Add(ref x{t}, i);");
+                                                for (int k = 0; k < 4; k++)
+                                                    w.Line($"s{t}{k} += xi{t} * {U}.Add(ref w{k}, i);");
+                                            }
                                         }
                                     }
                                     for (int t = 0; t < s; t++)
