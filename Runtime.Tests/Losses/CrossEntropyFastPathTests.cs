@@ -25,6 +25,14 @@ public class CrossEntropyFastPathTests
     [InlineData(2, 256, Reduction.Mean, -100, 10)]
     // Logits far apart: exp(x - max) underflows to subnormals and to 0.
     [InlineData(4, 11, Reduction.Mean, -100, 11, 1500.0)]
+    // Eight rows at a time (one Vector512<double> per class): whole groups, a partial last group, a group with an ignored
+    // row, the largest grouped class count and the first one past it.
+    [InlineData(19, 10, Reduction.Mean, -100, 12)]
+    [InlineData(16, 3, Reduction.Sum, 2, 13)]
+    [InlineData(24, 64, Reduction.Mean, -100, 14)]
+    [InlineData(9, 65, Reduction.Mean, -100, 15)]
+    [InlineData(17, 1, Reduction.Sum, -100, 16)]
+    [InlineData(32, 10, Reduction.Mean, -100, 17, 1500.0)]
     public void Matches_the_generic_overload(int batch, int classes, Reduction reduction, int ignoreIndex, int seed, double spread = 20)
     {
         var rng = new Random(seed);
@@ -81,6 +89,79 @@ public class CrossEntropyFastPathTests
             float loss = reduction == Reduction.Mean ? (float)(total / counted) : (float)total;
             Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(loss));
             Assert.Equal(expectedGrad, grad);
+        }
+    }
+
+    /// <summary>
+    /// Rows taken eight at a time give each row's loss term and gradient bit for bit as a row taken alone: every group shape,
+    /// and groups that fall back to single rows because one row is ignored, has a NaN logit, a +∞ logit, only -∞ logits, or a
+    /// logit so far below the row's max that exp(x - max) leaves the range where .NET's vector Exp treats lanes alone.
+    /// </summary>
+    [Theory]
+    [InlineData(10, 41, 21)]
+    [InlineData(3, 24, 22)]
+    [InlineData(64, 17, 23)]
+    [InlineData(1, 16, 24)]
+    public void Rows_in_groups_equal_rows_alone_bit_for_bit(int classes, int batch, int seed)
+    {
+        const int ignoreIndex = -1;
+        var rng = new Random(seed);
+        float[] logits = Enumerable.Range(0, batch * classes).Select(_ => (float)(rng.NextDouble() * 30 - 15)).ToArray();
+        int[] targets = Enumerable.Range(0, batch).Select(_ => rng.Next(classes)).ToArray();
+        if (batch >= 40)
+        {
+            targets[3] = ignoreIndex;                            // group 0: an ignored row
+            logits[9 * classes] = float.NaN;                     // group 1: a NaN logit
+            logits[17 * classes] = float.PositiveInfinity;       // group 2: a +∞ logit
+            logits.AsSpan(25 * classes, classes).Fill(float.NegativeInfinity); // group 3: a row of -∞ only
+            // Group 4: logits spread over [-600, 0], and one row with a logit 900 below its max: exp(x - max) outside the
+            // vector Exp's range, which would change how the whole vector of each class is computed.
+            for (int i = 32 * classes; i < 40 * classes; i++)
+                logits[i] = (float)(-rng.NextDouble() * 600);
+            logits.AsSpan(33 * classes, classes - 1).Fill(-900f);
+            logits[34 * classes - 1] = 0f;
+        }
+        if (classes > 1)
+            logits[(batch - 1) * classes + (targets[batch - 1] + 1) % classes] = float.NegativeInfinity; // a zero probability
+        const double scale = 1.0 / 37;
+        var grouped = new float[logits.Length];
+        var groupedTerms = new double[batch];
+        CrossEntropyLoss.ForwardRows(logits, targets, classes, grouped, scale, ignoreIndex, 0, batch, groupedTerms);
+        var alone = new float[logits.Length];
+        var aloneTerms = new double[batch];
+        for (int n = 0; n < batch; n++)
+            CrossEntropyLoss.ForwardRows(logits, targets, classes, alone, scale, ignoreIndex, n, n + 1, aloneTerms);
+        for (int n = 0; n < batch; n++)
+            Assert.True(BitConverter.DoubleToInt64Bits(aloneTerms[n]) == BitConverter.DoubleToInt64Bits(groupedTerms[n]), $"term {n}: {groupedTerms[n]:R} grouped, {aloneTerms[n]:R} alone");
+        for (int i = 0; i < logits.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(grouped[i]), $"grad[{i}]: {grouped[i]:R} grouped, {alone[i]:R} alone");
+    }
+
+    /// <summary>
+    /// The grouped rows rest on this: for arguments in [-700, 0] (the groups' range) each lane of Vector512.Exp of doubles is
+    /// Vector256.Exp's of the same value, bit for bit, on every code path (the runtime tests also run with AVX-512, AVX2 and all
+    /// intrinsics off). Outside [-708, 708] .NET computes the whole vector with Math.Exp, so there the lanes of a vector depend
+    /// on each other, and the groups leave such rows to the single-row path.
+    /// </summary>
+    [Fact]
+    public void Vector512_exp_lanes_are_Vector256_exp_bit_for_bit()
+    {
+        var rng = new Random(31);
+        var values = new double[8];
+        for (int k = 0; k < 20_000; k++)
+        {
+            for (int j = 0; j < 8; j++)
+                values[j] = (double)(float)(-rng.NextDouble() * (k % 4 == 0 ? 700 : 30)); // x - max as the loss forms it: <= 0, from a float
+            if (k == 0)
+                new[] { 0.0, -0.0, -700.0, -699.9999389648438 }.CopyTo(values, 0);
+            var wide = System.Runtime.Intrinsics.Vector512.Exp(System.Runtime.Intrinsics.Vector512.Create(values));
+            var lower = System.Runtime.Intrinsics.Vector256.Exp(System.Runtime.Intrinsics.Vector256.Create(values, 0));
+            var upper = System.Runtime.Intrinsics.Vector256.Exp(System.Runtime.Intrinsics.Vector256.Create(values, 4));
+            for (int j = 0; j < 4; j++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(lower[j]), BitConverter.DoubleToInt64Bits(wide[j]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(upper[j]), BitConverter.DoubleToInt64Bits(wide[j + 4]));
+            }
         }
     }
 
