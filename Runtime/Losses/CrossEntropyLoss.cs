@@ -156,10 +156,8 @@ public static partial class CrossEntropyLoss
                 return false;
             ReadOnlySpan<float> x = rows.Slice(r * classes, classes);
             ref float xr = ref MemoryMarshal.GetReference(x);
-            float m = float.NegativeInfinity;
-            for (int c = 0; c < classes; c++)
-                m = Math.Max(m, Unsafe.Add(ref xr, c));
-            if (float.IsNaN(x[target]) || float.IsNegativeInfinity(m) || float.IsNaN(m) || float.IsPositiveInfinity(m))
+            float m = Max(x);
+            if (float.IsNaN(x[target]) || !float.IsFinite(m))
                 return false;
             max[r] = m;
             // Class-major: t[c · GroupRows + r] = x_c - max (in float, as Row takes it).
@@ -199,10 +197,8 @@ public static partial class CrossEntropyLoss
         if (!grad.IsEmpty && classes <= MaxStackClasses && !float.IsNaN(x[target]))
         {
             // One exp per logit: softmax(x)_c = e_c / Σe with e_c = exp(x_c - max), the terms logsumexp sums anyway.
-            float max = float.NegativeInfinity;
-            foreach (float v in x)
-                max = Math.Max(max, v);
-            if (!float.IsNegativeInfinity(max) && !float.IsNaN(max) && !float.IsPositiveInfinity(max))
+            float max = Max(x);
+            if (float.IsFinite(max))
             {
                 Exps(x, max, e);
                 double sum = 0;
@@ -249,12 +245,19 @@ public static partial class CrossEntropyLoss
             Vector256.Exp(Vector256.LoadUnsafe(ref e0, (nuint)c)).StoreUnsafe(ref e0, (nuint)c);
     }
 
-    /// <summary>log(Σ exp(x)) computed stably as max + log(Σ exp(x - max)).</summary>
-    public static double LogSumExp(ReadOnlySpan<float> x)
+    /// <summary>The largest of <paramref name="x"/> by <see cref="Math.Max(float, float)"/>: NaN if any is NaN, -∞ for none.</summary>
+    private static float Max(ReadOnlySpan<float> x)
     {
         float max = float.NegativeInfinity;
         foreach (float v in x)
             max = Math.Max(max, v);
+        return max;
+    }
+
+    /// <summary>log(Σ exp(x)) computed stably as max + log(Σ exp(x - max)).</summary>
+    public static double LogSumExp(ReadOnlySpan<float> x)
+    {
+        float max = Max(x);
         if (float.IsNegativeInfinity(max) || float.IsNaN(max))
             return max;
         double sum = 0;
