@@ -17,7 +17,8 @@ public abstract class ModelBenchmarks<TModel> where TModel : class, ITrainable, 
     public void Setup()
     {
         _model = new TModel();
-        _pool = new BatchPool(Batch, _model.InputWidth, _model.OutputWidth);
+        long parameters = System.Linq.Enumerable.Sum(_model.Parameters, p => (long)p.Length);
+        _pool = new BatchPool(Batch, _model.InputWidth, _model.OutputWidth, poolSize: BatchPool.PoolSizeFor(Batch, parameters));
         _output = new float[Batch * _model.OutputWidth];
     }
 
@@ -44,3 +45,6 @@ public class Mlp128Benchmarks : ModelBenchmarks<Mlp128>;
 
 /// <summary>784-512-512-10, Adam.</summary>
 public class Mlp512Benchmarks : ModelBenchmarks<Mlp512>;
+
+/// <summary>32-64-64-4, SGD with momentum: a model trained online.</summary>
+public class TinyBenchmarks : ModelBenchmarks<Tiny>;

@@ -21,6 +21,22 @@ public partial class Mlp512
     [Layer(10)] public partial Dense Output { get; }
 }
 
+/// <summary>
+/// A small network of the kind a game, a trading signal or a control loop trains online, one sample at a time: 32-64-64-4,
+/// ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9); 6,532 parameters. At this size the per-call costs (argument checks,
+/// the optimizer's bookkeeping, PyTorch's dispatch) weigh as much as the arithmetic. SGD rather than Adam because the
+/// Debian build of PyTorch's Adam step alone costs ~100 us here at this size (docs/benchmarks.md), which would swamp the rest.
+/// </summary>
+[Model(Inputs = 32, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Tiny
+{
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
 {
@@ -32,3 +48,5 @@ public interface ITrainable : IModel
 public partial class Mlp128 : ITrainable;
 
 public partial class Mlp512 : ITrainable;
+
+public partial class Tiny : ITrainable;

@@ -40,6 +40,17 @@ public static class Quick
                 results.Add(($"mlp512/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
             }
         }
+        if (Want(names, "tiny"))
+        {
+            foreach (int batch in new[] { 1, 8, 32 })
+            {
+                using var m = new Tiny { Threads = ThreadCount };
+                var pool = new BatchPool(batch, Tiny.InputSize, Tiny.OutputSize, poolSize: BatchPool.PoolSizeFor(batch, Tiny.ParameterCount));
+                var output = new float[batch * Tiny.OutputSize];
+                results.Add(($"tiny/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                results.Add(($"tiny/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+            }
+        }
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
         // The weight gradient of a ReLU layer skips the zeros of dz, so its speed depends on how many ReLUs are active:

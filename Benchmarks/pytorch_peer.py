@@ -8,7 +8,7 @@ Run it with the Debian python and torch 1.13 and a correctly detected single-thr
 
     OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512]
+    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny]
 
 Without OPENBLAS_CORETYPE, OpenBLAS 0.3.21 takes this Zen CPU for Haswell (AVX2 kernels); without the
 openblas-pthread path torch may load the reference BLAS (11-30x slower). The BLAS core in use is printed
@@ -16,6 +16,8 @@ to stderr.
 
 mlp128: 784-128-10 ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9).
 mlp512: 784-512-512-10 ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9), or Adam(lr=1e-3) with --adam.
+tiny: 32-64-64-4 ReLU, cross-entropy, SGD(lr=0.01, momentum=0.9), at batch 1, 8 and 32 (Benchmarks/Models.cs: a model
+      trained online, one sample at a time).
 """
 import argparse
 import ctypes
@@ -28,17 +30,21 @@ from torch import nn
 
 POOL_SIZE = 16
 BATCHES = (1, 8, 32, 128, 512)
-INPUTS = 784
-CLASSES = 10
+TINY_BATCHES = (1, 8, 32)
+# (inputs, classes) of each model
+SHAPES = {"mlp128": (784, 10), "mlp512": (784, 10), "tiny": (32, 4)}
 
 
 def build(name, adam):
     torch.manual_seed(0)
+    inputs, classes = SHAPES[name]
     if name == "mlp128":
-        model = nn.Sequential(nn.Linear(INPUTS, 128), nn.ReLU(), nn.Linear(128, CLASSES))
+        model = nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, classes))
+    elif name == "mlp512":
+        model = nn.Sequential(nn.Linear(inputs, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                              nn.Linear(512, classes))
     else:
-        model = nn.Sequential(nn.Linear(INPUTS, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                              nn.Linear(512, CLASSES))
+        model = nn.Sequential(nn.Linear(inputs, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, classes))
     if name == "mlp512" and adam:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     else:
@@ -46,19 +52,24 @@ def build(name, adam):
     return model, opt
 
 
-class BatchPool:
-    """16 distinct random batches, cycled (as Benchmarks/Data.cs)."""
+def pool_size(batch, parameters):
+    """As BatchPool.PoolSizeFor in Benchmarks/Data.cs: 16 batches, or 8,192 samples for a model small enough to memorise fewer."""
+    return max(POOL_SIZE, 8192 // batch) if parameters < 50_000 else POOL_SIZE
 
-    def __init__(self, batch, seed=1):
+
+class BatchPool:
+    """Distinct random batches, cycled (as Benchmarks/Data.cs)."""
+
+    def __init__(self, batch, inputs, classes, size, seed=1):
         g = torch.Generator().manual_seed(seed)
         # Uniform in [-1, 1), zero-mean, as Benchmarks/Data.cs (see its remarks).
-        self.inputs = [torch.rand(batch, INPUTS, generator=g) * 2 - 1 for _ in range(POOL_SIZE)]
-        self.targets = [torch.randint(0, CLASSES, (batch,), generator=g) for _ in range(POOL_SIZE)]
+        self.inputs = [torch.rand(batch, inputs, generator=g) * 2 - 1 for _ in range(size)]
+        self.targets = [torch.randint(0, classes, (batch,), generator=g) for _ in range(size)]
         self.next = 0
 
     def take(self):
         k = self.next
-        self.next = (k + 1) % POOL_SIZE
+        self.next = (k + 1) % len(self.inputs)
         return self.inputs[k], self.targets[k]
 
 
@@ -91,11 +102,11 @@ def blas_core():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--adam", action="store_true", help="mlp512 uses Adam(lr=1e-3) instead of SGD momentum")
-    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512")
+    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny")
     args = ap.parse_args()
-    models = args.models or ["mlp128", "mlp512"]
+    models = args.models or ["mlp128", "mlp512", "tiny"]
     for m in models:
-        if m not in ("mlp128", "mlp512"):
+        if m not in SHAPES:
             ap.error(f"unknown model {m!r}")
 
     torch.set_num_threads(1)
@@ -105,8 +116,11 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     for batch in BATCHES:
         for name in models:
+            if name == "tiny" and batch not in TINY_BATCHES:
+                continue
             model, opt = build(name, args.adam)
-            pool = BatchPool(batch)
+            parameters = sum(p.numel() for p in model.parameters())
+            pool = BatchPool(batch, *SHAPES[name], pool_size(batch, parameters))
 
             def train():
                 x, y = pool.take()

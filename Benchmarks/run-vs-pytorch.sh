@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512.
+# DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512, and on a
+# small online-learning model (tiny: 32-64-64-4, batch 1..32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -29,8 +30,8 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
-    mlp128|mlp512) models+=("$1"); shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    mlp128|mlp512|tiny) models+=("$1"); shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -109,7 +110,8 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 - "$tmp" "$rounds" "$out" <<'PY'
 import statistics, sys
 tmp, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-PARAMS = {"mlp128": 784 * 128 + 128 + 128 * 10 + 10, "mlp512": 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10}
+PARAMS = {"mlp128": 784 * 128 + 128 + 128 * 10 + 10, "mlp512": 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10,
+          "tiny": 32 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4}
 # The issue's targets: mlp128 (SGD momentum) train at batch 1, 32, 512 and inference at batch 1;
 # mlp512 (Adam) train at batch 1 and 512.
 TARGETS = {("mlp128", "train", 1): (1 / 15, "<= 1/15"), ("mlp128", "train", 32): (1 / 4, "<= 1/4"),
@@ -132,6 +134,9 @@ machine = [l.rstrip("\n") for l in open(f"{tmp}/machine")]
 def key(name):
     model, kind, batch = name.split("/")
     return (model, kind != "train", int(batch))
+
+def us(v):
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}"  # sub-microsecond times (the tiny model) keep their digits
 
 def spread(v):
     return (max(v) - min(v)) / statistics.median(v)
@@ -157,7 +162,7 @@ for name in sorted(set(dsl) & set(torch), key=key):
     if (model, kind, int(batch)) in TARGETS:
         limit, text = TARGETS[(model, kind, int(batch))]
         target = f"{text}: {'met' if ratio <= limit else 'NOT met'}"
-    lines.append(f"| {name} | {d:.1f} | {t:.1f} | {ratio:.3f} | {min(dsl[name]) / min(torch[name]):.3f} | {gd:.1f} | {gd / p:.1%} | {gt:.1f} | "
+    lines.append(f"| {name} | {us(d)} | {us(t)} | {ratio:.3f} | {min(dsl[name]) / min(torch[name]):.3f} | {gd:.1f} | {gd / p:.1%} | {gt:.1f} | "
                  f"{max(spread(dsl[name]), spread(torch[name])):.0%} | {target} |")
 dz = [l[2:].rstrip("\n") for l in open(f"{tmp}/dsl.{rounds}") if l.startswith("# dz nonzero")]
 if dz:
