@@ -1581,7 +1581,20 @@ public sealed partial class ModelGenerator
                                         w.Line($"acc{k} = {isa.Fma}(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
                                 }
                             }
-                            w.Line($"float s0 = {isa.Sum}(acc0), s1 = {isa.Sum}(acc1), s2 = {isa.Sum}(acc2), s3 = {isa.Sum}(acc3);");
+                            if (isa.Width == 4)
+                                w.Line($"float s0 = {isa.Sum}(acc0), s1 = {isa.Sum}(acc1), s2 = {isa.Sum}(acc2), s3 = {isa.Sum}(acc3);");
+                            else
+                            {
+                                // One reduction for the four: lane k = {T}.Sum(acc k), bit for bit, in a third of the
+                                // shuffles and adds of four Sums (small layers at batch 1 spent most of their time in those).
+                                w.Line($"var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k");
+                                if (inVec == inW)
+                                {
+                                    w.Line($"DslV128.StoreUnsafe(sums{(l.HasBias ? " + DslV128.LoadUnsafe(ref b, (nuint)o)" : "")}, ref yr, (nuint)o);");
+                                }
+                                else
+                                    w.Line("float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);");
+                            }
                             if (inVec < inW)
                             {
                                 using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
@@ -1591,8 +1604,11 @@ public sealed partial class ModelGenerator
                                         w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
                                 }
                             }
-                            for (int k = 0; k < 4; k++)
-                                w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                            if (isa.Width == 4 || inVec < inW)
+                            {
+                                for (int k = 0; k < 4; k++)
+                                    w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                            }
                         }
                     }
                 }
@@ -1623,7 +1639,13 @@ public sealed partial class ModelGenerator
                                         w.Line($"a{t} = {isa.Fma}({T}.LoadUnsafe(ref x{t}, i), wv, a{t});");
                                 }
                             }
-                            w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {isa.Sum}(a{t})"))};");
+                            if (S == 4 && isa.Width == 16)
+                            {
+                                w.Line("var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)");
+                                w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = DslV128.GetElement(sums, {t})"))};");
+                            }
+                            else
+                                w.Line($"float {string.Join(", ", Enumerable.Range(0, S).Select(t => $"s{t} = {isa.Sum}(a{t})"))};");
                             if (inVec < inW)
                             {
                                 using (w.Block($"for (int i = {inVec}; i < {inW}; i++)"))
@@ -1695,6 +1717,15 @@ public sealed partial class ModelGenerator
             {
                 w.Line("var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));");
                 w.Line("return DslV512.GetLower(DslQuarters(q, q));");
+            }
+            w.Line();
+            w.Line("/// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 4 accumulators: the single-sample loop's 4 outputs.</summary>");
+            w.Line(Inline);
+            using (w.Block("private static DslF128 DslSum4(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3)"))
+            {
+                w.Line("var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)); // quarter k, lane j: quad sum k of a_j");
+                w.Line("var h = DslV512.GetLower(DslQuarters(q, q)); // [q0 + q1, q2 + q3]");
+                w.Line("return DslV256.GetLower(h) + DslV256.GetUpper(h); // (q0 + q1) + (q2 + q3)");
             }
             w.Line();
             w.Line("/// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>");

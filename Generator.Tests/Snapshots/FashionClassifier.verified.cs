@@ -856,11 +856,8 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
                         }
-                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
                     }
                 }
             }
@@ -979,11 +976,8 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
                         }
-                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
                     }
                 }
             }
@@ -2115,11 +2109,8 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
                         }
-                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
                     }
                 }
             }
@@ -2148,7 +2139,8 @@ partial class FashionClassifier : global::DslModels.IModel
                             a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
                             a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
                         }
-                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
@@ -2287,11 +2279,8 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
                         }
-                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
                     }
                 }
             }
@@ -3307,6 +3296,15 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));
         return DslV512.GetLower(DslQuarters(q, q));
+    }
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 4 accumulators: the single-sample loop's 4 outputs.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF128 DslSum4(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3)
+    {
+        var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)); // quarter k, lane j: quad sum k of a_j
+        var h = DslV512.GetLower(DslQuarters(q, q)); // [q0 + q1, q2 + q3]
+        return DslV256.GetLower(h) + DslV256.GetUpper(h); // (q0 + q1) + (q2 + q3)
     }
 
     /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>

@@ -730,7 +730,8 @@ partial class Regressor : global::DslModels.IModel
                         ref float w2 = ref DslUnsafe.Add(ref w1, 5);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 5);
                         DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                        float s0 = DslV512.Sum(acc0), s1 = DslV512.Sum(acc1), s2 = DslV512.Sum(acc2), s3 = DslV512.Sum(acc3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         for (int i = 0; i < 5; i++)
                         {
                             float xi = DslUnsafe.Add(ref xr, i);
@@ -763,7 +764,8 @@ partial class Regressor : global::DslModels.IModel
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         for (int i = 0; i < 5; i++)
                         {
                             s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
@@ -857,7 +859,8 @@ partial class Regressor : global::DslModels.IModel
                         ref float w2 = ref DslUnsafe.Add(ref w1, 5);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 5);
                         DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                        float s0 = DslV256.Sum(acc0), s1 = DslV256.Sum(acc1), s2 = DslV256.Sum(acc2), s3 = DslV256.Sum(acc3);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         for (int i = 0; i < 5; i++)
                         {
                             float xi = DslUnsafe.Add(ref xr, i);
@@ -1383,7 +1386,8 @@ partial class Regressor : global::DslModels.IModel
                             a2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x2, i), wv, a2);
                             a3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref x3, i), wv, a3);
                         }
-                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         for (int i = 32; i < 33; i++)
                         {
                             s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
@@ -2424,7 +2428,8 @@ partial class Regressor : global::DslModels.IModel
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
                         DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                        float s0 = DslV512.Sum(a0), s1 = DslV512.Sum(a1), s2 = DslV512.Sum(a2), s3 = DslV512.Sum(a3);
+                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
                         for (int i = 0; i < 3; i++)
                         {
                             s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
@@ -3203,6 +3208,15 @@ partial class Regressor : global::DslModels.IModel
     {
         var q = DslQuarters(DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)), DslPairs(DslPairs(a4, a5), DslPairs(a6, a7)));
         return DslV512.GetLower(DslQuarters(q, q));
+    }
+
+    /// <summary>Lane j = DslV512.Sum(a_j), bit for bit (the tree of DslSum16), for 4 accumulators: the single-sample loop's 4 outputs.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF128 DslSum4(DslF512 a0, DslF512 a1, DslF512 a2, DslF512 a3)
+    {
+        var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3)); // quarter k, lane j: quad sum k of a_j
+        var h = DslV512.GetLower(DslQuarters(q, q)); // [q0 + q1, q2 + q3]
+        return DslV256.GetLower(h) + DslV256.GetUpper(h); // (q0 + q1) + (q2 + q3)
     }
 
     /// <summary>Per 128-bit lane: [a0 + a1, a2 + a3, b0 + b1, b2 + b3].</summary>
