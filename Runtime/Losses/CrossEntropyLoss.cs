@@ -44,27 +44,32 @@ public static partial class CrossEntropyLoss
 
         double total = 0;
         Span<double> e = stackalloc double[ExpBufferLength(classes)];
-        bool grouped = !gradLogits.IsEmpty && classes <= MaxGroupClasses;
-        Span<double> t = stackalloc double[grouped ? GroupRows * classes : 0];
-        Span<double> groupTerms = stackalloc double[GroupRows];
-        int n = 0;
-        if (grouped)
+        Span<double> t = stackalloc double[!gradLogits.IsEmpty && classes <= MaxGroupClasses ? GroupRows * classes : 0];
+        Span<double> terms = stackalloc double[GroupRows];
+        for (int n = 0; n < batch; n += GroupRows)
         {
-            for (; n + GroupRows <= batch; n += GroupRows)
-            {
-                if (Group(logits, targets, n, classes, scale, gradLogits, ignoreIndex, t, groupTerms))
-                {
-                    for (int r = 0; r < GroupRows; r++)
-                        total += groupTerms[r];
-                    continue;
-                }
-                for (int r = n; r < n + GroupRows; r++)
-                    total += OneRow(logits, targets, r, classes, scale, gradLogits, ignoreIndex, e);
-            }
+            int end = Math.Min(n + GroupRows, batch);
+            RowTerms(logits, targets, n, end, classes, scale, gradLogits, ignoreIndex, e, t, terms);
+            for (int r = n; r < end; r++)
+                if (targets[r] != ignoreIndex)
+                    total += terms[r - n];
         }
-        for (; n < batch; n++)
-            total += OneRow(logits, targets, n, classes, scale, gradLogits, ignoreIndex, e);
         return reduction == Reduction.Mean ? (float)(total / counted) : (float)total;
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="n"/>, <paramref name="end"/>), at most GroupRows of them: their loss terms (0 for an ignored row) into
+    /// <paramref name="terms"/>[0 .. end - n) and their gradients if wanted; as one <see cref="Group"/> when it applies
+    /// (<paramref name="t"/> not empty), otherwise row by row. Either way each row gets the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowTerms(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int n, int end, int classes, double scale,
+        Span<float> gradLogits, int ignoreIndex, Span<double> e, Span<double> t, Span<double> terms)
+    {
+        if (end - n == GroupRows && !t.IsEmpty && Group(logits, targets, n, classes, scale, gradLogits, ignoreIndex, t, terms))
+            return;
+        for (int r = n; r < end; r++)
+            terms[r - n] = OneRow(logits, targets, r, classes, scale, gradLogits, ignoreIndex, e);
     }
 
     /// <summary>Row <paramref name="n"/> of <see cref="Forward"/>: its loss term (0 for an ignored row) and its gradient if wanted.</summary>
@@ -97,21 +102,12 @@ public static partial class CrossEntropyLoss
         if (logits.Length < end * classes || gradLogits.Length < end * classes || terms.Length < end)
             throw new ArgumentException($"logits and gradLogits need {end} * {classes} values and terms {end}; got {logits.Length}, {gradLogits.Length} and {terms.Length}.", nameof(logits));
         Span<double> e = stackalloc double[ExpBufferLength(classes)];
-        bool grouped = classes <= MaxGroupClasses;
-        Span<double> t = stackalloc double[grouped ? GroupRows * classes : 0];
-        int n = start;
-        if (grouped)
+        Span<double> t = stackalloc double[classes <= MaxGroupClasses ? GroupRows * classes : 0];
+        for (int n = start; n < end; n += GroupRows)
         {
-            for (; n + GroupRows <= end; n += GroupRows)
-            {
-                if (Group(logits, targets, n, classes, scale, gradLogits, ignoreIndex, t, terms.Slice(n, GroupRows)))
-                    continue;
-                for (int r = n; r < n + GroupRows; r++)
-                    terms[r] = OneRow(logits, targets, r, classes, scale, gradLogits, ignoreIndex, e);
-            }
+            int groupEnd = Math.Min(n + GroupRows, end);
+            RowTerms(logits, targets, n, groupEnd, classes, scale, gradLogits, ignoreIndex, e, t, terms.Slice(n, groupEnd - n));
         }
-        for (; n < end; n++)
-            terms[n] = OneRow(logits, targets, n, classes, scale, gradLogits, ignoreIndex, e);
     }
 
     /// <summary>Rows a group takes at once: the lanes of a <see cref="Vector512{T}"/> of doubles.</summary>
