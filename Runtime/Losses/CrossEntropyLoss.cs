@@ -126,8 +126,7 @@ public static partial class CrossEntropyLoss
     /// <summary>
     /// Rows [<paramref name="n"/>, n + GroupRows) of <see cref="Row"/>'s fast path at once, when every one of them takes it (target
     /// not ignored and not NaN, finite max) and every x_c - max is at least <see cref="MinGroupExpArgument"/>; otherwise returns
-    /// false having written nothing. Each row's operations are
-    /// <see cref="Row"/>'s, in its order: the max, e_c = exp(x_c - max) with the difference in float, Σe in class order, the term
+    /// false having written nothing. Each row's operations are <see cref="Row"/>'s, in its order: the max, e_c = exp(x_c - max) with the difference in float, Σe in class order, the term
     /// <c>max + log(Σe) - x[target]</c>, and the gradient e_c · (scale / Σe). Only the layout differs: class c of the eight rows
     /// is one vector, so one <see cref="Vector512.Exp(Vector512{double})"/> serves eight rows (in that range its lanes are bit for bit
     /// those of <see cref="Vector256.Exp(Vector256{double})"/>, which <see cref="Row"/> uses; Runtime.Tests checks that). With 10 classes a row then
@@ -141,7 +140,6 @@ public static partial class CrossEntropyLoss
         // The callers checked the lengths: logits and gradLogits hold rows [n, n + GroupRows), t GroupRows · classes doubles.
         ReadOnlySpan<float> rows = logits.Slice(n * classes, GroupRows * classes);
         Span<float> gradRows = gradLogits.Slice(n * classes, GroupRows * classes);
-        ref float x0 = ref MemoryMarshal.GetReference(rows);
         ref float g0 = ref MemoryMarshal.GetReference(gradRows);
         ref double t0 = ref MemoryMarshal.GetReference(t.Slice(0, GroupRows * classes));
         Span<float> max = stackalloc float[GroupRows];
