@@ -44,7 +44,7 @@ public static partial class CrossEntropyLoss
 
         double total = 0;
         Span<double> e = stackalloc double[ExpBufferLength(classes)];
-        Span<double> t = stackalloc double[!gradLogits.IsEmpty && classes <= MaxGroupClasses ? GroupRows * classes : 0];
+        Span<double> t = stackalloc double[!gradLogits.IsEmpty && classes <= MaxGroupClasses && batch >= GroupRows ? GroupRows * classes : 0];
         Span<double> terms = stackalloc double[GroupRows];
         for (int n = 0; n < batch; n += GroupRows)
         {
@@ -102,7 +102,7 @@ public static partial class CrossEntropyLoss
         if (logits.Length < end * classes || gradLogits.Length < end * classes || terms.Length < end)
             throw new ArgumentException($"logits and gradLogits need {end} * {classes} values and terms {end}; got {logits.Length}, {gradLogits.Length} and {terms.Length}.", nameof(logits));
         Span<double> e = stackalloc double[ExpBufferLength(classes)];
-        Span<double> t = stackalloc double[classes <= MaxGroupClasses ? GroupRows * classes : 0];
+        Span<double> t = stackalloc double[classes <= MaxGroupClasses && end - start >= GroupRows ? GroupRows * classes : 0];
         for (int n = start; n < end; n += GroupRows)
         {
             int groupEnd = Math.Min(n + GroupRows, end);
