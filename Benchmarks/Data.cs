@@ -12,7 +12,7 @@ namespace DslModels.Benchmarks;
 /// batch 128, and DslModels' weight gradient, which skips the zeros of dz, got faster than on real data. With zero-mean
 /// inputs the fraction stays at 50-56% for the whole run (Quick prints it). pytorch_peer.py draws the same distribution.
 /// A small model memorises 16 small batches within a timing run (the tiny model makes ~300,000 steps), and then its
-/// gradients shrink towards zero and Adam's state towards denormals; <see cref="PoolSizeFor"/> gives it more batches.
+/// gradients shrink towards zero and the optimizer's state towards denormals; <see cref="PoolSizeFor"/> gives it more batches.
 /// </remarks>
 public sealed class BatchPool
 {
