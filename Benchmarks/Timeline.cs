@@ -5,7 +5,7 @@ using System.Globalization;
 namespace DslModels.Benchmarks;
 
 /// <summary>
-/// <c>--timeline [mlp128] [mlp512] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
+/// <c>--timeline [mlp128] [mlp512] [tiny] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
 /// where a train step's time goes, phase by phase on the calling thread (forward, loss, backward, step) and part by part
 /// on every thread of each split operation. It implements the generated models' diagnostic hooks DslOnPhase and DslOnPart
 /// (partial methods, compiled away in a model that does not implement them), so it times the real TrainStep, not a copy.
@@ -22,19 +22,24 @@ public static class Timeline
             if (Quick.Want(names, "mlp128"))
             {
                 using var m = new Mlp128 { Threads = threads };
-                Measure("mlp128", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128.InputSize, Mlp128.OutputSize);
+                Measure("mlp128", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128.InputSize, Mlp128.OutputSize, Mlp128.ParameterCount);
             }
             if (Quick.Want(names, "mlp512"))
             {
                 using var m = new Mlp512 { Threads = threads };
-                Measure("mlp512", batch, m, m.Timeline = new TimelineCounters(threads), Mlp512.InputSize, Mlp512.OutputSize);
+                Measure("mlp512", batch, m, m.Timeline = new TimelineCounters(threads), Mlp512.InputSize, Mlp512.OutputSize, Mlp512.ParameterCount);
+            }
+            if (Quick.Want(names, "tiny"))
+            {
+                using var m = new Tiny { Threads = threads };
+                Measure("tiny", batch, m, m.Timeline = new TimelineCounters(threads), Tiny.InputSize, Tiny.OutputSize, Tiny.ParameterCount);
             }
         }
     }
 
-    private static void Measure(string model, int batch, ITrainable m, TimelineCounters counters, int inputs, int classes)
+    private static void Measure(string model, int batch, ITrainable m, TimelineCounters counters, int inputs, int classes, long parameters)
     {
-        var pool = new BatchPool(batch, inputs, classes);
+        var pool = new BatchPool(batch, inputs, classes, poolSize: BatchPool.PoolSizeFor(batch, parameters));
         var clock = Stopwatch.StartNew();
         int calls = 0;
         while (clock.ElapsedMilliseconds < 300) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); calls++; }
@@ -109,7 +114,7 @@ public sealed class TimelineCounters
         double us = 1e6 / Stopwatch.Frequency / steps;
         var text = new System.Text.StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"{name} step {stepMicroseconds:F1} forward {_phaseTicks[0] * us:F1} loss {_phaseTicks[1] * us:F1} backward {_phaseTicks[2] * us:F1} optimizer {_phaseTicks[3] * us:F1}\n");
+            $"{name} step {Us(stepMicroseconds)} forward {Us(_phaseTicks[0] * us)} loss {Us(_phaseTicks[1] * us)} backward {Us(_phaseTicks[2] * us)} optimizer {Us(_phaseTicks[3] * us)}\n");
         for (int op = 0; op < Ops; op++)
         {
             for (int layer = 0; layer < Layers; layer++)
@@ -120,14 +125,17 @@ public sealed class TimelineCounters
                 string what = op == Ops - 1 ? $"step/run{layer}" : $"op{op}/layer{layer}";
                 text.Append(CultureInfo.InvariantCulture, $"{name} part {what} calls/step {(double)_partCalls[first] / steps:F1}");
                 for (int part = 0; part < _threads; part++)
-                    text.Append(CultureInfo.InvariantCulture, $" part{part} {_partTicks[first + part] * us:F1}");
+                    text.Append(CultureInfo.InvariantCulture, $" part{part} {Us(_partTicks[first + part] * us)}");
                 for (int part = 1; part < _threads; part++)
-                    text.Append(CultureInfo.InvariantCulture, $" (part{part} starts {_partLate[first + part] * us:F1} later)");
+                    text.Append(CultureInfo.InvariantCulture, $" (part{part} starts {Us(_partLate[first + part] * us)} later)");
                 text.Append('\n');
             }
         }
         return text.ToString();
     }
+
+    /// <summary>Microseconds with one decimal, two under 10 us (the tiny model's phases take a fraction of one).</summary>
+    private static string Us(double value) => value.ToString(value < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
 }
 
 public partial class Mlp128
@@ -141,6 +149,16 @@ public partial class Mlp128
 }
 
 public partial class Mlp512
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class Tiny
 {
     /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
     internal TimelineCounters? Timeline { get; set; }

@@ -85,4 +85,92 @@ public class StateArenaTests
         Assert.False(adam.CanFuseGroup(0, new[] { "momentum_buffer" }, "step")); // a key Adam does not keep
         Assert.Equal(1.0, ((StateTensor)adam.State.Values.First()["step"]!).ToScalar());
     }
+    // CanFuseGroup remembers a "yes" until the optimizer's state changes (a generated model asks at every step). Each
+    // change below must turn a remembered answer, as the full check would.
+    private static readonly string[] AdamKeys = { "exp_avg", "exp_avg_sq" };
+
+    private static Adam SteppedAdam(AlignedBuffer data, Parameter w, Parameter b, int steps)
+    {
+        var adam = new Adam(new[] { new ParamGroup(new[] { w, b }) }, lr: 0.1);
+        adam.AttachStateArena(data);
+        for (int k = 0; k < steps; k++)
+            adam.Step();
+        return adam;
+    }
+
+    [Fact]
+    public void A_remembered_yes_sees_step_counts_and_sparse_gradients_change()
+    {
+        var (data, _, w, b) = Model();
+        var adam = SteppedAdam(data, w, b, 1);
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        var first = adam.Parameters.First();
+        var step = (StateTensor)adam.State[first]["step"]!;
+        step.SetItem(5); // a count changed in place: no state entry was written
+        Assert.False(adam.CanFuseGroup(0, AdamKeys, "step"));
+        step.SetItem(1);
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        first.SparseGradRows = new[] { 0 };
+        Assert.False(adam.CanFuseGroup(0, AdamKeys, "step"));
+        first.SparseGradRows = null;
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        Assert.False(adam.CanFuseGroup(0, new[] { "exp_avg", "max_exp_avg_sq" }, "step")); // other keys: checked afresh
+    }
+
+    [Fact]
+    public void A_remembered_yes_is_dropped_when_a_state_entry_is_replaced()
+    {
+        var (data, _, w, b) = Model();
+        var adam = SteppedAdam(data, w, b, 1);
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        var st = adam.State[adam.Parameters.Last()];
+        var arenaView = st.Values["exp_avg"];
+        st.Values["exp_avg"] = new StateTensor(ScalarType.Float32, new[] { 3 }); // its own memory, not the arena's
+        Assert.False(adam.CanFuseGroup(0, AdamKeys, "step"));
+        st.Values["exp_avg"] = arenaView;
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        st.Values.Remove("exp_avg_sq");
+        Assert.False(adam.CanFuseGroup(0, AdamKeys, "step"));
+    }
+
+    [Fact]
+    public void A_remembered_yes_is_dropped_when_a_state_dict_is_loaded()
+    {
+        var (data, _, w, b) = Model();
+        var adam = SteppedAdam(data, w, b, 1);
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        Assert.Equal(2.0, adam.AdvanceGroupStep(0, "step"));
+
+        // A state dict without state (never stepped): nothing to fuse.
+        var (data2, _, w2, b2) = Model();
+        adam.LoadStateDict(SteppedAdam(data2, w2, b2, 0).StateDict());
+        Assert.False(adam.CanFuseGroup(0, AdamKeys, "step"));
+
+        // A state dict at step 7: the counts advanced are the loaded ones, not the cells the optimizer held before.
+        var (data3, _, w3, b3) = Model();
+        adam.LoadStateDict(SteppedAdam(data3, w3, b3, 7).StateDict());
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        Assert.Equal(8.0, adam.AdvanceGroupStep(0, "step"));
+        foreach (var p in adam.Parameters)
+            Assert.Equal(8.0, ((StateTensor)adam.State[p]["step"]!).ToScalar());
+    }
+
+    [Fact]
+    public void A_remembered_yes_is_dropped_when_a_group_or_new_state_arrives()
+    {
+        var (data, _, w, b) = Model();
+        var sgd = new Sgd(new OptimParameter[] { w, b }, new SgdOptions(lr: 0.1, momentum: 0.9));
+        sgd.AttachStateArena(data);
+        sgd.Step();
+        var keys = new[] { "momentum_buffer" };
+        Assert.True(sgd.CanFuseGroup(0, keys, null));
+        var extra = new TensorParameter<float>(1f, 2f);
+        extra.SetGrad(new float[] { 0.5f, 0.5f });
+        sgd.AddParamGroup(new ParamGroup(new OptimParameter[] { extra }));
+        Assert.True(sgd.CanFuseGroup(0, keys, null)); // group 0 is as it was
+        Assert.False(sgd.CanFuseGroup(1, keys, null)); // not a view of the arena
+        sgd.Step(); // the runtime step writes the state entries again (and creates the new parameter's)
+        Assert.True(sgd.CanFuseGroup(0, keys, null));
+    }
 }

@@ -15,9 +15,9 @@ public sealed class ParamState : IReadOnlyDictionary<string, object?>
     /// <summary>
     /// The raw entries. Python ints and floats that an optimizer updates at every step are held in mutable
     /// <see cref="PyInt"/>/<see cref="PyFloat"/> cells (so a step does not box); the public accessors return them as
-    /// <see cref="long"/>/<see cref="double"/>.
+    /// <see cref="long"/>/<see cref="double"/>. Every write tells the owning optimizer (<see cref="StateEntries"/>).
     /// </summary>
-    internal readonly Dictionary<string, object?> Values = new(StringComparer.Ordinal);
+    internal readonly StateEntries Values = new();
 
     /// <inheritdoc />
     public object? this[string key] => Public(Values[key]);
@@ -94,6 +94,55 @@ public sealed class ParamState : IReadOnlyDictionary<string, object?>
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
+/// <summary>
+/// The entries of a <see cref="ParamState"/>. Every write through this type (set, add, remove, clear) bumps the owning
+/// optimizer's state version, which keeps <see cref="Optimizer.CanFuseGroup"/>'s cached answer honest: a generated
+/// model's fused step then checks one number instead of looking up every parameter's state at every step. The runtime
+/// writes state only through this type (the field's declared type), never through a <see cref="Dictionary{TKey, TValue}"/>
+/// reference.
+/// </summary>
+internal sealed class StateEntries : Dictionary<string, object?>
+{
+    public StateEntries() : base(StringComparer.Ordinal) { }
+
+    /// <summary>The optimizer whose state this is (null for a state not yet handed to one).</summary>
+    internal Optimizer? Owner;
+
+    public new object? this[string key]
+    {
+        get => base[key];
+        set
+        {
+            base[key] = value;
+            Owner?.StateChanged();
+        }
+    }
+
+    public new void Add(string key, object? value)
+    {
+        base.Add(key, value);
+        Owner?.StateChanged();
+    }
+
+    public new bool TryAdd(string key, object? value)
+    {
+        Owner?.StateChanged();
+        return base.TryAdd(key, value);
+    }
+
+    public new bool Remove(string key)
+    {
+        Owner?.StateChanged();
+        return base.Remove(key);
+    }
+
+    public new void Clear()
+    {
+        Owner?.StateChanged();
+        base.Clear();
+    }
+}
+
 /// <summary>A mutable Python int of an optimizer's state (see <see cref="ParamState.Values"/>).</summary>
 internal sealed class PyInt
 {
@@ -125,6 +174,14 @@ public abstract class Optimizer
     private readonly Dictionary<string, object?> _defaults;
     private readonly List<ParamGroup> _groups = [];
     private Dictionary<OptimParameter, ParamState> _state = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Bumped by every change that can turn <see cref="CanFuseGroup"/>'s answer: a state entry written, added or removed
+    /// (<see cref="StateEntries"/>), a parameter's state created, a group added, a state dict loaded, the arena attached.
+    /// </summary>
+    private int _stateVersion;
+
+    internal void StateChanged() => _stateVersion++;
 
     /// <summary>Creates the optimizer: validates <paramref name="groups"/> and fills in <paramref name="defaults"/>.</summary>
     protected Optimizer(IEnumerable<ParamGroup> groups, IReadOnlyDictionary<string, object?> defaults)
@@ -195,6 +252,7 @@ public abstract class Optimizer
             group.SetDefault(k, v is double[] a ? (double[])a.Clone() : v);
         }
         _groups.Add(group);
+        StateChanged();
     }
 
     /// <summary>PyTorch's <c>required</c> sentinel for a default that every group must set.</summary>
@@ -239,7 +297,11 @@ public abstract class Optimizer
     protected ParamState StateOf(OptimParameter p)
     {
         if (!_state.TryGetValue(p, out var s))
+        {
             _state[p] = s = new ParamState();
+            s.Values.Owner = this;
+            StateChanged();
+        }
         return s;
     }
 
@@ -386,6 +448,7 @@ public abstract class Optimizer
             foreach (var (k, v) in entry)
                 st.Values[k] = ConvertLoaded(p, k, v);
             ValidateLoadedState(p, st);
+            st.Values.Owner = this;
             newState[p] = st;
         }
         foreach (var (p, st) in newState)
@@ -393,6 +456,7 @@ public abstract class Optimizer
         for (int gi = 0; gi < _groups.Count; gi++)
             _groups[gi].ReplaceOptions(newOptions[gi]);
         _state = newState;
+        StateChanged();
     }
 
     private object? ConvertLoaded(OptimParameter p, string key, object? value) => value switch
@@ -451,6 +515,7 @@ public abstract class Optimizer
                     _arenaOffsets[p] = m.Parameter.Offset;
         foreach (var (p, st) in _state)
             MoveIntoArena(p, st);
+        StateChanged();
     }
 
     /// <summary>
@@ -473,8 +538,20 @@ public abstract class Optimizer
         ArgumentNullException.ThrowIfNull(arenaKeys);
         if (_arenaOffsets is null || (uint)groupIndex >= (uint)_groups.Count)
             return false;
+        var group = _groups[groupIndex];
+        if (FusableAsBefore(groupIndex, group, stepKey) is { } known && ReferenceEquals(known.ArenaKeys, arenaKeys))
+        {
+            // No state entry, group or arena changed since the full check: only the parameters' own gradients and the
+            // step counts' values can have.
+            foreach (var p in group.ParamList)
+                if (!p.HasGrad || p.SparseGradRows is not null)
+                    return false;
+            return known.Steps is null || StepsAgree(known.Steps);
+        }
         double step = double.NaN;
-        foreach (var p in _groups[groupIndex].ParamList)
+        var steps = stepKey is null ? null : new object[group.ParamList.Count];
+        int n = 0;
+        foreach (var p in group.ParamList)
         {
             if (!p.HasGrad || p.SparseGradRows is not null || !_arenaOffsets.TryGetValue(p, out int offset) || !_state.TryGetValue(p, out var st))
                 return false;
@@ -486,7 +563,41 @@ public abstract class Optimizer
                 if (!TryGetStep(st, stepKey, out double s) || (!double.IsNaN(step) && s != step))
                     return false;
                 step = s;
+                var cell = st.Values[stepKey];
+                if (steps is not null && cell is StateTensor or PyInt)
+                    steps[n++] = cell!;
+                else
+                    steps = null; // a loaded count not yet in a cell: AdvanceGroupStep moves it into one (a state change)
             }
+        }
+        if (stepKey is null || steps is not null)
+        {
+            if (_fusable.Length <= groupIndex)
+                Array.Resize(ref _fusable, _groups.Count);
+            _fusable[groupIndex] = new FusableGroup(_stateVersion, group, arenaKeys, stepKey, steps);
+        }
+        return true;
+    }
+
+    /// <summary>A group <see cref="CanFuseGroup"/> found fusable when the state version was <c>Version</c>, with each parameter's step count cell (if asked for).</summary>
+    private sealed record FusableGroup(int Version, ParamGroup Group, string[] ArenaKeys, string? StepKey, object[]? Steps);
+
+    private FusableGroup?[] _fusable = [];
+
+    /// <summary>The cached answer for the group, if no state entry, group or arena has changed since it was found.</summary>
+    private FusableGroup? FusableAsBefore(int groupIndex, ParamGroup group, string? stepKey) =>
+        groupIndex < _fusable.Length && _fusable[groupIndex] is { } f && f.Version == _stateVersion && ReferenceEquals(f.Group, group) && f.StepKey == stepKey ? f : null;
+
+    /// <summary>The step counts all equal, as the full check in <see cref="CanFuseGroup"/> compares them.</summary>
+    private static bool StepsAgree(object[] steps)
+    {
+        double step = double.NaN;
+        foreach (var cell in steps)
+        {
+            double s = cell is PyInt i ? i.Value : ((StateTensor)cell).ToScalar();
+            if (!double.IsNaN(step) && s != step)
+                return false;
+            step = s;
         }
         return true;
     }
@@ -499,6 +610,21 @@ public abstract class Optimizer
     public double AdvanceGroupStep(int groupIndex, string stepKey)
     {
         double result = double.NaN;
+        if (FusableAsBefore(groupIndex, _groups[groupIndex], stepKey) is { Steps: { } steps })
+        {
+            foreach (var cell in steps)
+            {
+                if (cell is PyInt i)
+                    result = ++i.Value;
+                else
+                {
+                    var t = (StateTensor)cell;
+                    t.SetItem(t.ToScalar() + 1);
+                    result = t.ToScalar();
+                }
+            }
+            return result;
+        }
         foreach (var p in _groups[groupIndex].ParamList)
         {
             switch (StateOf(p).Values[stepKey])
@@ -596,6 +722,7 @@ public abstract class Optimizer
             var array = GC.AllocateArray<float>(_arenaLength + AlignedBuffer.FloatAlignment, pinned: true);
             int start = AlignedBuffer.AlignmentOffset(array);
             _arenas[key] = a = (array, start);
+            StateChanged();
         }
         return new StateTensor(a.Array, a.Start + offset, p.Shape);
     }
