@@ -546,10 +546,16 @@ public abstract class Optimizer
             foreach (var p in group.ParamList)
                 if (!p.HasGrad || p.SparseGradRows is not null)
                     return false;
-            return known.Steps is null || StepsAgree(known.Steps);
+            return stepKey is null || StepsAgree(known.Steps);
         }
+        if (_fusable.Length <= groupIndex)
+            Array.Resize(ref _fusable, _groups.Count);
+        var f = _fusable[groupIndex] ??= new FusableGroup();
+        f.Known = false;
+        if (f.Steps.Length != group.ParamList.Count)
+            f.Steps = new object[group.ParamList.Count];
         double step = double.NaN;
-        var steps = stepKey is null ? null : new object[group.ParamList.Count];
+        bool cells = true;
         int n = 0;
         foreach (var p in group.ParamList)
         {
@@ -564,29 +570,42 @@ public abstract class Optimizer
                     return false;
                 step = s;
                 var cell = st.Values[stepKey];
-                if (steps is not null && cell is StateTensor or PyInt)
-                    steps[n++] = cell!;
+                if (cell is StateTensor or PyInt)
+                    f.Steps[n++] = cell!;
                 else
-                    steps = null; // a loaded count not yet in a cell: AdvanceGroupStep moves it into one (a state change)
+                    cells = false; // a loaded count not yet in a cell: AdvanceGroupStep moves it into one (a state change)
             }
         }
-        if (stepKey is null || steps is not null)
+        if (cells) // remembered (in place: a fallback that asks at every step allocates nothing)
         {
-            if (_fusable.Length <= groupIndex)
-                Array.Resize(ref _fusable, _groups.Count);
-            _fusable[groupIndex] = new FusableGroup(_stateVersion, group, arenaKeys, stepKey, steps);
+            f.Known = true;
+            f.Version = _stateVersion;
+            f.Group = group;
+            f.ArenaKeys = arenaKeys;
+            f.StepKey = stepKey;
         }
         return true;
     }
 
-    /// <summary>A group <see cref="CanFuseGroup"/> found fusable when the state version was <c>Version</c>, with each parameter's step count cell (if asked for).</summary>
-    private sealed record FusableGroup(int Version, ParamGroup Group, string[] ArenaKeys, string? StepKey, object[]? Steps);
+    /// <summary>
+    /// A group <see cref="CanFuseGroup"/> found fusable (<c>Known</c>) while the state version was <c>Version</c>, for these
+    /// arena keys and step key, with each parameter's step count cell when a step key was given.
+    /// </summary>
+    private sealed class FusableGroup
+    {
+        public bool Known;
+        public int Version;
+        public ParamGroup? Group;
+        public string[]? ArenaKeys;
+        public string? StepKey;
+        public object[] Steps = [];
+    }
 
     private FusableGroup?[] _fusable = [];
 
-    /// <summary>The cached answer for the group, if no state entry, group or arena has changed since it was found.</summary>
+    /// <summary>The remembered answer for the group, if no state entry, group or arena has changed since it was found.</summary>
     private FusableGroup? FusableAsBefore(int groupIndex, ParamGroup group, string? stepKey) =>
-        groupIndex < _fusable.Length && _fusable[groupIndex] is { } f && f.Version == _stateVersion && ReferenceEquals(f.Group, group) && f.StepKey == stepKey ? f : null;
+        groupIndex < _fusable.Length && _fusable[groupIndex] is { Known: true } f && f.Version == _stateVersion && ReferenceEquals(f.Group, group) && f.StepKey == stepKey ? f : null;
 
     /// <summary>The step counts all equal, as the full check in <see cref="CanFuseGroup"/> compares them.</summary>
     private static bool StepsAgree(object[] steps)
@@ -610,9 +629,9 @@ public abstract class Optimizer
     public double AdvanceGroupStep(int groupIndex, string stepKey)
     {
         double result = double.NaN;
-        if (FusableAsBefore(groupIndex, _groups[groupIndex], stepKey) is { Steps: { } steps })
+        if (FusableAsBefore(groupIndex, _groups[groupIndex], stepKey) is { } known)
         {
-            foreach (var cell in steps)
+            foreach (var cell in known.Steps)
             {
                 if (cell is PyInt i)
                     result = ++i.Value;
