@@ -135,6 +135,26 @@ public class StateArenaTests
     }
 
     [Fact]
+    public void Asking_again_after_every_state_change_allocates_nothing()
+    {
+        var (data, _, w, b) = Model();
+        var adam = SteppedAdam(data, w, b, 1);
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        var st = adam.State[adam.Parameters.First()];
+        long allocated = 0;
+        for (int k = 0; k < 10; k++)
+        {
+            st.Values["exp_avg"] = st.Values["exp_avg"]; // a state write, so the next answer is a full check
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+            adam.AdvanceGroupStep(0, "step");
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.Equal(0, allocated);
+        Assert.Equal(11.0, ((StateTensor)st["step"]!).ToScalar()); // 1 step + 10 advances
+    }
+
+    [Fact]
     public void A_remembered_yes_is_dropped_when_a_state_dict_is_loaded()
     {
         var (data, _, w, b) = Model();
