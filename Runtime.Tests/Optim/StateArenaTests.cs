@@ -193,4 +193,36 @@ public class StateArenaTests
         sgd.Step(); // the runtime step writes the state entries again (and creates the new parameter's)
         Assert.True(sgd.CanFuseGroup(0, keys, null));
     }
+    [Fact]
+    public void Remembered_group_scalars_see_values_and_loaded_state_change()
+    {
+        var (data, _, w, b) = Model();
+        var asgd = new Asgd(new OptimParameter[] { w, b }, lr: 0.1);
+        Assert.False(asgd.GroupScalarsAgree(0, "eta")); // no state yet
+        asgd.Step();
+        Assert.True(asgd.GroupScalarsAgree(0, "eta"));
+        Assert.True(asgd.GroupScalarsAgree(0, "eta"));
+        var first = (StateTensor)asgd.State[asgd.Parameters.First()]["eta"]!;
+        double eta = first.ToScalar();
+        first.SetItem(eta / 2); // changed in place: the remembered tensors are read again
+        Assert.False(asgd.GroupScalarsAgree(0, "eta"));
+        asgd.SetGroupScalar(0, "eta", 0.375);
+        Assert.True(asgd.GroupScalarsAgree(0, "eta"));
+        Assert.Equal(0.375, asgd.GroupScalar(0, "eta"));
+        Assert.False(asgd.GroupScalarsAgree(0, "no_such_state"));
+
+        // Loaded state: new tensors, which SetGroupScalar must write (not the ones remembered before the load).
+        var (_, _, w2, b2) = Model();
+        var other = new Asgd(new OptimParameter[] { w2, b2 }, lr: 0.2);
+        other.Step();
+        other.Step();
+        var source = (StateTensor)other.State[other.Parameters.First()]["eta"]!;
+        double loaded = source.ToScalar();
+        asgd.LoadStateDict(other.StateDict());
+        Assert.Equal(loaded, asgd.GroupScalar(0, "eta"));
+        asgd.SetGroupScalar(0, "eta", 0.125);
+        foreach (var p in asgd.Parameters)
+            Assert.Equal(0.125, ((StateTensor)asgd.State[p]["eta"]!).ToScalar());
+        Assert.Equal(loaded, source.ToScalar()); // the source's tensors are not the loaded ones
+    }
 }

@@ -673,21 +673,62 @@ public abstract class Optimizer
     public bool GroupScalarsAgree(int groupIndex, string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if ((uint)groupIndex >= (uint)_groups.Count)
+        if ((uint)groupIndex >= (uint)_groups.Count || ScalarCellsOf(groupIndex, key) is not { Length: > 0 } cells)
             return false;
-        float first = 0;
-        bool any = false;
-        foreach (var p in _groups[groupIndex].ParamList)
+        int first = BitConverter.SingleToInt32Bits(cells[0].Float32[0]);
+        foreach (var t in cells)
+            if (BitConverter.SingleToInt32Bits(t.Float32[0]) != first)
+                return false;
+        return true;
+    }
+
+    /// <summary>Each parameter's float32 0-dim state <c>Key</c> of one group, in group order, as found while the state version was <c>Version</c>.</summary>
+    private sealed class ScalarCells
+    {
+        public required ParamGroup Group;
+        public required string Key;
+        public bool Known;
+        public int Version;
+        public StateTensor[] Cells = [];
+    }
+
+    private ScalarCells[] _scalarCells = []; // one per (group, key) that fused steps ask about: a handful
+
+    /// <summary>
+    /// The float32 0-dim state tensors <paramref name="key"/> of group <paramref name="groupIndex"/>'s parameters, or null
+    /// when a parameter has none; remembered (in place) until the state changes, so a fused step finds them without lookups.
+    /// </summary>
+    private StateTensor[]? ScalarCellsOf(int groupIndex, string key)
+    {
+        var group = _groups[groupIndex];
+        ScalarCells? entry = null;
+        foreach (var c in _scalarCells)
+            if (ReferenceEquals(c.Group, group) && c.Key == key)
+            {
+                if (c.Known && c.Version == _stateVersion)
+                    return c.Cells;
+                entry = c;
+                break;
+            }
+        if (entry is null)
+        {
+            entry = new ScalarCells { Group = group, Key = key };
+            Array.Resize(ref _scalarCells, _scalarCells.Length + 1);
+            _scalarCells[^1] = entry;
+        }
+        entry.Known = false;
+        if (entry.Cells.Length != group.ParamList.Count)
+            entry.Cells = new StateTensor[group.ParamList.Count];
+        int n = 0;
+        foreach (var p in group.ParamList)
         {
             if (!_state.TryGetValue(p, out var st) || !st.Values.TryGetValue(key, out var v) || v is not StateTensor { DType: ScalarType.Float32, Length: 1 } t)
-                return false;
-            float value = t.Float32[0];
-            if (any && BitConverter.SingleToInt32Bits(value) != BitConverter.SingleToInt32Bits(first))
-                return false;
-            first = value;
-            any = true;
+                return null;
+            entry.Cells[n++] = t;
         }
-        return any;
+        entry.Known = true;
+        entry.Version = _stateVersion;
+        return entry.Cells;
     }
 
     /// <summary>
@@ -695,7 +736,8 @@ public abstract class Optimizer
     /// <paramref name="key"/> of the first parameter of group <paramref name="groupIndex"/>, as <c>.item()</c> gives it.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-    public double GroupScalar(int groupIndex, string key) => StateOf(_groups[groupIndex].ParamList[0]).Tensor(key).ToScalar();
+    public double GroupScalar(int groupIndex, string key) =>
+        ScalarCellsOf(groupIndex, key) is { Length: > 0 } cells ? cells[0].ToScalar() : StateOf(_groups[groupIndex].ParamList[0]).Tensor(key).ToScalar();
 
     /// <summary>
     /// For a generated model's fused step: sets the 0-dim state <paramref name="key"/> of every parameter of group
@@ -705,6 +747,12 @@ public abstract class Optimizer
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     public void SetGroupScalar(int groupIndex, string key, double value)
     {
+        if (ScalarCellsOf(groupIndex, key) is { } cells)
+        {
+            foreach (var t in cells)
+                t.SetItem(value);
+            return;
+        }
         foreach (var p in _groups[groupIndex].ParamList)
             StateOf(p).Tensor(key).SetItem(value);
     }
