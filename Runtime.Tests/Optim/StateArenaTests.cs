@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using DslModels.Optim;
 using Xunit;
@@ -116,6 +117,27 @@ public class StateArenaTests
         first.SparseGradRows = null;
         Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
         Assert.False(adam.CanFuseGroup(0, new[] { "exp_avg", "max_exp_avg_sq" }, "step")); // other keys: checked afresh
+        var reused = new[] { "exp_avg", "exp_avg_sq" };
+        Assert.True(adam.CanFuseGroup(0, reused, "step"));
+        reused[1] = "max_exp_avg_sq"; // the same array with other keys: checked afresh too
+        Assert.False(adam.CanFuseGroup(0, reused, "step"));
+    }
+
+    [Fact]
+    public void The_groups_their_parameters_and_the_state_are_read_only_views()
+    {
+        var (data, _, w, b) = Model();
+        var adam = SteppedAdam(data, w, b, 1);
+        var p = adam.Parameters.First();
+        // A cast must not change what the fusion checks remember (or bypass AddParamGroup's checks).
+        Assert.Throws<NotSupportedException>(() => ((IList<OptimParameter>)adam.ParamGroups[0].Params).Add(p));
+        Assert.Throws<NotSupportedException>(() => ((IList<ParamGroup>)adam.ParamGroups).Add(new ParamGroup(new[] { p })));
+        Assert.Throws<NotSupportedException>(() => ((IDictionary<OptimParameter, ParamState>)adam.State).Remove(p));
+        Assert.True(adam.CanFuseGroup(0, AdamKeys, "step"));
+        // The state view follows a loaded state dict.
+        var (data2, _, w2, b2) = Model();
+        adam.LoadStateDict(SteppedAdam(data2, w2, b2, 0).StateDict());
+        Assert.Empty(adam.State);
     }
 
     [Fact]

@@ -466,7 +466,7 @@ public sealed class Lbfgs : Optimizer
     private static double ScalarAt(List<object?> list, int i) => ScalarOf(list[i]);
 
     /// <summary>The float64 vector of <paramref name="n"/> elements under <paramref name="key"/> (zeros when absent).</summary>
-    private static StateTensor LiveVector(Dictionary<string, object?> values, string key, int n)
+    private static StateTensor LiveVector(StateEntries values, string key, int n)
     {
         values.TryGetValue(key, out var v);
         if (IsVector(v, n))
@@ -474,7 +474,7 @@ public sealed class Lbfgs : Optimizer
         return v is StateTensor t ? new StateTensor([n], t.ToDoubleArray()) : new StateTensor(ScalarType.Float64, [n]);
     }
 
-    private static List<object?> LiveVectors(Dictionary<string, object?> values, string key, int n, int historySize)
+    private static List<object?> LiveVectors(StateEntries values, string key, int n, int historySize)
     {
         if (!values.TryGetValue(key, out var v) || v is not List<object?> list)
             return new List<object?>(Math.Min(historySize, 1024));
@@ -484,7 +484,7 @@ public sealed class Lbfgs : Optimizer
         return list;
     }
 
-    private static List<object?> LiveScalars(Dictionary<string, object?> values, string key, int historySize)
+    private static List<object?> LiveScalars(StateEntries values, string key, int historySize)
     {
         if (!values.TryGetValue(key, out var v) || v is not List<object?> list)
             return new List<object?>(Math.Min(historySize, 1024));

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Linq;
 
 namespace DslModels.Optim;
@@ -95,52 +96,51 @@ public sealed class ParamState : IReadOnlyDictionary<string, object?>
 }
 
 /// <summary>
-/// The entries of a <see cref="ParamState"/>. Every write through this type (set, add, remove, clear) bumps the owning
-/// optimizer's state version, which keeps <see cref="Optimizer.CanFuseGroup"/>'s cached answer honest: a generated
-/// model's fused step then checks one number instead of looking up every parameter's state at every step. The runtime
-/// writes state only through this type (the field's declared type), never through a <see cref="Dictionary{TKey, TValue}"/>
-/// reference.
+/// The entries of a <see cref="ParamState"/>. Every write (set, remove) bumps the owning optimizer's state version,
+/// which keeps <see cref="Optimizer.CanFuseGroup"/>'s remembered answer honest: a generated model's fused step then checks
+/// one number instead of looking up every parameter's state at every step. The dictionary itself is private, so no
+/// write can go around the version.
 /// </summary>
-internal sealed class StateEntries : Dictionary<string, object?>
+internal sealed class StateEntries : IEnumerable<KeyValuePair<string, object?>>
 {
-    public StateEntries() : base(StringComparer.Ordinal) { }
+    private readonly Dictionary<string, object?> _entries = new(StringComparer.Ordinal);
 
     /// <summary>The optimizer whose state this is (null for a state not yet handed to one).</summary>
     internal Optimizer? Owner;
 
-    public new object? this[string key]
+    public object? this[string key]
     {
-        get => base[key];
+        get => _entries[key];
         set
         {
-            base[key] = value;
+            _entries[key] = value;
             Owner?.StateChanged();
         }
     }
 
-    public new void Add(string key, object? value)
+    public bool TryGetValue(string key, out object? value) => _entries.TryGetValue(key, out value);
+
+    public object? GetValueOrDefault(string key) => _entries.GetValueOrDefault(key);
+
+    public bool ContainsKey(string key) => _entries.ContainsKey(key);
+
+    public int Count => _entries.Count;
+
+    public Dictionary<string, object?>.KeyCollection Keys => _entries.Keys;
+
+    public Dictionary<string, object?>.ValueCollection Values => _entries.Values;
+
+    public bool Remove(string key)
     {
-        base.Add(key, value);
         Owner?.StateChanged();
+        return _entries.Remove(key);
     }
 
-    public new bool TryAdd(string key, object? value)
-    {
-        Owner?.StateChanged();
-        return base.TryAdd(key, value);
-    }
+    public Dictionary<string, object?>.Enumerator GetEnumerator() => _entries.GetEnumerator();
 
-    public new bool Remove(string key)
-    {
-        Owner?.StateChanged();
-        return base.Remove(key);
-    }
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => GetEnumerator();
 
-    public new void Clear()
-    {
-        Owner?.StateChanged();
-        base.Clear();
-    }
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>A mutable Python int of an optimizer's state (see <see cref="ParamState.Values"/>).</summary>
@@ -212,13 +212,17 @@ public abstract class Optimizer
     public IReadOnlyDictionary<string, object?> Defaults => _defaults;
 
     /// <summary>The parameter groups, in order.</summary>
-    public IReadOnlyList<ParamGroup> ParamGroups => _groups;
+    public IReadOnlyList<ParamGroup> ParamGroups => _groupsView ??= _groups.AsReadOnly();
+
+    private ReadOnlyCollection<ParamGroup>? _groupsView; // a view, so a cast cannot add a group past AddParamGroup
 
     /// <summary>The groups as the concrete list, so steps iterate without allocating an enumerator.</summary>
     protected List<ParamGroup> Groups => _groups;
 
     /// <summary>The per-parameter state (only parameters that have been stepped).</summary>
-    public IReadOnlyDictionary<OptimParameter, ParamState> State => _state;
+    public IReadOnlyDictionary<OptimParameter, ParamState> State => _stateView ??= new ReadOnlyDictionary<OptimParameter, ParamState>(_state);
+
+    private ReadOnlyDictionary<OptimParameter, ParamState>? _stateView; // a view of _state (a cast cannot change it); dropped when _state is replaced
 
     /// <summary>All parameters, in group order.</summary>
     public IEnumerable<OptimParameter> Parameters => _groups.SelectMany(g => g.Params);
@@ -456,6 +460,7 @@ public abstract class Optimizer
         for (int gi = 0; gi < _groups.Count; gi++)
             _groups[gi].ReplaceOptions(newOptions[gi]);
         _state = newState;
+        _stateView = null;
         StateChanged();
     }
 
@@ -539,7 +544,7 @@ public abstract class Optimizer
         if (_arenaOffsets is null || (uint)groupIndex >= (uint)_groups.Count)
             return false;
         var group = _groups[groupIndex];
-        if (FusableAsBefore(groupIndex, group, stepKey) is { } known && ReferenceEquals(known.ArenaKeys, arenaKeys))
+        if (FusableAsBefore(groupIndex, group, stepKey) is { } known && known.ArenaKeys.AsSpan().SequenceEqual(arenaKeys))
         {
             // No state entry, group or arena changed since the full check: only the parameters' own gradients and the
             // step counts' values can have.
@@ -581,7 +586,9 @@ public abstract class Optimizer
             f.Known = true;
             f.Version = _stateVersion;
             f.Group = group;
-            f.ArenaKeys = arenaKeys;
+            if (f.ArenaKeys.Length != arenaKeys.Length)
+                f.ArenaKeys = new string[arenaKeys.Length];
+            arenaKeys.CopyTo(f.ArenaKeys, 0); // a copy: the caller may reuse its array for other keys
             f.StepKey = stepKey;
         }
         return true;
@@ -596,7 +603,7 @@ public abstract class Optimizer
         public bool Known;
         public int Version;
         public ParamGroup? Group;
-        public string[]? ArenaKeys;
+        public string[] ArenaKeys = [];
         public string? StepKey;
         public object[] Steps = [];
     }

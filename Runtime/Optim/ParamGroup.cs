@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Linq;
 
@@ -19,6 +20,7 @@ namespace DslModels.Optim;
 public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
 {
     private readonly List<OptimParameter> _params;
+    private readonly ReadOnlyCollection<OptimParameter> _paramsView; // a view, so a cast cannot change the group's parameters
     private readonly Dictionary<string, object?> _options = new(StringComparer.Ordinal);
 
     /// <summary>A group of <paramref name="parameters"/> with no options of its own (all from the defaults).</summary>
@@ -30,6 +32,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
         _params = [];
         foreach (var p in parameters)
             _params.Add(p ?? throw new ArgumentException("optimizer can only optimize Tensors, but one of the params is null", nameof(parameters)));
+        _paramsView = _params.AsReadOnly();
     }
 
     /// <summary>A group of model parameters.</summary>
@@ -45,7 +48,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     }
 
     /// <summary>The parameters, in order.</summary>
-    public IReadOnlyList<OptimParameter> Params => _params;
+    public IReadOnlyList<OptimParameter> Params => _paramsView;
 
     /// <summary>The parameters as the concrete list, so optimizer steps iterate without allocating an enumerator.</summary>
     internal List<OptimParameter> ParamList => _params;
