@@ -37,6 +37,42 @@ public partial class Tiny
     [Layer(4)] public partial Dense Output { get; }
 }
 
+/// <summary>
+/// <see cref="Tiny"/> with Adam(lr=1e-3), NAdam(lr=2e-3) and ASGD(lr=0.01): the per-call costs of the other fused steps
+/// (<c>--quick tiny-optim</c>, DslModels only: this Debian PyTorch's Adam step alone costs ~100 us at this size).
+/// </summary>
+[Model(Inputs = 32, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Adam, LearningRate = 1e-3)]
+public partial class TinyAdam
+{
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="TinyAdam"/>, with NAdam.</summary>
+[Model(Inputs = 32, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.NAdam, LearningRate = 2e-3)]
+public partial class TinyNAdam
+{
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="TinyAdam"/>, with ASGD.</summary>
+[Model(Inputs = 32, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.ASGD, LearningRate = 0.01)]
+public partial class TinyAsgd
+{
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
 {
@@ -50,3 +86,9 @@ public partial class Mlp128 : ITrainable;
 public partial class Mlp512 : ITrainable;
 
 public partial class Tiny : ITrainable;
+
+public partial class TinyAdam : ITrainable;
+
+public partial class TinyNAdam : ITrainable;
+
+public partial class TinyAsgd : ITrainable;

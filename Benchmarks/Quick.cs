@@ -51,6 +51,18 @@ public static class Quick
                 results.Add(($"tiny/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
             }
         }
+        if (names.Contains("tiny-optim")) // only when named: it has no PyTorch peer in run-vs-pytorch.sh
+        {
+            foreach (var (name, make) in new (string, Func<ITrainable>)[] { ("tiny", () => new Tiny()), ("tiny-adam", () => new TinyAdam()), ("tiny-nadam", () => new TinyNAdam()), ("tiny-asgd", () => new TinyAsgd()) })
+            {
+                foreach (int batch in new[] { 1, 8 })
+                {
+                    using var m = make();
+                    var pool = new BatchPool(batch, Tiny.InputSize, Tiny.OutputSize, poolSize: BatchPool.PoolSizeFor(batch, Tiny.ParameterCount));
+                    results.Add(($"{name}/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                }
+            }
+        }
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
         // The weight gradient of a ReLU layer skips the zeros of dz, so its speed depends on how many ReLUs are active:
