@@ -1404,6 +1404,12 @@ public sealed partial class ModelGenerator
         /// <summary>Bytes of W per cache block of the forward: half of a 1 MB L2, so the block stays there while every sample tile streams through it.</summary>
         private const int ForwardBlockBytes = 512 * 1024;
 
+        /// <summary>
+        /// Bytes of W above which the single-sample forward loop takes its 4 outputs a quarter of the block apart (W streams
+        /// from L2 as 4 long runs) rather than neighbouring (one vector store of the 4 outputs): beyond L1, the streams win.
+        /// </summary>
+        private const int StridedSingleSampleBytes = 64 * 1024;
+
         /// <summary>Output rows per cache block of the forward (a multiple of 4): the 4-output rows split evenly into blocks of at most <see cref="ForwardBlockBytes"/>.</summary>
         private static int ForwardOutputBlock(LayerSpec l)
         {
@@ -1561,16 +1567,28 @@ public sealed partial class ModelGenerator
                         Tile(3, "<= batch - 3");
                     Tile(S, $"<= batch - {S}");
                     w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output{(inVec < inW ? $", then {inW - inVec} scalar" : "")}.");
+                    // W beyond L1: the 4 outputs of a tile lie a quarter of the block apart, so each row read continues where the
+                    // previous tile's row ended and W streams from L2 as 4 long runs (4 neighbouring rows restart 4 short streams every
+                    // tile: 30% slower at 784 -> 128). W within L1: neighbouring rows, whose 4 outputs are stored as one vector.
+                    bool strided = (long)inW * outW * sizeof(float) > StridedSingleSampleBytes;
+                    if (strided)
+                    {
+                        w.Line("// The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step");
+                        w.Line("// continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).");
+                    }
                     using (w.Block("for (; n < batch; n++)"))
                     {
                         w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
                         w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
-                        using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
+                        if (strided)
+                            w.Line($"int q = ({obEnd} - ob) >> 2; // the block is a multiple of 4 outputs");
+                        string rowStep = strided ? $"q * {inW}" : $"{inW}";
+                        string Output(int k) => k == 0 ? "o" : strided ? (k == 1 ? "o + q" : $"o + {k} * q") : $"o + {k}";
+                        using (w.Block(strided ? "for (int o = ob; o < ob + q; o++)" : $"for (int o = ob; o < {obEnd}; o += 4)"))
                         {
                             w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                            w.Line($"ref float w1 = ref {U}.Add(ref w0, {inW});");
-                            w.Line($"ref float w2 = ref {U}.Add(ref w1, {inW});");
-                            w.Line($"ref float w3 = ref {U}.Add(ref w2, {inW});");
+                            for (int k = 1; k < 4; k++)
+                                w.Line($"ref float w{k} = ref {U}.Add(ref w{k - 1}, {rowStep});");
                             w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
                             if (inVec > 0)
                             {
@@ -1581,17 +1599,16 @@ public sealed partial class ModelGenerator
                                         w.Line($"acc{k} = {isa.Fma}(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
                                 }
                             }
+                            bool vectorStore = isa.Width != 4 && !strided && inVec == inW;
                             if (isa.Width == 4)
                                 w.Line($"float s0 = {isa.Sum}(acc0), s1 = {isa.Sum}(acc1), s2 = {isa.Sum}(acc2), s3 = {isa.Sum}(acc3);");
                             else
                             {
                                 // One reduction for the four: lane k = {T}.Sum(acc k), bit for bit, in a third of the
                                 // shuffles and adds of four Sums (small layers at batch 1 spent most of their time in those).
-                                w.Line($"var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k");
-                                if (inVec == inW)
-                                {
+                                w.Line($"var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output {(strided ? "o + k * q" : "o + k")}");
+                                if (vectorStore)
                                     w.Line($"DslV128.StoreUnsafe(sums{(l.HasBias ? " + DslV128.LoadUnsafe(ref b, (nuint)o)" : "")}, ref yr, (nuint)o);");
-                                }
                                 else
                                     w.Line("float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);");
                             }
@@ -1604,10 +1621,10 @@ public sealed partial class ModelGenerator
                                         w.Line($"s{k} += xi * {U}.Add(ref w{k}, i);");
                                 }
                             }
-                            if (isa.Width == 4 || inVec < inW)
+                            if (!vectorStore)
                             {
                                 for (int k = 0; k < 4; k++)
-                                    w.Line($"{U}.Add(ref yr, o + {k}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, o + {k})" : "")};");
+                                    w.Line($"{U}.Add(ref yr, {Output(k)}) = s{k}{(l.HasBias ? $" + {U}.Add(ref b, {Output(k)})" : "")};");
                             }
                         }
                     }

@@ -837,16 +837,19 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
+                // The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step
+                // continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    for (int o = ob; o < obEnd; o += 4)
+                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    for (int o = ob; o < ob + q; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
                         DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
                         for (nuint i = 0; i < 784; i += 16)
                         {
@@ -856,8 +859,12 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV512.FusedMultiplyAdd(xv, DslV512.LoadUnsafe(ref w3, i), acc3);
                         }
-                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
-                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k * q
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + q) = s1 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref yr, o + 2 * q) = s2 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref yr, o + 3 * q) = s3 + DslUnsafe.Add(ref b, o + 3 * q);
                     }
                 }
             }
@@ -957,16 +964,19 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
+                // The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step
+                // continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    for (int o = ob; o < obEnd; o += 4)
+                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    for (int o = ob; o < ob + q; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
                         DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
                         for (nuint i = 0; i < 784; i += 8)
                         {
@@ -976,8 +986,12 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
                         }
-                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
-                        DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
+                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k * q
+                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + q) = s1 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref yr, o + 2 * q) = s2 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref yr, o + 3 * q) = s3 + DslUnsafe.Add(ref b, o + 3 * q);
                     }
                 }
             }
@@ -1092,16 +1106,19 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                 }
                 // Remaining samples one at a time: 4 outputs share each load of x; 196 x 4-wide FMA steps per output.
+                // The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step
+                // continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    for (int o = ob; o < obEnd; o += 4)
+                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    for (int o = ob; o < ob + q; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
-                        ref float w1 = ref DslUnsafe.Add(ref w0, 784);
-                        ref float w2 = ref DslUnsafe.Add(ref w1, 784);
-                        ref float w3 = ref DslUnsafe.Add(ref w2, 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
                         DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
                         for (nuint i = 0; i < 784; i += 4)
                         {
@@ -1112,10 +1129,10 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
                         }
                         float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + q) = s1 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref yr, o + 2 * q) = s2 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref yr, o + 3 * q) = s3 + DslUnsafe.Add(ref b, o + 3 * q);
                     }
                 }
             }
@@ -2456,7 +2473,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
                         }
                         float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);

@@ -740,7 +740,7 @@ partial class Regressor : global::DslModels.IModel
                             s2 += xi * DslUnsafe.Add(ref w2, i);
                             s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
@@ -869,7 +869,7 @@ partial class Regressor : global::DslModels.IModel
                             s2 += xi * DslUnsafe.Add(ref w2, i);
                             s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
@@ -1086,7 +1086,7 @@ partial class Regressor : global::DslModels.IModel
                             s2 += xi * DslUnsafe.Add(ref w2, i);
                             s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
