@@ -104,6 +104,43 @@ public class FusedStepTests
     }
 
     [Theory]
+    [InlineData(nameof(OptAdam))]
+    [InlineData(nameof(OptAdamW))]
+    [InlineData(nameof(FusedAdamAmsgradMaximize))]
+    [InlineData(nameof(FusedAdamWGroups))]
+    [InlineData(nameof(OptNAdam))]
+    [InlineData(nameof(FusedNAdamGroups))]
+    public void Late_steps_whose_bias_correction_is_exactly_one_stay_bit_identical(string name)
+    {
+        // Long runs: from ~16,600 steps (beta2 = 0.999) the float sqrt(1 - beta2^step) is exactly 1, just before that it is
+        // the float below 1. The fused pass must keep the runtime optimizer's bits at both (a kernel that special-cased a
+        // divisor of "about 1" would not).
+        Assert.Equal(1f, (float)Math.Sqrt(1 - Math.Pow(0.999, 20_001)));
+        Assert.True((float)Math.Sqrt(1 - Math.Pow(0.999, 15_001)) < 1f);
+        foreach (int late in new[] { 15_000, 20_000 })
+        {
+            using var fused = Create(name);
+            using var runtime = Create(name);
+            for (int step = 0; step < 5; step++)
+            {
+                if (step == 1) // after the first step created the state: jump both to a late step count
+                {
+                    foreach (var s in new[] { fused, runtime })
+                        foreach (var p in s.Optimizer.Parameters)
+                            ((StateTensor)s.Optimizer.State[p]["step"]!).SetItem(late);
+                }
+                Gradients(fused, step);
+                Gradients(runtime, step);
+                fused.Step();
+                runtime.Optimizer.Step();
+                Assert.True(fused.Fuses, $"{name}: the fused pass does not apply after step {step}");
+                AssertSameBits(runtime, fused, $"{name} step {step} (jumped to {late})");
+            }
+            Assert.Equal(late + 4.0, ((StateTensor)fused.Optimizer.State[fused.Optimizer.Parameters.First()]["step"]!).ToScalar());
+        }
+    }
+
+    [Theory]
     [InlineData(nameof(OddMlp))]
     [InlineData(nameof(OptAdam))]
     [InlineData(nameof(FusedAdamWGroups))]
