@@ -1406,9 +1406,10 @@ public sealed partial class ModelGenerator
 
         /// <summary>
         /// Bytes of W above which the single-sample forward loop takes its 4 outputs a quarter of the block apart (W streams
-        /// from L2 as 4 long runs) rather than neighbouring (one vector store of the 4 outputs): beyond L1, the streams win.
+        /// from L2 as 4 long runs) rather than neighbouring (one vector store of the 4 outputs): beyond a 48 KB L1 the
+        /// streams win (15-25% at 64 KB, 35% at 392 KB); within it the one vector store does (docs/benchmarks.md, session 9).
         /// </summary>
-        private const int StridedSingleSampleBytes = 64 * 1024;
+        private const int StridedSingleSampleBytes = 48 * 1024;
 
         /// <summary>Output rows per cache block of the forward (a multiple of 4): the 4-output rows split evenly into blocks of at most <see cref="ForwardBlockBytes"/>.</summary>
         private static int ForwardOutputBlock(LayerSpec l)
