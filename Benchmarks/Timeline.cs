@@ -5,7 +5,7 @@ using System.Globalization;
 namespace DslModels.Benchmarks;
 
 /// <summary>
-/// <c>--timeline [mlp128] [mlp512] [tiny] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
+/// <c>--timeline [mlp128] [mlp512] [tiny] [tiny-optim] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
 /// where a train step's time goes, phase by phase on the calling thread (forward, loss, backward, step) and part by part
 /// on every thread of each split operation. It implements the generated models' diagnostic hooks DslOnPhase and DslOnPart
 /// (partial methods, compiled away in a model that does not implement them), so it times the real TrainStep, not a copy.
@@ -33,6 +33,16 @@ public static class Timeline
             {
                 using var m = new Tiny { Threads = threads };
                 Measure("tiny", batch, m, m.Timeline = new TimelineCounters(threads), Tiny.InputSize, Tiny.OutputSize, Tiny.ParameterCount);
+            }
+            // The tiny model's copies with Adam, NAdam and ASGD (only when named, as in --quick).
+            if (Array.IndexOf(names, "tiny-optim") >= 0)
+            {
+                using (var m = new TinyAdam { Threads = threads })
+                    Measure("tiny-adam", batch, m, m.Timeline = new TimelineCounters(threads), TinyAdam.InputSize, TinyAdam.OutputSize, TinyAdam.ParameterCount);
+                using (var m = new TinyNAdam { Threads = threads })
+                    Measure("tiny-nadam", batch, m, m.Timeline = new TimelineCounters(threads), TinyNAdam.InputSize, TinyNAdam.OutputSize, TinyNAdam.ParameterCount);
+                using (var m = new TinyAsgd { Threads = threads })
+                    Measure("tiny-asgd", batch, m, m.Timeline = new TimelineCounters(threads), TinyAsgd.InputSize, TinyAsgd.OutputSize, TinyAsgd.ParameterCount);
             }
         }
     }
@@ -159,6 +169,36 @@ public partial class Mlp512
 }
 
 public partial class Tiny
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class TinyAdam
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class TinyNAdam
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class TinyAsgd
 {
     /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
     internal TimelineCounters? Timeline { get; set; }
