@@ -73,6 +73,89 @@ public partial class TinyAsgd
     [Layer(4)] public partial Dense Output { get; }
 }
 
+/// <summary>
+/// <see cref="Mlp128"/> with other hidden activations (<c>--quick act</c>, named explicitly): what a layer whose activation
+/// is not ReLU costs. ReLU's weight gradient skips the zeros of dz; these have none, so their backward is the dense GEMM.
+/// </summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Tanh
+{
+    [Layer(128, Activation.Tanh)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with Sigmoid.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Sigmoid
+{
+    [Layer(128, Activation.Sigmoid)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with GELU.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Gelu
+{
+    [Layer(128, Activation.GELU)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with GELUTanh.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128GeluTanh
+{
+    [Layer(128, Activation.GELUTanh)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with SiLU.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Silu
+{
+    [Layer(128, Activation.SiLU)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with ELU.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Elu
+{
+    [Layer(128, Activation.ELU)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with Mish.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128Mish
+{
+    [Layer(128, Activation.Mish)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Mlp128Tanh"/>, with LeakyReLU.</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128LeakyRelu
+{
+    [Layer(128, Activation.LeakyReLU)] public partial Dense Hidden { get; }
+    [Layer(10)] public partial Dense Output { get; }
+}
+
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
 {
@@ -92,3 +175,19 @@ public partial class TinyAdam : ITrainable;
 public partial class TinyNAdam : ITrainable;
 
 public partial class TinyAsgd : ITrainable;
+
+public partial class Mlp128Tanh : ITrainable;
+
+public partial class Mlp128Sigmoid : ITrainable;
+
+public partial class Mlp128Gelu : ITrainable;
+
+public partial class Mlp128GeluTanh : ITrainable;
+
+public partial class Mlp128Silu : ITrainable;
+
+public partial class Mlp128Elu : ITrainable;
+
+public partial class Mlp128Mish : ITrainable;
+
+public partial class Mlp128LeakyRelu : ITrainable;

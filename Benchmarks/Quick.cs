@@ -63,6 +63,25 @@ public static class Quick
                 }
             }
         }
+        if (names.Contains("act")) // only when named: mlp128 with each other hidden activation
+        {
+            foreach (var (name, make) in new (string, Func<ITrainable>)[]
+            {
+                ("mlp128-tanh", () => new Mlp128Tanh()), ("mlp128-sigmoid", () => new Mlp128Sigmoid()), ("mlp128-gelu", () => new Mlp128Gelu()),
+                ("mlp128-gelu-tanh", () => new Mlp128GeluTanh()), ("mlp128-silu", () => new Mlp128Silu()), ("mlp128-elu", () => new Mlp128Elu()),
+                ("mlp128-mish", () => new Mlp128Mish()), ("mlp128-leaky-relu", () => new Mlp128LeakyRelu()),
+            })
+            {
+                foreach (int batch in new[] { 1, 32 })
+                {
+                    using var m = make();
+                    var pool = new BatchPool(batch, Mlp128.InputSize, Mlp128.OutputSize);
+                    var output = new float[batch * Mlp128.OutputSize];
+                    results.Add(($"{name}/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                    results.Add(($"{name}/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+                }
+            }
+        }
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
         // The weight gradient of a ReLU layer skips the zeros of dz, so its speed depends on how many ReLUs are active:

@@ -1816,39 +1816,79 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// The pre-activation is kept (training) because this derivative cannot be recovered from the output.");
                     w.Line($"ref float pr = ref {U}.Add(ref pre, rowCount == 1 ? 0 : row * {l.Out} + o0);");
-                    using (w.Block("for (int j = 0; j < count; j++)"))
-                    {
-                        w.Line($"ref float v = ref {U}.Add(ref yr, j);");
-                        w.Line($"if (keepPre) {U}.Add(ref pr, j) = v;");
-                        w.Line("double z = v;");
-                        w.Line($"v = (float)({ActivationValue(l, "z")});");
-                    }
+                    w.Line($"// y = {ActivationFormula(l)}, z the pre-activation: vectorized, in double, rounded once (DslModels.ActivationKernels)");
+                    w.Line($"{Rt}.ActivationKernels.{KernelName(l)}(ref yr, ref pr, count, keepPre{KernelArguments(l)});");
+                    return;
+                }
+                if (l.Activation is Activation.Tanh or Activation.Sigmoid)
+                {
+                    w.Line($"// y = {(l.Activation == Activation.Tanh ? "tanh(y)" : "1 / (1 + exp(-y))")} in place: vectorized, in double, rounded once (DslModels.ActivationKernels)");
+                    w.Line($"{Rt}.ActivationKernels.{l.Activation}(ref yr, count);");
                     return;
                 }
                 w.Line("int j = 0;");
-                if (l.Activation == Activation.ReLU)
+                // Vectors first, then the same float operations one by one: the same bits wherever an element falls.
+                EmitIsaDispatch(w, isa =>
                 {
-                    EmitIsaDispatch(w, isa =>
+                    if (l.Activation == Activation.LeakyReLU)
+                        w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
+                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
                     {
-                        using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                        if (l.Activation == Activation.ReLU)
                             w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.Max({isa.Type}.LoadUnsafe(ref yr, (nuint)j), {isa.Vec}.Zero), ref yr, (nuint)j);");
-                    }, scalarBody: null);
-                }
+                        else
+                        {
+                            w.Line($"var v = {isa.Type}.LoadUnsafe(ref yr, (nuint)j);");
+                            w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan(v, {isa.Vec}.Zero), v, slope * v), ref yr, (nuint)j);");
+                        }
+                    }
+                }, scalarBody: null);
                 using (w.Block("for (; j < count; j++)"))
                 {
                     w.Line($"ref float v = ref {U}.Add(ref yr, j);");
                     w.Line(l.Activation switch
                     {
                         Activation.ReLU => "v = v > 0f ? v : 0f;",
-                        Activation.LeakyReLU => $"v = v > 0f ? v : {Literals.Float(l.NegativeSlope)} * v;",
-                        Activation.Tanh => "v = global::System.MathF.Tanh(v);",
-                        _ => "v = 1f / (1f + global::System.MathF.Exp(-v));",
+                        _ => $"v = v > 0f ? v : {Literals.Float(l.NegativeSlope)} * v;",
                     });
                 }
             }
         }
 
         private const string M = "global::System.Math";
+
+        /// <summary>PyTorch's formula of an activation (or, with <paramref name="derivative"/>, its derivative) in z, for a comment.</summary>
+        private static string ActivationFormula(LayerSpec l, bool derivative = false)
+            => (derivative ? ActivationDerivative(l, "z") : ActivationValue(l, "z")).Replace(M + ".", "").Replace(Rt + ".SpecialFunctions.", "").Replace(Rt + ".ActivationFunctions.", "");
+
+        /// <summary>The name of an activation's method in DslModels.ActivationKernels (its backward adds "Backward").</summary>
+        private static string KernelName(LayerSpec l) => l.Activation switch
+        {
+            Activation.ELU => "Elu",
+            Activation.SELU => "Selu",
+            Activation.CELU => "Celu",
+            Activation.GELU => "Gelu",
+            Activation.GELUTanh => "GeluTanh",
+            Activation.Softplus => "Softplus",
+            Activation.SiLU => "Silu",
+            Activation.Mish => "Mish",
+            Activation.Hardtanh => "Hardtanh",
+            Activation.Hardswish => "Hardswish",
+            _ => throw new InvalidOperationException("no kernel for " + l.Activation),
+        };
+
+        /// <summary>The activation's parameters as trailing arguments of its ActivationKernels method.</summary>
+        private static string KernelArguments(LayerSpec l)
+        {
+            var o = l.Options;
+            return l.Activation switch
+            {
+                Activation.ELU or Activation.CELU => ", " + Literals.Double(o.Alpha),
+                Activation.Softplus => ", " + Literals.Double(o.Beta) + ", " + Literals.Double(o.Threshold),
+                Activation.Hardtanh => ", " + Literals.Double(o.MinValue) + ", " + Literals.Double(o.MaxValue),
+                _ => "",
+            };
+        }
 
         /// <summary>The activation of pre-activation <paramref name="z"/> (a double expression), with PyTorch's formulas.</summary>
         private static string ActivationValue(LayerSpec l, string z)
@@ -1987,32 +2027,35 @@ public sealed partial class ModelGenerator
                 w.Line($"ref float dr = ref {U}.Add(ref dz, rowCount == 1 ? 0 : row * {l.Out} + o0);");
                 if (l.KeepsPreActivation)
                 {
-                    w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y)");
-                    using (w.Block("for (int j = 0; j < count; j++)"))
-                    {
-                        w.Line($"double z = {U}.Add(ref yr, j);");
-                        w.Line($"ref float d = ref {U}.Add(ref dr, j);");
-                        w.Line($"d = (float)(d * ({ActivationDerivative(l, "z")}));");
-                    }
+                    w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y): in double, rounded once (DslModels.ActivationKernels)");
+                    w.Line($"// {l.Activation}'(z) = {ActivationFormula(l, derivative: true)}");
+                    w.Line($"{Rt}.ActivationKernels.{KernelName(l)}Backward(ref yr, ref dr, count{KernelArguments(l)});");
                     return;
                 }
                 w.Line($"// dz = dy ⊙ {l.Activation}'(y), from the kept output y");
                 w.Line("int j = 0;");
-                if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
+                w.Line("// Vectors first, then the same float operations one by one: the same bits wherever an element falls.");
+                EmitIsaDispatch(w, isa =>
                 {
-                    w.Line("// Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.");
-                    EmitIsaDispatch(w, isa =>
+                    if (l.Activation == Activation.LeakyReLU)
+                        w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
+                    if (l.Activation is Activation.Tanh or Activation.Sigmoid)
+                        w.Line($"var one = {isa.Type}.Create(1f);");
+                    using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
                     {
-                        if (l.Activation == Activation.LeakyReLU)
-                            w.Line($"var slope = {isa.Type}.Create({Literals.Float(l.NegativeSlope)});");
-                        using (w.Block($"for (; j <= count - {isa.Width}; j += {isa.Width})"))
+                        w.Line($"var d = {isa.Type}.LoadUnsafe(ref dr, (nuint)j);");
+                        if (l.Activation is Activation.ReLU or Activation.LeakyReLU)
                         {
-                            w.Line($"var d = {isa.Type}.LoadUnsafe(ref dr, (nuint)j);");
                             string otherwise = l.Activation == Activation.ReLU ? $"{isa.Vec}.Zero" : "slope * d";
                             w.Line($"{isa.Type}.StoreUnsafe({isa.Type}.ConditionalSelect({isa.Type}.GreaterThan({isa.Type}.LoadUnsafe(ref yr, (nuint)j), {isa.Vec}.Zero), d, {otherwise}), ref dr, (nuint)j);");
                         }
-                    }, scalarBody: null);
-                }
+                        else
+                        {
+                            w.Line($"var a = {isa.Type}.LoadUnsafe(ref yr, (nuint)j);");
+                            w.Line($"{isa.Type}.StoreUnsafe({(l.Activation == Activation.Tanh ? "d * (one - a * a)" : "d * (a * (one - a))")}, ref dr, (nuint)j);");
+                        }
+                    }
+                }, scalarBody: null);
                 using (w.Block("for (; j < count; j++)"))
                 {
                     w.Line($"float a = {U}.Add(ref yr, j);");

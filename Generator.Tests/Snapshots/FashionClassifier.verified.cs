@@ -1202,7 +1202,7 @@ partial class FashionClassifier : global::DslModels.IModel
             ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 128 + o0);
             // dz = dy ⊙ ReLU'(y), from the kept output y
             int j = 0;
-            // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+            // Vectors first, then the same float operations one by one: the same bits wherever an element falls.
             if (DslV512.IsHardwareAccelerated)
             {
                 for (; j <= count - 16; j += 16)

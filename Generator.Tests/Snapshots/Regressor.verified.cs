@@ -1167,12 +1167,8 @@ partial class Regressor : global::DslModels.IModel
         for (int row = 0; row < rowCount; row++)
         {
             ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 33 + o0);
-            int j = 0;
-            for (; j < count; j++)
-            {
-                ref float v = ref DslUnsafe.Add(ref yr, j);
-                v = global::System.MathF.Tanh(v);
-            }
+            // y = tanh(y) in place: vectorized, in double, rounded once (DslModels.ActivationKernels)
+            global::DslModels.ActivationKernels.Tanh(ref yr, count);
         }
     }
 
@@ -1188,6 +1184,37 @@ partial class Regressor : global::DslModels.IModel
             ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 33 + o0);
             // dz = dy ⊙ Tanh'(y), from the kept output y
             int j = 0;
+            // Vectors first, then the same float operations one by one: the same bits wherever an element falls.
+            if (DslV512.IsHardwareAccelerated)
+            {
+                var one = DslV512.Create(1f);
+                for (; j <= count - 16; j += 16)
+                {
+                    var d = DslV512.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV512.LoadUnsafe(ref yr, (nuint)j);
+                    DslV512.StoreUnsafe(d * (one - a * a), ref dr, (nuint)j);
+                }
+            }
+            else if (DslV256.IsHardwareAccelerated)
+            {
+                var one = DslV256.Create(1f);
+                for (; j <= count - 8; j += 8)
+                {
+                    var d = DslV256.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV256.LoadUnsafe(ref yr, (nuint)j);
+                    DslV256.StoreUnsafe(d * (one - a * a), ref dr, (nuint)j);
+                }
+            }
+            else if (DslV128.IsHardwareAccelerated)
+            {
+                var one = DslV128.Create(1f);
+                for (; j <= count - 4; j += 4)
+                {
+                    var d = DslV128.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV128.LoadUnsafe(ref yr, (nuint)j);
+                    DslV128.StoreUnsafe(d * (one - a * a), ref dr, (nuint)j);
+                }
+            }
             for (; j < count; j++)
             {
                 float a = DslUnsafe.Add(ref yr, j);
@@ -1553,6 +1580,33 @@ partial class Regressor : global::DslModels.IModel
         {
             ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 3 + o0);
             int j = 0;
+            if (DslV512.IsHardwareAccelerated)
+            {
+                var slope = DslV512.Create(0.2f);
+                for (; j <= count - 16; j += 16)
+                {
+                    var v = DslV512.LoadUnsafe(ref yr, (nuint)j);
+                    DslV512.StoreUnsafe(DslV512.ConditionalSelect(DslV512.GreaterThan(v, DslF512.Zero), v, slope * v), ref yr, (nuint)j);
+                }
+            }
+            else if (DslV256.IsHardwareAccelerated)
+            {
+                var slope = DslV256.Create(0.2f);
+                for (; j <= count - 8; j += 8)
+                {
+                    var v = DslV256.LoadUnsafe(ref yr, (nuint)j);
+                    DslV256.StoreUnsafe(DslV256.ConditionalSelect(DslV256.GreaterThan(v, DslF256.Zero), v, slope * v), ref yr, (nuint)j);
+                }
+            }
+            else if (DslV128.IsHardwareAccelerated)
+            {
+                var slope = DslV128.Create(0.2f);
+                for (; j <= count - 4; j += 4)
+                {
+                    var v = DslV128.LoadUnsafe(ref yr, (nuint)j);
+                    DslV128.StoreUnsafe(DslV128.ConditionalSelect(DslV128.GreaterThan(v, DslF128.Zero), v, slope * v), ref yr, (nuint)j);
+                }
+            }
             for (; j < count; j++)
             {
                 ref float v = ref DslUnsafe.Add(ref yr, j);
@@ -1573,7 +1627,7 @@ partial class Regressor : global::DslModels.IModel
             ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 3 + o0);
             // dz = dy ⊙ LeakyReLU'(y), from the kept output y
             int j = 0;
-            // Vectors first: a lane-wise select (no branch to mispredict on the sign), the same values as the scalar loop.
+            // Vectors first, then the same float operations one by one: the same bits wherever an element falls.
             if (DslV512.IsHardwareAccelerated)
             {
                 var slope = DslV512.Create(0.2f);
@@ -2570,12 +2624,8 @@ partial class Regressor : global::DslModels.IModel
         for (int row = 0; row < rowCount; row++)
         {
             ref float yr = ref DslUnsafe.Add(ref y, rowCount == 1 ? 0 : row * 2 + o0);
-            int j = 0;
-            for (; j < count; j++)
-            {
-                ref float v = ref DslUnsafe.Add(ref yr, j);
-                v = 1f / (1f + global::System.MathF.Exp(-v));
-            }
+            // y = 1 / (1 + exp(-y)) in place: vectorized, in double, rounded once (DslModels.ActivationKernels)
+            global::DslModels.ActivationKernels.Sigmoid(ref yr, count);
         }
     }
 
@@ -2591,6 +2641,37 @@ partial class Regressor : global::DslModels.IModel
             ref float dr = ref DslUnsafe.Add(ref dz, rowCount == 1 ? 0 : row * 2 + o0);
             // dz = dy ⊙ Sigmoid'(y), from the kept output y
             int j = 0;
+            // Vectors first, then the same float operations one by one: the same bits wherever an element falls.
+            if (DslV512.IsHardwareAccelerated)
+            {
+                var one = DslV512.Create(1f);
+                for (; j <= count - 16; j += 16)
+                {
+                    var d = DslV512.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV512.LoadUnsafe(ref yr, (nuint)j);
+                    DslV512.StoreUnsafe(d * (a * (one - a)), ref dr, (nuint)j);
+                }
+            }
+            else if (DslV256.IsHardwareAccelerated)
+            {
+                var one = DslV256.Create(1f);
+                for (; j <= count - 8; j += 8)
+                {
+                    var d = DslV256.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV256.LoadUnsafe(ref yr, (nuint)j);
+                    DslV256.StoreUnsafe(d * (a * (one - a)), ref dr, (nuint)j);
+                }
+            }
+            else if (DslV128.IsHardwareAccelerated)
+            {
+                var one = DslV128.Create(1f);
+                for (; j <= count - 4; j += 4)
+                {
+                    var d = DslV128.LoadUnsafe(ref dr, (nuint)j);
+                    var a = DslV128.LoadUnsafe(ref yr, (nuint)j);
+                    DslV128.StoreUnsafe(d * (a * (one - a)), ref dr, (nuint)j);
+                }
+            }
             for (; j < count; j++)
             {
                 float a = DslUnsafe.Add(ref yr, j);

@@ -1,0 +1,757 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace DslModels;
+
+/// <summary>
+/// The activations a generated model applies after a layer's GEMM, and their derivatives, over a run of floats: vectorized
+/// (Vector512, Vector256 or Vector128 lanes of doubles, else scalar), with PyTorch's formulas evaluated in double precision and
+/// rounded once to float. Generated code calls these; they are public so that it can.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Every element's result depends only on its own input (and the parameters): the last elements of a run that do not fill
+/// a vector go through the same vector code from a zero-padded copy. So a sample's outputs have the same bits whether it is
+/// computed alone, in a batch or in any thread's rows.</item>
+/// <item>Arguments of <c>exp</c> are clamped to [-708, 708], where the vector exponential stays on its vector path (outside it
+/// .NET computes the whole vector with <see cref="Math.Exp(double)"/>, which would tie a lane's bits to its neighbours'); the
+/// clamp only changes values far below float's smallest subnormal or formulas whose result no longer depends on them.</item>
+/// <item>Formulas are arranged so that nothing cancels: ELU's <c>eˣ - 1</c> is an expm1, softplus is <c>max(x, 0) + log1p(exp(-|x|))</c>, <c>1 + tanh(u)</c> in
+/// GELU's tanh form is <c>2 / (1 + exp(-2u))</c>, Mish's <c>tanh(softplus(x))</c> is <c>n / (n + 2)</c> with
+/// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>erfc(|x|/√2) / 2</c> or one minus it, with erfc from a
+/// degree-20 polynomial fit (relative error below 4·10⁻¹⁴ on [0, 26]; Runtime/Core/fit_erfc.py).</item>
+/// <item>A NaN input gives a NaN output (the clamps would otherwise turn it into a number).</item>
+/// </list>
+/// </remarks>
+public static class ActivationKernels
+{
+    /// <summary><c>nn.Tanh</c> in place over <paramref name="count"/> floats.</summary>
+    public static void Tanh(ref float y, int count) => Forward<TanhOp>(ref y, ref y, count, false, default);
+
+    /// <summary><c>nn.Sigmoid</c> in place over <paramref name="count"/> floats.</summary>
+    public static void Sigmoid(ref float y, int count) => Forward<SigmoidOp>(ref y, ref y, count, false, default);
+
+    /// <summary><c>nn.ELU(alpha)</c> in place; the inputs are first copied to <paramref name="pre"/> when <paramref name="keepPre"/>.</summary>
+    public static void Elu(ref float y, ref float pre, int count, bool keepPre, double alpha) => Forward<EluOp>(ref y, ref pre, count, keepPre, new(alpha, 0));
+
+    /// <summary>dz ⊙= ELU'(z) over <paramref name="count"/> floats.</summary>
+    public static void EluBackward(ref float z, ref float dz, int count, double alpha) => Backward<EluOp>(ref z, ref dz, count, new(alpha, 0));
+
+    /// <summary><c>nn.SELU</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Selu(ref float y, ref float pre, int count, bool keepPre) => Forward<SeluOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= SELU'(z).</summary>
+    public static void SeluBackward(ref float z, ref float dz, int count) => Backward<SeluOp>(ref z, ref dz, count, default);
+
+    /// <summary><c>nn.CELU(alpha)</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Celu(ref float y, ref float pre, int count, bool keepPre, double alpha) => Forward<CeluOp>(ref y, ref pre, count, keepPre, new(alpha, 0));
+
+    /// <summary>dz ⊙= CELU'(z).</summary>
+    public static void CeluBackward(ref float z, ref float dz, int count, double alpha) => Backward<CeluOp>(ref z, ref dz, count, new(alpha, 0));
+
+    /// <summary><c>nn.GELU()</c> (exact: x·Φ(x)) in place (see <see cref="Elu"/>).</summary>
+    public static void Gelu(ref float y, ref float pre, int count, bool keepPre) => Forward<GeluOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= GELU'(z) = Φ(z) + z·φ(z).</summary>
+    public static void GeluBackward(ref float z, ref float dz, int count) => Backward<GeluOp>(ref z, ref dz, count, default);
+
+    /// <summary><c>nn.GELU(approximate='tanh')</c> in place (see <see cref="Elu"/>).</summary>
+    public static void GeluTanh(ref float y, ref float pre, int count, bool keepPre) => Forward<GeluTanhOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= the derivative of GELU's tanh form, as PyTorch's <c>gelu_backward</c>.</summary>
+    public static void GeluTanhBackward(ref float z, ref float dz, int count) => Backward<GeluTanhOp>(ref z, ref dz, count, default);
+
+    /// <summary><c>nn.Softplus(beta, threshold)</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Softplus(ref float y, ref float pre, int count, bool keepPre, double beta, double threshold) => Forward<SoftplusOp>(ref y, ref pre, count, keepPre, new(beta, threshold));
+
+    /// <summary>dz ⊙= Softplus'(z).</summary>
+    public static void SoftplusBackward(ref float z, ref float dz, int count, double beta, double threshold) => Backward<SoftplusOp>(ref z, ref dz, count, new(beta, threshold));
+
+    /// <summary><c>nn.SiLU</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Silu(ref float y, ref float pre, int count, bool keepPre) => Forward<SiluOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= SiLU'(z) = σ(z)·(1 + z·(1 - σ(z))).</summary>
+    public static void SiluBackward(ref float z, ref float dz, int count) => Backward<SiluOp>(ref z, ref dz, count, default);
+
+    /// <summary><c>nn.Mish</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Mish(ref float y, ref float pre, int count, bool keepPre) => Forward<MishOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= Mish'(z).</summary>
+    public static void MishBackward(ref float z, ref float dz, int count) => Backward<MishOp>(ref z, ref dz, count, default);
+
+    /// <summary><c>nn.Hardtanh(min_val, max_val)</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Hardtanh(ref float y, ref float pre, int count, bool keepPre, double minValue, double maxValue) => Forward<HardtanhOp>(ref y, ref pre, count, keepPre, new(minValue, maxValue));
+
+    /// <summary>dz ⊙= Hardtanh'(z): 0 where z ≤ min_val or z ≥ max_val (the bounds rounded to float, as PyTorch compares), else 1.</summary>
+    public static void HardtanhBackward(ref float z, ref float dz, int count, double minValue, double maxValue) => Backward<HardtanhOp>(ref z, ref dz, count, new(minValue, maxValue));
+
+    /// <summary><c>nn.Hardswish</c> in place (see <see cref="Elu"/>).</summary>
+    public static void Hardswish(ref float y, ref float pre, int count, bool keepPre) => Forward<HardswishOp>(ref y, ref pre, count, keepPre, default);
+
+    /// <summary>dz ⊙= Hardswish'(z), PyTorch's boundaries.</summary>
+    public static void HardswishBackward(ref float z, ref float dz, int count) => Backward<HardswishOp>(ref z, ref dz, count, default);
+
+    // ---- drivers ----
+
+    private static void Forward<TOp>(ref float y, ref float pre, int count, bool keepPre, Parameters p) where TOp : struct, IOp
+    {
+        if (count <= 0)
+            return;
+        if (Vector512.IsHardwareAccelerated)
+            Forward<TOp, L512>(ref y, ref pre, count, keepPre, p);
+        else if (Vector256.IsHardwareAccelerated)
+            Forward<TOp, L256>(ref y, ref pre, count, keepPre, p);
+        else if (Vector128.IsHardwareAccelerated)
+            Forward<TOp, L128>(ref y, ref pre, count, keepPre, p);
+        else
+            Forward<TOp, L1>(ref y, ref pre, count, keepPre, p);
+    }
+
+    private static void Backward<TOp>(ref float z, ref float dz, int count, Parameters p) where TOp : struct, IOp
+    {
+        if (count <= 0)
+            return;
+        if (Vector512.IsHardwareAccelerated)
+            Backward<TOp, L512>(ref z, ref dz, count, p);
+        else if (Vector256.IsHardwareAccelerated)
+            Backward<TOp, L256>(ref z, ref dz, count, p);
+        else if (Vector128.IsHardwareAccelerated)
+            Backward<TOp, L128>(ref z, ref dz, count, p);
+        else
+            Backward<TOp, L1>(ref z, ref dz, count, p);
+    }
+
+    private const int MaxFloats = 16; // floats per step of the widest lanes
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward<TOp, T>(ref float y, ref float pre, int count, bool keepPre, Parameters p) where TOp : struct, IOp where T : struct, ILanes<T>
+    {
+        int step = T.Floats, i = 0;
+        for (; i <= count - step; i += step)
+        {
+            ref float yi = ref Unsafe.Add(ref y, i);
+            T.Load(ref yi, out var lo, out var hi);
+            if (keepPre)
+                T.Copy(ref yi, ref Unsafe.Add(ref pre, i));
+            T.Store(ref yi, TOp.Value(lo, p), TOp.Value(hi, p));
+        }
+        int rest = count - i;
+        if (rest > 0)
+        {
+            // The same vector code on a zero-padded copy: each element gets the bits it gets in a full vector.
+            Span<float> tail = stackalloc float[MaxFloats];
+            var run = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref y, i), rest);
+            run.CopyTo(tail);
+            if (keepPre)
+                run.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref pre, i), rest));
+            ref float t0 = ref MemoryMarshal.GetReference(tail);
+            T.Load(ref t0, out var lo, out var hi);
+            T.Store(ref t0, TOp.Value(lo, p), TOp.Value(hi, p));
+            tail.Slice(0, rest).CopyTo(run);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Backward<TOp, T>(ref float z, ref float dz, int count, Parameters p) where TOp : struct, IOp where T : struct, ILanes<T>
+    {
+        int step = T.Floats, i = 0;
+        for (; i <= count - step; i += step)
+        {
+            ref float di = ref Unsafe.Add(ref dz, i);
+            T.Load(ref Unsafe.Add(ref z, i), out var zLo, out var zHi);
+            T.Load(ref di, out var dLo, out var dHi);
+            T.Store(ref di, dLo * TOp.Derivative(zLo, p), dHi * TOp.Derivative(zHi, p));
+        }
+        int rest = count - i;
+        if (rest > 0)
+        {
+            Span<float> tail = stackalloc float[2 * MaxFloats];
+            var zRun = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref z, i), rest);
+            var dRun = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dz, i), rest);
+            zRun.CopyTo(tail);
+            dRun.CopyTo(tail.Slice(MaxFloats));
+            ref float z0 = ref MemoryMarshal.GetReference(tail);
+            ref float d0 = ref Unsafe.Add(ref z0, MaxFloats);
+            T.Load(ref z0, out var zLo, out var zHi);
+            T.Load(ref d0, out var dLo, out var dHi);
+            T.Store(ref d0, dLo * TOp.Derivative(zLo, p), dHi * TOp.Derivative(zHi, p));
+            tail.Slice(MaxFloats, rest).CopyTo(dRun);
+        }
+    }
+
+    // ---- the activations, written once over any lanes ----
+
+    private readonly record struct Parameters(double A, double B);
+
+    private interface IOp
+    {
+        static abstract T Value<T>(T z, Parameters p) where T : struct, ILanes<T>;
+
+        static abstract T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>;
+    }
+
+    private const double MaxExpArgument = 708;
+
+    /// <summary>exp(x) with x clamped to [-708, 708] (NaN lanes give NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Exp<T>(T x) where T : struct, ILanes<T> => T.Exp(T.Min(T.Max(x, T.Create(-MaxExpArgument)), T.Create(MaxExpArgument)));
+
+    /// <summary><paramref name="r"/>, or NaN where <paramref name="z"/> is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T KeepNaN<T>(T z, T r) where T : struct, ILanes<T> => T.Select(T.Equals(z, z), r, z);
+
+    /// <summary>log(1 + u) for u ≥ 0 without losing small u: log(w)·u/(w - 1) with w = 1 + u (u itself where w rounds to 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Log1p<T>(T u) where T : struct, ILanes<T>
+    {
+        var one = T.Create(1);
+        var w = one + u;
+        var wm1 = w - one;
+        return T.Select(T.Equals(wm1, T.Create(0)), u, T.Log(w) * u / T.Select(T.Equals(wm1, T.Create(0)), one, wm1));
+    }
+
+    /// <summary>
+    /// exp(x) - 1 for x ≤ 0 (positive lanes are taken as 0) without losing small x: Kahan's (u - 1)·x/log(u) with u = eˣ
+    /// (x itself where u rounds to 1), x clamped at -708 (where the result is -1 to double precision).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T ExpM1NonPositive<T>(T x) where T : struct, ILanes<T>
+    {
+        var xc = T.Max(T.Min(x, T.Create(0)), T.Create(-MaxExpArgument));
+        var u = T.Exp(xc);
+        var um1 = u - T.Create(1);
+        var one = T.Equals(um1, T.Create(0));
+        return T.Select(one, xc, um1 * xc / T.Log(T.Select(one, T.Create(2), u)));
+    }
+
+    private struct TanhOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // |z| < 2⁻¹⁰: the series to z⁷ (next term 2·10⁻²⁶ relative); else (1 - e)/(1 + e) with e = exp(-2|z|).
+            var z2 = z * z;
+            var series = z * (T.Create(1) + z2 * (T.Create(-1.0 / 3) + z2 * (T.Create(2.0 / 15) + z2 * T.Create(-17.0 / 315))));
+            var e = Exp(T.Create(-2) * T.Abs(z));
+            var magnitude = (T.Create(1) - e) / (T.Create(1) + e);
+            var signed = T.Select(T.LessThan(z, T.Create(0)), T.Create(0) - magnitude, magnitude);
+            return KeepNaN(z, T.Select(T.LessThan(T.Abs(z), T.Create(1.0 / 1024)), series, signed));
+        }
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T> => throw new NotSupportedException();
+    }
+
+    private struct SigmoidOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, T.Create(1) / (T.Create(1) + Exp(T.Create(0) - z)));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T> => throw new NotSupportedException();
+    }
+
+    private struct EluOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1NonPositive(z)));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(p.A) * Exp(z)));
+    }
+
+    private struct SeluOp : IOp
+    {
+        private const double Scale = 1.0507009873554805, Alpha = 1.6732632423543772;
+
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(Alpha) * ExpM1NonPositive(z)));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(Alpha) * Exp(z)));
+    }
+
+    private struct CeluOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1NonPositive(z / T.Create(p.A))));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), Exp(z / T.Create(p.A))));
+    }
+
+    private struct GeluOp : IOp
+    {
+        private const double InvSqrt2 = 0.70710678118654752, InvSqrt2Pi = 0.3989422804014327;
+
+        /// <summary>
+        /// h(t) = erfc(x)·exp(x²)/t with t = 2/(2 + x), as a polynomial in u = 2t - 1 (a₀ first): a least-squares Chebyshev fit of
+        /// degree 20 (Runtime/Core/fit_erfc.py; erfc's relative error below 4·10⁻¹⁴ on [0, 26]).
+        /// </summary>
+        private static ReadOnlySpan<double> Erfc => new[]
+        {
+            0.5107913526210103, 0.3435803422072124, 0.13973604627851466, 0.018221115730393173, -0.01075533096419894,
+            -0.003239592019636516, 0.0015453063200252938, 0.0004186427396716441, -0.0003315389200922111, -1.7155536497668235e-05,
+            7.224449521177734e-05, -1.717923064194696e-05, -1.0870585203797168e-05, 8.292810683746883e-06, -5.321679253346402e-07,
+            -2.157018730662813e-06, 9.867569545604342e-07, 3.1052791644500345e-07, -3.068014806080357e-07, -1.609729731700254e-08,
+            3.88541259709803e-08,
+        };
+
+        /// <summary>Φ(z) and exp(-z²/2): Φ = erfc(|z|/√2)/2 below zero, 1 minus it from zero (no cancellation in either).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static T Cdf<T>(T z, out T gauss) where T : struct, ILanes<T>
+        {
+            var x = T.Abs(z) * T.Create(InvSqrt2);
+            var t = T.Create(2) / (T.Create(2) + x);
+            var u = t + t - T.Create(1);
+            var u2 = u * u;
+            // h = even(u²) + u·odd(u²): two independent Horner chains of 10 steps instead of one of 20.
+            ReadOnlySpan<double> a = Erfc;
+            T even = T.Create(a[20]), odd = T.Create(a[19]);
+            for (int k = 17; k >= 1; k -= 2)
+            {
+                even = even * u2 + T.Create(a[k + 1]);
+                odd = odd * u2 + T.Create(a[k]);
+            }
+            even = even * u2 + T.Create(a[0]);
+            var h = even + u * odd;
+            gauss = Exp(T.Create(-0.5) * z * z); // z is a float: z² is exact in double
+            var half = T.Create(0.5) * t * gauss * h; // erfc(x) / 2
+            return T.Select(T.LessThan(z, T.Create(0)), half, T.Create(1) - half);
+        }
+
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, z * Cdf(z, out _));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            var cdf = Cdf(z, out var gauss);
+            return KeepNaN(z, cdf + z * T.Create(InvSqrt2Pi) * gauss);
+        }
+    }
+
+    private struct GeluTanhOp : IOp
+    {
+        private const double Beta = 0.79788456080286536, Kappa = 0.044715; // sqrt(2/π)
+
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // 0.5·z·(1 + tanh(u)) = z / (1 + exp(-2u)), u = β(z + κz³)
+            var u = T.Create(Beta) * (z + T.Create(Kappa) * z * z * z);
+            return KeepNaN(z, z / (T.Create(1) + Exp(T.Create(-2) * u)));
+        }
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // 0.5·(1 + t) + 0.5·z·(1 - t²)·β(1 + 3κz²) with t = tanh(u): s = (1 + t)/2 = 1/(1 + e), e = exp(-2u),
+            // 1 - s = e·s, so the derivative is s + 2z·s·(e·s)·β(1 + 3κz²).
+            var z2 = z * z;
+            var u = T.Create(Beta) * (z + T.Create(Kappa) * z2 * z);
+            var e = Exp(T.Create(-2) * u);
+            var s = T.Create(1) / (T.Create(1) + e);
+            return KeepNaN(z, s + T.Create(2) * z * s * (e * s) * T.Create(Beta) * (T.Create(1) + T.Create(3 * Kappa) * z2));
+        }
+    }
+
+    private struct SoftplusOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // log(1 + exp(βz))/β = (max(βz, 0) + log1p(exp(-|βz|)))/β; z itself above the threshold.
+            var bz = T.Create(p.A) * z;
+            var softplus = (T.Max(bz, T.Create(0)) + Log1p(Exp(T.Create(0) - T.Abs(bz)))) / T.Create(p.A);
+            return KeepNaN(z, T.Select(T.GreaterThan(bz, T.Create(p.B)), z, softplus));
+        }
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            var bz = T.Create(p.A) * z;
+            return KeepNaN(z, T.Select(T.GreaterThan(bz, T.Create(p.B)), T.Create(1), T.Create(1) / (T.Create(1) + Exp(T.Create(0) - bz))));
+        }
+    }
+
+    private struct SiluOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, z / (T.Create(1) + Exp(T.Create(0) - z)));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // σ·(1 + z·(1 - σ)) with 1 - σ = e·σ, e = exp(-z)
+            var e = Exp(T.Create(0) - z);
+            var s = T.Create(1) / (T.Create(1) + e);
+            return KeepNaN(z, s * (T.Create(1) + z * (e * s)));
+        }
+    }
+
+    private struct MishOp : IOp
+    {
+        private const double Threshold = 20; // PyTorch's softplus threshold inside Mish
+
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // tanh(softplus(z)) = n/(n + 2) with n = eᶻ(eᶻ + 2); z itself above 20, where softplus(z) = z.
+            var u = Exp(T.Min(z, T.Create(Threshold)));
+            var n = u * (u + T.Create(2));
+            return KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), z, z * (n / (n + T.Create(2)))));
+        }
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            // t + z·(1 - t²)·σ(z), t = n/(n + 2), 1 - t² = 4(n + 1)/(n + 2)², σ = u/(1 + u); 1 above 20 (t rounds to 1 there).
+            var u = Exp(T.Min(z, T.Create(Threshold)));
+            var n = u * (u + T.Create(2));
+            var n2 = n + T.Create(2);
+            var t = n / n2;
+            var oneMinusT2 = T.Create(4) * (n + T.Create(1)) / (n2 * n2);
+            var sigmoid = u / (T.Create(1) + u);
+            return KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), T.Create(1), t + z * oneMinusT2 * sigmoid));
+        }
+    }
+
+    private struct HardtanhOp : IOp
+    {
+        // PyTorch compares a float tensor with its bounds converted to float: Hardtanh'(0.7f) is 0 with max_val = 0.7.
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, T.Min(T.Max(z, T.Create((float)p.A)), T.Create((float)p.B)));
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => T.Select(T.LessThanOrEqual(z, T.Create((float)p.A)), T.Create(0), T.Select(T.GreaterThanOrEqual(z, T.Create((float)p.B)), T.Create(0), T.Create(1)));
+    }
+
+    private struct HardswishOp : IOp
+    {
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+        {
+            var middle = z * (z + T.Create(3)) / T.Create(6);
+            return KeepNaN(z, T.Select(T.LessThanOrEqual(z, T.Create(-3)), T.Create(0), T.Select(T.GreaterThanOrEqual(z, T.Create(3)), z, middle)));
+        }
+
+        public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => T.Select(T.LessThan(z, T.Create(-3)), T.Create(0), T.Select(T.LessThanOrEqual(z, T.Create(3)), z / T.Create(3) + T.Create(0.5), T.Create(1)));
+    }
+
+    // ---- lanes ----
+
+    /// <summary>
+    /// Double-precision lanes of one width. A step loads <see cref="Floats"/> floats as two halves widened to double and stores
+    /// them narrowed (round to nearest). Comparisons give all-ones lanes where true, for <see cref="Select"/>.
+    /// </summary>
+    private interface ILanes<TSelf> where TSelf : struct, ILanes<TSelf>
+    {
+        static abstract int Floats { get; }
+
+        static abstract void Load(ref float source, out TSelf lower, out TSelf upper);
+
+        static abstract void Store(ref float destination, TSelf lower, TSelf upper);
+
+        /// <summary>Copies <see cref="Floats"/> floats unchanged.</summary>
+        static abstract void Copy(ref float source, ref float destination);
+
+        static abstract TSelf Create(double value);
+
+        static abstract TSelf operator +(TSelf a, TSelf b);
+
+        static abstract TSelf operator -(TSelf a, TSelf b);
+
+        static abstract TSelf operator *(TSelf a, TSelf b);
+
+        static abstract TSelf operator /(TSelf a, TSelf b);
+
+        static abstract TSelf Exp(TSelf x);
+
+        static abstract TSelf Log(TSelf x);
+
+        static abstract TSelf Abs(TSelf x);
+
+        /// <summary>The smaller lane; <paramref name="b"/> where either is NaN.</summary>
+        static abstract TSelf Min(TSelf a, TSelf b);
+
+        /// <summary>The larger lane; <paramref name="b"/> where either is NaN.</summary>
+        static abstract TSelf Max(TSelf a, TSelf b);
+
+        static abstract TSelf Equals(TSelf a, TSelf b);
+
+        static abstract TSelf LessThan(TSelf a, TSelf b);
+
+        static abstract TSelf LessThanOrEqual(TSelf a, TSelf b);
+
+        static abstract TSelf GreaterThan(TSelf a, TSelf b);
+
+        static abstract TSelf GreaterThanOrEqual(TSelf a, TSelf b);
+
+        static abstract TSelf Select(TSelf mask, TSelf whenTrue, TSelf whenFalse);
+    }
+
+    private readonly struct L512 : ILanes<L512>
+    {
+        private readonly Vector512<double> _v;
+
+        private L512(Vector512<double> v) => _v = v;
+
+        public static int Floats => 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ref float source, out L512 lower, out L512 upper)
+        {
+            var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref source));
+            lower = new(lo);
+            upper = new(hi);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(ref float destination, L512 lower, L512 upper) => Vector512.Narrow(lower._v, upper._v).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref float source, ref float destination) => Vector512.LoadUnsafe(ref source).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Create(double value) => new(Vector512.Create(value));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 operator +(L512 a, L512 b) => new(a._v + b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 operator -(L512 a, L512 b) => new(a._v - b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 operator *(L512 a, L512 b) => new(a._v * b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 operator /(L512 a, L512 b) => new(a._v / b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Exp(L512 x) => new(Vector512.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Log(L512 x) => new(Vector512.Log(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Abs(L512 x) => new(Vector512.Abs(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Min(L512 a, L512 b) => new(Vector512.ConditionalSelect(Vector512.LessThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Max(L512 a, L512 b) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Equals(L512 a, L512 b) => new(Vector512.Equals(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 LessThan(L512 a, L512 b) => new(Vector512.LessThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 LessThanOrEqual(L512 a, L512 b) => new(Vector512.LessThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 GreaterThan(L512 a, L512 b) => new(Vector512.GreaterThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 GreaterThanOrEqual(L512 a, L512 b) => new(Vector512.GreaterThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 Select(L512 mask, L512 whenTrue, L512 whenFalse) => new(Vector512.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+    }
+
+    private readonly struct L256 : ILanes<L256>
+    {
+        private readonly Vector256<double> _v;
+
+        private L256(Vector256<double> v) => _v = v;
+
+        public static int Floats => 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ref float source, out L256 lower, out L256 upper)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref source));
+            lower = new(lo);
+            upper = new(hi);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(ref float destination, L256 lower, L256 upper) => Vector256.Narrow(lower._v, upper._v).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref float source, ref float destination) => Vector256.LoadUnsafe(ref source).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Create(double value) => new(Vector256.Create(value));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 operator +(L256 a, L256 b) => new(a._v + b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 operator -(L256 a, L256 b) => new(a._v - b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 operator *(L256 a, L256 b) => new(a._v * b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 operator /(L256 a, L256 b) => new(a._v / b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Exp(L256 x) => new(Vector256.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Log(L256 x) => new(Vector256.Log(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Abs(L256 x) => new(Vector256.Abs(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Min(L256 a, L256 b) => new(Vector256.ConditionalSelect(Vector256.LessThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Max(L256 a, L256 b) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Equals(L256 a, L256 b) => new(Vector256.Equals(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 LessThan(L256 a, L256 b) => new(Vector256.LessThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 LessThanOrEqual(L256 a, L256 b) => new(Vector256.LessThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 GreaterThan(L256 a, L256 b) => new(Vector256.GreaterThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 GreaterThanOrEqual(L256 a, L256 b) => new(Vector256.GreaterThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 Select(L256 mask, L256 whenTrue, L256 whenFalse) => new(Vector256.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+    }
+
+    private readonly struct L128 : ILanes<L128>
+    {
+        private readonly Vector128<double> _v;
+
+        private L128(Vector128<double> v) => _v = v;
+
+        public static int Floats => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ref float source, out L128 lower, out L128 upper)
+        {
+            var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref source));
+            lower = new(lo);
+            upper = new(hi);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(ref float destination, L128 lower, L128 upper) => Vector128.Narrow(lower._v, upper._v).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref float source, ref float destination) => Vector128.LoadUnsafe(ref source).StoreUnsafe(ref destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Create(double value) => new(Vector128.Create(value));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 operator +(L128 a, L128 b) => new(a._v + b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 operator -(L128 a, L128 b) => new(a._v - b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 operator *(L128 a, L128 b) => new(a._v * b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 operator /(L128 a, L128 b) => new(a._v / b._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Exp(L128 x) => new(Vector128.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Log(L128 x) => new(Vector128.Log(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Abs(L128 x) => new(Vector128.Abs(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Min(L128 a, L128 b) => new(Vector128.ConditionalSelect(Vector128.LessThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Max(L128 a, L128 b) => new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, b._v), a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Equals(L128 a, L128 b) => new(Vector128.Equals(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 LessThan(L128 a, L128 b) => new(Vector128.LessThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 LessThanOrEqual(L128 a, L128 b) => new(Vector128.LessThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 GreaterThan(L128 a, L128 b) => new(Vector128.GreaterThan(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 GreaterThanOrEqual(L128 a, L128 b) => new(Vector128.GreaterThanOrEqual(a._v, b._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 Select(L128 mask, L128 whenTrue, L128 whenFalse) => new(Vector128.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+    }
+
+    /// <summary>Scalar lanes (no SIMD): two floats per step, <see cref="Math"/>'s functions; masks are all-ones or zero bits.</summary>
+    private readonly struct L1 : ILanes<L1>
+    {
+        private static readonly double True = BitConverter.Int64BitsToDouble(-1L);
+        private readonly double _v;
+
+        private L1(double v) => _v = v;
+
+        public static int Floats => 2;
+
+        public static void Load(ref float source, out L1 lower, out L1 upper)
+        {
+            lower = new(source);
+            upper = new(Unsafe.Add(ref source, 1));
+        }
+
+        public static void Store(ref float destination, L1 lower, L1 upper)
+        {
+            destination = (float)lower._v;
+            Unsafe.Add(ref destination, 1) = (float)upper._v;
+        }
+
+        public static void Copy(ref float source, ref float destination)
+        {
+            destination = source;
+            Unsafe.Add(ref destination, 1) = Unsafe.Add(ref source, 1);
+        }
+
+        public static L1 Create(double value) => new(value);
+
+        public static L1 operator +(L1 a, L1 b) => new(a._v + b._v);
+
+        public static L1 operator -(L1 a, L1 b) => new(a._v - b._v);
+
+        public static L1 operator *(L1 a, L1 b) => new(a._v * b._v);
+
+        public static L1 operator /(L1 a, L1 b) => new(a._v / b._v);
+
+        public static L1 Exp(L1 x) => new(Math.Exp(x._v));
+
+        public static L1 Log(L1 x) => new(Math.Log(x._v));
+
+        public static L1 Abs(L1 x) => new(Math.Abs(x._v));
+
+        public static L1 Min(L1 a, L1 b) => a._v < b._v ? a : b;
+
+        public static L1 Max(L1 a, L1 b) => a._v > b._v ? a : b;
+
+        public static L1 Equals(L1 a, L1 b) => Mask(a._v == b._v);
+
+        public static L1 LessThan(L1 a, L1 b) => Mask(a._v < b._v);
+
+        public static L1 LessThanOrEqual(L1 a, L1 b) => Mask(a._v <= b._v);
+
+        public static L1 GreaterThan(L1 a, L1 b) => Mask(a._v > b._v);
+
+        public static L1 GreaterThanOrEqual(L1 a, L1 b) => Mask(a._v >= b._v);
+
+        public static L1 Select(L1 mask, L1 whenTrue, L1 whenFalse) => BitConverter.DoubleToInt64Bits(mask._v) != 0 ? whenTrue : whenFalse;
+
+        private static L1 Mask(bool value) => new(value ? True : 0.0);
+    }
+}
