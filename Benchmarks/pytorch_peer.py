@@ -8,7 +8,7 @@ Run it with the Debian python and torch 1.13 and a correctly detected single-thr
 
     OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny]
+    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny] [act]
 
 Without OPENBLAS_CORETYPE, OpenBLAS 0.3.21 takes this Zen CPU for Haswell (AVX2 kernels); without the
 openblas-pthread path torch may load the reference BLAS (11-30x slower). The BLAS core in use is printed
@@ -33,13 +33,19 @@ BATCHES = (1, 8, 32, 128, 512)
 TINY_BATCHES = (1, 8, 32)
 # (inputs, classes) of each model
 SHAPES = {"mlp128": (784, 10), "mlp512": (784, 10), "tiny": (32, 4)}
+# "act": mlp128 with each other hidden activation, at batch 1 and 32 (Benchmarks/Models.cs, Quick.cs: --quick act)
+ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "gelu-tanh": lambda: nn.GELU(approximate="tanh"),
+               "silu": nn.SiLU, "elu": nn.ELU, "mish": nn.Mish, "leaky-relu": nn.LeakyReLU}
+ACT_BATCHES = (1, 32)
 
 
 def build(name, adam):
     torch.manual_seed(0)
-    inputs, classes = SHAPES[name]
+    inputs, classes = SHAPES[name.split("-")[0]]
     if name == "mlp128":
         model = nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, classes))
+    elif name.startswith("mlp128-"):
+        model = nn.Sequential(nn.Linear(inputs, 128), ACTIVATIONS[name[len("mlp128-"):]](), nn.Linear(128, classes))
     elif name == "mlp512":
         model = nn.Sequential(nn.Linear(inputs, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                               nn.Linear(512, classes))
@@ -102,12 +108,14 @@ def blas_core():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--adam", action="store_true", help="mlp512 uses Adam(lr=1e-3) instead of SGD momentum")
-    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny")
+    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny|act")
     args = ap.parse_args()
     models = args.models or ["mlp128", "mlp512", "tiny"]
     for m in models:
-        if m not in SHAPES:
+        if m not in SHAPES and m != "act":
             ap.error(f"unknown model {m!r}")
+    if "act" in models:
+        models = [m for m in models if m != "act"] + ["mlp128-" + a for a in ACTIVATIONS]
 
     torch.set_num_threads(1)
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, OpenBLAS core {blas_core()}, "
@@ -116,11 +124,11 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     for batch in BATCHES:
         for name in models:
-            if name == "tiny" and batch not in TINY_BATCHES:
+            if name == "tiny" and batch not in TINY_BATCHES or name.startswith("mlp128-") and batch not in ACT_BATCHES:
                 continue
             model, opt = build(name, args.adam)
             parameters = sum(p.numel() for p in model.parameters())
-            pool = BatchPool(batch, *SHAPES[name], pool_size(batch, parameters))
+            pool = BatchPool(batch, *SHAPES[name.split("-")[0]], pool_size(batch, parameters))
 
             def train():
                 x, y = pool.take()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # DslModels vs PyTorch (single thread) on the two MLPs, train step and inference at batch 1..512, and on a
-# small online-learning model (tiny: 32-64-64-4, batch 1..32).
+# small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [act] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -30,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
-    mlp128|mlp512|tiny) models+=("$1"); shift ;;
+    mlp128|mlp512|tiny|act) models+=("$1"); shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
@@ -156,7 +156,7 @@ for name in sorted(set(dsl) & set(torch), key=key):
     model, kind, batch = name.split("/")
     d, t = statistics.median(dsl[name]), statistics.median(torch[name])
     ratio = d / t
-    flops = (6 if kind == "train" else 2) * PARAMS[model] * int(batch)
+    flops = (6 if kind == "train" else 2) * PARAMS[model.split("-")[0]] * int(batch)
     gd, gt = flops / (d * 1e3), flops / (t * 1e3)
     target = ""
     if (model, kind, int(batch)) in TARGETS:
