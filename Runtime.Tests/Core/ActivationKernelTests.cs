@@ -193,6 +193,25 @@ public class ActivationKernelTests
     }
 
     [Fact]
+    public void CELU_with_a_negative_alpha_follows_the_formula()
+    {
+        // alpha only has to be finite and non-zero: with alpha < 0, exp(x/alpha) - 1 takes positive arguments.
+        const double alpha = -0.7;
+        var x = new[] { -5f, -2.5f, -1f, -0.3f, -0.1f, 0.5f, 3f };
+        var y = (float[])x.Clone();
+        var pre = new float[x.Length];
+        ActivationKernels.Celu(ref y[0], ref pre[0], x.Length, false, alpha);
+        var dz = Enumerable.Repeat(1f, x.Length).ToArray();
+        ActivationKernels.CeluBackward(ref x[0], ref dz[0], x.Length, alpha);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double z = x[i];
+            Assert.True(Ulps(y[i], (float)(z > 0 ? z : alpha * (Math.Exp(z / alpha) - 1))) <= 1, $"CELU({z}) = {y[i]}");
+            Assert.True(Ulps(dz[i], (float)(z > 0 ? 1 : Math.Exp(z / alpha))) <= 1, $"CELU'({z}) = {dz[i]}");
+        }
+    }
+
+    [Fact]
     public void An_empty_run_writes_nothing()
     {
         var y = new[] { 5f };

@@ -18,7 +18,7 @@ namespace DslModels;
 /// <item>Arguments of <c>exp</c> are clamped to [-708, 708], where the vector exponential stays on its vector path (outside it
 /// .NET computes the whole vector with <see cref="Math.Exp(double)"/>, which would tie a lane's bits to its neighbours'); the
 /// clamp only changes values far below float's smallest subnormal or formulas whose result no longer depends on them.</item>
-/// <item>Formulas are arranged so that nothing cancels: ELU's <c>eˣ - 1</c> is an expm1, softplus is <c>max(x, 0) + log1p(exp(-|x|))</c>, <c>1 + tanh(u)</c> in
+/// <item>Formulas are arranged so that nothing cancels: ELU's <c>eˣ - 1</c> is an expm1 (a series below 1/2), softplus is <c>max(x, 0) + log1p(exp(-|x|))</c>, <c>1 + tanh(u)</c> in
 /// GELU's tanh form is <c>2 / (1 + exp(-2u))</c>, Mish's <c>tanh(softplus(x))</c> is <c>n / (n + 2)</c> with
 /// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>erfc(|x|/√2) / 2</c> or one minus it, with erfc from a
 /// degree-20 polynomial fit (relative error below 4·10⁻¹⁴ on [0, 26]; Runtime/Core/fit_erfc.py).</item>
@@ -213,18 +213,34 @@ public static class ActivationKernels
     }
 
     /// <summary>
-    /// exp(x) - 1 for x ≤ 0 (positive lanes are taken as 0) without losing small x: Kahan's (u - 1)·x/log(u) with u = eˣ
-    /// (x itself where u rounds to 1), x clamped at -708 (where the result is -1 to double precision).
+    /// exp(x) - 1 without losing small x: for |x| &lt; 1/2 its Taylor series to x¹⁴ (the next term is below 5·10⁻¹⁷ relative),
+    /// as x·P(x) with P's even and odd halves in x²; beyond, eˣ - 1 (no cancellation there: |eˣ - 1| &gt; 0.39).
+    /// x is clamped to [-708, 708] (-1 to double precision below; above, a value that overflows float anyway).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T ExpM1NonPositive<T>(T x) where T : struct, ILanes<T>
+    private static T ExpM1<T>(T x) where T : struct, ILanes<T>
     {
-        var xc = T.Max(T.Min(x, T.Create(0)), T.Create(-MaxExpArgument));
-        var u = T.Exp(xc);
-        var um1 = u - T.Create(1);
-        var one = T.Equals(um1, T.Create(0));
-        return T.Select(one, xc, um1 * xc / T.Log(T.Select(one, T.Create(2), u)));
+        var xc = T.Max(T.Min(x, T.Create(MaxExpArgument)), T.Create(-MaxExpArgument));
+        var x2 = xc * xc;
+        // P(x) = Σ_{k=0..13} xᵏ/(k + 1)!: even k in 'even', odd k in 'odd'.
+        ReadOnlySpan<double> c = ExpM1Series;
+        T even = T.Create(c[12]), odd = T.Create(c[13]);
+        for (int k = 10; k >= 0; k -= 2)
+        {
+            even = even * x2 + T.Create(c[k]);
+            odd = odd * x2 + T.Create(c[k + 1]);
+        }
+        var series = xc * (even + xc * odd);
+        var direct = T.Exp(xc) - T.Create(1);
+        return T.Select(T.LessThan(T.Abs(xc), T.Create(0.5)), series, direct);
     }
+
+    /// <summary>1/(k + 1)! for k = 0..13, exact to double rounding.</summary>
+    private static ReadOnlySpan<double> ExpM1Series => new[]
+    {
+        1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
+        1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800, 1.0 / 87178291200,
+    };
 
     private struct TanhOp : IOp
     {
@@ -252,7 +268,7 @@ public static class ActivationKernels
     private struct EluOp : IOp
     {
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
-            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1NonPositive(z)));
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1(z)));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(p.A) * Exp(z)));
@@ -263,7 +279,7 @@ public static class ActivationKernels
         private const double Scale = 1.0507009873554805, Alpha = 1.6732632423543772;
 
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
-            => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(Alpha) * ExpM1NonPositive(z)));
+            => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(Alpha) * ExpM1(z)));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(Alpha) * Exp(z)));
@@ -272,7 +288,7 @@ public static class ActivationKernels
     private struct CeluOp : IOp
     {
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
-            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1NonPositive(z / T.Create(p.A))));
+            => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1(z / T.Create(p.A))));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), Exp(z / T.Create(p.A))));
