@@ -156,6 +156,16 @@ public partial class Mlp128LeakyRelu
     [Layer(10)] public partial Dense Output { get; }
 }
 
+/// <summary>As <see cref="Mlp128"/>, ending in LogSoftmax with NLLLoss (PyTorch's other classifier idiom).</summary>
+[Model(Inputs = 784, Seed = 0)]
+[Loss(LossKind.NLL)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Mlp128LogSoftmax
+{
+    [Layer(128, Activation.ReLU)] public partial Dense Hidden { get; }
+    [Layer(10, Activation.LogSoftmax)] public partial Dense Output { get; }
+}
+
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
 {
@@ -191,3 +201,5 @@ public partial class Mlp128Elu : ITrainable;
 public partial class Mlp128Mish : ITrainable;
 
 public partial class Mlp128LeakyRelu : ITrainable;
+
+public partial class Mlp128LogSoftmax : ITrainable;

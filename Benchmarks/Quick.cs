@@ -70,6 +70,7 @@ public static class Quick
                 ("mlp128-tanh", () => new Mlp128Tanh()), ("mlp128-sigmoid", () => new Mlp128Sigmoid()), ("mlp128-gelu", () => new Mlp128Gelu()),
                 ("mlp128-gelu-tanh", () => new Mlp128GeluTanh()), ("mlp128-silu", () => new Mlp128Silu()), ("mlp128-elu", () => new Mlp128Elu()),
                 ("mlp128-mish", () => new Mlp128Mish()), ("mlp128-leaky-relu", () => new Mlp128LeakyRelu()),
+                ("mlp128-logsoftmax", () => new Mlp128LogSoftmax()),
             })
             {
                 foreach (int batch in new[] { 1, 32 })

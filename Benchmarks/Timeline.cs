@@ -5,7 +5,7 @@ using System.Globalization;
 namespace DslModels.Benchmarks;
 
 /// <summary>
-/// <c>--timeline [mlp128] [mlp512] [tiny] [tiny-optim] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
+/// <c>--timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
 /// where a train step's time goes, phase by phase on the calling thread (forward, loss, backward, step) and part by part
 /// on every thread of each split operation. It implements the generated models' diagnostic hooks DslOnPhase and DslOnPart
 /// (partial methods, compiled away in a model that does not implement them), so it times the real TrainStep, not a copy.
@@ -33,6 +33,11 @@ public static class Timeline
             {
                 using var m = new Tiny { Threads = threads };
                 Measure("tiny", batch, m, m.Timeline = new TimelineCounters(threads), Tiny.InputSize, Tiny.OutputSize, Tiny.ParameterCount);
+            }
+            if (Array.IndexOf(names, "mlp128-logsoftmax") >= 0)
+            {
+                using var m = new Mlp128LogSoftmax { Threads = threads };
+                Measure("mlp128-logsoftmax", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128LogSoftmax.InputSize, Mlp128LogSoftmax.OutputSize, Mlp128LogSoftmax.ParameterCount);
             }
             // The tiny model's copies with Adam, NAdam and ASGD (only when named, as in --quick).
             if (Array.IndexOf(names, "tiny-optim") >= 0)
@@ -199,6 +204,16 @@ public partial class TinyNAdam
 }
 
 public partial class TinyAsgd
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class Mlp128LogSoftmax
 {
     /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
     internal TimelineCounters? Timeline { get; set; }

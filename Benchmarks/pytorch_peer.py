@@ -44,6 +44,8 @@ def build(name, adam):
     inputs, classes = SHAPES[name.split("-")[0]]
     if name == "mlp128":
         model = nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, classes))
+    elif name == "mlp128-logsoftmax":
+        model = nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, classes), nn.LogSoftmax(dim=1))
     elif name.startswith("mlp128-"):
         model = nn.Sequential(nn.Linear(inputs, 128), ACTIVATIONS[name[len("mlp128-"):]](), nn.Linear(128, classes))
     elif name == "mlp512":
@@ -115,7 +117,7 @@ def main():
         if m not in SHAPES and m != "act":
             ap.error(f"unknown model {m!r}")
     if "act" in models:
-        models = [m for m in models if m != "act"] + ["mlp128-" + a for a in ACTIVATIONS]
+        models = [m for m in models if m != "act"] + ["mlp128-" + a for a in ACTIVATIONS] + ["mlp128-logsoftmax"]
 
     torch.set_num_threads(1)
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, OpenBLAS core {blas_core()}, "
@@ -130,10 +132,12 @@ def main():
             parameters = sum(p.numel() for p in model.parameters())
             pool = BatchPool(batch, *SHAPES[name.split("-")[0]], pool_size(batch, parameters))
 
+            step_loss = nn.NLLLoss() if name == "mlp128-logsoftmax" else loss_fn
+
             def train():
                 x, y = pool.take()
                 opt.zero_grad()
-                loss = loss_fn(model(x), y)
+                loss = step_loss(model(x), y)
                 loss.backward()
                 opt.step()
 
