@@ -22,7 +22,9 @@ namespace DslModels;
 /// GELU's tanh form is <c>2 / (1 + exp(-2u))</c>, Mish's <c>tanh(softplus(x))</c> is <c>n / (n + 2)</c> with
 /// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>erfc(|x|/√2) / 2</c> or one minus it, with erfc from a
 /// degree-20 polynomial fit (relative error below 4·10⁻¹⁴ on [0, 26]; Runtime/Core/fit_erfc.py).</item>
-/// <item>A NaN input gives a NaN output (the clamps would otherwise turn it into a number).</item>
+/// <item>A NaN input gives a NaN output (the clamps would otherwise turn it into a number); ±∞ give the limits (x·σ(x) at -∞
+/// is 0, not ∞·0). Softplus rounds beta and threshold to float and compares the float product with the threshold, and
+/// Hardtanh its bounds, as PyTorch does.</item>
 /// </list>
 /// </remarks>
 public static class ActivationKernels
@@ -92,6 +94,56 @@ public static class ActivationKernels
 
     /// <summary>dz ⊙= Hardswish'(z), PyTorch's boundaries.</summary>
     public static void HardswishBackward(ref float z, ref float dz, int count) => Backward<HardswishOp>(ref z, ref dz, count, default);
+
+    /// <summary>
+    /// For tests: the values (or derivatives) of activation <paramref name="name"/> (a method name of this class) at each
+    /// <paramref name="z"/>, in double before the rounding to float, computed in steps of the current lanes (the last one
+    /// zero-padded), so a test can check that a lane's bits do not depend on its neighbours.
+    /// </summary>
+    internal static double[] EvaluateInDouble(string name, bool derivative, double[] z, double a = 0, double b = 0)
+    {
+        var p = new Parameters(a, b);
+        return name switch
+        {
+            nameof(Tanh) => Evaluate<TanhOp>(derivative, z, p),
+            nameof(Sigmoid) => Evaluate<SigmoidOp>(derivative, z, p),
+            nameof(Elu) => Evaluate<EluOp>(derivative, z, p),
+            nameof(Selu) => Evaluate<SeluOp>(derivative, z, p),
+            nameof(Celu) => Evaluate<CeluOp>(derivative, z, p),
+            nameof(Gelu) => Evaluate<GeluOp>(derivative, z, p),
+            nameof(GeluTanh) => Evaluate<GeluTanhOp>(derivative, z, p),
+            nameof(Softplus) => Evaluate<SoftplusOp>(derivative, z, p),
+            nameof(Silu) => Evaluate<SiluOp>(derivative, z, p),
+            nameof(Mish) => Evaluate<MishOp>(derivative, z, p),
+            nameof(Hardtanh) => Evaluate<HardtanhOp>(derivative, z, p),
+            nameof(Hardswish) => Evaluate<HardswishOp>(derivative, z, p),
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not an activation of ActivationKernels"),
+        };
+    }
+
+    private static double[] Evaluate<TOp>(bool derivative, double[] z, Parameters p) where TOp : struct, IOp
+    {
+        if (Vector512.IsHardwareAccelerated)
+            return Evaluate<TOp, L512>(derivative, z, p);
+        if (Vector256.IsHardwareAccelerated)
+            return Evaluate<TOp, L256>(derivative, z, p);
+        if (Vector128.IsHardwareAccelerated)
+            return Evaluate<TOp, L128>(derivative, z, p);
+        return Evaluate<TOp, L1>(derivative, z, p);
+    }
+
+    private static double[] Evaluate<TOp, T>(bool derivative, double[] z, Parameters p) where TOp : struct, IOp where T : struct, ILanes<T>
+    {
+        int step = T.Floats;
+        var padded = new double[(z.Length + step - 1) / step * step];
+        z.CopyTo(padded, 0);
+        for (int i = 0; i < padded.Length; i += step)
+        {
+            T.LoadDoubles(ref padded[i], out var lo, out var hi);
+            T.StoreDoubles(ref padded[i], derivative ? TOp.Derivative(lo, p) : TOp.Value(lo, p), derivative ? TOp.Derivative(hi, p) : TOp.Value(hi, p));
+        }
+        return padded[..z.Length];
+    }
 
     // ---- drivers ----
 
@@ -201,6 +253,14 @@ public static class ActivationKernels
     /// <summary><paramref name="r"/>, or NaN where <paramref name="z"/> is NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T KeepNaN<T>(T z, T r) where T : struct, ILanes<T> => T.Select(T.Equals(z, z), r, z);
+
+    /// <summary>
+    /// <paramref name="r"/>, or the activation's limits where <paramref name="z"/> is ±∞: the formulas multiply z by a factor that
+    /// goes to 0 there (x·σ(x), x·Φ(x), …), and ∞·0 would be NaN or, with the clamped exp, ±∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T AtInfinity<T>(T z, T r, double atPlus, double atMinus) where T : struct, ILanes<T>
+        => T.Select(T.Equals(z, T.Create(double.PositiveInfinity)), T.Create(atPlus), T.Select(T.Equals(z, T.Create(double.NegativeInfinity)), T.Create(atMinus), r));
 
     /// <summary>log(1 + u) for u ≥ 0 without losing small u: log(w)·u/(w - 1) with w = 1 + u (u itself where w rounds to 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -334,12 +394,13 @@ public static class ActivationKernels
             return T.Select(T.LessThan(z, T.Create(0)), half, T.Create(1) - half);
         }
 
-        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, z * Cdf(z, out _));
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, AtInfinity(z, z * Cdf(z, out _), double.PositiveInfinity, -0.0));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             var cdf = Cdf(z, out var gauss);
-            return KeepNaN(z, cdf + z * T.Create(InvSqrt2Pi) * gauss);
+            return KeepNaN(z, AtInfinity(z, cdf + z * T.Create(InvSqrt2Pi) * gauss, 1, 0));
         }
     }
 
@@ -351,7 +412,7 @@ public static class ActivationKernels
         {
             // 0.5·z·(1 + tanh(u)) = z / (1 + exp(-2u)), u = β(z + κz³)
             var u = T.Create(Beta) * (z + T.Create(Kappa) * z * z * z);
-            return KeepNaN(z, z / (T.Create(1) + Exp(T.Create(-2) * u)));
+            return KeepNaN(z, AtInfinity(z, z / (T.Create(1) + Exp(T.Create(-2) * u)), double.PositiveInfinity, -0.0));
         }
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
@@ -362,37 +423,45 @@ public static class ActivationKernels
             var u = T.Create(Beta) * (z + T.Create(Kappa) * z2 * z);
             var e = Exp(T.Create(-2) * u);
             var s = T.Create(1) / (T.Create(1) + e);
-            return KeepNaN(z, s + T.Create(2) * z * s * (e * s) * T.Create(Beta) * (T.Create(1) + T.Create(3 * Kappa) * z2));
+            return KeepNaN(z, AtInfinity(z, s + T.Create(2) * z * s * (e * s) * T.Create(Beta) * (T.Create(1) + T.Create(3 * Kappa) * z2), 1, 0));
         }
     }
 
     private struct SoftplusOp : IOp
     {
+        // PyTorch works in float: beta and threshold are rounded to float, and the branch compares the float product
+        // (float)(x·beta) with them (with beta = 1 and threshold = 0.1, x = 0.1f is not above the threshold).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static T AboveThreshold<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => T.GreaterThan(T.RoundToFloat(T.Create((float)p.A) * z), T.Create((float)p.B));
+
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // log(1 + exp(βz))/β = (max(βz, 0) + log1p(exp(-|βz|)))/β; z itself above the threshold.
-            var bz = T.Create(p.A) * z;
-            var softplus = (T.Max(bz, T.Create(0)) + Log1p(Exp(T.Create(0) - T.Abs(bz)))) / T.Create(p.A);
-            return KeepNaN(z, T.Select(T.GreaterThan(bz, T.Create(p.B)), z, softplus));
+            var beta = T.Create((float)p.A);
+            var bz = beta * z;
+            var softplus = (T.Max(bz, T.Create(0)) + Log1p(Exp(T.Create(0) - T.Abs(bz)))) / beta;
+            return KeepNaN(z, T.Select(AboveThreshold(z, p), z, softplus));
         }
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
-            var bz = T.Create(p.A) * z;
-            return KeepNaN(z, T.Select(T.GreaterThan(bz, T.Create(p.B)), T.Create(1), T.Create(1) / (T.Create(1) + Exp(T.Create(0) - bz))));
+            var bz = T.Create((float)p.A) * z;
+            return KeepNaN(z, T.Select(AboveThreshold(z, p), T.Create(1), T.Create(1) / (T.Create(1) + Exp(T.Create(0) - bz))));
         }
     }
 
     private struct SiluOp : IOp
     {
-        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, z / (T.Create(1) + Exp(T.Create(0) - z)));
+        public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
+            => KeepNaN(z, AtInfinity(z, z / (T.Create(1) + Exp(T.Create(0) - z)), double.PositiveInfinity, -0.0));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // σ·(1 + z·(1 - σ)) with 1 - σ = e·σ, e = exp(-z)
             var e = Exp(T.Create(0) - z);
             var s = T.Create(1) / (T.Create(1) + e);
-            return KeepNaN(z, s * (T.Create(1) + z * (e * s)));
+            return KeepNaN(z, AtInfinity(z, s * (T.Create(1) + z * (e * s)), 1, 0));
         }
     }
 
@@ -405,7 +474,7 @@ public static class ActivationKernels
             // tanh(softplus(z)) = n/(n + 2) with n = eᶻ(eᶻ + 2); z itself above 20, where softplus(z) = z.
             var u = Exp(T.Min(z, T.Create(Threshold)));
             var n = u * (u + T.Create(2));
-            return KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), z, z * (n / (n + T.Create(2)))));
+            return KeepNaN(z, AtInfinity(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), z, z * (n / (n + T.Create(2)))), double.PositiveInfinity, -0.0));
         }
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
@@ -417,7 +486,7 @@ public static class ActivationKernels
             var t = n / n2;
             var oneMinusT2 = T.Create(4) * (n + T.Create(1)) / (n2 * n2);
             var sigmoid = u / (T.Create(1) + u);
-            return KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), T.Create(1), t + z * oneMinusT2 * sigmoid));
+            return KeepNaN(z, AtInfinity(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), T.Create(1), t + z * oneMinusT2 * sigmoid), 1, 0));
         }
     }
 
@@ -457,6 +526,12 @@ public static class ActivationKernels
 
         static abstract void Store(ref float destination, TSelf lower, TSelf upper);
 
+        /// <summary>For tests: <see cref="Floats"/> doubles as the two halves.</summary>
+        static abstract void LoadDoubles(ref double source, out TSelf lower, out TSelf upper);
+
+        /// <summary>For tests: the two halves as <see cref="Floats"/> doubles.</summary>
+        static abstract void StoreDoubles(ref double destination, TSelf lower, TSelf upper);
+
         /// <summary>Copies <see cref="Floats"/> floats unchanged.</summary>
         static abstract void Copy(ref float source, ref float destination);
 
@@ -471,6 +546,9 @@ public static class ActivationKernels
         static abstract TSelf operator /(TSelf a, TSelf b);
 
         static abstract TSelf Exp(TSelf x);
+
+        /// <summary>Each lane rounded to the nearest float (as a double).</summary>
+        static abstract TSelf RoundToFloat(TSelf x);
 
         static abstract TSelf Log(TSelf x);
 
@@ -517,6 +595,18 @@ public static class ActivationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Copy(ref float source, ref float destination) => Vector512.LoadUnsafe(ref source).StoreUnsafe(ref destination);
 
+        public static void LoadDoubles(ref double source, out L512 lower, out L512 upper)
+        {
+            lower = new(Vector512.LoadUnsafe(ref source));
+            upper = new(Vector512.LoadUnsafe(ref Unsafe.Add(ref source, 8)));
+        }
+
+        public static void StoreDoubles(ref double destination, L512 lower, L512 upper)
+        {
+            lower._v.StoreUnsafe(ref destination);
+            upper._v.StoreUnsafe(ref Unsafe.Add(ref destination, 8));
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L512 Create(double value) => new(Vector512.Create(value));
 
@@ -534,6 +624,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L512 Exp(L512 x) => new(Vector512.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 RoundToFloat(L512 x) => new(Vector512.WidenLower(Vector512.Narrow(x._v, x._v)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L512 Log(L512 x) => new(Vector512.Log(x._v));
@@ -588,6 +681,18 @@ public static class ActivationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Copy(ref float source, ref float destination) => Vector256.LoadUnsafe(ref source).StoreUnsafe(ref destination);
 
+        public static void LoadDoubles(ref double source, out L256 lower, out L256 upper)
+        {
+            lower = new(Vector256.LoadUnsafe(ref source));
+            upper = new(Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 4)));
+        }
+
+        public static void StoreDoubles(ref double destination, L256 lower, L256 upper)
+        {
+            lower._v.StoreUnsafe(ref destination);
+            upper._v.StoreUnsafe(ref Unsafe.Add(ref destination, 4));
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L256 Create(double value) => new(Vector256.Create(value));
 
@@ -605,6 +710,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L256 Exp(L256 x) => new(Vector256.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 RoundToFloat(L256 x) => new(Vector256.WidenLower(Vector256.Narrow(x._v, x._v)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L256 Log(L256 x) => new(Vector256.Log(x._v));
@@ -659,6 +767,18 @@ public static class ActivationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Copy(ref float source, ref float destination) => Vector128.LoadUnsafe(ref source).StoreUnsafe(ref destination);
 
+        public static void LoadDoubles(ref double source, out L128 lower, out L128 upper)
+        {
+            lower = new(Vector128.LoadUnsafe(ref source));
+            upper = new(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 2)));
+        }
+
+        public static void StoreDoubles(ref double destination, L128 lower, L128 upper)
+        {
+            lower._v.StoreUnsafe(ref destination);
+            upper._v.StoreUnsafe(ref Unsafe.Add(ref destination, 2));
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 Create(double value) => new(Vector128.Create(value));
 
@@ -676,6 +796,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 Exp(L128 x) => new(Vector128.Exp(x._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 RoundToFloat(L128 x) => new(Vector128.WidenLower(Vector128.Narrow(x._v, x._v)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 Log(L128 x) => new(Vector128.Log(x._v));
@@ -736,6 +859,18 @@ public static class ActivationKernels
             Unsafe.Add(ref destination, 1) = Unsafe.Add(ref source, 1);
         }
 
+        public static void LoadDoubles(ref double source, out L1 lower, out L1 upper)
+        {
+            lower = new(source);
+            upper = new(Unsafe.Add(ref source, 1));
+        }
+
+        public static void StoreDoubles(ref double destination, L1 lower, L1 upper)
+        {
+            destination = lower._v;
+            Unsafe.Add(ref destination, 1) = upper._v;
+        }
+
         public static L1 Create(double value) => new(value);
 
         public static L1 operator +(L1 a, L1 b) => new(a._v + b._v);
@@ -747,6 +882,8 @@ public static class ActivationKernels
         public static L1 operator /(L1 a, L1 b) => new(a._v / b._v);
 
         public static L1 Exp(L1 x) => new(Math.Exp(x._v));
+
+        public static L1 RoundToFloat(L1 x) => new((float)x._v);
 
         public static L1 Log(L1 x) => new(Math.Log(x._v));
 
