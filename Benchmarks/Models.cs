@@ -166,6 +166,32 @@ public partial class Mlp128LogSoftmax
     [Layer(10, Activation.LogSoftmax)] public partial Dense Output { get; }
 }
 
+/// <summary>
+/// Tabular data: 13 features (not a multiple of any vector width), 100-100-3, ReLU, cross-entropy, SGD momentum
+/// (<c>--quick tab</c>, with <see cref="Tab16"/>, its twin with 16 features and 96-wide layers, about the same parameter count).
+/// </summary>
+[Model(Inputs = 13, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Tab13
+{
+    [Layer(100, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(100, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(3)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Tab13"/> with 16 features and 96-wide layers: every width a multiple of the vectors.</summary>
+[Model(Inputs = 16, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Tab16
+{
+    [Layer(96, Activation.ReLU)] public partial Dense Hidden1 { get; }
+    [Layer(96, Activation.ReLU)] public partial Dense Hidden2 { get; }
+    [Layer(3)] public partial Dense Output { get; }
+}
+
+
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
 {
@@ -203,3 +229,7 @@ public partial class Mlp128Mish : ITrainable;
 public partial class Mlp128LeakyRelu : ITrainable;
 
 public partial class Mlp128LogSoftmax : ITrainable;
+
+public partial class Tab13 : ITrainable;
+
+public partial class Tab16 : ITrainable;

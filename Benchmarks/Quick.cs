@@ -83,6 +83,20 @@ public static class Quick
                 }
             }
         }
+        if (names.Contains("tab")) // only when named: tabular data, 13 features, and its 16-feature twin
+        {
+            foreach (var (name, make, inputs) in new (string, Func<ITrainable>, int)[] { ("tab13", () => new Tab13(), 13), ("tab16", () => new Tab16(), 16) })
+            {
+                foreach (int batch in new[] { 1, 32, 128 })
+                {
+                    using var m = make();
+                    var pool = new BatchPool(batch, inputs, 3, poolSize: BatchPool.PoolSizeFor(batch, Tab13.ParameterCount));
+                    var output = new float[batch * 3];
+                    results.Add(($"{name}/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                    results.Add(($"{name}/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+                }
+            }
+        }
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
         // The weight gradient of a ReLU layer skips the zeros of dz, so its speed depends on how many ReLUs are active:

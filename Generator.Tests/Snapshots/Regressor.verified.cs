@@ -644,94 +644,22 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Register tile: 4 samples x 4 outputs = 16 accumulators; per 16-float step 4 loads of W and 4 of x feed 16 FMAs.
-            // The horizontal sums are then reduced together (DslSum16: the same additions as DslV512.Sum of each).
-            // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            int oEnd4 = global::System.Math.Min(o1, 32);
-            for (int ob = o0; ob < oEnd4; ob += 32)
+            // 5 inputs, fewer than a vector: each output one chain over them in order (multiply, then add), with neighbouring outputs as lanes.
+            if (batch < 4)
             {
-                int obEnd = global::System.Math.Min(ob + 32, oEnd4);
-                int n = 0;
-                for (; n <= batch - 4; n += 4)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 5);
-                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
-                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 5);
-                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 33);
-                    for (int o = ob; o < obEnd; o += 4)
-                    {
-                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
-                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
-                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
-                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
-                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
-                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
-                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
-                        DslF512 a30 = default, a31 = default, a32 = default, a33 = default;
-                        var sums = DslSum16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); // lane 4t + k: sample t, output o + k
-                        float s00 = DslV512.GetElement(sums, 0), s01 = DslV512.GetElement(sums, 1), s02 = DslV512.GetElement(sums, 2), s03 = DslV512.GetElement(sums, 3);
-                        float s10 = DslV512.GetElement(sums, 4), s11 = DslV512.GetElement(sums, 5), s12 = DslV512.GetElement(sums, 6), s13 = DslV512.GetElement(sums, 7);
-                        float s20 = DslV512.GetElement(sums, 8), s21 = DslV512.GetElement(sums, 9), s22 = DslV512.GetElement(sums, 10), s23 = DslV512.GetElement(sums, 11);
-                        float s30 = DslV512.GetElement(sums, 12), s31 = DslV512.GetElement(sums, 13), s32 = DslV512.GetElement(sums, 14), s33 = DslV512.GetElement(sums, 15);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            float xi0 = DslUnsafe.Add(ref x0, i);
-                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
-                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
-                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
-                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
-                            float xi1 = DslUnsafe.Add(ref x1, i);
-                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
-                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
-                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
-                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
-                            float xi2 = DslUnsafe.Add(ref x2, i);
-                            s20 += xi2 * DslUnsafe.Add(ref w0, i);
-                            s21 += xi2 * DslUnsafe.Add(ref w1, i);
-                            s22 += xi2 * DslUnsafe.Add(ref w2, i);
-                            s23 += xi2 * DslUnsafe.Add(ref w3, i);
-                            float xi3 = DslUnsafe.Add(ref x3, i);
-                            s30 += xi3 * DslUnsafe.Add(ref w0, i);
-                            s31 += xi3 * DslUnsafe.Add(ref w1, i);
-                            s32 += xi3 * DslUnsafe.Add(ref w2, i);
-                            s33 += xi3 * DslUnsafe.Add(ref w3, i);
-                        }
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y3, o + 0) = s30 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y3, o + 1) = s31 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y3, o + 2) = s32 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y3, o + 3) = s33 + DslUnsafe.Add(ref b, o + 3);
-                    }
-                }
-                // Remaining samples one at a time: 4 outputs share each load of x; 0 x 16-wide FMA steps per output, then 5 scalar.
-                for (; n < batch; n++)
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = ob; o < obEnd; o += 4)
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 5);
                         ref float w2 = ref DslUnsafe.Add(ref w1, 5);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 5);
-                        DslF512 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
-                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                         for (int i = 0; i < 5; i++)
                         {
                             float xi = DslUnsafe.Add(ref xr, i);
@@ -740,127 +668,98 @@ partial class Regressor : global::DslModels.IModel
                             s2 += xi * DslUnsafe.Add(ref w2, i);
                             s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                }
-            }
-            // Remaining outputs one at a time: 4 samples share each load of W, then single samples.
-            {
-                int n = 0;
-                for (; n <= batch - 4; n += 4)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 5);
-                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 33);
-                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 5);
-                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 33);
-                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    for (; o < o1; o++)
                     {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
-                        DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
-                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                            s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
-                            s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 5);
+                        float s = 0f;
+                        for (int i = 0; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
                     }
                 }
-                for (; n < batch; n++)
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[16];
+                int oc = o0;
+                for (; oc + 16 <= o1; oc += 16)
                 {
-                    ref float xr = ref DslUnsafe.Add(ref x, n * 5);
-                    ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    var w0 = DslGather16(ref DslUnsafe.Add(ref w, oc * 5 + 0), 5, lanes);
+                    var w1 = DslGather16(ref DslUnsafe.Add(ref w, oc * 5 + 1), 5, lanes);
+                    var w2 = DslGather16(ref DslUnsafe.Add(ref w, oc * 5 + 2), 5, lanes);
+                    var w3 = DslGather16(ref DslUnsafe.Add(ref w, oc * 5 + 3), 5, lanes);
+                    var w4 = DslGather16(ref DslUnsafe.Add(ref w, oc * 5 + 4), 5, lanes);
+                    var bv = DslV512.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
                     {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
-                        DslF512 acc0 = default;
-                        float s0 = DslV512.Sum(acc0);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        var s = DslF512.Zero;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 3)) * w3;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 4)) * w4;
+                        DslV512.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 0), 5, lanes);
+                    var w1 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 1), 5, lanes);
+                    var w2 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 2), 5, lanes);
+                    var w3 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 3), 5, lanes);
+                    var w4 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 4), 5, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        var s = DslF128.Zero;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 3)) * w3;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 4)) * w4;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 5);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        float s = 0f;
+                        for (int i = 0; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Register tile: 2 samples x 4 outputs = 8 accumulators; per 8-float step 4 loads of W and 2 of x feed 8 FMAs.
-            // The horizontal sums are then reduced together (DslSum8: the same additions as DslV256.Sum of each).
-            // Cache blocking: blocks of 32 outputs (0 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
-            int oEnd4 = global::System.Math.Min(o1, 32);
-            for (int ob = o0; ob < oEnd4; ob += 32)
+            // 5 inputs, fewer than a vector: each output one chain over them in order (multiply, then add), with neighbouring outputs as lanes.
+            if (batch < 4)
             {
-                int obEnd = global::System.Math.Min(ob + 32, oEnd4);
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    for (int o = ob; o < obEnd; o += 4)
-                    {
-                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 5);
-                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 5);
-                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 5);
-                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 5);
-                        DslF256 a00 = default, a01 = default, a02 = default, a03 = default;
-                        DslF256 a10 = default, a11 = default, a12 = default, a13 = default;
-                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
-                        float s00 = DslV256.GetElement(sums, 0), s01 = DslV256.GetElement(sums, 1), s02 = DslV256.GetElement(sums, 2), s03 = DslV256.GetElement(sums, 3);
-                        float s10 = DslV256.GetElement(sums, 4), s11 = DslV256.GetElement(sums, 5), s12 = DslV256.GetElement(sums, 6), s13 = DslV256.GetElement(sums, 7);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            float xi0 = DslUnsafe.Add(ref x0, i);
-                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
-                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
-                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
-                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
-                            float xi1 = DslUnsafe.Add(ref x1, i);
-                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
-                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
-                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
-                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
-                        }
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                    }
-                }
-                // Remaining samples one at a time: 4 outputs share each load of x; 0 x 8-wide FMA steps per output, then 5 scalar.
-                for (; n < batch; n++)
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = ob; o < obEnd; o += 4)
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 5);
                         ref float w2 = ref DslUnsafe.Add(ref w1, 5);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 5);
-                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-                        var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
-                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                         for (int i = 0; i < 5; i++)
                         {
                             float xi = DslUnsafe.Add(ref xr, i);
@@ -869,50 +768,76 @@ partial class Regressor : global::DslModels.IModel
                             s2 += xi * DslUnsafe.Add(ref w2, i);
                             s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
                     }
-                }
-            }
-            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
-            {
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 5);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 33);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 5);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 33);
-                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    for (; o < o1; o++)
                     {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
-                        DslF256 a0 = default, a1 = default;
-                        float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 5);
+                        float s = 0f;
+                        for (int i = 0; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
                     }
                 }
-                for (; n < batch; n++)
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[8];
+                int oc = o0;
+                for (; oc + 8 <= o1; oc += 8)
                 {
-                    ref float xr = ref DslUnsafe.Add(ref x, n * 5);
-                    ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = global::System.Math.Max(o0, 32); o < o1; o++)
+                    var w0 = DslGather8(ref DslUnsafe.Add(ref w, oc * 5 + 0), 5, lanes);
+                    var w1 = DslGather8(ref DslUnsafe.Add(ref w, oc * 5 + 1), 5, lanes);
+                    var w2 = DslGather8(ref DslUnsafe.Add(ref w, oc * 5 + 2), 5, lanes);
+                    var w3 = DslGather8(ref DslUnsafe.Add(ref w, oc * 5 + 3), 5, lanes);
+                    var w4 = DslGather8(ref DslUnsafe.Add(ref w, oc * 5 + 4), 5, lanes);
+                    var bv = DslV256.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
                     {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
-                        DslF256 acc0 = default;
-                        float s0 = DslV256.Sum(acc0);
-                        for (int i = 0; i < 5; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        var s = DslF256.Zero;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 3)) * w3;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 4)) * w4;
+                        DslV256.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 0), 5, lanes);
+                    var w1 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 1), 5, lanes);
+                    var w2 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 2), 5, lanes);
+                    var w3 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 3), 5, lanes);
+                    var w4 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 4), 5, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        var s = DslF128.Zero;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 3)) * w3;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 4)) * w4;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 5);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        float s = 0f;
+                        for (int i = 0; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
@@ -969,36 +894,18 @@ partial class Regressor : global::DslModels.IModel
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
                         float s20 = DslSum128(a20), s21 = DslSum128(a21), s22 = DslSum128(a22), s23 = DslSum128(a23);
-                        for (int i = 4; i < 5; i++)
-                        {
-                            float xi0 = DslUnsafe.Add(ref x0, i);
-                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
-                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
-                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
-                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
-                            float xi1 = DslUnsafe.Add(ref x1, i);
-                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
-                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
-                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
-                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
-                            float xi2 = DslUnsafe.Add(ref x2, i);
-                            s20 += xi2 * DslUnsafe.Add(ref w0, i);
-                            s21 += xi2 * DslUnsafe.Add(ref w1, i);
-                            s22 += xi2 * DslUnsafe.Add(ref w2, i);
-                            s23 += xi2 * DslUnsafe.Add(ref w3, i);
-                        }
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref y0, o + 0) = s00;
+                        DslUnsafe.Add(ref y0, o + 1) = s01;
+                        DslUnsafe.Add(ref y0, o + 2) = s02;
+                        DslUnsafe.Add(ref y0, o + 3) = s03;
+                        DslUnsafe.Add(ref y1, o + 0) = s10;
+                        DslUnsafe.Add(ref y1, o + 1) = s11;
+                        DslUnsafe.Add(ref y1, o + 2) = s12;
+                        DslUnsafe.Add(ref y1, o + 3) = s13;
+                        DslUnsafe.Add(ref y2, o + 0) = s20;
+                        DslUnsafe.Add(ref y2, o + 1) = s21;
+                        DslUnsafe.Add(ref y2, o + 2) = s22;
+                        DslUnsafe.Add(ref y2, o + 3) = s23;
                     }
                 }
                 for (; n <= batch - 2; n += 2)
@@ -1034,30 +941,17 @@ partial class Regressor : global::DslModels.IModel
                         }
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
-                        for (int i = 4; i < 5; i++)
-                        {
-                            float xi0 = DslUnsafe.Add(ref x0, i);
-                            s00 += xi0 * DslUnsafe.Add(ref w0, i);
-                            s01 += xi0 * DslUnsafe.Add(ref w1, i);
-                            s02 += xi0 * DslUnsafe.Add(ref w2, i);
-                            s03 += xi0 * DslUnsafe.Add(ref w3, i);
-                            float xi1 = DslUnsafe.Add(ref x1, i);
-                            s10 += xi1 * DslUnsafe.Add(ref w0, i);
-                            s11 += xi1 * DslUnsafe.Add(ref w1, i);
-                            s12 += xi1 * DslUnsafe.Add(ref w2, i);
-                            s13 += xi1 * DslUnsafe.Add(ref w3, i);
-                        }
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
-                        DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref y0, o + 0) = s00;
+                        DslUnsafe.Add(ref y0, o + 1) = s01;
+                        DslUnsafe.Add(ref y0, o + 2) = s02;
+                        DslUnsafe.Add(ref y0, o + 3) = s03;
+                        DslUnsafe.Add(ref y1, o + 0) = s10;
+                        DslUnsafe.Add(ref y1, o + 1) = s11;
+                        DslUnsafe.Add(ref y1, o + 2) = s12;
+                        DslUnsafe.Add(ref y1, o + 3) = s13;
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 1 x 4-wide FMA steps per output, then 1 scalar.
+                // Remaining samples one at a time: 4 outputs share each load of x; 1 x 4-wide FMA steps per output.
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
@@ -1078,18 +972,10 @@ partial class Regressor : global::DslModels.IModel
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
                         }
                         float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
-                        for (int i = 4; i < 5; i++)
-                        {
-                            float xi = DslUnsafe.Add(ref xr, i);
-                            s0 += xi * DslUnsafe.Add(ref w0, i);
-                            s1 += xi * DslUnsafe.Add(ref w1, i);
-                            s2 += xi * DslUnsafe.Add(ref w2, i);
-                            s3 += xi * DslUnsafe.Add(ref w3, i);
-                        }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
-                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
-                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref yr, o) = s0;
+                        DslUnsafe.Add(ref yr, o + 1) = s1;
+                        DslUnsafe.Add(ref yr, o + 2) = s2;
+                        DslUnsafe.Add(ref yr, o + 3) = s3;
                     }
                 }
             }
@@ -1113,13 +999,8 @@ partial class Regressor : global::DslModels.IModel
                             a1 = DslFma128(DslV128.LoadUnsafe(ref x1, i), wv, a1);
                         }
                         float s0 = DslSum128(a0), s1 = DslSum128(a1);
-                        for (int i = 4; i < 5; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o) = s0;
+                        DslUnsafe.Add(ref y1, o) = s1;
                     }
                 }
                 for (; n < batch; n++)
@@ -1135,11 +1016,75 @@ partial class Regressor : global::DslModels.IModel
                             acc0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslV128.LoadUnsafe(ref w0, i), acc0);
                         }
                         float s0 = DslSum128(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0;
+                    }
+                }
+            }
+            // The last 1 inputs: each output's sum (stored above) continues over them in order (multiply, then add), then + b; neighbouring outputs as lanes.
+            if (batch < 4)
+            {
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 33);
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 5);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 5);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 5);
+                        float s0 = DslUnsafe.Add(ref yr, o), s1 = DslUnsafe.Add(ref yr, o + 1), s2 = DslUnsafe.Add(ref yr, o + 2), s3 = DslUnsafe.Add(ref yr, o + 3);
                         for (int i = 4; i < 5; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 5);
+                        float s = DslUnsafe.Add(ref yr, o);
+                        for (int i = 4; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[4];
+                int oc = o0;
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 5 + 4), 5, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        var s = DslV128.LoadUnsafe(ref yr);
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 4)) * w0;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 5);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 33 + oc);
+                        float s = yo;
+                        for (int i = 4; i < 5; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
@@ -1242,14 +1187,85 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
             // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // The last 5 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 5 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[16];
+            for (; oc + 16 <= o1; oc += 16)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+
+                {
+                    DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
+                    DslF512 acc1 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
+                    DslF512 acc2 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes) : default;
+                    DslF512 acc3 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV512.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 0);
+                        acc0 += d * DslV512.Create(xr);
+                        acc1 += d * DslV512.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV512.Create(DslUnsafe.Add(ref xr, 2));
+                        acc3 += d * DslV512.Create(DslUnsafe.Add(ref xr, 3));
+                    }
+                    DslScatter16(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes);
+                    DslScatter16(acc1, ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes);
+                    DslScatter16(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
+                    DslScatter16(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
+                }
+
+                {
+                    DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV512.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 4);
+                        acc0 += d * DslV512.Create(xr);
+                    }
+                    DslScatter16(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
+                    DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
+                    DslF128 acc2 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes) : default;
+                    DslF128 acc3 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 0);
+                        acc0 += d * DslV128.Create(xr);
+                        acc1 += d * DslV128.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV128.Create(DslUnsafe.Add(ref xr, 2));
+                        acc3 += d * DslV128.Create(DslUnsafe.Add(ref xr, 3));
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes);
+                    DslScatter4(acc1, ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes);
+                    DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
+                    DslScatter4(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
+                }
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 4);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
                 for (int i = 0; i < 5; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -1268,14 +1284,85 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
             // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // The last 5 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 5 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[8];
+            for (; oc + 8 <= o1; oc += 8)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+
+                {
+                    DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
+                    DslF256 acc1 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
+                    DslF256 acc2 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes) : default;
+                    DslF256 acc3 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV256.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 0);
+                        acc0 += d * DslV256.Create(xr);
+                        acc1 += d * DslV256.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV256.Create(DslUnsafe.Add(ref xr, 2));
+                        acc3 += d * DslV256.Create(DslUnsafe.Add(ref xr, 3));
+                    }
+                    DslScatter8(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes);
+                    DslScatter8(acc1, ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes);
+                    DslScatter8(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
+                    DslScatter8(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
+                }
+
+                {
+                    DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV256.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 4);
+                        acc0 += d * DslV256.Create(xr);
+                    }
+                    DslScatter8(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
+                    DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
+                    DslF128 acc2 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes) : default;
+                    DslF128 acc3 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 0);
+                        acc0 += d * DslV128.Create(xr);
+                        acc1 += d * DslV128.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV128.Create(DslUnsafe.Add(ref xr, 2));
+                        acc3 += d * DslV128.Create(DslUnsafe.Add(ref xr, 3));
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes);
+                    DslScatter4(acc1, ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes);
+                    DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
+                    DslScatter4(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
+                }
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 4);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
                 for (int i = 0; i < 5; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -1347,14 +1434,31 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
-            // The last 1 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[4];
+            for (; oc + 4 <= o1; oc += 4)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 5);
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 33 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 5 + 4);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
                 for (int i = 4; i < 5; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + o) * DslUnsafe.Add(ref x, n * 5 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -1415,17 +1519,10 @@ partial class Regressor : global::DslModels.IModel
                         }
                         var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
                         float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
-                        for (int i = 32; i < 33; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                            s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
-                            s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y2, o) = s2 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y3, o) = s3 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o) = s0;
+                        DslUnsafe.Add(ref y1, o) = s1;
+                        DslUnsafe.Add(ref y2, o) = s2;
+                        DslUnsafe.Add(ref y3, o) = s3;
                     }
                 }
                 for (; n < batch; n++)
@@ -1441,11 +1538,88 @@ partial class Regressor : global::DslModels.IModel
                             acc0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslV512.LoadUnsafe(ref w0, i), acc0);
                         }
                         float s0 = DslV512.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0;
+                    }
+                }
+            }
+            // The last 1 inputs: each output's sum (stored above) continues over them in order (multiply, then add), then + b; neighbouring outputs as lanes.
+            if (batch < 4)
+            {
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 3);
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 33);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 33);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 33);
+                        float s0 = DslUnsafe.Add(ref yr, o), s1 = DslUnsafe.Add(ref yr, o + 1), s2 = DslUnsafe.Add(ref yr, o + 2), s3 = DslUnsafe.Add(ref yr, o + 3);
                         for (int i = 32; i < 33; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                        float s = DslUnsafe.Add(ref yr, o);
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[16];
+                int oc = o0;
+                for (; oc + 16 <= o1; oc += 16)
+                {
+                    var w0 = DslGather16(ref DslUnsafe.Add(ref w, oc * 33 + 32), 33, lanes);
+                    var bv = DslV512.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        var s = DslV512.LoadUnsafe(ref yr);
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 32)) * w0;
+                        DslV512.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 33 + 32), 33, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        var s = DslV128.LoadUnsafe(ref yr);
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 32)) * w0;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 33);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        float s = yo;
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
@@ -1472,13 +1646,8 @@ partial class Regressor : global::DslModels.IModel
                             a1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref x1, i), wv, a1);
                         }
                         float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
-                        for (int i = 32; i < 33; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o) = s0;
+                        DslUnsafe.Add(ref y1, o) = s1;
                     }
                 }
                 for (; n < batch; n++)
@@ -1494,11 +1663,88 @@ partial class Regressor : global::DslModels.IModel
                             acc0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslV256.LoadUnsafe(ref w0, i), acc0);
                         }
                         float s0 = DslV256.Sum(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0;
+                    }
+                }
+            }
+            // The last 1 inputs: each output's sum (stored above) continues over them in order (multiply, then add), then + b; neighbouring outputs as lanes.
+            if (batch < 4)
+            {
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 3);
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 33);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 33);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 33);
+                        float s0 = DslUnsafe.Add(ref yr, o), s1 = DslUnsafe.Add(ref yr, o + 1), s2 = DslUnsafe.Add(ref yr, o + 2), s3 = DslUnsafe.Add(ref yr, o + 3);
                         for (int i = 32; i < 33; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                        float s = DslUnsafe.Add(ref yr, o);
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[8];
+                int oc = o0;
+                for (; oc + 8 <= o1; oc += 8)
+                {
+                    var w0 = DslGather8(ref DslUnsafe.Add(ref w, oc * 33 + 32), 33, lanes);
+                    var bv = DslV256.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        var s = DslV256.LoadUnsafe(ref yr);
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 32)) * w0;
+                        DslV256.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 33 + 32), 33, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        var s = DslV128.LoadUnsafe(ref yr);
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 32)) * w0;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 33);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        float s = yo;
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
@@ -1525,13 +1771,8 @@ partial class Regressor : global::DslModels.IModel
                             a1 = DslFma128(DslV128.LoadUnsafe(ref x1, i), wv, a1);
                         }
                         float s0 = DslSum128(a0), s1 = DslSum128(a1);
-                        for (int i = 32; i < 33; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0 + DslUnsafe.Add(ref b, o);
-                        DslUnsafe.Add(ref y1, o) = s1 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o) = s0;
+                        DslUnsafe.Add(ref y1, o) = s1;
                     }
                 }
                 for (; n < batch; n++)
@@ -1547,11 +1788,75 @@ partial class Regressor : global::DslModels.IModel
                             acc0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslV128.LoadUnsafe(ref w0, i), acc0);
                         }
                         float s0 = DslSum128(acc0);
+                        DslUnsafe.Add(ref yr, o) = s0;
+                    }
+                }
+            }
+            // The last 1 inputs: each output's sum (stored above) continues over them in order (multiply, then add), then + b; neighbouring outputs as lanes.
+            if (batch < 4)
+            {
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
+                {
+                    ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                    ref float yr = ref DslUnsafe.Add(ref y, n * 3);
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 33);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 33);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 33);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 33);
+                        float s0 = DslUnsafe.Add(ref yr, o), s1 = DslUnsafe.Add(ref yr, o + 1), s2 = DslUnsafe.Add(ref yr, o + 2), s3 = DslUnsafe.Add(ref yr, o + 3);
                         for (int i = 32; i < 33; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref yr, o + 0) = s0 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
+                        DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
+                        DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 33);
+                        float s = DslUnsafe.Add(ref yr, o);
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s + DslUnsafe.Add(ref b, o);
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[4];
+                int oc = o0;
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 33 + 32), 33, lanes);
+                    var bv = DslV128.LoadUnsafe(ref b, (nuint)oc);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        var s = DslV128.LoadUnsafe(ref yr);
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 32)) * w0;
+                        DslV128.StoreUnsafe(s + bv, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 33);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 3 + oc);
+                        float s = yo;
+                        for (int i = 32; i < 33; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s + DslUnsafe.Add(ref b, oc);
                     }
                 }
             }
@@ -1735,14 +2040,45 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
-            // The last 1 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[16];
+            for (; oc + 16 <= o1; oc += 16)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+
+                {
+                    DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV512.LoadUnsafe(ref dz, (nuint)(n * 3 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33 + 32);
+                        acc0 += d * DslV512.Create(xr);
+                    }
+                    DslScatter16(acc0, ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 3 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33 + 32);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
                 for (int i = 32; i < 33; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -1826,14 +2162,45 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
-            // The last 1 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[8];
+            for (; oc + 8 <= o1; oc += 8)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+
+                {
+                    DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV256.LoadUnsafe(ref dz, (nuint)(n * 3 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33 + 32);
+                        acc0 += d * DslV256.Create(xr);
+                    }
+                    DslScatter8(acc0, ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 3 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33 + 32);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
                 for (int i = 32; i < 33; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -1917,14 +2284,31 @@ partial class Regressor : global::DslModels.IModel
                     }
                 }
             }
-            // The last 1 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[4];
+            for (; oc + 4 <= o1; oc += 4)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 33);
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 3 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 33 + 32);
+                        acc0 += d * DslV128.Create(xr);
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
                 for (int i = 32; i < 33; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + o) * DslUnsafe.Add(ref x, n * 33 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -2465,138 +2849,254 @@ partial class Regressor : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Remaining outputs one at a time: 4 samples share each load of W, then single samples.
+            // 3 inputs, fewer than a vector: each output one chain over them in order (multiply, then add), with neighbouring outputs as lanes.
+            if (batch < 4)
             {
-                int n = 0;
-                for (; n <= batch - 4; n += 4)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
-                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 3);
-                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 2);
-                    ref float x3 = ref DslUnsafe.Add(ref x, (n + 3) * 3);
-                    ref float y3 = ref DslUnsafe.Add(ref y, (n + 3) * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
-                    {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF512 a0 = default, a1 = default, a2 = default, a3 = default;
-                        var sums = DslSum4(a0, a1, a2, a3); // lane t: sample n + t (DslV512.Sum of each, bit for bit)
-                        float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
-                        for (int i = 0; i < 3; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                            s2 += DslUnsafe.Add(ref x2, i) * DslUnsafe.Add(ref w0, i);
-                            s3 += DslUnsafe.Add(ref x3, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0;
-                        DslUnsafe.Add(ref y1, o) = s1;
-                        DslUnsafe.Add(ref y2, o) = s2;
-                        DslUnsafe.Add(ref y3, o) = s3;
-                    }
-                }
-                for (; n < batch; n++)
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF512 acc0 = default;
-                        float s0 = DslV512.Sum(acc0);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 3);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 3);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 3);
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                         for (int i = 0; i < 3; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0;
+                        DslUnsafe.Add(ref yr, o + 0) = s0;
+                        DslUnsafe.Add(ref yr, o + 1) = s1;
+                        DslUnsafe.Add(ref yr, o + 2) = s2;
+                        DslUnsafe.Add(ref yr, o + 3) = s3;
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s;
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[16];
+                int oc = o0;
+                for (; oc + 16 <= o1; oc += 16)
+                {
+                    var w0 = DslGather16(ref DslUnsafe.Add(ref w, oc * 3 + 0), 3, lanes);
+                    var w1 = DslGather16(ref DslUnsafe.Add(ref w, oc * 3 + 1), 3, lanes);
+                    var w2 = DslGather16(ref DslUnsafe.Add(ref w, oc * 3 + 2), 3, lanes);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        var s = DslF512.Zero;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV512.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        DslV512.StoreUnsafe(s, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 0), 3, lanes);
+                    var w1 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 1), 3, lanes);
+                    var w2 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 2), 3, lanes);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        var s = DslF128.Zero;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        DslV128.StoreUnsafe(s, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 3);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s;
                     }
                 }
             }
         }
         else if (DslV256.IsHardwareAccelerated)
         {
-            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
+            // 3 inputs, fewer than a vector: each output one chain over them in order (multiply, then add), with neighbouring outputs as lanes.
+            if (batch < 4)
             {
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
-                    {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF256 a0 = default, a1 = default;
-                        float s0 = DslV256.Sum(a0), s1 = DslV256.Sum(a1);
-                        for (int i = 0; i < 3; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0;
-                        DslUnsafe.Add(ref y1, o) = s1;
-                    }
-                }
-                for (; n < batch; n++)
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF256 acc0 = default;
-                        float s0 = DslV256.Sum(acc0);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 3);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 3);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 3);
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                         for (int i = 0; i < 3; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0;
+                        DslUnsafe.Add(ref yr, o + 0) = s0;
+                        DslUnsafe.Add(ref yr, o + 1) = s1;
+                        DslUnsafe.Add(ref yr, o + 2) = s2;
+                        DslUnsafe.Add(ref yr, o + 3) = s3;
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s;
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[8];
+                int oc = o0;
+                for (; oc + 8 <= o1; oc += 8)
+                {
+                    var w0 = DslGather8(ref DslUnsafe.Add(ref w, oc * 3 + 0), 3, lanes);
+                    var w1 = DslGather8(ref DslUnsafe.Add(ref w, oc * 3 + 1), 3, lanes);
+                    var w2 = DslGather8(ref DslUnsafe.Add(ref w, oc * 3 + 2), 3, lanes);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        var s = DslF256.Zero;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV256.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        DslV256.StoreUnsafe(s, ref yr);
+                    }
+                }
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 0), 3, lanes);
+                    var w1 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 1), 3, lanes);
+                    var w2 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 2), 3, lanes);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        var s = DslF128.Zero;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        DslV128.StoreUnsafe(s, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 3);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s;
                     }
                 }
             }
         }
         else if (DslV128.IsHardwareAccelerated)
         {
-            // Remaining outputs one at a time: 2 samples share each load of W, then single samples.
+            // 3 inputs, fewer than a vector: each output one chain over them in order (multiply, then add), with neighbouring outputs as lanes.
+            if (batch < 4)
             {
-                int n = 0;
-                for (; n <= batch - 2; n += 2)
-                {
-                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 3);
-                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 2);
-                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 3);
-                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
-                    {
-                        ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF128 a0 = default, a1 = default;
-                        float s0 = DslSum128(a0), s1 = DslSum128(a1);
-                        for (int i = 0; i < 3; i++)
-                        {
-                            s0 += DslUnsafe.Add(ref x0, i) * DslUnsafe.Add(ref w0, i);
-                            s1 += DslUnsafe.Add(ref x1, i) * DslUnsafe.Add(ref w0, i);
-                        }
-                        DslUnsafe.Add(ref y0, o) = s0;
-                        DslUnsafe.Add(ref y1, o) = s1;
-                    }
-                }
-                for (; n < batch; n++)
+                // Too few samples to pay for gathering W's columns: 4 outputs' chains at a time in registers, input by input.
+                for (int n = 0; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 3);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 2);
-                    for (int o = global::System.Math.Max(o0, 0); o < o1; o++)
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 3);
-                        DslF128 acc0 = default;
-                        float s0 = DslSum128(acc0);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, 3);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, 3);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, 3);
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                         for (int i = 0; i < 3; i++)
                         {
-                            s0 += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref w0, i);
+                            float xi = DslUnsafe.Add(ref xr, i);
+                            s0 += xi * DslUnsafe.Add(ref w0, i);
+                            s1 += xi * DslUnsafe.Add(ref w1, i);
+                            s2 += xi * DslUnsafe.Add(ref w2, i);
+                            s3 += xi * DslUnsafe.Add(ref w3, i);
                         }
-                        DslUnsafe.Add(ref yr, o) = s0;
+                        DslUnsafe.Add(ref yr, o + 0) = s0;
+                        DslUnsafe.Add(ref yr, o + 1) = s1;
+                        DslUnsafe.Add(ref yr, o + 2) = s2;
+                        DslUnsafe.Add(ref yr, o + 3) = s3;
+                    }
+                    for (; o < o1; o++)
+                    {
+                        ref float wr = ref DslUnsafe.Add(ref w, o * 3);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        DslUnsafe.Add(ref yr, o) = s;
+                    }
+                }
+            }
+            else
+            {
+                global::System.Span<float> lanes = stackalloc float[4];
+                int oc = o0;
+                for (; oc + 4 <= o1; oc += 4)
+                {
+                    var w0 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 0), 3, lanes);
+                    var w1 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 1), 3, lanes);
+                    var w2 = DslGather4(ref DslUnsafe.Add(ref w, oc * 3 + 2), 3, lanes);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float yr = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        var s = DslF128.Zero;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 0)) * w0;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 1)) * w1;
+                        s += DslV128.Create(DslUnsafe.Add(ref xr, 2)) * w2;
+                        DslV128.StoreUnsafe(s, ref yr);
+                    }
+                }
+                for (; oc < o1; oc++)
+                {
+                    ref float wr = ref DslUnsafe.Add(ref w, oc * 3);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3);
+                        ref float yo = ref DslUnsafe.Add(ref y, n * 2 + oc);
+                        float s = 0f;
+                        for (int i = 0; i < 3; i++) s += DslUnsafe.Add(ref xr, i) * DslUnsafe.Add(ref wr, i);
+                        yo = s;
                     }
                 }
             }
@@ -2690,14 +3190,57 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
             // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // The last 3 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[16];
+            for (; oc + 16 <= o1; oc += 16)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+
+                {
+                    DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
+                    DslF512 acc1 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
+                    DslF512 acc2 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV512.LoadUnsafe(ref dz, (nuint)(n * 2 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3 + 0);
+                        acc0 += d * DslV512.Create(xr);
+                        acc1 += d * DslV512.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV512.Create(DslUnsafe.Add(ref xr, 2));
+                    }
+                    DslScatter16(acc0, ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes);
+                    DslScatter16(acc1, ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes);
+                    DslScatter16(acc2, ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
+                    DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
+                    DslF128 acc2 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 2 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3 + 0);
+                        acc0 += d * DslV128.Create(xr);
+                        acc1 += d * DslV128.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV128.Create(DslUnsafe.Add(ref xr, 2));
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes);
+                    DslScatter4(acc1, ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes);
+                    DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
                 for (int i = 0; i < 3; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -2707,14 +3250,57 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
             // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // The last 3 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[8];
+            for (; oc + 8 <= o1; oc += 8)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+
+                {
+                    DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
+                    DslF256 acc1 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
+                    DslF256 acc2 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV256.LoadUnsafe(ref dz, (nuint)(n * 2 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3 + 0);
+                        acc0 += d * DslV256.Create(xr);
+                        acc1 += d * DslV256.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV256.Create(DslUnsafe.Add(ref xr, 2));
+                    }
+                    DslScatter8(acc0, ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes);
+                    DslScatter8(acc1, ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes);
+                    DslScatter8(acc2, ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes);
+                }
+            }
+            for (; oc + 4 <= o1; oc += 4)
+            {
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
+                    DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
+                    DslF128 acc2 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 2 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3 + 0);
+                        acc0 += d * DslV128.Create(xr);
+                        acc1 += d * DslV128.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV128.Create(DslUnsafe.Add(ref xr, 2));
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes);
+                    DslScatter4(acc1, ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes);
+                    DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
                 for (int i = 0; i < 3; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -2724,14 +3310,37 @@ partial class Regressor : global::DslModels.IModel
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
             // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // The last 3 inputs, one column of dW at a time over the whole batch.
-            for (int o = o0; o < o1; o++)
+            // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
+            // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
+            int oc = o0;
+            global::System.Span<float> lanes = stackalloc float[4];
+            for (; oc + 4 <= o1; oc += 4)
             {
-                ref float dwr = ref DslUnsafe.Add(ref dw, o * 3);
+
+                {
+                    DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
+                    DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
+                    DslF128 acc2 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes) : default;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        var d = DslV128.LoadUnsafe(ref dz, (nuint)(n * 2 + oc));
+                        ref float xr = ref DslUnsafe.Add(ref x, n * 3 + 0);
+                        acc0 += d * DslV128.Create(xr);
+                        acc1 += d * DslV128.Create(DslUnsafe.Add(ref xr, 1));
+                        acc2 += d * DslV128.Create(DslUnsafe.Add(ref xr, 2));
+                    }
+                    DslScatter4(acc0, ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes);
+                    DslScatter4(acc1, ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes);
+                    DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 3 + 2), 3, lanes);
+                }
+            }
+            for (; oc < o1; oc++)
+            {
+                ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
                 for (int i = 0; i < 3; i++)
                 {
                     float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
-                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + o) * DslUnsafe.Add(ref x, n * 3 + i);
+                    for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
                     DslUnsafe.Add(ref dwr, i) = acc;
                 }
             }
@@ -3330,6 +3939,54 @@ partial class Regressor : global::DslModels.IModel
     {
         var q = DslPairs(DslPairs(a0, a1), DslPairs(a2, a3));
         return DslV256.GetLower(q) + DslV256.GetUpper(q);
+    }
+
+    /// <summary>Lane k = the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF512 DslGather16(ref float r, int stride, global::System.Span<float> lanes)
+    {
+        for (int k = 0; k < 16; k++) lanes[k] = DslUnsafe.Add(ref r, k * stride);
+        return DslV512.LoadUnsafe(ref DslMemoryMarshal.GetReference(lanes));
+    }
+
+    /// <summary>Lane k to the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void DslScatter16(DslF512 v, ref float r, int stride, global::System.Span<float> lanes)
+    {
+        DslV512.StoreUnsafe(v, ref DslMemoryMarshal.GetReference(lanes));
+        for (int k = 0; k < 16; k++) DslUnsafe.Add(ref r, k * stride) = lanes[k];
+    }
+
+    /// <summary>Lane k = the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF256 DslGather8(ref float r, int stride, global::System.Span<float> lanes)
+    {
+        for (int k = 0; k < 8; k++) lanes[k] = DslUnsafe.Add(ref r, k * stride);
+        return DslV256.LoadUnsafe(ref DslMemoryMarshal.GetReference(lanes));
+    }
+
+    /// <summary>Lane k to the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void DslScatter8(DslF256 v, ref float r, int stride, global::System.Span<float> lanes)
+    {
+        DslV256.StoreUnsafe(v, ref DslMemoryMarshal.GetReference(lanes));
+        for (int k = 0; k < 8; k++) DslUnsafe.Add(ref r, k * stride) = lanes[k];
+    }
+
+    /// <summary>Lane k = the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DslF128 DslGather4(ref float r, int stride, global::System.Span<float> lanes)
+    {
+        for (int k = 0; k < 4; k++) lanes[k] = DslUnsafe.Add(ref r, k * stride);
+        return DslV128.LoadUnsafe(ref DslMemoryMarshal.GetReference(lanes));
+    }
+
+    /// <summary>Lane k to the float at k · stride from r.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void DslScatter4(DslF128 v, ref float r, int stride, global::System.Span<float> lanes)
+    {
+        DslV128.StoreUnsafe(v, ref DslMemoryMarshal.GetReference(lanes));
+        for (int k = 0; k < 4; k++) DslUnsafe.Add(ref r, k * stride) = lanes[k];
     }
 
 }
