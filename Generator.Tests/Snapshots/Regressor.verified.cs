@@ -2449,15 +2449,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV512.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                        int k = global::System.Math.Max(c0, 32);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -2498,11 +2532,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV512.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                }
+                // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                    int k = global::System.Math.Max(c0, 32);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
@@ -2608,15 +2663,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV256.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                        int k = global::System.Math.Max(c0, 32);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -2657,11 +2746,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV256.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                }
+                // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                    int k = global::System.Math.Max(c0, 32);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
@@ -2767,15 +2877,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV128.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 3);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 33);
-                        for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 3);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 33);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 3);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 33);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 3);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 33);
+                        int k = global::System.Math.Max(c0, 32);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 3; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -2816,11 +2960,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV128.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 32); k < c1; k++)
+                }
+                // Columns from 32: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 3);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 33);
+                    int k = global::System.Math.Max(c0, 32);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 3; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 33 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 33 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 3; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 33 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
@@ -3479,15 +3644,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV512.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                        int k = global::System.Math.Max(c0, 0);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -3528,11 +3727,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV512.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                }
+                // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                    int k = global::System.Math.Max(c0, 0);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
@@ -3638,15 +3858,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV256.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                        int k = global::System.Math.Max(c0, 0);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -3687,11 +3941,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV256.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                }
+                // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                    int k = global::System.Math.Max(c0, 0);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
@@ -3797,15 +4072,49 @@ partial class Regressor : global::DslModels.IModel
                             DslV128.StoreUnsafe(h30, ref dx3, i);
                         }
                     }
-                    for (int n = n0; n < n1; n++)
+                    // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 4 sample(s) interleaved.
+                    for (int n = n0; n < n1; n += 4)
                     {
-                        ref float dzr = ref DslUnsafe.Add(ref dz, n * 2);
-                        ref float dxr = ref DslUnsafe.Add(ref dx, n * 3);
-                        for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                        ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                        ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                        ref float dzr1 = ref DslUnsafe.Add(ref dz, (n + 1) * 2);
+                        ref float dxr1 = ref DslUnsafe.Add(ref dx, (n + 1) * 3);
+                        ref float dzr2 = ref DslUnsafe.Add(ref dz, (n + 2) * 2);
+                        ref float dxr2 = ref DslUnsafe.Add(ref dx, (n + 2) * 3);
+                        ref float dzr3 = ref DslUnsafe.Add(ref dz, (n + 3) * 2);
+                        ref float dxr3 = ref DslUnsafe.Add(ref dx, (n + 3) * 3);
+                        int k = global::System.Math.Max(c0, 0);
+                        for (; k + 4 <= c1; k += 4)
                         {
-                            float acc = 0f;
-                            for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                            DslUnsafe.Add(ref dxr, k) = acc;
+                            DslF128 r0 = default, r1 = default, r2 = default, r3 = default;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                                r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                                r1 += DslV128.Create(DslUnsafe.Add(ref dzr1, o)) * wv;
+                                r2 += DslV128.Create(DslUnsafe.Add(ref dzr2, o)) * wv;
+                                r3 += DslV128.Create(DslUnsafe.Add(ref dzr3, o)) * wv;
+                            }
+                            DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                            DslV128.StoreUnsafe(r1, ref DslUnsafe.Add(ref dxr1, k));
+                            DslV128.StoreUnsafe(r2, ref DslUnsafe.Add(ref dxr2, k));
+                            DslV128.StoreUnsafe(r3, ref DslUnsafe.Add(ref dxr3, k));
+                        }
+                        for (; k < c1; k++)
+                        {
+                            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+                            for (int o = 0; o < 2; o++)
+                            {
+                                float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                                a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                                a1 += DslUnsafe.Add(ref dzr1, o) * wo;
+                                a2 += DslUnsafe.Add(ref dzr2, o) * wo;
+                                a3 += DslUnsafe.Add(ref dzr3, o) * wo;
+                            }
+                            DslUnsafe.Add(ref dxr0, k) = a0;
+                            DslUnsafe.Add(ref dxr1, k) = a1;
+                            DslUnsafe.Add(ref dxr2, k) = a2;
+                            DslUnsafe.Add(ref dxr3, k) = a3;
                         }
                     }
                 }
@@ -3846,11 +4155,32 @@ partial class Regressor : global::DslModels.IModel
                         }
                         DslV128.StoreUnsafe(h0, ref dxr, i);
                     }
-                    for (int k = global::System.Math.Max(c0, 0); k < c1; k++)
+                }
+                // Columns from 0: chains over o in order (multiply, then add), 4 columns as the lanes of a Vector128, 1 sample(s) interleaved.
+                for (int n = tiled; n < batch; n += 1)
+                {
+                    ref float dzr0 = ref DslUnsafe.Add(ref dz, (n + 0) * 2);
+                    ref float dxr0 = ref DslUnsafe.Add(ref dx, (n + 0) * 3);
+                    int k = global::System.Math.Max(c0, 0);
+                    for (; k + 4 <= c1; k += 4)
                     {
-                        float acc = 0f;
-                        for (int o = 0; o < 2; o++) acc += DslUnsafe.Add(ref dzr, o) * DslUnsafe.Add(ref w, o * 3 + k);
-                        DslUnsafe.Add(ref dxr, k) = acc;
+                        DslF128 r0 = default;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            var wv = DslV128.LoadUnsafe(ref DslUnsafe.Add(ref w, o * 3 + k));
+                            r0 += DslV128.Create(DslUnsafe.Add(ref dzr0, o)) * wv;
+                        }
+                        DslV128.StoreUnsafe(r0, ref DslUnsafe.Add(ref dxr0, k));
+                    }
+                    for (; k < c1; k++)
+                    {
+                        float a0 = 0f;
+                        for (int o = 0; o < 2; o++)
+                        {
+                            float wo = DslUnsafe.Add(ref w, o * 3 + k);
+                            a0 += DslUnsafe.Add(ref dzr0, o) * wo;
+                        }
+                        DslUnsafe.Add(ref dxr0, k) = a0;
                     }
                 }
             }
