@@ -20,8 +20,9 @@ namespace DslModels;
 /// clamp only changes values far below float's smallest subnormal or formulas whose result no longer depends on them.</item>
 /// <item>Formulas are arranged so that nothing cancels: ELU's <c>eˣ - 1</c> is an expm1 (a series below 1/2), softplus is <c>max(x, 0) + log1p(exp(-|x|))</c>, <c>1 + tanh(u)</c> in
 /// GELU's tanh form is <c>2 / (1 + exp(-2u))</c>, Mish's <c>tanh(softplus(x))</c> is <c>n / (n + 2)</c> with
-/// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>erfc(|x|/√2) / 2</c> or one minus it, with erfc from a
-/// degree-20 polynomial fit (relative error below 4·10⁻¹⁴ on [0, 26]; Runtime/Core/fit_erfc.py).</item>
+/// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>1/2 + x·Q(x²)</c> for |x| ≤ 3 (a degree-16 fit,
+/// Runtime/Core/fit_cdf.py) and beyond <c>erfc(|x|/√2) / 2</c> or one minus it, with erfc from a degree-20 fit (relative
+/// error below 4·10⁻¹⁴ on [0, 26]; Runtime/Core/fit_erfc.py).</item>
 /// <item>A NaN input gives a NaN output (the clamps would otherwise turn it into a number); ±∞ give the limits (x·σ(x) at -∞
 /// is 0, not ∞·0). Softplus rounds beta and threshold to float and compares the float product with the threshold, and
 /// Hardtanh its bounds, as PyTorch does.</item>
@@ -371,9 +372,42 @@ public static class ActivationKernels
             3.88541259709803e-08,
         };
 
-        /// <summary>Φ(z) and exp(-z²/2): Φ = erfc(|z|/√2)/2 below zero, 1 minus it from zero (no cancellation in either).</summary>
+        /// <summary>
+        /// Q(u) = (Φ(√u) - 1/2)/√u on u = z² ∈ [0, 9], a₀ first: a least-squares Chebyshev fit of degree 16 written in u
+        /// (Runtime/Core/fit_cdf.py; Φ = 1/2 + z·Q(z²) within 2.1·10⁻¹² relative on [-3, 3], most of it the cancellation near -3).
+        /// </summary>
+        private static ReadOnlySpan<double> CdfNearZero => new[]
+        {
+            0.3989422804014324, -0.06649038006689476, 0.009973557009928996, -0.0011873282150646253, 0.00011543468676927064,
+            -9.444655208990656e-06, 6.659684843746826e-07, -4.122617058298061e-08, 2.273316757703036e-09, -1.1294452429546692e-10,
+            5.096429079268116e-12, -2.0927827794191405e-13, 7.734636109011952e-15, -2.48178326912635e-16, 6.406803524613642e-18,
+            -1.1546690457630906e-19, 1.0599419010629653e-21,
+        };
+
+        /// <summary>
+        /// Φ(z): 1/2 + z·Q(z²) where |z| ≤ 3 (no exp, no division); beyond, erfc(|z|/√2)/2 below zero and 1 minus it above,
+        /// computed only when a lane of the vector needs it. Each lane's formula depends on its own z alone.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static T Cdf<T>(T z, out T gauss) where T : struct, ILanes<T>
+        private static T Cdf<T>(T z) where T : struct, ILanes<T>
+        {
+            var u = z * z;
+            var u2 = u * u;
+            ReadOnlySpan<double> a = CdfNearZero;
+            T even = T.Create(a[16]), odd = T.Create(a[15]);
+            for (int k = 13; k >= 1; k -= 2)
+            {
+                even = even * u2 + T.Create(a[k + 1]);
+                odd = odd * u2 + T.Create(a[k]);
+            }
+            even = even * u2 + T.Create(a[0]);
+            var near = T.Create(0.5) + z * (even + u * odd);
+            var far = T.GreaterThan(T.Abs(z), T.Create(3));
+            return T.Any(far) ? T.Select(far, CdfFar(z), near) : near;
+        }
+
+        /// <summary>Φ = erfc(|z|/√2)/2 below zero, 1 minus it from zero (no cancellation in either).</summary>
+        private static T CdfFar<T>(T z) where T : struct, ILanes<T>
         {
             var x = T.Abs(z) * T.Create(InvSqrt2);
             var t = T.Create(2) / (T.Create(2) + x);
@@ -389,18 +423,18 @@ public static class ActivationKernels
             }
             even = even * u2 + T.Create(a[0]);
             var h = even + u * odd;
-            gauss = Exp(T.Create(-0.5) * z * z); // z is a float: z² is exact in double
+            var gauss = Exp(T.Create(-0.5) * z * z); // z is a float: z² is exact in double
             var half = T.Create(0.5) * t * gauss * h; // erfc(x) / 2
             return T.Select(T.LessThan(z, T.Create(0)), half, T.Create(1) - half);
         }
 
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
-            => KeepNaN(z, AtInfinity(z, z * Cdf(z, out _), double.PositiveInfinity, -0.0));
+            => KeepNaN(z, AtInfinity(z, z * Cdf(z), double.PositiveInfinity, -0.0));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
-            var cdf = Cdf(z, out var gauss);
-            return KeepNaN(z, AtInfinity(z, cdf + z * T.Create(InvSqrt2Pi) * gauss, 1, 0));
+            var gauss = Exp(T.Create(-0.5) * z * z);
+            return KeepNaN(z, AtInfinity(z, Cdf(z) + z * T.Create(InvSqrt2Pi) * gauss, 1, 0));
         }
     }
 
@@ -571,6 +605,9 @@ public static class ActivationKernels
         static abstract TSelf GreaterThanOrEqual(TSelf a, TSelf b);
 
         static abstract TSelf Select(TSelf mask, TSelf whenTrue, TSelf whenFalse);
+
+        /// <summary>Whether any lane of a comparison's result is true.</summary>
+        static abstract bool Any(TSelf mask);
     }
 
     private readonly struct L512 : ILanes<L512>
@@ -657,6 +694,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L512 Select(L512 mask, L512 whenTrue, L512 whenFalse) => new(Vector512.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Any(L512 mask) => Vector512.ExtractMostSignificantBits(mask._v) != 0;
     }
 
     private readonly struct L256 : ILanes<L256>
@@ -743,6 +783,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L256 Select(L256 mask, L256 whenTrue, L256 whenFalse) => new(Vector256.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Any(L256 mask) => Vector256.ExtractMostSignificantBits(mask._v) != 0;
     }
 
     private readonly struct L128 : ILanes<L128>
@@ -829,6 +872,9 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 Select(L128 mask, L128 whenTrue, L128 whenFalse) => new(Vector128.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Any(L128 mask) => Vector128.ExtractMostSignificantBits(mask._v) != 0;
     }
 
     /// <summary>Scalar lanes (no SIMD): two floats per step, <see cref="Math"/>'s functions; masks are all-ones or zero bits.</summary>
@@ -904,6 +950,8 @@ public static class ActivationKernels
         public static L1 GreaterThanOrEqual(L1 a, L1 b) => Mask(a._v >= b._v);
 
         public static L1 Select(L1 mask, L1 whenTrue, L1 whenFalse) => BitConverter.DoubleToInt64Bits(mask._v) != 0 ? whenTrue : whenFalse;
+
+        public static bool Any(L1 mask) => BitConverter.DoubleToInt64Bits(mask._v) != 0;
 
         private static L1 Mask(bool value) => new(value ? True : 0.0);
     }
