@@ -2258,6 +2258,33 @@ public sealed partial class ModelGenerator
             w.Line($"// The last {inW - inVec} inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring");
             w.Line("// outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.");
             w.Line("int oc = o0;");
+            using (w.Block("if (batch < 4)"))
+            {
+                w.Line("// Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.");
+                using (w.Block("for (; oc < o1; oc++)"))
+                {
+                    w.Line($"ref float dwr = ref {U}.Add(ref dw, oc * {inW});");
+                    int i = inVec;
+                    for (; i + 4 <= inW; i += 4)
+                    {
+                        using (w.Scope())
+                        {
+                            w.Line($"DslF128 acc = accumulate ? DslV128.LoadUnsafe(ref dwr, {i}) : default;");
+                            w.Line($"for (int n = 0; n < batch; n++) acc += DslV128.Create({U}.Add(ref dz, n * {outW} + oc)) * DslV128.LoadUnsafe(ref x, (nuint)(n * {inW} + {i}));");
+                            w.Line($"DslV128.StoreUnsafe(acc, ref dwr, {i});");
+                        }
+                    }
+                    if (i < inW)
+                    {
+                        using (w.Block($"for (int i = {i}; i < {inW}; i++)"))
+                        {
+                            w.Line($"float acc = accumulate ? {U}.Add(ref dwr, i) : 0f;");
+                            w.Line($"for (int n = 0; n < batch; n++) acc += {U}.Add(ref dz, n * {outW} + oc) * {U}.Add(ref x, n * {inW} + i);");
+                            w.Line($"{U}.Add(ref dwr, i) = acc;");
+                        }
+                    }
+                }
+            }
             w.Line($"global::System.Span<float> lanes = stackalloc float[{isa.Width}];");
             foreach (var v in isa.Width == 4 ? new[] { isa } : new[] { isa, Isa.V128 })
             {
@@ -2266,7 +2293,7 @@ public sealed partial class ModelGenerator
                     for (int i0 = inVec; i0 < inW; i0 += 4)
                     {
                         int cols = Math.Min(4, inW - i0);
-                        using (w.Block(""))
+                        using (w.Scope())
                         {
                             for (int c = 0; c < cols; c++)
                                 w.Line($"{v.Vec} acc{c} = accumulate ? DslGather{v.Width}(ref {U}.Add(ref dw, oc * {inW} + {i0 + c}), {inW}, lanes) : default;");

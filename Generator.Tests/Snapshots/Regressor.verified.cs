@@ -1190,10 +1190,28 @@ partial class Regressor : global::DslModels.IModel
             // The last 5 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
+                    {
+                        DslF128 acc = accumulate ? DslV128.LoadUnsafe(ref dwr, 0) : default;
+                        for (int n = 0; n < batch; n++) acc += DslV128.Create(DslUnsafe.Add(ref dz, n * 33 + oc)) * DslV128.LoadUnsafe(ref x, (nuint)(n * 5 + 0));
+                        DslV128.StoreUnsafe(acc, ref dwr, 0);
+                    }
+                    for (int i = 4; i < 5; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[16];
             for (; oc + 16 <= o1; oc += 16)
             {
-
                 {
                     DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
                     DslF512 acc1 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
@@ -1213,7 +1231,6 @@ partial class Regressor : global::DslModels.IModel
                     DslScatter16(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
                     DslScatter16(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
                 }
-
                 {
                     DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -1227,7 +1244,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
                     DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
@@ -1247,7 +1263,6 @@ partial class Regressor : global::DslModels.IModel
                     DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
                     DslScatter4(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
                 }
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -1287,10 +1302,28 @@ partial class Regressor : global::DslModels.IModel
             // The last 5 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
+                    {
+                        DslF128 acc = accumulate ? DslV128.LoadUnsafe(ref dwr, 0) : default;
+                        for (int n = 0; n < batch; n++) acc += DslV128.Create(DslUnsafe.Add(ref dz, n * 33 + oc)) * DslV128.LoadUnsafe(ref x, (nuint)(n * 5 + 0));
+                        DslV128.StoreUnsafe(acc, ref dwr, 0);
+                    }
+                    for (int i = 4; i < 5; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[8];
             for (; oc + 8 <= o1; oc += 8)
             {
-
                 {
                     DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
                     DslF256 acc1 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
@@ -1310,7 +1343,6 @@ partial class Regressor : global::DslModels.IModel
                     DslScatter8(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
                     DslScatter8(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
                 }
-
                 {
                     DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -1324,7 +1356,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 0), 5, lanes) : default;
                     DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 1), 5, lanes) : default;
@@ -1344,7 +1375,6 @@ partial class Regressor : global::DslModels.IModel
                     DslScatter4(acc2, ref DslUnsafe.Add(ref dw, oc * 5 + 2), 5, lanes);
                     DslScatter4(acc3, ref DslUnsafe.Add(ref dw, oc * 5 + 3), 5, lanes);
                 }
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -1437,10 +1467,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 5);
+                    for (int i = 4; i < 5; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 33 + oc) * DslUnsafe.Add(ref x, n * 5 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[4];
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 5 + 4), 5, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -2043,10 +2086,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[16];
             for (; oc + 16 <= o1; oc += 16)
             {
-
                 {
                     DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -2060,7 +2116,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -2165,10 +2220,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[8];
             for (; oc + 8 <= o1; oc += 8)
             {
-
                 {
                     DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -2182,7 +2250,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -2287,10 +2354,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 1 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 33);
+                    for (int i = 32; i < 33; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 3 + oc) * DslUnsafe.Add(ref x, n * 33 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[4];
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 33 + 32), 33, lanes) : default;
                     for (int n = 0; n < batch; n++)
@@ -3358,10 +3438,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[16];
             for (; oc + 16 <= o1; oc += 16)
             {
-
                 {
                     DslF512 acc0 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
                     DslF512 acc1 = accumulate ? DslGather16(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
@@ -3381,7 +3474,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
                     DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
@@ -3418,10 +3510,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[8];
             for (; oc + 8 <= o1; oc += 8)
             {
-
                 {
                     DslF256 acc0 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
                     DslF256 acc1 = accumulate ? DslGather8(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
@@ -3441,7 +3546,6 @@ partial class Regressor : global::DslModels.IModel
             }
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
                     DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
@@ -3478,10 +3582,23 @@ partial class Regressor : global::DslModels.IModel
             // The last 3 inputs: each dW[o, i] one chain over the samples in order (multiply, then add), with neighbouring
             // outputs as the lanes of a vector (a chain per column was bound by its add latency), up to 4 columns at once.
             int oc = o0;
+            if (batch < 4)
+            {
+                // Too few samples to pay for the gathers and scatters: 4 neighbouring columns of each row as the lanes of a Vector128 instead.
+                for (; oc < o1; oc++)
+                {
+                    ref float dwr = ref DslUnsafe.Add(ref dw, oc * 3);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float acc = accumulate ? DslUnsafe.Add(ref dwr, i) : 0f;
+                        for (int n = 0; n < batch; n++) acc += DslUnsafe.Add(ref dz, n * 2 + oc) * DslUnsafe.Add(ref x, n * 3 + i);
+                        DslUnsafe.Add(ref dwr, i) = acc;
+                    }
+                }
+            }
             global::System.Span<float> lanes = stackalloc float[4];
             for (; oc + 4 <= o1; oc += 4)
             {
-
                 {
                     DslF128 acc0 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 0), 3, lanes) : default;
                     DslF128 acc1 = accumulate ? DslGather4(ref DslUnsafe.Add(ref dw, oc * 3 + 1), 3, lanes) : default;
