@@ -1908,7 +1908,7 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// The pre-activation is kept (training) because this derivative cannot be recovered from the output.");
                     w.Line($"ref float pr = ref {U}.Add(ref pre, rowCount == 1 ? 0 : row * {l.Out} + o0);");
-                    w.Line($"// y = {ActivationFormula(l)}, z the pre-activation: vectorized, in double, rounded once (DslModels.ActivationKernels)");
+                    w.Line($"// y = {ActivationValue(l)}, z the pre-activation: vectorized, in double, rounded once (DslModels.ActivationKernels)");
                     w.Line($"{Rt}.ActivationKernels.{KernelName(l)}(ref yr, ref pr, count, keepPre{KernelArguments(l)});");
                     return;
                 }
@@ -1947,12 +1947,6 @@ public sealed partial class ModelGenerator
             }
         }
 
-        private const string M = "global::System.Math";
-
-        /// <summary>PyTorch's formula of an activation (or, with <paramref name="derivative"/>, its derivative) in z, for a comment.</summary>
-        private static string ActivationFormula(LayerSpec l, bool derivative = false)
-            => (derivative ? ActivationDerivative(l, "z") : ActivationValue(l, "z")).Replace(M + ".", "").Replace(Rt + ".SpecialFunctions.", "").Replace(Rt + ".ActivationFunctions.", "");
-
         /// <summary>The name of an activation's method in DslModels.ActivationKernels (its backward adds "Backward").</summary>
         private static string KernelName(LayerSpec l) => l.Activation switch
         {
@@ -1982,45 +1976,44 @@ public sealed partial class ModelGenerator
             };
         }
 
-        /// <summary>The activation of pre-activation <paramref name="z"/> (a double expression), with PyTorch's formulas.</summary>
-        private static string ActivationValue(LayerSpec l, string z)
+        /// <summary>The activation of the pre-activation z in PyTorch's terms (for the comment before a kernel call).</summary>
+        private static string ActivationValue(LayerSpec l)
         {
             var o = l.Options;
             string a = Literals.Double(o.Alpha);
             return l.Activation switch
             {
-                Activation.ELU => $"{z} > 0 ? {z} : {a} * ({M}.Exp({z}) - 1.0)",
-                Activation.SELU => $"1.0507009873554805 * ({z} > 0 ? {z} : 1.6732632423543772 * ({M}.Exp({z}) - 1.0))",
-                Activation.CELU => $"{z} > 0 ? {z} : {a} * ({M}.Exp({z} / {a}) - 1.0)",
-                Activation.GELU => $"0.5 * {z} * (1.0 + {Rt}.SpecialFunctions.Erf({z} * 0.70710678118654752))",
-                Activation.GELUTanh => $"0.5 * {z} * (1.0 + {M}.Tanh(0.79788456080286536 * ({z} + 0.044715 * {z} * {z} * {z})))",
-                Activation.Softplus => $"{Literals.Double(o.Beta)} * {z} > {Literals.Double(o.Threshold)} ? {z} : {M}.Log(1.0 + {M}.Exp({Literals.Double(o.Beta)} * {z})) / {Literals.Double(o.Beta)}",
-                Activation.SiLU => $"{z} / (1.0 + {M}.Exp(-{z}))",
-                Activation.Mish => $"{z} * {M}.Tanh({z} > 20 ? {z} : {M}.Log(1.0 + {M}.Exp({z})))",
-                Activation.Hardtanh => $"{M}.Min({M}.Max({z}, {Literals.Double(o.MinValue)}), {Literals.Double(o.MaxValue)})",
-                Activation.Hardswish => $"{z} <= -3 ? 0.0 : {z} >= 3 ? {z} : {z} * ({z} + 3) / 6",
+                Activation.ELU => $"z > 0 ? z : {a} * (exp(z) - 1)",
+                Activation.SELU => "1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * (exp(z) - 1))",
+                Activation.CELU => $"z > 0 ? z : {a} * (exp(z / {a}) - 1)",
+                Activation.GELU => "z * Φ(z) = 0.5 * z * (1 + erf(z / √2))",
+                Activation.GELUTanh => "0.5 * z * (1 + tanh(√(2/π) * (z + 0.044715 * z³)))",
+                Activation.Softplus => $"{Literals.Double(o.Beta)} * z > {Literals.Double(o.Threshold)} ? z : log(1 + exp({Literals.Double(o.Beta)} * z)) / {Literals.Double(o.Beta)}",
+                Activation.SiLU => "z * σ(z)",
+                Activation.Mish => "z * tanh(softplus(z))",
+                Activation.Hardtanh => $"min(max(z, {Literals.Double(o.MinValue)}), {Literals.Double(o.MaxValue)})",
+                Activation.Hardswish => "z <= -3 ? 0 : z >= 3 ? z : z * (z + 3) / 6",
                 _ => throw new InvalidOperationException("no pre-activation formula for " + l.Activation),
             };
         }
 
-        /// <summary>The derivative at pre-activation <paramref name="z"/>, as PyTorch's backward computes it (boundaries included).</summary>
-        private static string ActivationDerivative(LayerSpec l, string z)
+        /// <summary>The derivative at the pre-activation z, as PyTorch's backward computes it (boundaries included), for a comment.</summary>
+        private static string ActivationDerivative(LayerSpec l)
         {
             var o = l.Options;
             string a = Literals.Double(o.Alpha);
-            string sigmoid = $"(1.0 / (1.0 + {M}.Exp(-{z})))";
             return l.Activation switch
             {
-                Activation.ELU => $"{z} > 0 ? 1.0 : {a} * {M}.Exp({z})",
-                Activation.SELU => $"1.0507009873554805 * ({z} > 0 ? 1.0 : 1.6732632423543772 * {M}.Exp({z}))",
-                Activation.CELU => $"{z} > 0 ? 1.0 : {M}.Exp({z} / {a})",
-                Activation.GELU => $"0.5 * (1.0 + {Rt}.SpecialFunctions.Erf({z} * 0.70710678118654752)) + {z} * 0.3989422804014327 * {M}.Exp(-0.5 * {z} * {z})",
-                Activation.GELUTanh => $"{Rt}.ActivationFunctions.GeluTanhDerivative({z})",
-                Activation.Softplus => $"{Literals.Double(o.Beta)} * {z} > {Literals.Double(o.Threshold)} ? 1.0 : 1.0 / (1.0 + {M}.Exp(-{Literals.Double(o.Beta)} * {z}))",
-                Activation.SiLU => $"{sigmoid} * (1.0 + {z} * (1.0 - {sigmoid}))",
-                Activation.Mish => $"{Rt}.ActivationFunctions.MishDerivative({z})",
-                Activation.Hardtanh => $"{z} > {Literals.Double(o.MinValue)} && {z} < {Literals.Double(o.MaxValue)} ? 1.0 : 0.0",
-                Activation.Hardswish => $"{z} < -3 ? 0.0 : {z} <= 3 ? {z} / 3 + 0.5 : 1.0",
+                Activation.ELU => $"z > 0 ? 1 : {a} * exp(z)",
+                Activation.SELU => "1.0507009873554805 * (z > 0 ? 1 : 1.6732632423543772 * exp(z))",
+                Activation.CELU => $"z > 0 ? 1 : exp(z / {a})",
+                Activation.GELU => "Φ(z) + z * φ(z)",
+                Activation.GELUTanh => "0.5 * (1 + t) + 0.5 * z * (1 - t²) * √(2/π) * (1 + 3 * 0.044715 * z²), t = tanh(√(2/π) * (z + 0.044715 * z³))",
+                Activation.Softplus => $"{Literals.Double(o.Beta)} * z > {Literals.Double(o.Threshold)} ? 1 : σ({Literals.Double(o.Beta)} * z)",
+                Activation.SiLU => "σ(z) * (1 + z * (1 - σ(z)))",
+                Activation.Mish => "t + z * (1 - t²) * σ(z), t = tanh(softplus(z))",
+                Activation.Hardtanh => $"z <= {Literals.Double(o.MinValue)} || z >= {Literals.Double(o.MaxValue)} ? 0 : 1 (bounds as floats)",
+                Activation.Hardswish => "z < -3 ? 0 : z <= 3 ? z / 3 + 0.5 : 1",
                 _ => throw new InvalidOperationException("no derivative formula for " + l.Activation),
             };
         }
@@ -2120,7 +2113,7 @@ public sealed partial class ModelGenerator
                 if (l.KeepsPreActivation)
                 {
                     w.Line($"// dz = dy ⊙ {l.Activation}'(z), from the kept pre-activation z (passed as y): in double, rounded once (DslModels.ActivationKernels)");
-                    w.Line($"// {l.Activation}'(z) = {ActivationFormula(l, derivative: true)}");
+                    w.Line($"// {l.Activation}'(z) = {ActivationDerivative(l)}");
                     w.Line($"{Rt}.ActivationKernels.{KernelName(l)}Backward(ref yr, ref dr, count{KernelArguments(l)});");
                     return;
                 }
