@@ -191,6 +191,29 @@ public partial class Tab16
     [Layer(3)] public partial Dense Output { get; }
 }
 
+/// <summary>
+/// A classifier over 1,000 classes: 256 inputs, 512 ReLU, 1,000 logits, cross-entropy, SGD momentum (<c>--quick cls</c>, with
+/// <see cref="Cls1000LogSoftmax"/>, the same ending in LogSoftmax with NLLLoss): where the final layer's row-wise work is
+/// no longer small beside the GEMMs.
+/// </summary>
+[Model(Inputs = 256, Seed = 0)]
+[Loss(LossKind.CrossEntropy)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Cls1000
+{
+    [Layer(512, Activation.ReLU)] public partial Dense Hidden { get; }
+    [Layer(1000)] public partial Dense Output { get; }
+}
+
+/// <summary>As <see cref="Cls1000"/>, ending in LogSoftmax with NLLLoss.</summary>
+[Model(Inputs = 256, Seed = 0)]
+[Loss(LossKind.NLL)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class Cls1000LogSoftmax
+{
+    [Layer(512, Activation.ReLU)] public partial Dense Hidden { get; }
+    [Layer(1000, Activation.LogSoftmax)] public partial Dense Output { get; }
+}
 
 /// <summary>The generated training members beyond <see cref="IModel"/> that the benchmarks use (the generated classes implement them).</summary>
 public interface ITrainable : IModel
@@ -233,3 +256,7 @@ public partial class Mlp128LogSoftmax : ITrainable;
 public partial class Tab13 : ITrainable;
 
 public partial class Tab16 : ITrainable;
+
+public partial class Cls1000 : ITrainable;
+
+public partial class Cls1000LogSoftmax : ITrainable;

@@ -97,6 +97,20 @@ public static class Quick
                 }
             }
         }
+        if (names.Contains("cls")) // only when named: 1,000 classes, logits with cross-entropy and LogSoftmax with NLLLoss
+        {
+            foreach (var (name, make) in new (string, Func<ITrainable>)[] { ("cls1000", () => new Cls1000()), ("cls1000-logsoftmax", () => new Cls1000LogSoftmax()) })
+            {
+                foreach (int batch in new[] { 1, 32 })
+                {
+                    using var m = make();
+                    var pool = new BatchPool(batch, Cls1000.InputSize, Cls1000.OutputSize);
+                    var output = new float[batch * Cls1000.OutputSize];
+                    results.Add(($"{name}/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                    results.Add(($"{name}/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));
+                }
+            }
+        }
         foreach (var (name, us) in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {us:F2}"));
         // The weight gradient of a ReLU layer skips the zeros of dz, so its speed depends on how many ReLUs are active:

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace DslModels.Benchmarks;
 
 /// <summary>
-/// <c>--timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
+/// <c>--timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c> (default batches 128 and 512; threads from DSLMODELS_THREADS, default 1):
 /// where a train step's time goes, phase by phase on the calling thread (forward, loss, backward, step) and part by part
 /// on every thread of each split operation. It implements the generated models' diagnostic hooks DslOnPhase and DslOnPart
 /// (partial methods, compiled away in a model that does not implement them), so it times the real TrainStep, not a copy.
@@ -38,6 +38,13 @@ public static class Timeline
             {
                 using var m = new Mlp128LogSoftmax { Threads = threads };
                 Measure("mlp128-logsoftmax", batch, m, m.Timeline = new TimelineCounters(threads), Mlp128LogSoftmax.InputSize, Mlp128LogSoftmax.OutputSize, Mlp128LogSoftmax.ParameterCount);
+            }
+            if (Array.IndexOf(names, "cls") >= 0)
+            {
+                using (var m = new Cls1000 { Threads = threads })
+                    Measure("cls1000", batch, m, m.Timeline = new TimelineCounters(threads), Cls1000.InputSize, Cls1000.OutputSize, Cls1000.ParameterCount);
+                using (var m = new Cls1000LogSoftmax { Threads = threads })
+                    Measure("cls1000-logsoftmax", batch, m, m.Timeline = new TimelineCounters(threads), Cls1000LogSoftmax.InputSize, Cls1000LogSoftmax.OutputSize, Cls1000LogSoftmax.ParameterCount);
             }
             // The tiny model's copies with Adam, NAdam and ASGD (only when named, as in --quick).
             if (Array.IndexOf(names, "tiny-optim") >= 0)
@@ -214,6 +221,26 @@ public partial class TinyAsgd
 }
 
 public partial class Mlp128LogSoftmax
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class Cls1000
+{
+    /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
+    internal TimelineCounters? Timeline { get; set; }
+
+    partial void DslOnPhase(int phase) => Timeline?.Phase(phase);
+
+    partial void DslOnPart(int op, int layer, int part, bool done) => Timeline?.Part(op, layer, part, done);
+}
+
+public partial class Cls1000LogSoftmax
 {
     /// <summary>As <see cref="Mlp128.Timeline"/>.</summary>
     internal TimelineCounters? Timeline { get; set; }

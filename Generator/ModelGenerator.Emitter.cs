@@ -2020,30 +2020,11 @@ public sealed partial class ModelGenerator
 
         private static void EmitSoftmaxForward(SourceWriter w, LayerSpec l)
         {
+            w.Line(l.Activation == Activation.Softmax
+                ? "// Per row: e = exp(y - max), y = e / Σe, in double, rounded once (DslModels.ActivationKernels)"
+                : "// Per row: y = (y - max) - log Σ exp(y - max), in double, rounded once (DslModels.ActivationKernels)");
             using (w.Block("for (int n = 0; n < batch; n++)"))
-            {
-                w.Line($"ref float r = ref {U}.Add(ref y, n * {l.Out});");
-                w.Line("float max = r;");
-                w.Line($"for (int c = 1; c < {l.Out}; c++) max = global::System.MathF.Max(max, {U}.Add(ref r, c));");
-                w.Line("float sum = 0f;");
-                if (l.Activation == Activation.Softmax)
-                {
-                    using (w.Block($"for (int c = 0; c < {l.Out}; c++)"))
-                    {
-                        w.Line($"float e = global::System.MathF.Exp({U}.Add(ref r, c) - max);");
-                        w.Line($"{U}.Add(ref r, c) = e;");
-                        w.Line("sum += e;");
-                    }
-                    w.Line("float inverse = 1f / sum;");
-                    w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref r, c) *= inverse;");
-                }
-                else
-                {
-                    w.Line($"for (int c = 0; c < {l.Out}; c++) sum += global::System.MathF.Exp({U}.Add(ref r, c) - max);");
-                    w.Line("float logSumExp = max + global::System.MathF.Log(sum);");
-                    w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref r, c) -= logSumExp;");
-                }
-            }
+                w.Line($"{Rt}.ActivationKernels.{l.Activation}(ref {U}.Add(ref y, n * {l.Out}), {l.Out});");
         }
 
         private static void EmitBackwardKernel(SourceWriter w, LayerSpec l, bool computeInputGradient)
@@ -2084,24 +2065,10 @@ public sealed partial class ModelGenerator
             if (l.Activation is Activation.Softmax or Activation.LogSoftmax)
             {
                 w.Line(l.Activation == Activation.Softmax
-                    ? "// Softmax backward per row, from the kept output y: dz = y ⊙ (dy - Σ_c dy_c y_c)"
-                    : "// LogSoftmax backward per row, from the kept output y: dz = dy - exp(y) Σ_c dy_c");
+                    ? "// Softmax backward per row, from the kept output y: dz = y ⊙ (dy - Σ_c dy_c y_c), in double, rounded once"
+                    : "// LogSoftmax backward per row, from the kept output y: dz = dy - exp(y) Σ_c dy_c, in double, rounded once");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
-                {
-                    w.Line($"ref float yr = ref {U}.Add(ref y, n * {l.Out});");
-                    w.Line($"ref float dr = ref {U}.Add(ref dz, n * {l.Out});");
-                    w.Line("float s = 0f;");
-                    if (l.Activation == Activation.Softmax)
-                    {
-                        w.Line($"for (int c = 0; c < {l.Out}; c++) s += {U}.Add(ref dr, c) * {U}.Add(ref yr, c);");
-                        w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref dr, c) = {U}.Add(ref yr, c) * ({U}.Add(ref dr, c) - s);");
-                    }
-                    else
-                    {
-                        w.Line($"for (int c = 0; c < {l.Out}; c++) s += {U}.Add(ref dr, c);");
-                        w.Line($"for (int c = 0; c < {l.Out}; c++) {U}.Add(ref dr, c) -= global::System.MathF.Exp({U}.Add(ref yr, c)) * s;");
-                    }
-                }
+                    w.Line($"{Rt}.ActivationKernels.{l.Activation}Backward(ref {U}.Add(ref y, n * {l.Out}), ref {U}.Add(ref dz, n * {l.Out}), {l.Out});");
                 return;
             }
             w.Line("// Over outputs [o0, o1) of each sample; the whole row when o0 = 0 and o1 = Out, as the single-threaded passes call it.");

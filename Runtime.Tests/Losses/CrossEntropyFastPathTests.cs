@@ -33,6 +33,9 @@ public class CrossEntropyFastPathTests
     [InlineData(9, 65, Reduction.Mean, -100, 15)]
     [InlineData(17, 1, Reduction.Sum, -100, 16)]
     [InlineData(32, 10, Reduction.Mean, -100, 17, 1500.0)]
+    // Many classes (vectorized rows, ActivationKernels.CrossEntropyRow): an ignored row, far-apart logits.
+    [InlineData(5, 1000, Reduction.Sum, 2, 18)]
+    [InlineData(3, 257, Reduction.Mean, -100, 19, 1500.0)]
     public void Matches_the_generic_overload(int batch, int classes, Reduction reduction, int ignoreIndex, int seed, double spread = 20)
     {
         var rng = new Random(seed);
@@ -60,12 +63,13 @@ public class CrossEntropyFastPathTests
     /// rows that are not ignored summed in order, gives Forward's loss and gradient bit for bit.
     /// </summary>
     [Theory]
-    [InlineData(Reduction.Mean, 3)]
-    [InlineData(Reduction.Sum, 5)]
-    [InlineData(Reduction.Mean, 1)]
-    public void Rows_split_anywhere_give_Forward_bit_for_bit(Reduction reduction, int ignored)
+    [InlineData(Reduction.Mean, 3, 10)]
+    [InlineData(Reduction.Sum, 5, 10)]
+    [InlineData(Reduction.Mean, 1, 10)]
+    [InlineData(Reduction.Mean, 3, 300)]
+    public void Rows_split_anywhere_give_Forward_bit_for_bit(Reduction reduction, int ignored, int classes)
     {
-        const int batch = 37, classes = 10, ignoreIndex = 4;
+        const int batch = 37, ignoreIndex = 4;
         var rng = new Random(11);
         float[] logits = Enumerable.Range(0, batch * classes).Select(_ => (float)(rng.NextDouble() * 16 - 8)).ToArray();
         int[] targets = Enumerable.Range(0, batch).Select(n => n % 7 == ignored ? ignoreIndex : rng.Next(classes)).ToArray();
@@ -175,12 +179,54 @@ public class CrossEntropyFastPathTests
             CrossEntropyLoss.ForwardRows(new float[20], new int[2], 10, new float[10], 0.5, -100, 0, 2, new double[2]));
     }
 
-    [Fact]
-    public void A_nan_logit_gives_nan_as_in_pytorch()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1000)]
+    public void A_nan_logit_gives_nan_as_in_pytorch(int classes)
     {
-        float[] logits = [1f, float.NaN, 0.5f];
-        var grad = new float[3];
-        Assert.True(float.IsNaN(CrossEntropyLoss.Forward(logits, [0], 1, 3, grad)));
+        var logits = Enumerable.Range(0, classes).Select(c => c * 0.01f).ToArray();
+        logits[1] = float.NaN;
+        var grad = new float[classes];
+        Assert.True(float.IsNaN(CrossEntropyLoss.Forward(logits, [0], 1, classes, grad)));
         Assert.True(grad.All(float.IsNaN));
+        logits[1] = float.PositiveInfinity;
+        Assert.True(float.IsNaN(CrossEntropyLoss.Forward(logits, [0], 1, classes, grad)));
+    }
+
+    /// <summary>
+    /// Rows of more than 256 classes (vectorized, in double, rounded once) within one float ulp of the generic overload in double
+    /// precision: every gradient and the loss, for whole and partial last vectors, with -∞ logits (probability exactly 0).
+    /// </summary>
+    [Theory]
+    [InlineData(257, 31)]
+    [InlineData(1000, 32)]
+    [InlineData(1001, 33)]
+    [InlineData(4099, 34)]
+    public void Many_classes_are_within_one_ulp_of_double_precision(int classes, int seed)
+    {
+        const int batch = 3;
+        var rng = new Random(seed);
+        float[] logits = Enumerable.Range(0, batch * classes).Select(_ => (float)((rng.NextDouble() - 0.5) * 24)).ToArray();
+        int[] targets = Enumerable.Range(0, batch).Select(_ => rng.Next(classes)).ToArray();
+        logits[(targets[1] + 7) % classes + classes] = float.NegativeInfinity;
+        var grad = new float[logits.Length];
+        float loss = CrossEntropyLoss.Forward(logits, targets, batch, classes, grad, Reduction.Sum);
+        var gradRef = new double[logits.Length];
+        double expected = CrossEntropyLoss.Forward<double>(logits.Select(v => (double)v).ToArray(), [batch, classes], targets, [batch],
+            new CrossEntropyLossOptions<double> { Reduction = Reduction.Sum }, gradInput: gradRef, gradOutput: [1.0]);
+        Assert.True(Ulps(loss, (float)expected) <= 1, $"loss {loss:R} vs {expected:R}");
+        for (int i = 0; i < grad.Length; i++)
+            Assert.True(Ulps(grad[i], (float)gradRef[i]) <= 1, $"grad[{i}] {grad[i]:R} vs {gradRef[i]:R}");
+        Assert.Equal(0f, grad[(targets[1] + 7) % classes + classes]);
+    }
+
+    private static long Ulps(float a, float b)
+    {
+        static long Ordered(float f)
+        {
+            int bits = BitConverter.SingleToInt32Bits(f);
+            return bits < 0 ? -(long)(bits & int.MaxValue) : bits;
+        }
+        return Math.Abs(Ordered(a) - Ordered(b));
     }
 }

@@ -15,9 +15,10 @@ namespace DslModels;
 /// <item>Every element's result depends only on its own input (and the parameters): the last elements of a run that do not fill
 /// a vector go through the same vector code from a zero-padded copy. So a sample's outputs have the same bits whether it is
 /// computed alone, in a batch or in any thread's rows.</item>
-/// <item>Arguments of <c>exp</c> are clamped to [-708, 708], where the vector exponential stays on its vector path (outside it
-/// .NET computes the whole vector with <see cref="Math.Exp(double)"/>, which would tie a lane's bits to its neighbours'); the
-/// clamp only changes values far below float's smallest subnormal or formulas whose result no longer depends on them.</item>
+/// <item><c>exp</c> is the kernels' own (<c>ExpInRange</c>: a Cody–Waite reduction, a degree-10 Taylor polynomial and the power of
+/// two built in the exponent bits; within 3·10⁻¹³ relative, about three times as fast as .NET's vector Exp of doubles), each
+/// lane on its own, with its argument clamped to [-708, 708]; the clamp only changes values far below float's smallest
+/// subnormal or formulas whose result no longer depends on them.</item>
 /// <item>Formulas are arranged so that nothing cancels: ELU's <c>eˣ - 1</c> is an expm1 (a series below 1/2), softplus is <c>max(x, 0) + log1p(exp(-|x|))</c>, <c>1 + tanh(u)</c> in
 /// GELU's tanh form is <c>2 / (1 + exp(-2u))</c>, Mish's <c>tanh(softplus(x))</c> is <c>n / (n + 2)</c> with
 /// <c>n = eˣ(eˣ + 2)</c>, and the normal CDF of GELU is <c>1/2 + x·Q(x²)</c> for |x| ≤ 3 (a degree-16 fit,
@@ -28,7 +29,7 @@ namespace DslModels;
 /// Hardtanh its bounds, as PyTorch does.</item>
 /// </list>
 /// </remarks>
-public static class ActivationKernels
+public static partial class ActivationKernels
 {
     /// <summary><c>nn.Tanh</c> in place over <paramref name="count"/> floats.</summary>
     public static void Tanh(ref float y, int count) => Forward<TanhOp>(ref y, ref y, count, false, default);
@@ -120,6 +121,31 @@ public static class ActivationKernels
             nameof(Hardswish) => Evaluate<HardswishOp>(derivative, z, p),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not an activation of ActivationKernels"),
         };
+    }
+
+    /// <summary>For tests: exp of each <paramref name="x"/> (in [-708, 708]) by the kernels' own exponential on the current lanes.</summary>
+    internal static double[] ExpInDouble(double[] x)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            return ExpInDouble<L512>(x);
+        if (Vector256.IsHardwareAccelerated)
+            return ExpInDouble<L256>(x);
+        if (Vector128.IsHardwareAccelerated)
+            return ExpInDouble<L128>(x);
+        return ExpInDouble<L1>(x);
+    }
+
+    private static double[] ExpInDouble<T>(double[] x) where T : struct, ILanes<T>
+    {
+        int step = T.Floats;
+        var padded = new double[(x.Length + step - 1) / step * step];
+        x.CopyTo(padded, 0);
+        for (int i = 0; i < padded.Length; i += step)
+        {
+            T.LoadDoubles(ref padded[i], out var lo, out var hi);
+            T.StoreDoubles(ref padded[i], ExpInRange(lo), ExpInRange(hi));
+        }
+        return padded[..x.Length];
     }
 
     private static double[] Evaluate<TOp>(bool derivative, double[] z, Parameters p) where TOp : struct, IOp
@@ -249,7 +275,37 @@ public static class ActivationKernels
 
     /// <summary>exp(x) with x clamped to [-708, 708] (NaN lanes give NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Exp<T>(T x) where T : struct, ILanes<T> => T.Exp(T.Min(T.Max(x, T.Create(-MaxExpArgument)), T.Create(MaxExpArgument)));
+    private static T Exp<T>(T x) where T : struct, ILanes<T> => ExpInRange(T.Min(T.Max(x, T.Create(-MaxExpArgument)), T.Create(MaxExpArgument)));
+
+    /// <summary>
+    /// exp(x) for x in [-708, 708] (NaN for NaN), each lane on its own: x = k·ln 2 + r with k = round(x·log₂e) and |r| ≤ ln 2 / 2
+    /// (ln 2 split in two, Cody and Waite's way, so k·ln2Hi is exact), e^r by its Taylor series to r¹⁰ (the rest is below
+    /// 2.2·10⁻¹³ relative), times 2ᵏ built in the exponent bits. About three times as fast as .NET's vector Exp of doubles,
+    /// and 10⁴ times more accurate than a float result needs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T ExpInRange<T>(T x) where T : struct, ILanes<T>
+    {
+        const double Shift = 6755399441055744.0; // 1.5·2⁵²: adding it rounds to an integer, kept in the low mantissa bits
+        const double Log2E = 1.4426950408889634;
+        const double Ln2Hi = 6.93147180369123816490e-01; // ln 2's first 32 bits: k·Ln2Hi is exact for |k| < 2²¹
+        const double Ln2Lo = 1.90821492927058770002e-10; // ln 2 - Ln2Hi
+        var shifted = T.MultiplyAdd(x, T.Create(Log2E), T.Create(Shift));
+        var k = shifted - T.Create(Shift);
+        var r = T.MultiplyAdd(k, T.Create(-Ln2Hi), x);
+        r = T.MultiplyAdd(k, T.Create(-Ln2Lo), r);
+        var p = T.MultiplyAdd(T.Create(1.0 / 3628800), r, T.Create(1.0 / 362880));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 40320));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 5040));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 720));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 120));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 24));
+        p = T.MultiplyAdd(p, r, T.Create(1.0 / 6));
+        p = T.MultiplyAdd(p, r, T.Create(0.5));
+        p = T.MultiplyAdd(p, r, T.Create(1));
+        p = T.MultiplyAdd(p, r, T.Create(1));
+        return T.TimesPowerOfTwo(p, shifted);
+    }
 
     /// <summary><paramref name="r"/>, or NaN where <paramref name="z"/> is NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -292,7 +348,7 @@ public static class ActivationKernels
             odd = odd * x2 + T.Create(c[k + 1]);
         }
         var series = xc * (even + xc * odd);
-        var direct = T.Exp(xc) - T.Create(1);
+        var direct = ExpInRange(xc) - T.Create(1);
         return T.Select(T.LessThan(T.Abs(xc), T.Create(0.5)), series, direct);
     }
 
@@ -579,7 +635,14 @@ public static class ActivationKernels
 
         static abstract TSelf operator /(TSelf a, TSelf b);
 
-        static abstract TSelf Exp(TSelf x);
+        /// <summary>a·b + c, fused where the hardware fuses (the bits may then differ from a machine without FMA).</summary>
+        static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+        /// <summary>
+        /// p·2ᵏ for the integer k held by <paramref name="shifted"/> = k + 1.5·2⁵² (k in its low mantissa bits), k in [-1022, 1023]:
+        /// the exponent field of 2ᵏ built from those bits.
+        /// </summary>
+        static abstract TSelf TimesPowerOfTwo(TSelf p, TSelf shifted);
 
         /// <summary>Each lane rounded to the nearest float (as a double).</summary>
         static abstract TSelf RoundToFloat(TSelf x);
@@ -605,6 +668,12 @@ public static class ActivationKernels
         static abstract TSelf GreaterThanOrEqual(TSelf a, TSelf b);
 
         static abstract TSelf Select(TSelf mask, TSelf whenTrue, TSelf whenFalse);
+
+        /// <summary>The sum of the lanes (in an order fixed for the type).</summary>
+        static abstract double SumAcross(TSelf x);
+
+        /// <summary>The largest lane (a NaN lane may or may not win).</summary>
+        static abstract double MaxAcross(TSelf x);
 
         /// <summary>Whether any lane of a comparison's result is true.</summary>
         static abstract bool Any(TSelf mask);
@@ -660,7 +729,10 @@ public static class ActivationKernels
         public static L512 operator /(L512 a, L512 b) => new(a._v / b._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static L512 Exp(L512 x) => new(Vector512.Exp(x._v));
+        public static L512 MultiplyAdd(L512 a, L512 b, L512 c) => new(Vector512.MultiplyAddEstimate(a._v, b._v, c._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L512 TimesPowerOfTwo(L512 p, L512 shifted) => new(p._v * ((shifted._v.AsUInt64() + Vector512.Create(1023UL)) << 52).AsDouble());
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L512 RoundToFloat(L512 x) => new(Vector512.WidenLower(Vector512.Narrow(x._v, x._v)));
@@ -696,6 +768,12 @@ public static class ActivationKernels
         public static L512 Select(L512 mask, L512 whenTrue, L512 whenFalse) => new(Vector512.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double SumAcross(L512 x) => Vector512.Sum(x._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double MaxAcross(L512 x) => L256.MaxAcross(new(Vector256.Max(x._v.GetLower(), x._v.GetUpper())));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Any(L512 mask) => Vector512.ExtractMostSignificantBits(mask._v) != 0;
     }
 
@@ -703,7 +781,7 @@ public static class ActivationKernels
     {
         private readonly Vector256<double> _v;
 
-        private L256(Vector256<double> v) => _v = v;
+        internal L256(Vector256<double> v) => _v = v;
 
         public static int Floats => 8;
 
@@ -749,7 +827,10 @@ public static class ActivationKernels
         public static L256 operator /(L256 a, L256 b) => new(a._v / b._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static L256 Exp(L256 x) => new(Vector256.Exp(x._v));
+        public static L256 MultiplyAdd(L256 a, L256 b, L256 c) => new(Vector256.MultiplyAddEstimate(a._v, b._v, c._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L256 TimesPowerOfTwo(L256 p, L256 shifted) => new(p._v * ((shifted._v.AsUInt64() + Vector256.Create(1023UL)) << 52).AsDouble());
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L256 RoundToFloat(L256 x) => new(Vector256.WidenLower(Vector256.Narrow(x._v, x._v)));
@@ -785,6 +866,12 @@ public static class ActivationKernels
         public static L256 Select(L256 mask, L256 whenTrue, L256 whenFalse) => new(Vector256.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double SumAcross(L256 x) => Vector256.Sum(x._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double MaxAcross(L256 x) => L128.MaxAcross(new(Vector128.Max(x._v.GetLower(), x._v.GetUpper())));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Any(L256 mask) => Vector256.ExtractMostSignificantBits(mask._v) != 0;
     }
 
@@ -792,7 +879,7 @@ public static class ActivationKernels
     {
         private readonly Vector128<double> _v;
 
-        private L128(Vector128<double> v) => _v = v;
+        internal L128(Vector128<double> v) => _v = v;
 
         public static int Floats => 4;
 
@@ -838,7 +925,10 @@ public static class ActivationKernels
         public static L128 operator /(L128 a, L128 b) => new(a._v / b._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static L128 Exp(L128 x) => new(Vector128.Exp(x._v));
+        public static L128 MultiplyAdd(L128 a, L128 b, L128 c) => new(Vector128.MultiplyAddEstimate(a._v, b._v, c._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static L128 TimesPowerOfTwo(L128 p, L128 shifted) => new(p._v * ((shifted._v.AsUInt64() + Vector128.Create(1023UL)) << 52).AsDouble());
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 RoundToFloat(L128 x) => new(Vector128.WidenLower(Vector128.Narrow(x._v, x._v)));
@@ -872,6 +962,12 @@ public static class ActivationKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static L128 Select(L128 mask, L128 whenTrue, L128 whenFalse) => new(Vector128.ConditionalSelect(mask._v, whenTrue._v, whenFalse._v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double SumAcross(L128 x) => Vector128.Sum(x._v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double MaxAcross(L128 x) => Math.Max(x._v.GetElement(0), x._v.GetElement(1));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Any(L128 mask) => Vector128.ExtractMostSignificantBits(mask._v) != 0;
@@ -927,7 +1023,9 @@ public static class ActivationKernels
 
         public static L1 operator /(L1 a, L1 b) => new(a._v / b._v);
 
-        public static L1 Exp(L1 x) => new(Math.Exp(x._v));
+        public static L1 MultiplyAdd(L1 a, L1 b, L1 c) => new(a._v * b._v + c._v);
+
+        public static L1 TimesPowerOfTwo(L1 p, L1 shifted) => new(p._v * BitConverter.Int64BitsToDouble((BitConverter.DoubleToInt64Bits(shifted._v) + 1023) << 52));
 
         public static L1 RoundToFloat(L1 x) => new((float)x._v);
 
@@ -950,6 +1048,10 @@ public static class ActivationKernels
         public static L1 GreaterThanOrEqual(L1 a, L1 b) => Mask(a._v >= b._v);
 
         public static L1 Select(L1 mask, L1 whenTrue, L1 whenFalse) => BitConverter.DoubleToInt64Bits(mask._v) != 0 ? whenTrue : whenFalse;
+
+        public static double SumAcross(L1 x) => x._v;
+
+        public static double MaxAcross(L1 x) => x._v;
 
         public static bool Any(L1 mask) => BitConverter.DoubleToInt64Bits(mask._v) != 0;
 

@@ -188,6 +188,9 @@ public static partial class CrossEntropyLoss
     private static double Row(ReadOnlySpan<float> x, int target, double scale, Span<float> grad, Span<double> e)
     {
         int classes = x.Length;
+        // Many classes: vectorized, each exponential computed twice rather than kept (ActivationKernels.CrossEntropyRow).
+        if (classes > MaxStackClasses && ActivationKernels.CrossEntropyRow(x, target, scale, grad, out double wide))
+            return wide;
         if (!grad.IsEmpty && classes <= MaxStackClasses && !float.IsNaN(x[target]))
         {
             // One exp per logit: softmax(x)_c = e_c / Σe with e_c = exp(x_c - max), the terms logsumexp sums anyway.
