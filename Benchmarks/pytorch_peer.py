@@ -8,7 +8,7 @@ Run it with the Debian python and torch 1.13 and a correctly detected single-thr
 
     OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny] [act] [tab]
+    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny] [act] [tab] [cls]
 
 Without OPENBLAS_CORETYPE, OpenBLAS 0.3.21 takes this Zen CPU for Haswell (AVX2 kernels); without the
 openblas-pthread path torch may load the reference BLAS (11-30x slower). The BLAS core in use is printed
@@ -32,12 +32,14 @@ POOL_SIZE = 16
 BATCHES = (1, 8, 32, 128, 512)
 TINY_BATCHES = (1, 8, 32)
 # (inputs, classes) of each model
-SHAPES = {"mlp128": (784, 10), "mlp512": (784, 10), "tiny": (32, 4), "tab13": (13, 3), "tab16": (16, 3)}
+SHAPES = {"mlp128": (784, 10), "mlp512": (784, 10), "tiny": (32, 4), "tab13": (13, 3), "tab16": (16, 3), "cls1000": (256, 1000)}
 TAB_BATCHES = (1, 32, 128)
 # "act": mlp128 with each other hidden activation, at batch 1 and 32 (Benchmarks/Models.cs, Quick.cs: --quick act)
 ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "gelu-tanh": lambda: nn.GELU(approximate="tanh"),
                "silu": nn.SiLU, "elu": nn.ELU, "mish": nn.Mish, "leaky-relu": nn.LeakyReLU}
 ACT_BATCHES = (1, 32)
+# "cls": 256-512-1000, logits with cross-entropy and LogSoftmax with NLLLoss (Quick.cs: --quick cls)
+CLS_BATCHES = (1, 32)
 
 
 def build(name, adam):
@@ -52,6 +54,9 @@ def build(name, adam):
     elif name == "mlp512":
         model = nn.Sequential(nn.Linear(inputs, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                               nn.Linear(512, classes))
+    elif name in ("cls1000", "cls1000-logsoftmax"):
+        layers = [nn.Linear(inputs, 512), nn.ReLU(), nn.Linear(512, classes)]
+        model = nn.Sequential(*(layers + ([nn.LogSoftmax(dim=1)] if name == "cls1000-logsoftmax" else [])))
     elif name in ("tab13", "tab16"):
         width = 100 if name == "tab13" else 96
         model = nn.Sequential(nn.Linear(inputs, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, classes))
@@ -114,16 +119,18 @@ def blas_core():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--adam", action="store_true", help="mlp512 uses Adam(lr=1e-3) instead of SGD momentum")
-    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny|act|tab")
+    ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny|act|tab|cls")
     args = ap.parse_args()
     models = args.models or ["mlp128", "mlp512", "tiny"]
     for m in models:
-        if m not in SHAPES and m not in ("act", "tab"):
+        if m not in SHAPES and m not in ("act", "tab", "cls"):
             ap.error(f"unknown model {m!r}")
     if "act" in models:
         models = [m for m in models if m != "act"] + ["mlp128-" + a for a in ACTIVATIONS] + ["mlp128-logsoftmax"]
     if "tab" in models:
         models = [m for m in models if m != "tab"] + ["tab13", "tab16"]
+    if "cls" in models:
+        models = [m for m in models if m != "cls"] + ["cls1000", "cls1000-logsoftmax"]
 
     torch.set_num_threads(1)
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, OpenBLAS core {blas_core()}, "
@@ -133,13 +140,14 @@ def main():
     for batch in BATCHES:
         for name in models:
             if (name == "tiny" and batch not in TINY_BATCHES or name.startswith("mlp128-") and batch not in ACT_BATCHES
-                    or name.startswith("tab") and batch not in TAB_BATCHES):
+                    or name.startswith("tab") and batch not in TAB_BATCHES
+                    or name.startswith("cls") and batch not in CLS_BATCHES):
                 continue
             model, opt = build(name, args.adam)
             parameters = sum(p.numel() for p in model.parameters())
             pool = BatchPool(batch, *SHAPES[name.split("-")[0]], pool_size(batch, parameters))
 
-            step_loss = nn.NLLLoss() if name == "mlp128-logsoftmax" else loss_fn
+            step_loss = nn.NLLLoss() if name.endswith("-logsoftmax") else loss_fn
 
             def train():
                 x, y = pool.take()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # DslModels vs PyTorch (single thread) on the two MLPs, train step and inference at batch 1..512, and on a
-# small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32); tab: 13 and 16 features (batch 1..128).
+# small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32); tab: 13 and 16 features (batch 1..128); cls: 256-512-1000 with cross-entropy and with LogSoftmax + NLLLoss (batch 1, 32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [act] [tab] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -30,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
-    mlp128|mlp512|tiny|act|tab) models+=("$1"); shift ;;
+    mlp128|mlp512|tiny|act|tab|cls) models+=("$1"); shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
@@ -112,7 +112,8 @@ import statistics, sys
 tmp, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 PARAMS = {"mlp128": 784 * 128 + 128 + 128 * 10 + 10, "mlp512": 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10,
           "tiny": 32 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4,
-          "tab13": 13 * 100 + 100 + 100 * 100 + 100 + 100 * 3 + 3, "tab16": 16 * 96 + 96 + 96 * 96 + 96 + 96 * 3 + 3}
+          "tab13": 13 * 100 + 100 + 100 * 100 + 100 + 100 * 3 + 3, "tab16": 16 * 96 + 96 + 96 * 96 + 96 + 96 * 3 + 3,
+          "cls1000": 256 * 512 + 512 + 512 * 1000 + 1000}
 # The targets: mlp128 (SGD momentum) train at batch 1, 32, 512 and inference at batch 1;
 # mlp512 (Adam) train at batch 1 and 512.
 TARGETS = {("mlp128", "train", 1): (1 / 15, "<= 1/15"), ("mlp128", "train", 32): (1 / 4, "<= 1/4"),

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using static DslModels.LaneMath;
 
 namespace DslModels;
 
@@ -218,12 +219,6 @@ public static partial class ActivationKernels
         // Max(-708, x) keeps a NaN x (it returns its second argument unless the first is greater).
         => T.Select(T.Equals(x, T.Create(double.NegativeInfinity)), T.Create(0), ExpInRange(T.Max(T.Create(-MaxExpArgument), x)));
 
-    /// <summary>log(1 + u) for u ≥ 0 without losing a small u: log(w)·u/(w - 1) with w = 1 + u (u itself where w rounds to 1).</summary>
-    private static double Log1p(double u)
-    {
-        double w = 1 + u;
-        return w - 1 == 0 ? u : Math.Log(w) * u / (w - 1);
-    }
 
     /// <summary>The row's largest value; NaNs are skipped here (they make the row NaN through their own exponentials).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
