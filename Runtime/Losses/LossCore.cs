@@ -167,6 +167,15 @@ internal static class LossCore
 
     public static T F<T>(double v) where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating(v);
 
+    /// <summary>The span as floats, for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    public static ReadOnlySpan<float> Floats<T>(ReadOnlySpan<T> v) where T : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v);
+
+    /// <summary>The span as floats, for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    public static Span<float> Floats<T>(Span<T> v) where T : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v);
+
+    /// <summary>An optional array as floats (empty for none), for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    public static ReadOnlySpan<float> Floats<T>(T[]? v) where T : struct => v is null ? default : System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v.AsSpan());
+
     /// <summary>log(1 + exp(z)) without overflow.</summary>
     public static double Softplus(double z) => z > 0 ? z + Math.Log(1.0 + Math.Exp(-z)) : Math.Log(1.0 + Math.Exp(z));
 

@@ -316,7 +316,8 @@ public sealed record BCEWithLogitsLossOptions<T> : LossOptions where T : struct,
 /// <summary>
 /// <c>nn.BCEWithLogitsLoss</c> / <c>F.binary_cross_entropy_with_logits</c> in PyTorch's stable form:
 /// <c>l = w [(1 - y) x + (1 + (p - 1) y)·softplus(-x)]</c>; d/dx = w [(1 + (p - 1) y) σ(x) - p y],
-/// d/dy = w [-x + (p - 1) softplus(-x)]. SIMD when there is no weight and no pos_weight.
+/// d/dy = w [-x + (p - 1) softplus(-x)]. Float data with no weights or weights along the last dimension: vectorized in double
+/// (LaneLoss, BceWithLogitsTerm); double data: SIMD without weights.
 /// </summary>
 public static class BCEWithLogitsLoss
 {
@@ -329,7 +330,7 @@ public static class BCEWithLogitsLoss
         options ??= BCEWithLogitsLossOptions<T>.Default;
         int n = Numel(shape, nameof(shape));
         Length(nameof(input), input.Length, n, $"shape {Shape(shape)}");
-        if (options.Weight is null && options.PosWeight is null)
+        if (typeof(T) != typeof(float) && options.Weight is null && options.PosWeight is null)
             return Pointwise.Run(new BceWithLogitsOp<T>(), options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
 
         Pointwise.Check(options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
@@ -337,6 +338,14 @@ public static class BCEWithLogitsLoss
         Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
         Broadcast pb = Broadcast.ForWeight("options.PosWeight", posWeight, options.PosWeightShape, shape);
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        int weightPeriod = LaneLoss.Period(weight, options.WeightShape, shape), posPeriod = LaneLoss.Period(posWeight, options.PosWeightShape, shape);
+        if (typeof(T) == typeof(float) && weightPeriod >= 0 && posPeriod >= 0)
+        {
+            // Float data, weights that repeat along the last dimension (or none): vectorized, in double, rounded once.
+            double total = LaneLoss.Run(new BceWithLogitsTerm(), Floats(input), Floats(target), Floats<T>(weight), Floats<T>(posWeight),
+                Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {

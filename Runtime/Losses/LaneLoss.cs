@@ -1,0 +1,189 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace DslModels.Losses;
+
+/// <summary>
+/// An element-wise loss term on double lanes of float data: <c>l(x, y; a, b)</c> and its partial derivatives, with up to two
+/// per-element parameters (a weight, a pos_weight) that repeat along the data with a period (the last dimension, usually).
+/// </summary>
+internal interface ILaneTerm
+{
+    T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>;
+}
+
+/// <summary>
+/// Runs an <see cref="ILaneTerm"/> over float spans on the widest accelerated lanes (<see cref="ILanes{TSelf}"/>), in double
+/// precision with each output rounded once to float, as the scalar loops of the losses compute in double. The loss terms are
+/// summed in double (in lanes, then across them). Used by the float overloads of the losses whose terms need exp or log.
+/// </summary>
+internal static class LaneLoss
+{
+    /// <summary>
+    /// The period with which the broadcast parameter of shape <paramref name="operandShape"/> (null: 1-D) repeats along data of
+    /// shape <paramref name="shape"/>: 1 for one value, the last dimension for a 1-D parameter of that length, the element
+    /// count for one value per element; 0 for no parameter; -1 for other broadcasts (the scalar loops handle those).
+    /// </summary>
+    public static int Period<T>(T[]? parameter, int[]? operandShape, ReadOnlySpan<int> shape)
+    {
+        if (parameter is null)
+            return 0;
+        if (parameter.Length == 1)
+            return 1;
+        int length = parameter.Length;
+        ReadOnlySpan<int> s = operandShape is null ? new ReadOnlySpan<int>(in length) : operandShape;
+        if (s.SequenceEqual(shape))
+            return parameter.Length;
+        int nonOne = 0, last = 0;
+        for (int d = 0; d < s.Length; d++)
+            if (s[d] != 1)
+            {
+                nonOne++;
+                last = d;
+            }
+        // Only the last dimension varies, and it is the data's last dimension.
+        return nonOne == 1 && shape.Length > 0 && s.Length - last == 1 && s[last] == shape[^1] ? s[last] : -1;
+    }
+
+    /// <summary>
+    /// l_i = op(x_i, y_i; a[i mod a.Length], b[i mod b.Length]) (1 where a or b is empty); writes l_i to <paramref name="loss"/>,
+    /// g_i·dl/dx to <paramref name="gx"/> and g_i·dl/dy to <paramref name="gy"/> where those are not empty, with g_i from
+    /// <paramref name="upstream"/> or else <paramref name="scale"/>; returns Σ l_i.
+    /// </summary>
+    public static double Run<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> a, ReadOnlySpan<float> b,
+        Span<float> loss, Span<float> gx, Span<float> gy, double scale, ReadOnlySpan<float> upstream) where TOp : struct, ILaneTerm
+    {
+        if (x.IsEmpty)
+            return 0;
+        if (Vector512.IsHardwareAccelerated)
+            return Run<TOp, L512>(op, x, y, a, b, loss, gx, gy, scale, upstream);
+        if (Vector256.IsHardwareAccelerated)
+            return Run<TOp, L256>(op, x, y, a, b, loss, gx, gy, scale, upstream);
+        if (Vector128.IsHardwareAccelerated)
+            return Run<TOp, L128>(op, x, y, a, b, loss, gx, gy, scale, upstream);
+        return Run<TOp, L1>(op, x, y, a, b, loss, gx, gy, scale, upstream);
+    }
+
+    private const int MaxFloats = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Run<TOp, T>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> a, ReadOnlySpan<float> b,
+        Span<float> loss, Span<float> gx, Span<float> gy, double scale, ReadOnlySpan<float> upstream)
+        where TOp : struct, ILaneTerm where T : struct, ILanes<T>
+    {
+        int n = x.Length, step = T.Floats;
+        bool wantLoss = !loss.IsEmpty, wantGx = !gx.IsEmpty, wantGy = !gy.IsEmpty, perElement = !upstream.IsEmpty;
+        // Scratch of one step each: the padded last elements, and parameters that wrap around their period within a step.
+        Span<float> scratch = stackalloc float[9 * MaxFloats];
+        scratch.Clear();
+        ref float s0 = ref MemoryMarshal.GetReference(scratch);
+        ref float xT = ref s0, yT = ref Unsafe.Add(ref s0, MaxFloats), uT = ref Unsafe.Add(ref s0, 2 * MaxFloats);
+        ref float lT = ref Unsafe.Add(ref s0, 3 * MaxFloats), gxT = ref Unsafe.Add(ref s0, 4 * MaxFloats), gyT = ref Unsafe.Add(ref s0, 5 * MaxFloats);
+        ref float aW = ref Unsafe.Add(ref s0, 6 * MaxFloats), bW = ref Unsafe.Add(ref s0, 7 * MaxFloats), valid = ref Unsafe.Add(ref s0, 8 * MaxFloats);
+        int pa = a.Length, pb = b.Length, ja = 0, jb = 0;
+        T one = T.Create(1), zero = T.Create(0), g = T.Create(scale);
+        T aLo = one, aHi = one, bLo = one, bHi = one;
+        if (pa == 1)
+            aLo = aHi = T.Create(a[0]);
+        if (pb == 1)
+            bLo = bHi = T.Create(b[0]);
+        T sumLo = zero, sumHi = zero;
+        ref float x0 = ref MemoryMarshal.GetReference(x), y0 = ref MemoryMarshal.GetReference(y), u0 = ref MemoryMarshal.GetReference(upstream);
+        ref float a0 = ref MemoryMarshal.GetReference(a), b0 = ref MemoryMarshal.GetReference(b);
+        ref float l0 = ref MemoryMarshal.GetReference(loss), gx0 = ref MemoryMarshal.GetReference(gx), gy0 = ref MemoryMarshal.GetReference(gy);
+        for (int i = 0; i < n; i += step)
+        {
+            int rest = n - i;
+            bool partial = rest < step;
+            if (partial)
+            {
+                // The last elements from zero-padded copies; only the first 'rest' lanes are kept and summed.
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x0, i), rest).CopyTo(scratch);
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref y0, i), rest).CopyTo(scratch.Slice(MaxFloats));
+                if (perElement)
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref u0, i), rest).CopyTo(scratch.Slice(2 * MaxFloats));
+                scratch.Slice(8 * MaxFloats, rest).Fill(1f);
+            }
+            T.Load(ref partial ? ref xT : ref Unsafe.Add(ref x0, i), out var xLo, out var xHi);
+            T.Load(ref partial ? ref yT : ref Unsafe.Add(ref y0, i), out var yLo, out var yHi);
+            if (pa > 1)
+                LoadPeriodic<T>(ref a0, pa, ref ja, step, ref aW, out aLo, out aHi);
+            if (pb > 1)
+                LoadPeriodic<T>(ref b0, pb, ref jb, step, ref bW, out bLo, out bHi);
+            var lLo = op.Eval(xLo, yLo, aLo, bLo, out var dxLo, out var dyLo);
+            var lHi = op.Eval(xHi, yHi, aHi, bHi, out var dxHi, out var dyHi);
+            if (partial)
+            {
+                T.Load(ref valid, out var vLo, out var vHi);
+                sumLo += T.Select(T.GreaterThan(vLo, zero), lLo, zero);
+                sumHi += T.Select(T.GreaterThan(vHi, zero), lHi, zero);
+            }
+            else
+            {
+                sumLo += lLo;
+                sumHi += lHi;
+            }
+            T gLo = g, gHi = g;
+            if (perElement)
+                T.Load(ref partial ? ref uT : ref Unsafe.Add(ref u0, i), out gLo, out gHi);
+            if (wantLoss)
+                T.Store(ref partial ? ref lT : ref Unsafe.Add(ref l0, i), lLo, lHi);
+            if (wantGx)
+                T.Store(ref partial ? ref gxT : ref Unsafe.Add(ref gx0, i), dxLo * gLo, dxHi * gHi);
+            if (wantGy)
+                T.Store(ref partial ? ref gyT : ref Unsafe.Add(ref gy0, i), dyLo * gLo, dyHi * gHi);
+            if (partial)
+            {
+                if (wantLoss)
+                    scratch.Slice(3 * MaxFloats, rest).CopyTo(loss.Slice(i));
+                if (wantGx)
+                    scratch.Slice(4 * MaxFloats, rest).CopyTo(gx.Slice(i));
+                if (wantGy)
+                    scratch.Slice(5 * MaxFloats, rest).CopyTo(gy.Slice(i));
+            }
+        }
+        return T.SumAcross(sumLo + sumHi);
+    }
+
+    /// <summary>
+    /// One step of a parameter that repeats with period <paramref name="period"/>, starting at index <paramref name="j"/> of
+    /// it (advanced by a step): read in place when the step does not wrap, else gathered into <paramref name="wrapped"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadPeriodic<T>(ref float p0, int period, ref int j, int step, ref float wrapped, out T lo, out T hi) where T : struct, ILanes<T>
+    {
+        if (j + step <= period)
+            T.Load(ref Unsafe.Add(ref p0, j), out lo, out hi);
+        else
+        {
+            for (int k = 0, at = j; k < step; k++, at = at + 1 == period ? 0 : at + 1)
+                Unsafe.Add(ref wrapped, k) = Unsafe.Add(ref p0, at);
+            T.Load(ref wrapped, out lo, out hi);
+        }
+        j += step;
+        while (j >= period)
+            j -= period;
+    }
+}
+
+/// <summary>
+/// Binary cross-entropy on logits, PyTorch's stable form with weight a and pos_weight b: sp = softplus(-x) =
+/// max(-x, 0) + log1p(exp(-|x|)), l = a [(1 - y) x + (1 + (b - 1) y) sp]; d/dx = a [(1 + (b - 1) y) σ(x) - b y] with
+/// σ(x) = exp(-sp); d/dy = a [-x + (b - 1) sp].
+/// </summary>
+internal readonly struct BceWithLogitsTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T one = T.Create(1), zero = T.Create(0);
+        var sp = T.Max(zero - x, zero) + LaneMath.Log1p(LaneMath.Exp(zero - T.Abs(x)));
+        var lw = one + (b - one) * y;
+        // A NaN logit makes the clamped exp a number: keep its NaN in the gradients (the loss has it from (1 - y) x).
+        dx = LaneMath.KeepNaN(x, a * (lw * LaneMath.Exp(zero - sp) - b * y));
+        dy = LaneMath.KeepNaN(x, a * ((b - one) * sp - x));
+        return a * ((one - y) * x + lw * sp);
+    }
+}
