@@ -180,6 +180,55 @@ public class SoftmaxKernelTests
     }
 
     [Fact]
+    public void The_kernels_logarithm_is_within_4e_16_of_the_exact_one_and_keeps_the_special_values()
+    {
+        // Powers of two and their neighbours (where the exponent split changes), the √2 switch, subnormals, and a spread of
+        // values from 10⁻³⁰⁰ to 10³⁰⁰; the error is measured against Math.Log in absolute terms near 1 (where log x → 0)
+        // and in relative terms elsewhere.
+        var random = new Random(3);
+        var x = Enumerable.Range(-1074, 2098).SelectMany(k => new[] { Math.Pow(2, k), Math.BitIncrement(Math.Pow(2, k)), Math.BitDecrement(Math.Pow(2, k)) })
+            .Concat(new[] { Math.Sqrt(2), Math.BitIncrement(Math.Sqrt(2)), Math.Sqrt(0.5), 1, Math.BitIncrement(1.0), Math.BitDecrement(1.0), 5e-324, double.MaxValue })
+            .Concat(Enumerable.Range(0, 20000).Select(_ => Math.Pow(10, random.NextDouble() * 600 - 300)))
+            .Concat(Enumerable.Range(0, 20000).Select(_ => 0.5 + random.NextDouble()))
+            .Where(v => v > 0 && double.IsFinite(v)).ToArray();
+        var l = ActivationKernels.LogInDouble(x);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double exact = Math.Log(x[i]);
+            Assert.True(Math.Abs(l[i] - exact) <= 4e-16 * Math.Max(1, Math.Abs(exact)), $"log({x[i]:R}) = {l[i]:R}, Math.Log {exact:R}");
+        }
+        var special = ActivationKernels.LogInDouble([0.0, -0.0, -1.0, double.NegativeInfinity, double.PositiveInfinity, double.NaN]);
+        Assert.Equal(double.NegativeInfinity, special[0]);
+        Assert.Equal(double.NegativeInfinity, special[1]);
+        Assert.True(double.IsNaN(special[2]) && double.IsNaN(special[3]) && double.IsNaN(special[5]));
+        Assert.Equal(double.PositiveInfinity, special[4]);
+    }
+
+    [Fact]
+    public void The_kernels_log1p_on_the_unit_interval_is_within_15e_16_relative()
+    {
+        // Reference: the alternating series below 1/4 (to t⁶⁰), Math.Log(1 + t) above (1 + t then rounds by at most 2⁻⁵³); both
+        // are off by up to ~5·10⁻¹⁶ themselves (mpmath), so the bound is 1.5·10⁻¹⁵: a missing term or a wrong constant gives 10⁻¹² or more.
+        static double Exact(double t)
+        {
+            if (t >= 0.25)
+                return Math.Log(1 + t);
+            double sum = 0, power = t;
+            for (int k = 1; k <= 60; k++, power *= t)
+                sum += (k % 2 == 1 ? power : -power) / k;
+            return sum;
+        }
+        var random = new Random(9);
+        var t = Enumerable.Range(0, 20000).Select(_ => random.NextDouble())
+            .Concat(Enumerable.Range(0, 300).Select(k => Math.Pow(2, -k)))
+            .Concat(new[] { 0.0, 1.0, 0.41421356237309503, Math.BitIncrement(0.41421356237309503), 5e-324 }).ToArray();
+        var l = ActivationKernels.Log1pUnitInDouble(t);
+        for (int i = 0; i < t.Length; i++)
+            Assert.True(Math.Abs(l[i] - Exact(t[i])) <= 1.5e-15 * Exact(t[i]), $"log1p({t[i]:R}) = {l[i]:R}, exact {Exact(t[i]):R}");
+        Assert.True(double.IsNaN(ActivationKernels.Log1pUnitInDouble([double.NaN])[0]));
+    }
+
+    [Fact]
     public void A_single_class_is_certain()
     {
         foreach (float v in new[] { -3e38f, -1f, 0f, 7.5f, 3e38f })

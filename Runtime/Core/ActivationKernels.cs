@@ -125,18 +125,26 @@ public static partial class ActivationKernels
     }
 
     /// <summary>For tests: exp of each <paramref name="x"/> (in [-708, 708]) by the kernels' own exponential on the current lanes.</summary>
-    internal static double[] ExpInDouble(double[] x)
+    internal static double[] ExpInDouble(double[] x) => LanesInDouble(x, 0);
+
+    /// <summary>For tests: log of each <paramref name="x"/> by the kernels' own logarithm (LaneMath.Log) on the current lanes.</summary>
+    internal static double[] LogInDouble(double[] x) => LanesInDouble(x, 1);
+
+    /// <summary>For tests: log(1 + t) of each <paramref name="t"/> in [0, 1] by LaneMath.Log1pUnit on the current lanes.</summary>
+    internal static double[] Log1pUnitInDouble(double[] t) => LanesInDouble(t, 2);
+
+    private static double[] LanesInDouble(double[] x, int function)
     {
         if (Vector512.IsHardwareAccelerated)
-            return ExpInDouble<L512>(x);
+            return LanesInDouble<L512>(x, function);
         if (Vector256.IsHardwareAccelerated)
-            return ExpInDouble<L256>(x);
+            return LanesInDouble<L256>(x, function);
         if (Vector128.IsHardwareAccelerated)
-            return ExpInDouble<L128>(x);
-        return ExpInDouble<L1>(x);
+            return LanesInDouble<L128>(x, function);
+        return LanesInDouble<L1>(x, function);
     }
 
-    private static double[] ExpInDouble<T>(double[] x) where T : struct, ILanes<T>
+    private static double[] LanesInDouble<T>(double[] x, int function) where T : struct, ILanes<T>
     {
         int step = T.Floats;
         var padded = new double[(x.Length + step - 1) / step * step];
@@ -144,7 +152,12 @@ public static partial class ActivationKernels
         for (int i = 0; i < padded.Length; i += step)
         {
             T.LoadDoubles(ref padded[i], out var lo, out var hi);
-            T.StoreDoubles(ref padded[i], ExpInRange(lo), ExpInRange(hi));
+            if (function == 1)
+                T.StoreDoubles(ref padded[i], Log(lo), Log(hi));
+            else if (function == 2)
+                T.StoreDoubles(ref padded[i], Log1pUnit(lo), Log1pUnit(hi));
+            else
+                T.StoreDoubles(ref padded[i], ExpInRange(lo), ExpInRange(hi));
         }
         return padded[..x.Length];
     }

@@ -73,7 +73,8 @@ internal static class LaneLoss
         Span<float> loss, Span<float> gx, Span<float> gy, double scale, ReadOnlySpan<float> upstream)
         where TOp : struct, ILaneTerm where T : struct, ILanes<T>
     {
-        int n = x.Length, step = T.Floats;
+        // Half steps (one set of lanes each), so that the term is written once in the loop and the JIT inlines all of it.
+        int n = x.Length, step = T.Floats / 2;
         bool wantLoss = !loss.IsEmpty, wantGx = !gx.IsEmpty, wantGy = !gy.IsEmpty, perElement = !upstream.IsEmpty;
         // Scratch of one step each: the padded last elements, and parameters that wrap around their period within a step.
         Span<float> scratch = stackalloc float[9 * MaxFloats];
@@ -84,12 +85,8 @@ internal static class LaneLoss
         ref float aW = ref Unsafe.Add(ref s0, 6 * MaxFloats), bW = ref Unsafe.Add(ref s0, 7 * MaxFloats), valid = ref Unsafe.Add(ref s0, 8 * MaxFloats);
         int pa = a.Length, pb = b.Length, ja = 0, jb = 0;
         T one = T.Create(1), zero = T.Create(0), g = T.Create(scale);
-        T aLo = one, aHi = one, bLo = one, bHi = one;
-        if (pa == 1)
-            aLo = aHi = T.Create(a[0]);
-        if (pb == 1)
-            bLo = bHi = T.Create(b[0]);
-        T sumLo = zero, sumHi = zero;
+        T av = pa == 1 ? T.Create(a[0]) : one, bv = pb == 1 ? T.Create(b[0]) : one;
+        T sum = zero;
         ref float x0 = ref MemoryMarshal.GetReference(x), y0 = ref MemoryMarshal.GetReference(y), u0 = ref MemoryMarshal.GetReference(upstream);
         ref float a0 = ref MemoryMarshal.GetReference(a), b0 = ref MemoryMarshal.GetReference(b);
         ref float l0 = ref MemoryMarshal.GetReference(loss), gx0 = ref MemoryMarshal.GetReference(gx), gy0 = ref MemoryMarshal.GetReference(gy);
@@ -106,34 +103,21 @@ internal static class LaneLoss
                     MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref u0, i), rest).CopyTo(scratch.Slice(2 * MaxFloats));
                 scratch.Slice(8 * MaxFloats, rest).Fill(1f);
             }
-            T.Load(ref partial ? ref xT : ref Unsafe.Add(ref x0, i), out var xLo, out var xHi);
-            T.Load(ref partial ? ref yT : ref Unsafe.Add(ref y0, i), out var yLo, out var yHi);
+            var xv = T.LoadHalf(ref partial ? ref xT : ref Unsafe.Add(ref x0, i));
+            var yv = T.LoadHalf(ref partial ? ref yT : ref Unsafe.Add(ref y0, i));
             if (pa > 1)
-                LoadPeriodic<T>(ref a0, pa, ref ja, step, ref aW, out aLo, out aHi);
+                av = LoadPeriodic<T>(ref a0, pa, ref ja, step, ref aW);
             if (pb > 1)
-                LoadPeriodic<T>(ref b0, pb, ref jb, step, ref bW, out bLo, out bHi);
-            var lLo = op.Eval(xLo, yLo, aLo, bLo, out var dxLo, out var dyLo);
-            var lHi = op.Eval(xHi, yHi, aHi, bHi, out var dxHi, out var dyHi);
-            if (partial)
-            {
-                T.Load(ref valid, out var vLo, out var vHi);
-                sumLo += T.Select(T.GreaterThan(vLo, zero), lLo, zero);
-                sumHi += T.Select(T.GreaterThan(vHi, zero), lHi, zero);
-            }
-            else
-            {
-                sumLo += lLo;
-                sumHi += lHi;
-            }
-            T gLo = g, gHi = g;
-            if (perElement)
-                T.Load(ref partial ? ref uT : ref Unsafe.Add(ref u0, i), out gLo, out gHi);
+                bv = LoadPeriodic<T>(ref b0, pb, ref jb, step, ref bW);
+            var l = op.Eval(xv, yv, av, bv, out var dx, out var dy);
+            sum += partial ? T.Select(T.GreaterThan(T.LoadHalf(ref valid), zero), l, zero) : l;
+            var gv = perElement ? T.LoadHalf(ref partial ? ref uT : ref Unsafe.Add(ref u0, i)) : g;
             if (wantLoss)
-                T.Store(ref partial ? ref lT : ref Unsafe.Add(ref l0, i), lLo, lHi);
+                T.StoreHalf(ref partial ? ref lT : ref Unsafe.Add(ref l0, i), l);
             if (wantGx)
-                T.Store(ref partial ? ref gxT : ref Unsafe.Add(ref gx0, i), dxLo * gLo, dxHi * gHi);
+                T.StoreHalf(ref partial ? ref gxT : ref Unsafe.Add(ref gx0, i), dx * gv);
             if (wantGy)
-                T.Store(ref partial ? ref gyT : ref Unsafe.Add(ref gy0, i), dyLo * gLo, dyHi * gHi);
+                T.StoreHalf(ref partial ? ref gyT : ref Unsafe.Add(ref gy0, i), dy * gv);
             if (partial)
             {
                 if (wantLoss)
@@ -144,34 +128,35 @@ internal static class LaneLoss
                     scratch.Slice(5 * MaxFloats, rest).CopyTo(gy.Slice(i));
             }
         }
-        return T.SumAcross(sumLo + sumHi);
+        return T.SumAcross(sum);
     }
 
     /// <summary>
-    /// One step of a parameter that repeats with period <paramref name="period"/>, starting at index <paramref name="j"/> of
-    /// it (advanced by a step): read in place when the step does not wrap, else gathered into <paramref name="wrapped"/>.
+    /// One half step of a parameter that repeats with period <paramref name="period"/>, starting at index <paramref name="j"/>
+    /// of it (advanced by the step): read in place when the step does not wrap, else gathered into <paramref name="wrapped"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadPeriodic<T>(ref float p0, int period, ref int j, int step, ref float wrapped, out T lo, out T hi) where T : struct, ILanes<T>
+    private static T LoadPeriodic<T>(ref float p0, int period, ref int j, int step, ref float wrapped) where T : struct, ILanes<T>
     {
+        T v;
         if (j + step <= period)
-            T.Load(ref Unsafe.Add(ref p0, j), out lo, out hi);
+            v = T.LoadHalf(ref Unsafe.Add(ref p0, j));
         else
         {
             for (int k = 0, at = j; k < step; k++, at = at + 1 == period ? 0 : at + 1)
                 Unsafe.Add(ref wrapped, k) = Unsafe.Add(ref p0, at);
-            T.Load(ref wrapped, out lo, out hi);
+            v = T.LoadHalf(ref wrapped);
         }
         j += step;
         while (j >= period)
             j -= period;
+        return v;
     }
 }
-
 /// <summary>
-/// Binary cross-entropy on logits, PyTorch's stable form with weight a and pos_weight b: sp = softplus(-x) =
-/// max(-x, 0) + log1p(exp(-|x|)), l = a [(1 - y) x + (1 + (b - 1) y) sp]; d/dx = a [(1 + (b - 1) y) σ(x) - b y] with
-/// σ(x) = exp(-sp); d/dy = a [-x + (b - 1) sp].
+/// Binary cross-entropy on logits, PyTorch's stable form with weight a and pos_weight b: with t = exp(-|x|),
+/// sp = softplus(-x) = max(-x, 0) + log1p(t), l = a [(1 - y) x + (1 + (b - 1) y) sp]; d/dx = a [(1 + (b - 1) y) σ(x) - b y]
+/// with σ(x) = 1/(1 + t) for x ≥ 0, t/(1 + t) below; d/dy = a [-x + (b - 1) sp].
 /// </summary>
 internal readonly struct BceWithLogitsTerm : ILaneTerm
 {
@@ -179,10 +164,13 @@ internal readonly struct BceWithLogitsTerm : ILaneTerm
     public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
     {
         T one = T.Create(1), zero = T.Create(0);
-        var sp = T.Max(zero - x, zero) + LaneMath.Log1p(LaneMath.Exp(zero - T.Abs(x)));
+        var t = LaneMath.Exp(zero - T.Abs(x));
+        var sp = T.Max(zero - x, zero) + LaneMath.Log1pUnit(t);
+        var r = one / (one + t);
+        var sigmoid = T.Select(T.LessThan(x, zero), t * r, r);
         var lw = one + (b - one) * y;
         // A NaN logit makes the clamped exp a number: keep its NaN in the gradients (the loss has it from (1 - y) x).
-        dx = LaneMath.KeepNaN(x, a * (lw * LaneMath.Exp(zero - sp) - b * y));
+        dx = LaneMath.KeepNaN(x, a * (lw * sigmoid - b * y));
         dy = LaneMath.KeepNaN(x, a * ((b - one) * sp - x));
         return a * ((one - y) * x + lw * sp);
     }
