@@ -44,29 +44,49 @@ public static partial class ActivationKernels
     /// scalar path gives those PyTorch's NaNs.
     /// </summary>
     internal static bool CrossEntropyRow(ReadOnlySpan<float> x, int target, double scale, Span<float> grad, out double term)
+        => CrossEntropyRow(x, target, default, 0, x.Length, scale, grad, out term);
+
+    /// <summary>
+    /// <see cref="CrossEntropyRow(ReadOnlySpan{float}, int, double, Span{float}, out double)"/> with class weights w (none: 1)
+    /// summing to <paramref name="weightSum"/>, and label smoothing ε, as PyTorch defines them: with lsm = log_softmax(x) and
+    /// C classes, <c>term = (1 - ε)·w[t]·(-lsm[t]) + (ε/C)·Σ_c w[c]·(-lsm[c])</c>, and
+    /// <c>grad[c] = scale·(((1 - ε)·w[t] + ε·W/C)·p[c] - (ε/C)·w[c] - (1 - ε)·w[t]·[c = t])</c> with p = softmax(x).
+    /// </summary>
+    internal static bool CrossEntropyRow(ReadOnlySpan<float> x, int target, ReadOnlySpan<float> weight, double eps, double weightSum,
+        double scale, Span<float> grad, out double term)
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
         ref float g0 = ref MemoryMarshal.GetReference(grad);
-        bool wantGrad = !grad.IsEmpty;
+        var c = new CrossEntropyConstants(target, !weight.IsEmpty, eps, weightSum, scale, !grad.IsEmpty);
         if (Vector512.IsHardwareAccelerated)
-            return CrossEntropyRow<L512>(ref x0, x.Length, target, scale, ref g0, wantGrad, out term);
+            return CrossEntropyRow<L512>(ref x0, ref w0, x.Length, c, ref g0, out term);
         if (Vector256.IsHardwareAccelerated)
-            return CrossEntropyRow<L256>(ref x0, x.Length, target, scale, ref g0, wantGrad, out term);
+            return CrossEntropyRow<L256>(ref x0, ref w0, x.Length, c, ref g0, out term);
         if (Vector128.IsHardwareAccelerated)
-            return CrossEntropyRow<L128>(ref x0, x.Length, target, scale, ref g0, wantGrad, out term);
-        return CrossEntropyRow<L1>(ref x0, x.Length, target, scale, ref g0, wantGrad, out term);
+            return CrossEntropyRow<L128>(ref x0, ref w0, x.Length, c, ref g0, out term);
+        return CrossEntropyRow<L1>(ref x0, ref w0, x.Length, c, ref g0, out term);
     }
 
+    private readonly record struct CrossEntropyConstants(int Target, bool Weighted, double Eps, double WeightSum, double Scale, bool WantGrad);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool CrossEntropyRow<T>(ref float x, int count, int target, double scale, ref float grad, bool wantGrad, out double term) where T : struct, ILanes<T>
+    private static bool CrossEntropyRow<T>(ref float x, ref float w, int count, CrossEntropyConstants c, ref float grad, out double term) where T : struct, ILanes<T>
     {
         term = 0;
         int step = T.Floats, full = count - count % step, rest = count - full, end = rest > 0 ? full + step : full;
-        Span<float> tail = stackalloc float[2 * MaxFloats];
-        tail.Fill(float.NegativeInfinity);
+        // Tails: x padded with -∞ (exp 0), the weights with 0, the gradient's, and 1 in the lanes that hold elements.
+        Span<float> tail = stackalloc float[4 * MaxFloats];
+        tail.Slice(0, MaxFloats).Fill(float.NegativeInfinity);
+        tail.Slice(MaxFloats).Clear();
+        tail.Slice(3 * MaxFloats, rest).Fill(1f);
         MemoryMarshal.CreateSpan(ref Unsafe.Add(ref x, full), rest).CopyTo(tail);
+        if (c.Weighted)
+            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref w, full), rest).CopyTo(tail.Slice(MaxFloats));
         ref float xTail = ref MemoryMarshal.GetReference(tail);
-        ref float gTail = ref Unsafe.Add(ref xTail, MaxFloats);
+        ref float wTail = ref Unsafe.Add(ref xTail, MaxFloats);
+        ref float gTail = ref Unsafe.Add(ref xTail, 2 * MaxFloats);
+        ref float valid = ref Unsafe.Add(ref xTail, 3 * MaxFloats);
         double max = Max<T>(ref x, full, end, ref xTail);
         if (!double.IsFinite(max))
             return false;
@@ -74,22 +94,64 @@ public static partial class ActivationKernels
         var (k, t) = ExpSums<T>(ref x, full, end, ref xTail, m);
         if (double.IsNaN(t))
             return false;
-        double sum = k + t;
-        term = (max - Unsafe.Add(ref x, target)) + LogOfSum(k, t);
-        if (!wantGrad)
+        double sum = k + t, logSum = LogOfSum(k, t), classes = count;
+        double wt = c.Weighted ? Unsafe.Add(ref w, c.Target) : 1.0;
+        // -lsm[c] = (max - x[c]) + log Σe
+        term = (1 - c.Eps) * wt * ((max - Unsafe.Add(ref x, c.Target)) + logSum);
+        if (c.Eps > 0)
+        {
+            // Σ_c w[c]·(-lsm[c]); the padded lanes of the tail (x = -∞: (max - x) = ∞) are left out by position.
+            T zero = T.Create(0), one = T.Create(1), accLo = zero, accHi = zero, ls = T.Create(logSum);
+            for (int i = 0; i < end; i += step)
+            {
+                bool inTail = i >= full;
+                T.Load(ref inTail ? ref xTail : ref Unsafe.Add(ref x, i), out var lo, out var hi);
+                T wLo = one, wHi = one;
+                if (c.Weighted)
+                    T.Load(ref inTail ? ref wTail : ref Unsafe.Add(ref w, i), out wLo, out wHi);
+                var nLo = wLo * ((m - lo) + ls);
+                var nHi = wHi * ((m - hi) + ls);
+                if (inTail)
+                {
+                    T.Load(ref valid, out var vLo, out var vHi);
+                    nLo = T.Select(T.GreaterThan(vLo, zero), nLo, zero);
+                    nHi = T.Select(T.GreaterThan(vHi, zero), nHi, zero);
+                }
+                accLo += nLo;
+                accHi += nHi;
+            }
+            term += c.Eps / classes * SumOf(accLo, accHi);
+        }
+        if (!c.WantGrad)
             return true;
-        var inv = T.Create(scale / sum);
+        // grad[c] = e[c]·(A/Σe) - B·w[c], A = scale·((1 - ε)·w[t] + ε·W/C), B = scale·ε/C; the target's below.
+        double coefA = (1 - c.Eps) * wt + c.Eps * c.WeightSum / classes;
+        var a = T.Create(c.Scale * coefA / sum);
+        var b = T.Create(c.Scale * c.Eps / classes);
         for (int i = 0; i < end; i += step)
         {
-            T.Load(ref i < full ? ref Unsafe.Add(ref x, i) : ref xTail, out var lo, out var hi);
-            T.Store(ref i < full ? ref Unsafe.Add(ref grad, i) : ref gTail, ExpOrZero(lo - m) * inv, ExpOrZero(hi - m) * inv);
+            bool inTail = i >= full;
+            T.Load(ref inTail ? ref xTail : ref Unsafe.Add(ref x, i), out var lo, out var hi);
+            var gLo = ExpOrZero(lo - m) * a;
+            var gHi = ExpOrZero(hi - m) * a;
+            if (c.Eps > 0)
+            {
+                T wLo = T.Create(1), wHi = T.Create(1);
+                if (c.Weighted)
+                    T.Load(ref inTail ? ref wTail : ref Unsafe.Add(ref w, i), out wLo, out wHi);
+                gLo -= b * wLo;
+                gHi -= b * wHi;
+            }
+            T.Store(ref inTail ? ref gTail : ref Unsafe.Add(ref grad, i), gLo, gHi);
         }
-        tail.Slice(MaxFloats, rest).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref grad, full), rest));
-        // The target's (e_t / Σe - 1) · scale, with e_t as the lanes computed it (every lane of a broadcast gets the same bits).
+        MemoryMarshal.CreateSpan(ref gTail, rest).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref grad, full), rest));
+        // The target: scale·(A'·p[t] - (ε/C)·w[t] - (1 - ε)·w[t]), with e[t] as the lanes computed it (every lane of a broadcast
+        // gets the same bits). Without weights and smoothing this is (p[t] - 1)·scale.
         Span<double> lanes = stackalloc double[MaxFloats];
-        var et = ExpOrZero(T.Create(Unsafe.Add(ref x, target)) - m);
+        var et = ExpOrZero(T.Create(Unsafe.Add(ref x, c.Target)) - m);
         T.StoreDoubles(ref MemoryMarshal.GetReference(lanes), et, et);
-        Unsafe.Add(ref grad, target) = (float)((lanes[0] / sum - 1.0) * scale);
+        double coefT = c.Eps / classes * wt + (1 - c.Eps) * wt;
+        Unsafe.Add(ref grad, c.Target) = (float)((coefA * (lanes[0] / sum) - coefT) * c.Scale);
         return true;
     }
 

@@ -187,6 +187,9 @@ public static partial class CrossEntropyLoss
         for (int c = 0; c < classes; c++)
             weightSum += options.Weight is null ? 1.0 : D(options.Weight[c]);
         var up = Upstream<T>.For(options.Reduction, gradOutput, denominator);
+        // Float rows of contiguous classes ([C] or [N, C]): vectorized in double (ActivationKernels.CrossEntropyRow); a row
+        // with a NaN or an infinite max goes through the scalar loop below.
+        bool vectorRows = typeof(T) == typeof(float) && layout.S == 1;
         double[] lsm = ArrayPool<double>.Shared.Rent(classes);
         try
         {
@@ -201,6 +204,14 @@ public static partial class CrossEntropyLoss
                     if (!gradInput.IsEmpty)
                         for (int c = 0; c < classes; c++)
                             gradInput[layout.Index(i, c)] = T.Zero;
+                    continue;
+                }
+                if (vectorRows && ActivationKernels.CrossEntropyRow(Floats(input).Slice(i * classes, classes), t, Floats<T>(options.Weight), eps,
+                        weightSum, up[i], gradInput.IsEmpty ? default : Floats(gradInput).Slice(i * classes, classes), out double term))
+                {
+                    sum += term;
+                    if (!output.IsEmpty)
+                        output[i] = F<T>(term);
                     continue;
                 }
                 LogSoftmax(input, layout, i, lsm);
