@@ -6,11 +6,12 @@ namespace DslModels.Benchmarks;
 public static class Program
 {
     /// <summary>
-    /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512] [tiny] [tiny-optim] [act] [tab]</c>: median timings (us) for
+    /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512] [tiny] [tiny-optim] [act] [tab] [cls]</c>: median timings (us) for
     /// run-vs-pytorch.sh. <c>-- --peak [mlp128] [mlp512]</c>: FMA peak, achieved
     /// GFLOP/s and a per-phase split of the train step (see Peak). <c>-- --kernels [mlp128] [mlp512] [batch ...]</c>:
-    /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [batch ...]</c>:
-    /// a train step's phases and each thread's parts (see Timeline). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c>:
+    /// a train step's phases and each thread's parts (see Timeline). <c>-- --losses [classes ...]</c>: every loss's float path
+    /// at [32 x classes] (see LossTimings). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
     {
@@ -27,6 +28,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--timeline")
         {
             Timeline.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--losses")
+        {
+            LossTimings.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "--peak")
