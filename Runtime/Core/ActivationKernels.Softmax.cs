@@ -12,7 +12,7 @@ namespace DslModels;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>A row is one unit: its max, its sum of exponentials (in double, two lane accumulators summed in lane order) and its
+/// <item>A row is one unit: its max, its sum of exponentials (in double: lane accumulators, then across them) and its
 /// outputs depend only on its own values, so a sample's bits do not depend on the batch or the thread that computes it. The
 /// last elements that do not fill a vector go through the same code from a copy padded with -∞ (whose exponential is 0).</item>
 /// <item>Softmax: <c>p = e / Σe</c> with <c>e = exp(x - max)</c> in double, rounded once to float. LogSoftmax:
