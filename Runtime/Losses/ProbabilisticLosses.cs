@@ -22,7 +22,8 @@ public sealed record PoissonNLLLossOptions : LossOptions
 
 /// <summary>
 /// <c>nn.PoissonNLLLoss</c> / <c>F.poisson_nll_loss</c>. Gradients w.r.t. input and target; like PyTorch, with
-/// <c>full</c> the target gradient is NaN where y ≤ 0.
+/// <c>full</c> the target gradient is NaN where y ≤ 0. Float data: vectorized in double (LaneLoss, PoissonNllLogInputTerm,
+/// PoissonNllRateTerm).
 /// </summary>
 public static class PoissonNLLLoss
 {
@@ -38,6 +39,16 @@ public static class PoissonNLLLoss
             throw new ArgumentOutOfRangeException(nameof(options), options.Eps, $"options.Eps must be finite and >= 0; got {Num(options.Eps)}.");
         int n = input.Length;
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        if (typeof(T) == typeof(float))
+        {
+            // Float data: vectorized, in double, rounded once.
+            double total = options.LogInput
+                ? LaneLoss.Run(new PoissonNllLogInputTerm(options.Full), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values))
+                : LaneLoss.Run(new PoissonNllRateTerm(options.Eps, options.Full), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double eps = options.Eps, sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -175,6 +186,7 @@ public sealed record KLDivLossOptions
 /// <summary>
 /// <c>nn.KLDivLoss</c> / <c>F.kl_div(input, target)</c>, input = log-probabilities:
 /// <c>l = xlogy(y, y) - y·x</c> (0 where y = 0, NaN where y &lt; 0) or, with log_target, <c>l = exp(y)·(y - x)</c>.
+/// Float data: vectorized in double (LaneLoss, KLDivTerm, KLDivLogTargetTerm).
 /// </summary>
 public static class KLDivLoss
 {
@@ -201,6 +213,16 @@ public static class KLDivLoss
         Pointwise.Check(reduction, input, target, output, gradInput, gradTarget, gradOutput);
         double denominator = options.Reduction == KLDivReduction.BatchMean ? (shape.Length == 0 ? 1 : shape[0]) : n;
         var up = Upstream<T>.For(reduction, gradOutput, denominator);
+        if (typeof(T) == typeof(float))
+        {
+            // Float data: vectorized, in double, rounded once.
+            double total = options.LogTarget
+                ? LaneLoss.Run(new KLDivLogTargetTerm(), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values))
+                : LaneLoss.Run(new KLDivTerm(), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(reduction, total, denominator);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -246,7 +268,7 @@ public sealed record BCELossOptions<T> : LossOptions where T : struct, IFloating
 /// <summary>
 /// <c>nn.BCELoss</c> / <c>F.binary_cross_entropy</c>, input = probabilities:
 /// <c>l = -w (y·max(log x, -100) + (1 - y)·max(log(1 - x), -100))</c>; d/dx = w (x - y) / max(x (1 - x), 1e-12),
-/// d/dy = -w·logit(x).
+/// d/dy = -w·logit(x). Float data with no weight or a weight along the last dimension: vectorized in double (LaneLoss, BceTerm).
 /// </summary>
 public static class BCELoss
 {
@@ -265,7 +287,9 @@ public static class BCELoss
         Pointwise.Check(options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
         T[]? weight = options.Weight;
         Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
-        for (int i = 0; i < n; i++)
+        // Floats that pass are checked vectorized; otherwise this loop finds the first value out of range.
+        bool inRange = typeof(T) == typeof(float) && LaneLoss.InUnitInterval(Floats(input)) && LaneLoss.InUnitInterval(Floats(target));
+        for (int i = 0; i < n && !inRange; i++)
         {
             double x = D(input[i]);
             if (!(x >= 0 && x <= 1))
@@ -275,6 +299,13 @@ public static class BCELoss
                 throw new ArgumentOutOfRangeException(nameof(target), y, $"all elements of target should be between 0 and 1: target[{i}] = {Num(y)}.");
         }
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        if (typeof(T) == typeof(float) && LaneLoss.Period(weight, options.WeightShape, shape) >= 0)
+        {
+            // Float data, a weight that repeats along the last dimension (or none): vectorized, in double, rounded once.
+            double total = LaneLoss.Run(new BceTerm(), Floats(input), Floats(target), Floats<T>(weight), default,
+                Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {

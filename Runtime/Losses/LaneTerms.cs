@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+
+namespace DslModels.Losses;
+
+// The element-wise terms of the float losses run by LaneLoss: each the formula of its loss's scalar loop (which computes in
+// double with Math.Exp and Math.Log), on double lanes with LaneMath's exp and log, with the same special values: the same
+// clamps, the same NaN where the scalar loop has one (Math.Exp's 0 and ∞ from LaneLoss.MathExp where 0·∞ or ∞/∞ decides it).
+// Parameters a, b are 1 where the loss has none.
+
+/// <summary>
+/// Binary cross-entropy on probabilities with weight a (<c>F.binary_cross_entropy</c>):
+/// l = -a [y·max(log x, -100) + (1 - y)·max(log(1 - x), -100)]; d/dx = a (x - y) / max(x (1 - x), 1e-12);
+/// d/dy = -a·logit(x) = a [log(1 - x) - log x] (unclamped: ±∞ at x = 0, 1, as log(x/(1 - x)) is). x and y are checked to lie in [0, 1].
+/// </summary>
+internal readonly struct BceTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T one = T.Create(1), floor = T.Create(-100);
+        var lx = LaneMath.Log(x);
+        var l1x = LaneMath.Log(one - x); // 1 - x is exact for a float x
+        dx = a * (x - y) / T.Max(x * (one - x), T.Create(1e-12));
+        dy = a * (l1x - lx);
+        return T.Create(-1) * a * (y * T.Max(lx, floor) + (one - y) * T.Max(l1x, floor));
+    }
+}
+
+/// <summary>
+/// KL divergence with x = log-probabilities and y = probabilities (<c>F.kl_div(log_target=False)</c>):
+/// l = xlogy(y, y) - y·x (0·log 0 = 0; NaN for y &lt; 0); d/dx = -y; d/dy = log y + 1 - x (-∞ at y = 0, as in PyTorch).
+/// </summary>
+internal readonly struct KLDivTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T zero = T.Create(0);
+        var ly = LaneMath.Log(y);
+        dx = T.Create(-1) * y;
+        dy = ly + T.Create(1) - x;
+        return T.Select(T.Equals(y, zero), zero, y * ly) - y * x;
+    }
+}
+
+/// <summary>
+/// KL divergence with log-probabilities x and y (<c>F.kl_div(log_target=True)</c>): l = eʸ (y - x); d/dx = -eʸ;
+/// d/dy = eʸ (y - x + 1). eʸ as Math.Exp gives it (0 below -745.13, so y = -∞ gives 0·(-∞) = NaN, as in PyTorch).
+/// </summary>
+internal readonly struct KLDivLogTargetTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        var ey = LaneLoss.MathExp(y);
+        var d = y - x;
+        dx = T.Create(-1) * ey;
+        dy = ey * (d + T.Create(1));
+        return ey * d;
+    }
+}
+
+/// <summary>
+/// Poisson negative log-likelihood with x = log(rate) (<c>log_input=True</c>): l = eˣ - y·x; d/dx = eˣ - y; d/dy = -x;
+/// eˣ as Math.Exp gives it (∞ above 709.78: x = ∞ gives ∞ - ∞ = NaN where y &gt; 0, as in PyTorch). With <c>full</c>,
+/// <see cref="PoissonNllStirling"/>.
+/// </summary>
+internal readonly struct PoissonNllLogInputTerm(bool full) : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        var ex = LaneLoss.MathExp(x);
+        var l = ex - y * x;
+        dx = ex - y;
+        dy = T.Create(-1) * x;
+        if (full)
+            PoissonNllStirling.Add(y, ref l, ref dy);
+        return l;
+    }
+}
+
+/// <summary>
+/// Poisson negative log-likelihood with x = the rate (<c>log_input=False</c>): l = x - y·log(x + eps);
+/// d/dx = 1 - y/(x + eps); d/dy = -log(x + eps) (x + eps in double). With <c>full</c>, <see cref="PoissonNllStirling"/>.
+/// </summary>
+internal readonly struct PoissonNllRateTerm(double eps, bool full) : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        var xe = x + T.Create(eps);
+        var lx = LaneMath.Log(xe);
+        var l = x - y * lx;
+        dx = T.Create(1) - y / xe;
+        dy = T.Create(-1) * lx;
+        if (full)
+            PoissonNllStirling.Add(y, ref l, ref dy);
+        return l;
+    }
+}
+
+/// <summary>
+/// PoissonNLLLoss's <c>full</c> term: where y &gt; 1, l += y·log y - y + ½ log(2πy) and d/dy += log y + 1/(2y); where y ≤ 0
+/// (or NaN) d/dy is NaN (PyTorch masks the term after computing it, and its backward multiplies the masked 0 by log y + 1/(2y)).
+/// </summary>
+internal static class PoissonNllStirling
+{
+    private const double Log2Pi = 1.8378770664093453; // log(2π)
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add<T>(T y, ref T l, ref T dy) where T : struct, ILanes<T>
+    {
+        T half = T.Create(0.5);
+        var ly = LaneMath.Log(y);
+        var above = T.GreaterThan(y, T.Create(1));
+        l = T.Select(above, l + (y * ly - y + half * (ly + T.Create(Log2Pi))), l);
+        dy = T.Select(above, dy + (ly + half / y), T.Select(T.GreaterThan(y, T.Create(0)), dy, T.Create(double.NaN)));
+    }
+}
