@@ -9,7 +9,7 @@ using static DslModels.Tests.Models.ModelHelpers;
 namespace DslModels.Tests.Losses;
 
 /// <summary>
-/// BCELoss, KLDivLoss and PoissonNLLLoss on floats (LaneLoss and
+/// BCELoss, KLDivLoss, PoissonNLLLoss and GaussianNLLLoss on floats (LaneLoss and
 /// the terms of LaneTerms.cs) against the same losses on double data, whose scalar loops use Math.Exp and Math.Log: every
 /// output and gradient within one float ulp of the double result or, where the formula cancels, within 10⁻¹⁵ of the magnitude
 /// of its terms; for every option, every reduction, the weight shapes the lanes take and those they leave to the scalar loop,
@@ -315,6 +315,94 @@ public class LaneTermTests
         Assert.True(float.IsNaN(g[0]) && float.IsNaN(g[1]) && float.IsFinite(g[2]) && float.IsFinite(g[3]));
     }
 
+    // ---------------------------------------------------------------- GaussianNLLLoss
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void GaussianNLL_on_floats_is_within_an_ulp_of_double_precision(int rows, int cols)
+    {
+        int n = rows * cols;
+        var rng = new Random(rows * 1000 + cols + 3);
+        float[] x = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * 10)).ToArray();
+        float[] y = Enumerable.Range(0, n).Select(i => i % 4 == 0 ? x[i] : (float)((rng.NextDouble() - 0.5) * 10)).ToArray();
+        int[] shape = [rows, cols];
+        foreach (string varKind in new[] { "per-element", "per-row", "per-row [N, 1]" })
+            foreach (bool full in new[] { false, true })
+                foreach (double eps in new[] { 1e-6, 0.25 })
+                    foreach (var reduction in Reductions)
+                    {
+                        int nv = varKind == "per-element" ? n : rows;
+                        int[] varShape = varKind == "per-element" ? shape : varKind == "per-row" ? [rows] : [rows, 1];
+                        // Variances below eps (clamped), zeros, and ordinary ones.
+                        float[] v = Enumerable.Range(0, nv).Select(i => i % 5 == 0 ? 0f : i % 5 == 1 ? (float)(rng.NextDouble() * 1e-6) : (float)(rng.NextDouble() * 4)).ToArray();
+                        var options = new GaussianNLLLossOptions { Reduction = reduction, Full = full, Eps = eps };
+                        float[] up = Upstream(rng, reduction, n);
+                        bool none = reduction == Reduction.None;
+                        float[] output = new float[none ? n : 0], gx = new float[n], gy = new float[n], gv = new float[nv];
+                        double[] outputD = new double[none ? n : 0], gxD = new double[n], gyD = new double[n], gvD = new double[nv];
+                        float loss = GaussianNLLLoss.Forward<float>(x, y, v, shape, varShape, options, output, gx, gy, gv, up);
+                        double lossD = GaussianNLLLoss.Forward<double>(Doubles(x), Doubles(y), Doubles(v), shape, varShape, options, outputD, gxD, gyD, gvD, Doubles(up));
+                        int Vi(int i) => nv == n ? i : i / cols;
+                        double V(int i) => Math.Max(v[Vi(i)], eps);
+                        double D2(int i) => ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+                        double MagL(int i) => 0.5 * (Math.Abs(Math.Log(V(i))) + D2(i) / V(i)) + (full ? 1 : 0);
+                        string at = $"{varKind}, full {full}, eps {eps}, {reduction}";
+                        if (none)
+                            CompareAll($"loss ({at})", output, outputD, MagL);
+                        CompareAll($"gradInput ({at})", gx, gxD, _ => 0);
+                        CompareAll($"gradTarget ({at})", gy, gyD, _ => 0);
+                        double MagV(int i) => Math.Abs(G(up, i)) * 0.5 * (1 / V(i) + D2(i) / (V(i) * V(i)));
+                        // One variance per row: its gradient sums the row's terms (which cancel).
+                        CompareAll($"gradVar ({at})", gv, gvD, nv == n ? MagV : r => Enumerable.Range(r * cols, cols).Sum(MagV));
+                        Close(loss, lossD, Enumerable.Range(0, n).Sum(MagL) / (reduction == Reduction.Mean ? n : 1), $"reduced loss ({at})");
+                    }
+    }
+
+    [Fact]
+    public void GaussianNLL_special_values_are_the_scalar_loops()
+    {
+        float[] vs = [float.NaN, float.PositiveInfinity, 0f, -0f, float.Epsilon, 1e-30f, 1e-7f, 1f, 1e30f];
+        // Grouped by variance: one row of 27·6 elements per variance, for the variance per row.
+        var cases = (from v in vs from x in Specials from y in new[] { float.NaN, float.PositiveInfinity, 0f, 1f, -30f, 1e30f } select (x, y, v)).ToArray();
+        int n = cases.Length, width = n / vs.Length;
+        float[] x1 = cases.Select(c => c.x).ToArray(), y1 = cases.Select(c => c.y).ToArray(), v1 = cases.Select(c => c.v).ToArray();
+        foreach (double eps in new[] { 1e-6, 0 })
+            foreach (bool perRow in new[] { false, true })
+            {
+                var options = new GaussianNLLLossOptions { Reduction = Reduction.None, Eps = eps, Full = true };
+                int[] shape = perRow ? [vs.Length, width] : [n], varShape = perRow ? [vs.Length] : [n];
+                float[] v = perRow ? vs : v1;
+                float[] loss = new float[n], gx = new float[n], gy = new float[n], gv = new float[v.Length];
+                double[] lossD = new double[n], gxD = new double[n], gyD = new double[n], gvD = new double[v.Length];
+                GaussianNLLLoss.Forward<float>(x1, y1, v, shape, varShape, options, loss, gx, gy, gv);
+                GaussianNLLLoss.Forward<double>(Doubles(x1), Doubles(y1), Doubles(v), shape, varShape, options, lossD, gxD, gyD, gvD);
+                string At(int i) => $"x = {x1[i]:R}, y = {y1[i]:R}, var = {v1[i]:R}, eps {eps}, per row {perRow}";
+                SameAll("loss", loss, lossD, At);
+                SameAll("gradInput", gx, gxD, At);
+                SameAll("gradTarget", gy, gyD, At);
+                SameAll("gradVar", gv, gvD, perRow ? r => $"var = {vs[r]:R}, eps {eps}, per row" : At);
+            }
+        // Only the target gradient: written through the input's, negated.
+        float[] g = new float[3];
+        GaussianNLLLoss.Forward<float>([1f, 2f, 3f], [0f, 0f, 0f], [1f, 1f, 2f], [3], [3], new GaussianNLLLossOptions { Reduction = Reduction.Sum }, gradTarget: g);
+        Assert.Equal(new[] { -1f, -2f, -1.5f }, g);
+    }
+
+    [Fact]
+    public void GaussianNLL_on_floats_checks_the_variances_first_with_the_same_messages()
+    {
+        foreach (int bad in new[] { 0, 17, 39 })
+        {
+            float[] x = new float[40], v = Enumerable.Repeat(1f, 40).ToArray(), g = Enumerable.Repeat(7f, 40).ToArray();
+            v[bad] = -1e-45f;
+            v[39] = bad == 39 ? -2f : float.NaN; // NaN passes the check, as in PyTorch
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => GaussianNLLLoss.Forward<float>(x, x, v, [4, 10], [4, 10], gradInput: g));
+            var eD = Assert.Throws<ArgumentOutOfRangeException>(() => GaussianNLLLoss.Forward<double>(Doubles(x), Doubles(x), Doubles(v), [4, 10], [4, 10]));
+            Assert.Equal(eD.Message, e.Message);
+            Assert.All(g, value => Assert.Equal(7f, value)); // nothing written
+        }
+    }
+
     // ---------------------------------------------------------------- LaneLoss helpers
 
     [Fact]
@@ -378,13 +466,16 @@ public class LaneTermTests
     [Fact]
     public void Lane_paths_allocate_nothing_after_warm_up()
     {
-        int rows = 4, cols = 32, n = rows * cols;
+        int rows = 4, cols = 32, n = rows * cols; // rows long enough for GaussianNLL's lanes with a variance per row
         float[] x = Enumerable.Range(0, n).Select(i => (float)(i % 10) / 10).ToArray(), y = Enumerable.Range(0, n).Select(i => (float)(i % 2)).ToArray();
-        float[] g1 = new float[n], g2 = new float[n];
-        int[] shape = [rows, cols];
+        float[] g1 = new float[n], g2 = new float[n], g3 = new float[n], perRow = new float[rows], upRows = [1f, 2f, 3f, 4f];
+        int[] shape = [rows, cols], varPerRow = [rows, 1];
+        var gauss = new GaussianNLLLossOptions { Full = true };
         var bce = new BCELossOptions<float> { Weight = x[..cols] };
         AssertAllocatesNothing(() =>
         {
+            GaussianNLLLoss.Forward<float>(x, y, y, shape, shape, gauss, gradInput: g1, gradTarget: g2, gradVar: g3);
+            GaussianNLLLoss.Forward<float>(x, y, upRows, shape, varPerRow, gauss, gradInput: g1, gradTarget: g2, gradVar: perRow);
             BCELoss.Forward<float>(x, y, shape, bce, gradInput: g1, gradTarget: g2);
             KLDivLoss.Forward<float>(y, x, shape, null, gradInput: g1, gradTarget: g2);
             PoissonNLLLoss.Forward<float>(x, y, null, gradInput: g1, gradTarget: g2);

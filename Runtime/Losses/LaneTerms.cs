@@ -118,3 +118,41 @@ internal static class PoissonNllStirling
         dy = T.Select(above, dy + (ly + half / y), T.Select(T.GreaterThan(y, T.Create(0)), dy, T.Create(double.NaN)));
     }
 }
+
+/// <summary>
+/// Gaussian negative log-likelihood with one variance per element, a (<c>F.gaussian_nll_loss</c>): with v = max(a, eps),
+/// d = x - y, l = ½ (log v + d²/v) + c (c = ½ log 2π with <c>full</c>, else 0); d/dx = d/v. Its second gradient is
+/// d/dv = ½ (1/v - d²/v²), the variance's (the clamp is invisible to it, as in PyTorch), not the target's, which is -d/dx.
+/// </summary>
+internal readonly struct GaussianNllTerm(double eps, double constant) : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T half = T.Create(0.5);
+        // Max keeps a NaN variance (its second argument) as Math.Max does; + 0 makes a variance of -0 (eps = 0) +0 as Math.Max does.
+        var v = T.Max(T.Create(eps), a) + T.Create(0);
+        var d = x - y;
+        var d2 = d * d;
+        dx = d / v;
+        dy = half * (T.Create(1) / v - d2 / (v * v));
+        return half * (LaneMath.Log(v) + d2 / v) + T.Create(constant);
+    }
+}
+
+/// <summary>
+/// The gradient of <see cref="GaussianNllTerm"/> with respect to a variance shared by a row, as the term to sum over the row:
+/// l = b·½ (1/v - d²/v²) with v = max(a, eps), d = x - y, and b the upstream gradient of the element (1: uniform, applied to the
+/// sum). No gradients.
+/// </summary>
+internal readonly struct GaussianNllVarianceTerm(double eps) : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        var v = T.Max(T.Create(eps), a) + T.Create(0);
+        var d = x - y;
+        dx = dy = T.Create(0);
+        return b * (T.Create(0.5) * (T.Create(1) / v - d * d / (v * v)));
+    }
+}

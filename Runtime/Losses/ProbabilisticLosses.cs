@@ -106,7 +106,9 @@ public sealed record GaussianNLLLossOptions : LossOptions
 
 /// <summary>
 /// <c>nn.GaussianNLLLoss</c> / <c>F.gaussian_nll_loss(input, target, var)</c>:
-/// <c>l = 0.5 (log v + (x - y)²/v)</c> (+ 0.5 log 2π if full), v = max(var, eps).
+/// <c>l = 0.5 (log v + (x - y)²/v)</c> (+ 0.5 log 2π if full), v = max(var, eps). Float data: vectorized in double (LaneLoss,
+/// GaussianNllTerm; with one variance per row, row by row for rows of 24 or more, and GaussianNllVarianceTerm for its gradient
+/// summed over the row). A variance's gradient is summed in double and rounded once.
 /// </summary>
 public static class GaussianNLLLoss
 {
@@ -140,16 +142,26 @@ public static class GaussianNLLLoss
         double eps = options.Eps;
         if (!(eps >= 0) || double.IsInfinity(eps))
             throw new ArgumentOutOfRangeException(nameof(options), eps, $"options.Eps must be finite and >= 0; got {Num(eps)}.");
-        for (int i = 0; i < var.Length; i++)
+        // Floats that pass are checked vectorized; otherwise this loop finds the first negative variance.
+        bool nonNegative = typeof(T) == typeof(float) && !LaneLoss.AnyNegative(Floats(var));
+        for (int i = 0; i < var.Length && !nonNegative; i++)
             if (D(var[i]) < 0)
                 throw new ArgumentOutOfRangeException(nameof(var), D(var[i]), $"var has negative entry/entries: var[{i}] = {Num(D(var[i]))}.");
 
         int width = perRow ? shape[^1] : 1;
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
         double constant = options.Full ? 0.5 * Math.Log(2 * Math.PI) : 0;
+        if (typeof(T) == typeof(float) && (!perRow || width >= MinLaneRow))
+        {
+            // Float data: vectorized, in double, rounded once. Rows shorter than MinLaneRow: the scalar loop.
+            double total = Lanes(Floats(input), Floats(target), Floats(var), perRow ? width : 0, eps, constant, Floats(output),
+                Floats(gradInput), Floats(gradTarget), Floats(gradVar), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         if (!gradVar.IsEmpty)
             gradVar.Clear();
-        double sum = 0;
+        double sum = 0, sumVar = 0;
+        int inRow = 0;
         for (int i = 0; i < n; i++)
         {
             int vi = perRow ? i / width : i;
@@ -164,9 +176,59 @@ public static class GaussianNLLLoss
             if (!gradTarget.IsEmpty)
                 gradTarget[i] = F<T>(-g * d / v);
             if (!gradVar.IsEmpty)
-                gradVar[vi] += F<T>(g * 0.5 * (1 / v - d * d / (v * v)));
+            {
+                // Summed over the row in double, rounded once.
+                sumVar += g * 0.5 * (1 / v - d * d / (v * v));
+                if (++inRow == width)
+                {
+                    gradVar[vi] = F<T>(sumVar);
+                    sumVar = 0;
+                    inRow = 0;
+                }
+            }
         }
         return Reduce<T>(options.Reduction, sum, n);
+    }
+
+    /// <summary>The shortest rows (one variance each) run on lanes: shorter ones cost less in the scalar loop than two runs per row.</summary>
+    private const int MinLaneRow = 24;
+
+    /// <summary>
+    /// Float data on lanes (a method of its own, which keeps the scalar loop's method small): one variance per element
+    /// (<paramref name="width"/> 0), or per row of <paramref name="width"/> elements. The term's second gradient is the
+    /// variance's; the target's is minus the input's (negating is exact, as -g·d/v is). Returns Σ l.
+    /// </summary>
+    private static double Lanes(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> var, int width, double eps,
+        double constant, Span<float> output, Span<float> gradInput, Span<float> gradTarget, Span<float> gradVar, double scale, ReadOnlySpan<float> upstream)
+    {
+        Span<float> gx = gradInput.IsEmpty ? gradTarget : gradInput;
+        double total = width == 0
+            ? LaneLoss.Run(new GaussianNllTerm(eps, constant), input, target, var, default, output, gx, gradVar, scale, upstream)
+            : PerRow(input, target, var, width, eps, constant, output, gx, gradVar, scale, upstream);
+        if (!gradTarget.IsEmpty)
+            LaneLoss.Negate(gx, gradTarget);
+        return total;
+    }
+
+    /// <summary>
+    /// One variance per row of <paramref name="width"/> elements: per row, one pass for the loss and the input's gradient with
+    /// the row's variance as a parameter, and one for the variance's gradient, Σ g·½ (1/v - d²/v²) over the row (summed in
+    /// double, rounded once). Returns Σ l.
+    /// </summary>
+    private static double PerRow(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> var, int width, double eps,
+        double constant, Span<float> output, Span<float> gradInput, Span<float> gradVar, double scale, ReadOnlySpan<float> upstream)
+    {
+        double total = 0;
+        for (int r = 0, start = 0; r < var.Length; r++, start += width)
+        {
+            ReadOnlySpan<float> x = input.Slice(start, width), y = target.Slice(start, width), v = var.Slice(r, 1);
+            ReadOnlySpan<float> g = upstream.IsEmpty ? default : upstream.Slice(start, width);
+            total += LaneLoss.Run(new GaussianNllTerm(eps, constant), x, y, v, default, output.IsEmpty ? default : output.Slice(start, width),
+                gradInput.IsEmpty ? default : gradInput.Slice(start, width), default, scale, g);
+            if (!gradVar.IsEmpty)
+                gradVar[r] = (float)(LaneLoss.Run(new GaussianNllVarianceTerm(eps), x, y, v, g, default, default, default, 1, default) * (g.IsEmpty ? scale : 1));
+        }
+        return total;
     }
 }
 
