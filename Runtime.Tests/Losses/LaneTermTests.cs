@@ -9,7 +9,7 @@ using static DslModels.Tests.Models.ModelHelpers;
 namespace DslModels.Tests.Losses;
 
 /// <summary>
-/// BCELoss, KLDivLoss, PoissonNLLLoss and GaussianNLLLoss on floats (LaneLoss and
+/// BCELoss, KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, SoftMarginLoss and MultiLabelSoftMarginLoss on floats (LaneLoss and
 /// the terms of LaneTerms.cs) against the same losses on double data, whose scalar loops use Math.Exp and Math.Log: every
 /// output and gradient within one float ulp of the double result or, where the formula cancels, within 10⁻¹⁵ of the magnitude
 /// of its terms; for every option, every reduction, the weight shapes the lanes take and those they leave to the scalar loop,
@@ -403,6 +403,126 @@ public class LaneTermTests
         }
     }
 
+    // ---------------------------------------------------------------- SoftMarginLoss
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void SoftMargin_on_floats_is_within_an_ulp_of_double_precision(int rows, int cols)
+    {
+        int n = rows * cols;
+        var rng = new Random(rows * 1000 + cols + 4);
+        float[] x = Enumerable.Range(0, n).Select(i => (float)((rng.NextDouble() - 0.5) * (i % 7 == 0 ? 100 : 8))).ToArray();
+        float[] y = Enumerable.Range(0, n).Select(i => i % 9 == 0 ? (float)(rng.NextDouble() * 4 - 2) : rng.Next(2) * 2 - 1f).ToArray();
+        foreach (var reduction in Reductions)
+        {
+            var options = new SoftMarginLossOptions { Reduction = reduction };
+            float[] up = Upstream(rng, reduction, n);
+            bool none = reduction == Reduction.None;
+            float[] output = new float[none ? n : 0], gx = new float[n];
+            double[] outputD = new double[none ? n : 0], gxD = new double[n];
+            float loss = SoftMarginLoss.Forward<float>(x, y, options, output, gx, up);
+            double lossD = SoftMarginLoss.Forward<double>(Doubles(x), Doubles(y), options, outputD, gxD, Doubles(up));
+            // The naive log(1 + z) rounds 1 + z: its terms are 1 and z (the loss itself where z is large).
+            double MagL(int i) => 1 + Math.Log(1 + Math.Exp(-(double)y[i] * x[i]));
+            if (none)
+                CompareAll($"loss ({reduction})", output, outputD, MagL);
+            CompareAll($"gradInput ({reduction})", gx, gxD, _ => 0);
+            Close(loss, lossD, Enumerable.Range(0, n).Sum(MagL) / (reduction == Reduction.Mean ? n : 1), $"reduced loss ({reduction})");
+        }
+    }
+
+    [Fact]
+    public void SoftMargin_special_values_are_the_scalar_loops()
+    {
+        var (x, y) = Pairs(Specials, [1f, -1f, 0f, 0.5f, 2f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e30f]);
+        int n = x.Length;
+        var options = new SoftMarginLossOptions { Reduction = Reduction.None };
+        float[] loss = new float[n], gx = new float[n];
+        double[] lossD = new double[n], gxD = new double[n];
+        SoftMarginLoss.Forward<float>(x, y, options, loss, gx);
+        SoftMarginLoss.Forward<double>(Doubles(x), Doubles(y), options, lossD, gxD);
+        string At(int i) => $"x = {x[i]:R}, y = {y[i]:R}";
+        SameAll("loss", loss, lossD, At);
+        SameAll("gradInput", gx, gxD, At);
+        // Computed naively, as PyTorch does: exp(-y·x) overflows above 709.78 (in double), and the loss is ∞, its gradient NaN.
+        float[] l = new float[2], g = new float[2];
+        SoftMarginLoss.Forward<float>([-709f, -710f], [1f, 1f], options, l, g);
+        Assert.Equal(709f, l[0]);
+        Assert.Equal(-1f, g[0]);
+        Assert.Equal(float.PositiveInfinity, l[1]);
+        Assert.True(float.IsNaN(g[1]));
+    }
+
+    // ---------------------------------------------------------------- MultiLabelSoftMarginLoss
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MultiLabelSoftMargin_on_floats_is_within_an_ulp_of_double_precision(int rows, int cols)
+    {
+        int n = rows * cols;
+        var rng = new Random(rows * 1000 + cols + 5);
+        float[] x = Enumerable.Range(0, n).Select(i => (float)((rng.NextDouble() - 0.5) * (i % 7 == 0 ? 80 : 8))).ToArray();
+        float[] y = Enumerable.Range(0, n).Select(i => i % 5 == 0 ? (float)rng.NextDouble() : rng.Next(2)).ToArray();
+        int[] shape = [rows, cols];
+        foreach (string kind in WeightKinds)
+            foreach (var reduction in Reductions)
+                foreach (bool withOutput in new[] { false, true })
+                {
+                    var (w, wShape) = Weight(kind, rng, rows, cols);
+                    float[] up = reduction == Reduction.None && withOutput ? Upstream(rng, reduction, rows) : reduction == Reduction.None ? [] : [0.75f];
+                    var options = new MultiLabelSoftMarginLossOptions<float> { Reduction = reduction, Weight = w, WeightShape = wShape };
+                    var optionsD = new MultiLabelSoftMarginLossOptions<double> { Reduction = reduction, Weight = DoublesOrNull(w), WeightShape = wShape };
+                    float[] output = new float[withOutput ? rows : 0], gx = new float[n], gy = new float[n];
+                    double[] outputD = new double[withOutput ? rows : 0], gxD = new double[n], gyD = new double[n];
+                    float loss = MultiLabelSoftMarginLoss.Forward<float>(x, y, shape, options, output, gx, gy, up);
+                    double lossD = MultiLabelSoftMarginLoss.Forward<double>(Doubles(x), Doubles(y), shape, optionsD, outputD, gxD, gyD, Doubles(up));
+                    double Gr(int r) => up.Length == 0 ? 1 : up.Length == 1 ? up[0] / (reduction == Reduction.Mean ? rows : 1) : up[r];
+                    double MagL(int r) => Enumerable.Range(r * cols, cols).Sum(i => Math.Abs(WeightAt(kind, w, i, cols)) * (Math.Abs(x[i]) + 1)) / cols;
+                    string at = $"{kind}, {reduction}, output {withOutput}";
+                    if (withOutput)
+                        CompareAll($"loss ({at})", output, outputD, MagL);
+                    CompareAll($"gradInput ({at})", gx, gxD, i => Math.Abs(Gr(i / cols) * WeightAt(kind, w, i, cols)) * (1 + Math.Abs(y[i])) / cols);
+                    CompareAll($"gradTarget ({at})", gy, gyD, _ => 0);
+                    Close(loss, lossD, Enumerable.Range(0, rows).Sum(MagL) / (reduction == Reduction.Mean ? rows : 1), $"reduced loss ({at})");
+                }
+    }
+
+    [Fact]
+    public void MultiLabelSoftMargin_special_values_are_the_scalar_loops()
+    {
+        var (x, y) = Pairs(Specials, [1f, 0f, 0.5f, 2f, -1f, float.NaN, float.PositiveInfinity]);
+        int n = x.Length;
+        foreach (bool weighted in new[] { false, true })
+        {
+            // One class per row, so that each element's loss is an output; weights with NaN, 0 and negatives. (Not ∞: the scalar
+            // loop's log(1 + e^-|x|) is 0 for |x| > 36.7 and its σ(x) 0 below -745, where the lanes have a tiny positive number,
+            // so that ∞·term is NaN there and ±∞ here.)
+            float[] w = Enumerable.Range(0, n).Select(i => new[] { 1f, float.NaN, 0.25f, 0f, -2f }[i % 5]).ToArray();
+            var options = new MultiLabelSoftMarginLossOptions<float> { Reduction = Reduction.None, Weight = weighted ? w : null, WeightShape = weighted ? [n, 1] : null };
+            var optionsD = new MultiLabelSoftMarginLossOptions<double> { Reduction = Reduction.None, Weight = weighted ? Doubles(w) : null, WeightShape = weighted ? [n, 1] : null };
+            float[] loss = new float[n], gx = new float[n], gy = new float[n];
+            double[] lossD = new double[n], gxD = new double[n], gyD = new double[n];
+            MultiLabelSoftMarginLoss.Forward<float>(x, y, [n, 1], options, loss, gx, gy);
+            MultiLabelSoftMarginLoss.Forward<double>(Doubles(x), Doubles(y), [n, 1], optionsD, lossD, gxD, gyD);
+            string At(int i) => $"x = {x[i]:R}, y = {y[i]:R}, weight {(weighted ? w[i] : 1):R}";
+            // The scalar loop's softplus is log(1 + e^-|x|), which loses e^-|x| below 10⁻¹⁶ (log1p here): its terms are |x| and 1.
+            SameAll("loss", loss, lossD, At, i => Math.Abs(weighted ? w[i] : 1) * (Math.Abs(x[i]) + 1) * Math.Max(1, Math.Abs(y[i])));
+            SameAll("gradInput", gx, gxD, At);
+            SameAll("gradTarget", gy, gyD, At);
+            // The single pass (no per-row output, uniform upstream gradient).
+            var sum = options with { Reduction = Reduction.Sum };
+            var sumD = optionsD with { Reduction = Reduction.Sum };
+            MultiLabelSoftMarginLoss.Forward<float>(x, y, [n, 1], sum, default, gx, gy, [0.5f]);
+            MultiLabelSoftMarginLoss.Forward<double>(Doubles(x), Doubles(y), [n, 1], sumD, default, gxD, gyD, [0.5]);
+            SameAll("gradInput (sum)", gx, gxD, At);
+            SameAll("gradTarget (sum)", gy, gyD, At);
+        }
+        // x = -∞ with y = 1: softplus(∞) = ∞, and the other term 0·softplus(-∞) = 0: ∞, as in PyTorch (not ∞ - ∞).
+        float[] l = new float[1];
+        MultiLabelSoftMarginLoss.Forward<float>([float.NegativeInfinity], [1f], [1, 1], new MultiLabelSoftMarginLossOptions<float> { Reduction = Reduction.None }, l);
+        Assert.Equal(float.PositiveInfinity, l[0]);
+    }
+
     // ---------------------------------------------------------------- LaneLoss helpers
 
     [Fact]
@@ -470,15 +590,18 @@ public class LaneTermTests
         float[] x = Enumerable.Range(0, n).Select(i => (float)(i % 10) / 10).ToArray(), y = Enumerable.Range(0, n).Select(i => (float)(i % 2)).ToArray();
         float[] g1 = new float[n], g2 = new float[n], g3 = new float[n], perRow = new float[rows], upRows = [1f, 2f, 3f, 4f];
         int[] shape = [rows, cols], varPerRow = [rows, 1];
+        var mlsm = new MultiLabelSoftMarginLossOptions<float> { Reduction = Reduction.None, Weight = x[..cols] };
         var gauss = new GaussianNLLLossOptions { Full = true };
         var bce = new BCELossOptions<float> { Weight = x[..cols] };
         AssertAllocatesNothing(() =>
         {
+            MultiLabelSoftMarginLoss.Forward<float>(x, y, shape, mlsm, perRow, g1, g2, upRows);
             GaussianNLLLoss.Forward<float>(x, y, y, shape, shape, gauss, gradInput: g1, gradTarget: g2, gradVar: g3);
             GaussianNLLLoss.Forward<float>(x, y, upRows, shape, varPerRow, gauss, gradInput: g1, gradTarget: g2, gradVar: perRow);
             BCELoss.Forward<float>(x, y, shape, bce, gradInput: g1, gradTarget: g2);
             KLDivLoss.Forward<float>(y, x, shape, null, gradInput: g1, gradTarget: g2);
             PoissonNLLLoss.Forward<float>(x, y, null, gradInput: g1, gradTarget: g2);
+            SoftMarginLoss.Forward<float>(x, y, null, gradInput: g1);
         });
     }
 }

@@ -156,3 +156,49 @@ internal readonly struct GaussianNllVarianceTerm(double eps) : ILaneTerm
         return b * (T.Create(0.5) * (T.Create(1) / v - d * d / (v * v)));
     }
 }
+
+/// <summary>
+/// Soft margin (<c>F.soft_margin_loss</c>), computed naively as PyTorch does: with z = exp(-y·x), l = log(1 + z);
+/// d/dx = -y·z/(1 + z). z as Math.Exp gives it: above 709.78 the loss is ∞ and its gradient ∞/∞ = NaN, as in the scalar
+/// loop (in float PyTorch, from 88.7 on); between 708 and 709.78, where the lanes' exp is clamped, l = -y·x, which
+/// log(1 + z) is to double precision there.
+/// </summary>
+internal readonly struct SoftMarginTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T one = T.Create(1), minusY = T.Create(-1) * y;
+        var u = minusY * x;
+        var z = LaneLoss.MathExp(u);
+        var onePlusZ = one + z;
+        dx = minusY * z / onePlusZ;
+        dy = T.Create(0);
+        var naive = LaneMath.Log(onePlusZ);
+        return T.Select(T.GreaterThan(u, T.Create(LaneMath.MaxExpArgument)), T.Select(T.Equals(z, T.Create(double.PositiveInfinity)), z, u), naive);
+    }
+}
+
+/// <summary>
+/// One class of multi-label soft margin (<c>F.multilabel_soft_margin_loss</c>) with weight a, before the mean over classes:
+/// l = a [y·softplus(-x) + (1 - y)·softplus(x)] with softplus(∓x) = max(∓x, 0) + log1p(e^-|x|) (so that x = ±∞ gives ∞,
+/// and 0·∞ = NaN, where the scalar loop does); d/dx = a (σ(x) - y); d/dy = -a·x.
+/// </summary>
+internal readonly struct MultiLabelSoftMarginTerm : ILaneTerm
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Eval<T>(T x, T y, T a, T b, out T dx, out T dy) where T : struct, ILanes<T>
+    {
+        T one = T.Create(1), zero = T.Create(0);
+        var t = LaneMath.Exp(zero - T.Abs(x));
+        var log1p = LaneMath.Log1pUnit(t);
+        var r = one / (one + t);
+        var sigmoid = T.Select(T.LessThan(x, zero), t * r, r);
+        // A NaN x makes the clamped exp a number (and Max drops it): keep its NaN.
+        dx = LaneMath.KeepNaN(x, a * (sigmoid - y));
+        dy = T.Create(-1) * a * x;
+        var spNeg = T.Max(zero - x, zero) + log1p;
+        var spPos = T.Max(x, zero) + log1p;
+        return LaneMath.KeepNaN(x, a * (y * spNeg + (one - y) * spPos));
+    }
+}
