@@ -108,7 +108,7 @@ public sealed record GaussianNLLLossOptions : LossOptions
 /// <c>nn.GaussianNLLLoss</c> / <c>F.gaussian_nll_loss(input, target, var)</c>:
 /// <c>l = 0.5 (log v + (x - y)²/v)</c> (+ 0.5 log 2π if full), v = max(var, eps). Float data: vectorized in double (LaneLoss,
 /// GaussianNllTerm; with one variance per row, row by row for rows of 24 or more, and GaussianNllVarianceTerm for its gradient
-/// summed over the row). A variance's gradient is summed in double and rounded once.
+/// summed over the row in double).
 /// </summary>
 public static class GaussianNLLLoss
 {
@@ -160,8 +160,7 @@ public static class GaussianNLLLoss
         }
         if (!gradVar.IsEmpty)
             gradVar.Clear();
-        double sum = 0, sumVar = 0;
-        int inRow = 0;
+        double sum = 0;
         for (int i = 0; i < n; i++)
         {
             int vi = perRow ? i / width : i;
@@ -176,22 +175,16 @@ public static class GaussianNLLLoss
             if (!gradTarget.IsEmpty)
                 gradTarget[i] = F<T>(-g * d / v);
             if (!gradVar.IsEmpty)
-            {
-                // Summed over the row in double, rounded once.
-                sumVar += g * 0.5 * (1 / v - d * d / (v * v));
-                if (++inRow == width)
-                {
-                    gradVar[vi] = F<T>(sumVar);
-                    sumVar = 0;
-                    inRow = 0;
-                }
-            }
+                gradVar[vi] += F<T>(g * 0.5 * (1 / v - d * d / (v * v)));
         }
         return Reduce<T>(options.Reduction, sum, n);
     }
 
-    /// <summary>The shortest rows (one variance each) run on lanes: shorter ones cost less in the scalar loop than two runs per row.</summary>
-    private const int MinLaneRow = 24;
+    /// <summary>
+    /// The shortest rows (one variance each) run on lanes: shorter ones cost less in the scalar loop (which sums a variance's
+    /// gradient over the row in T) than two runs per row.
+    /// </summary>
+    internal const int MinLaneRow = 24;
 
     /// <summary>
     /// Float data on lanes (a method of its own, which keeps the scalar loop's method small): one variance per element
