@@ -182,7 +182,9 @@ internal readonly struct SoftMarginTerm : ILaneTerm
 /// <summary>
 /// One class of multi-label soft margin (<c>F.multilabel_soft_margin_loss</c>) with weight a, before the mean over classes:
 /// l = a [y·softplus(-x) + (1 - y)·softplus(x)] with softplus(∓x) = max(∓x, 0) + log1p(e^-|x|) (so that x = ±∞ gives ∞,
-/// and 0·∞ = NaN, where the scalar loop does); d/dx = a (σ(x) - y); d/dy = -a·x.
+/// and 0·∞ = NaN, where the scalar loop does); d/dx = a (σ(x) - y); d/dy = -a·x. Where the scalar loop's terms round to 0
+/// (its log(1 + e^-|x|) for |x| &gt; 36.7, its σ(x) below -745) these are tiny positive numbers: only an infinite weight
+/// tells, ∞ here where the scalar loop has ∞·0 = NaN.
 /// </summary>
 internal readonly struct MultiLabelSoftMarginTerm : ILaneTerm
 {
