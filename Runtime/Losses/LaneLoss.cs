@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -151,6 +152,80 @@ internal static class LaneLoss
         while (j >= period)
             j -= period;
         return v;
+    }
+
+    /// <summary>
+    /// exp(u) over Math.Exp's range: 0 where Math.Exp underflows to 0 (u &lt; -1075 ln 2), ∞ where it overflows
+    /// (u &gt; ln(double.MaxValue)), NaN for NaN; <see cref="LaneMath.Exp{T}"/> in between, whose clamp to [-708, 708] leaves
+    /// exp(±708) in (708, 709.78] and [-745.13, -708), beyond float's range as Math.Exp's value is. For formulas whose special
+    /// values come from those zeros and infinities (0·∞ = NaN, ∞/∞ = NaN), as in the scalar loops.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T MathExp<T>(T u) where T : struct, ILanes<T>
+    {
+        var e = LaneMath.Exp(u);
+        e = T.Select(T.LessThan(u, T.Create(-745.13321910194111)), T.Create(0), e);
+        e = T.Select(T.GreaterThan(u, T.Create(709.782712893384)), T.Create(double.PositiveInfinity), e);
+        return LaneMath.KeepNaN(u, e);
+    }
+
+    /// <summary>Whether every value lies in [0, 1] (false for NaN): BCELoss's range check, vectorized for its passing case.</summary>
+    internal static bool InUnitInterval(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(values);
+            Vector<int> outside = Vector<int>.Zero;
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref v0, (nuint)i);
+                // NaN fails both comparisons.
+                outside |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, Vector<float>.One));
+            }
+            if (outside != Vector<int>.Zero)
+                return false;
+        }
+        for (; i < values.Length; i++)
+            if (!(values[i] >= 0 && values[i] <= 1))
+                return false;
+        return true;
+    }
+
+    /// <summary>Whether any value is below 0 (not NaN): GaussianNLLLoss's variance check, vectorized for its passing case.</summary>
+    internal static bool AnyNegative(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(values);
+            Vector<int> negative = Vector<int>.Zero;
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+                negative |= Vector.LessThan(Vector.LoadUnsafe(ref v0, (nuint)i), Vector<float>.Zero);
+            if (negative != Vector<int>.Zero)
+                return true;
+        }
+        for (; i < values.Length; i++)
+            if (values[i] < 0)
+                return true;
+        return false;
+    }
+
+    /// <summary><paramref name="destination"/>[i] = -<paramref name="source"/>[i] (in place too): the sign bit flipped.</summary>
+    internal static void Negate(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+            throw new ArgumentException("destination is shorter than source.", nameof(destination));
+        int i = 0;
+        ref float s0 = ref MemoryMarshal.GetReference(source), d0 = ref MemoryMarshal.GetReference(destination);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var sign = new Vector<int>(int.MinValue); // xor, not 0 - x, which would give +0 for +0
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+                Vector.AsVectorSingle(Vector.AsVectorInt32(Vector.LoadUnsafe(ref s0, (nuint)i)) ^ sign).StoreUnsafe(ref d0, (nuint)i);
+        }
+        for (; i < source.Length; i++)
+            Unsafe.Add(ref d0, i) = -Unsafe.Add(ref s0, i);
     }
 }
 /// <summary>

@@ -148,7 +148,7 @@ public sealed record SoftMarginLossOptions : LossOptions
 
 /// <summary>
 /// <c>nn.SoftMarginLoss</c> / <c>F.soft_margin_loss</c>: <c>l = log(1 + exp(-y·x))</c>, computed naively as PyTorch does
-/// (in double); d/dx = -y·z/(1 + z) with z = exp(-y·x).
+/// (in double); d/dx = -y·z/(1 + z) with z = exp(-y·x). Float data: vectorized in double (LaneLoss, SoftMarginTerm).
 /// </summary>
 public static class SoftMarginLoss
 {
@@ -162,6 +162,13 @@ public static class SoftMarginLoss
         Pointwise.Check(options.Reduction, input, target, output, gradInput, default, gradOutput);
         int n = input.Length;
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        if (typeof(T) == typeof(float))
+        {
+            // Float data: vectorized, in double, rounded once.
+            double total = LaneLoss.Run(new SoftMarginTerm(), Floats(input), Floats(target), default, default,
+                Floats(output), Floats(gradInput), default, up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -193,7 +200,8 @@ public sealed record MultiLabelSoftMarginLossOptions<T> : LossOptions where T : 
 
 /// <summary>
 /// <c>nn.MultiLabelSoftMarginLoss</c> / <c>F.multilabel_soft_margin_loss</c>: per sample
-/// <c>l_n = (1/C)·Σ_c w_c·(y·softplus(-x) + (1 - y)·softplus(x))</c>; d/dx = w(σ(x) - y)/C, d/dy = -w·x/C.
+/// <c>l_n = (1/C)·Σ_c w_c·(y·softplus(-x) + (1 - y)·softplus(x))</c>; d/dx = w(σ(x) - y)/C, d/dy = -w·x/C. Float data with
+/// no weight or a weight along the classes: vectorized in double (LaneLoss, MultiLabelSoftMarginTerm).
 /// </summary>
 public static class MultiLabelSoftMarginLoss
 {
@@ -224,6 +232,9 @@ public static class MultiLabelSoftMarginLoss
         Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
 
         var up = Upstream<T>.For(options.Reduction, gradOutput, rows);
+        int weightPeriod = LaneLoss.Period(weight, options.WeightShape, shape);
+        if (typeof(T) == typeof(float) && n > 0 && weightPeriod >= 0)
+            return MultiLabelSoftMarginLanes(input, target, weight, weightPeriod, classes, rows, options.Reduction, output, gradInput, gradTarget, up);
         double sum = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -245,6 +256,32 @@ public static class MultiLabelSoftMarginLoss
                 output[r] = F<T>(l);
         }
         return Reduce<T>(options.Reduction, sum, rows);
+    }
+
+    /// <summary>
+    /// Float data (T = float) with a weight that repeats along the classes (or none), vectorized in double: one pass over all
+    /// the data when only the reduced loss and a uniform upstream gradient are needed (the sum of the rows' means is the sum
+    /// of all terms over C); else one pass per row.
+    /// </summary>
+    private static T MultiLabelSoftMarginLanes<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T[]? weight, int weightPeriod,
+        int classes, int rows, Reduction reduction, Span<T> output, Span<T> gradInput, Span<T> gradTarget, Upstream<T> up)
+        where T : struct, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<float> x = Floats(input), y = Floats(target), w = Floats<T>(weight);
+        Span<float> gx = Floats(gradInput), gy = Floats(gradTarget);
+        if (output.IsEmpty && up.IsUniform)
+            return Reduce<T>(reduction, LaneLoss.Run(new MultiLabelSoftMarginTerm(), x, y, w, default, default, gx, gy, up.Scalar / classes, default) / classes, rows);
+        double sum = 0;
+        for (int r = 0, start = 0; r < rows; r++, start += classes)
+        {
+            double l = LaneLoss.Run(new MultiLabelSoftMarginTerm(), x.Slice(start, classes), y.Slice(start, classes),
+                weightPeriod > classes ? w.Slice(start, classes) : w, default, default,
+                gx.IsEmpty ? default : gx.Slice(start, classes), gy.IsEmpty ? default : gy.Slice(start, classes), up[r] / classes, default) / classes;
+            sum += l;
+            if (!output.IsEmpty)
+                output[r] = F<T>(l);
+        }
+        return Reduce<T>(reduction, sum, rows);
     }
 }
 

@@ -22,7 +22,8 @@ public sealed record PoissonNLLLossOptions : LossOptions
 
 /// <summary>
 /// <c>nn.PoissonNLLLoss</c> / <c>F.poisson_nll_loss</c>. Gradients w.r.t. input and target; like PyTorch, with
-/// <c>full</c> the target gradient is NaN where y ≤ 0.
+/// <c>full</c> the target gradient is NaN where y ≤ 0. Float data: vectorized in double (LaneLoss, PoissonNllLogInputTerm,
+/// PoissonNllRateTerm).
 /// </summary>
 public static class PoissonNLLLoss
 {
@@ -38,6 +39,16 @@ public static class PoissonNLLLoss
             throw new ArgumentOutOfRangeException(nameof(options), options.Eps, $"options.Eps must be finite and >= 0; got {Num(options.Eps)}.");
         int n = input.Length;
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        if (typeof(T) == typeof(float))
+        {
+            // Float data: vectorized, in double, rounded once.
+            double total = options.LogInput
+                ? LaneLoss.Run(new PoissonNllLogInputTerm(options.Full), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values))
+                : LaneLoss.Run(new PoissonNllRateTerm(options.Eps, options.Full), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double eps = options.Eps, sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -95,7 +106,9 @@ public sealed record GaussianNLLLossOptions : LossOptions
 
 /// <summary>
 /// <c>nn.GaussianNLLLoss</c> / <c>F.gaussian_nll_loss(input, target, var)</c>:
-/// <c>l = 0.5 (log v + (x - y)²/v)</c> (+ 0.5 log 2π if full), v = max(var, eps).
+/// <c>l = 0.5 (log v + (x - y)²/v)</c> (+ 0.5 log 2π if full), v = max(var, eps). Float data: vectorized in double (LaneLoss,
+/// GaussianNllTerm; with one variance per row, row by row for rows of 24 or more, and GaussianNllVarianceTerm for its gradient
+/// summed over the row in double).
 /// </summary>
 public static class GaussianNLLLoss
 {
@@ -129,13 +142,22 @@ public static class GaussianNLLLoss
         double eps = options.Eps;
         if (!(eps >= 0) || double.IsInfinity(eps))
             throw new ArgumentOutOfRangeException(nameof(options), eps, $"options.Eps must be finite and >= 0; got {Num(eps)}.");
-        for (int i = 0; i < var.Length; i++)
+        // Floats that pass are checked vectorized; otherwise this loop finds the first negative variance.
+        bool nonNegative = typeof(T) == typeof(float) && !LaneLoss.AnyNegative(Floats(var));
+        for (int i = 0; i < var.Length && !nonNegative; i++)
             if (D(var[i]) < 0)
                 throw new ArgumentOutOfRangeException(nameof(var), D(var[i]), $"var has negative entry/entries: var[{i}] = {Num(D(var[i]))}.");
 
         int width = perRow ? shape[^1] : 1;
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
         double constant = options.Full ? 0.5 * Math.Log(2 * Math.PI) : 0;
+        if (typeof(T) == typeof(float) && (!perRow || width >= MinLaneRow))
+        {
+            // Float data: vectorized, in double, rounded once. Rows shorter than MinLaneRow: the scalar loop.
+            double total = Lanes(Floats(input), Floats(target), Floats(var), perRow ? width : 0, eps, constant, Floats(output),
+                Floats(gradInput), Floats(gradTarget), Floats(gradVar), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         if (!gradVar.IsEmpty)
             gradVar.Clear();
         double sum = 0;
@@ -157,6 +179,50 @@ public static class GaussianNLLLoss
         }
         return Reduce<T>(options.Reduction, sum, n);
     }
+
+    /// <summary>
+    /// The shortest rows (one variance each) run on lanes: shorter ones cost less in the scalar loop (which sums a variance's
+    /// gradient over the row in T) than two runs per row.
+    /// </summary>
+    internal const int MinLaneRow = 24;
+
+    /// <summary>
+    /// Float data on lanes (a method of its own, which keeps the scalar loop's method small): one variance per element
+    /// (<paramref name="width"/> 0), or per row of <paramref name="width"/> elements. The term's second gradient is the
+    /// variance's; the target's is minus the input's (negating is exact, as -g·d/v is). Returns Σ l.
+    /// </summary>
+    private static double Lanes(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> var, int width, double eps,
+        double constant, Span<float> output, Span<float> gradInput, Span<float> gradTarget, Span<float> gradVar, double scale, ReadOnlySpan<float> upstream)
+    {
+        Span<float> gx = gradInput.IsEmpty ? gradTarget : gradInput;
+        double total = width == 0
+            ? LaneLoss.Run(new GaussianNllTerm(eps, constant), input, target, var, default, output, gx, gradVar, scale, upstream)
+            : PerRow(input, target, var, width, eps, constant, output, gx, gradVar, scale, upstream);
+        if (!gradTarget.IsEmpty)
+            LaneLoss.Negate(gx, gradTarget);
+        return total;
+    }
+
+    /// <summary>
+    /// One variance per row of <paramref name="width"/> elements: per row, one pass for the loss and the input's gradient with
+    /// the row's variance as a parameter, and one for the variance's gradient, Σ g·½ (1/v - d²/v²) over the row (summed in
+    /// double, rounded once). Returns Σ l.
+    /// </summary>
+    private static double PerRow(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> var, int width, double eps,
+        double constant, Span<float> output, Span<float> gradInput, Span<float> gradVar, double scale, ReadOnlySpan<float> upstream)
+    {
+        double total = 0;
+        for (int r = 0, start = 0; r < var.Length; r++, start += width)
+        {
+            ReadOnlySpan<float> x = input.Slice(start, width), y = target.Slice(start, width), v = var.Slice(r, 1);
+            ReadOnlySpan<float> g = upstream.IsEmpty ? default : upstream.Slice(start, width);
+            total += LaneLoss.Run(new GaussianNllTerm(eps, constant), x, y, v, default, output.IsEmpty ? default : output.Slice(start, width),
+                gradInput.IsEmpty ? default : gradInput.Slice(start, width), default, scale, g);
+            if (!gradVar.IsEmpty)
+                gradVar[r] = (float)(LaneLoss.Run(new GaussianNllVarianceTerm(eps), x, y, v, g, default, default, default, 1, default) * (g.IsEmpty ? scale : 1));
+        }
+        return total;
+    }
 }
 
 /// <summary>Options of <see cref="KLDivLoss"/> (<c>nn.KLDivLoss(reduction='mean', log_target=False)</c>).</summary>
@@ -175,6 +241,7 @@ public sealed record KLDivLossOptions
 /// <summary>
 /// <c>nn.KLDivLoss</c> / <c>F.kl_div(input, target)</c>, input = log-probabilities:
 /// <c>l = xlogy(y, y) - y·x</c> (0 where y = 0, NaN where y &lt; 0) or, with log_target, <c>l = exp(y)·(y - x)</c>.
+/// Float data: vectorized in double (LaneLoss, KLDivTerm, KLDivLogTargetTerm).
 /// </summary>
 public static class KLDivLoss
 {
@@ -201,6 +268,16 @@ public static class KLDivLoss
         Pointwise.Check(reduction, input, target, output, gradInput, gradTarget, gradOutput);
         double denominator = options.Reduction == KLDivReduction.BatchMean ? (shape.Length == 0 ? 1 : shape[0]) : n;
         var up = Upstream<T>.For(reduction, gradOutput, denominator);
+        if (typeof(T) == typeof(float))
+        {
+            // Float data: vectorized, in double, rounded once.
+            double total = options.LogTarget
+                ? LaneLoss.Run(new KLDivLogTargetTerm(), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values))
+                : LaneLoss.Run(new KLDivTerm(), Floats(input), Floats(target), default, default,
+                    Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(reduction, total, denominator);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -246,7 +323,7 @@ public sealed record BCELossOptions<T> : LossOptions where T : struct, IFloating
 /// <summary>
 /// <c>nn.BCELoss</c> / <c>F.binary_cross_entropy</c>, input = probabilities:
 /// <c>l = -w (y·max(log x, -100) + (1 - y)·max(log(1 - x), -100))</c>; d/dx = w (x - y) / max(x (1 - x), 1e-12),
-/// d/dy = -w·logit(x).
+/// d/dy = -w·logit(x). Float data with no weight or a weight along the last dimension: vectorized in double (LaneLoss, BceTerm).
 /// </summary>
 public static class BCELoss
 {
@@ -265,7 +342,9 @@ public static class BCELoss
         Pointwise.Check(options.Reduction, input, target, output, gradInput, gradTarget, gradOutput);
         T[]? weight = options.Weight;
         Broadcast wb = Broadcast.ForWeight("options.Weight", weight, options.WeightShape, shape);
-        for (int i = 0; i < n; i++)
+        // Floats that pass are checked vectorized; otherwise this loop finds the first value out of range.
+        bool inRange = typeof(T) == typeof(float) && LaneLoss.InUnitInterval(Floats(input)) && LaneLoss.InUnitInterval(Floats(target));
+        for (int i = 0; i < n && !inRange; i++)
         {
             double x = D(input[i]);
             if (!(x >= 0 && x <= 1))
@@ -275,6 +354,13 @@ public static class BCELoss
                 throw new ArgumentOutOfRangeException(nameof(target), y, $"all elements of target should be between 0 and 1: target[{i}] = {Num(y)}.");
         }
         var up = Upstream<T>.For(options.Reduction, gradOutput, n);
+        if (typeof(T) == typeof(float) && LaneLoss.Period(weight, options.WeightShape, shape) >= 0)
+        {
+            // Float data, a weight that repeats along the last dimension (or none): vectorized, in double, rounded once.
+            double total = LaneLoss.Run(new BceTerm(), Floats(input), Floats(target), Floats<T>(weight), default,
+                Floats(output), Floats(gradInput), Floats(gradTarget), up.Scalar, up.IsUniform ? default : Floats(up.Values));
+            return Reduce<T>(options.Reduction, total, n);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
