@@ -530,7 +530,7 @@ internal static class LaneMath
 {
     internal const double MaxExpArgument = 708;
 
-    /// <summary>exp(x) with x clamped to [-708, 708] (NaN lanes give NaN).</summary>
+    /// <summary>exp(x) with x clamped to [-708, 708]; the clamp turns a NaN lane into exp(-708), so callers keep NaN with <see cref="KeepNaN"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static T Exp<T>(T x) where T : struct, ILanes<T> => ExpInRange(T.Min(T.Max(x, T.Create(-MaxExpArgument)), T.Create(MaxExpArgument)));
 
