@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
+using static DslModels.Tests.FloatUlps;
 
 namespace DslModels.Tests.Core;
 
@@ -48,19 +49,6 @@ public class ActivationKernelTests
     });
 
     private static double[] Column(string name, string column) => Fixture.Value[name].GetProperty(column).EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble()).ToArray();
-
-    /// <summary>Distance in floats between two floats (0 for +0 and -0; both NaN: 0).</summary>
-    private static long Ulps(float a, float b)
-    {
-        if (float.IsNaN(a) || float.IsNaN(b))
-            return float.IsNaN(a) && float.IsNaN(b) ? 0 : long.MaxValue;
-        static long Ordered(float f)
-        {
-            int bits = BitConverter.SingleToInt32Bits(f);
-            return bits < 0 ? -(long)(bits & int.MaxValue) : bits;
-        }
-        return Math.Abs(Ordered(a) - Ordered(b));
-    }
 
     private static float[] Run(string name, float[] x)
     {

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Xunit;
+using static DslModels.Tests.FloatUlps;
 
 namespace DslModels.Tests.Core;
 
@@ -58,19 +59,6 @@ public class SoftmaxKernelTests
         Assert.All(dz.Skip(y.Length), g => Assert.Equal(-7.25f, g));
         Assert.Equal(y, ys[..y.Length]);
         return dz[..y.Length];
-    }
-
-    /// <summary>Distance in floats between two floats (0 for +0 and -0; both NaN: 0).</summary>
-    private static long Ulps(float a, float b)
-    {
-        if (float.IsNaN(a) || float.IsNaN(b))
-            return float.IsNaN(a) && float.IsNaN(b) ? 0 : long.MaxValue;
-        static long Ordered(float f)
-        {
-            int bits = BitConverter.SingleToInt32Bits(f);
-            return bits < 0 ? -(long)(bits & int.MaxValue) : bits;
-        }
-        return Math.Abs(Ordered(a) - Ordered(b));
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using DslModels.Losses;
 using Xunit;
+using static DslModels.Tests.FloatUlps;
 
 namespace DslModels.Tests.Losses;
 
@@ -218,15 +219,5 @@ public class CrossEntropyFastPathTests
         for (int i = 0; i < grad.Length; i++)
             Assert.True(Ulps(grad[i], (float)gradRef[i]) <= 1, $"grad[{i}] {grad[i]:R} vs {gradRef[i]:R}");
         Assert.Equal(0f, grad[(targets[1] + 7) % classes + classes]);
-    }
-
-    private static long Ulps(float a, float b)
-    {
-        static long Ordered(float f)
-        {
-            int bits = BitConverter.SingleToInt32Bits(f);
-            return bits < 0 ? -(long)(bits & int.MaxValue) : bits;
-        }
-        return Math.Abs(Ordered(a) - Ordered(b));
     }
 }

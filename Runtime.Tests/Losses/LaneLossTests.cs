@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using DslModels.Losses;
 using Xunit;
+using static DslModels.Tests.FloatUlps;
 
 namespace DslModels.Tests.Losses;
 
@@ -13,22 +14,6 @@ namespace DslModels.Tests.Losses;
 /// </summary>
 public class LaneLossTests
 {
-    internal static long Ulps(float a, float b)
-    {
-        if (float.IsNaN(a) || float.IsNaN(b))
-            return float.IsNaN(a) && float.IsNaN(b) ? 0 : long.MaxValue;
-        static long Ordered(float f)
-        {
-            int bits = BitConverter.SingleToInt32Bits(f);
-            return bits < 0 ? -(long)(bits & int.MaxValue) : bits;
-        }
-        return Math.Abs(Ordered(a) - Ordered(b));
-    }
-
-    internal static void Close(float actual, double expected, double magnitude, string what)
-        => Assert.True(Ulps(actual, (float)expected) <= 1 || Math.Abs(actual - expected) <= 1e-15 * magnitude,
-            $"{what}: {actual:R}, double precision {expected:R}");
-
     public static TheoryData<int, int, string, Reduction> Shapes()
     {
         var data = new TheoryData<int, int, string, Reduction>();

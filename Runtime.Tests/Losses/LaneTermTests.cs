@@ -3,7 +3,7 @@ using System.Linq;
 using System.Runtime.Intrinsics;
 using DslModels.Losses;
 using Xunit;
-using static DslModels.Tests.Losses.LaneLossTests;
+using static DslModels.Tests.FloatUlps;
 using static DslModels.Tests.Models.ModelHelpers;
 
 namespace DslModels.Tests.Losses;
