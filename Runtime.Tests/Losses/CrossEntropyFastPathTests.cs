@@ -180,6 +180,35 @@ public class CrossEntropyFastPathTests
             CrossEntropyLoss.ForwardRows(new float[20], new int[2], 10, new float[10], 0.5, -100, 0, 2, new double[2]));
     }
 
+    /// <summary>
+    /// Huge logits: two tied at 5·10³⁷ and the rest small give the loss log 2 and gradients ∓1/2 for the two (PyTorch's values),
+    /// on every path: the term is (max - x[target]) + log Σe, not max + log Σe - x[target], which rounds to 0 there.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(3, 8)]
+    [InlineData(100, 1)]
+    public void Huge_tied_logits_keep_log_2(int classes, int batch)
+    {
+        var logits = new float[batch * classes];
+        for (int n = 0; n < batch; n++)
+        {
+            logits.AsSpan(n * classes, classes).Fill(-0.5f);
+            logits[n * classes] = logits[n * classes + 1] = 5e37f;
+        }
+        var targets = new int[batch];
+        var grad = new float[logits.Length];
+        float fast = CrossEntropyLoss.Forward(logits, targets, batch, classes, grad);
+        Assert.Equal(MathF.Log(2), fast, 6);
+        Assert.Equal(-0.5f / batch, grad[0], 6);
+        Assert.Equal(0.5f / batch, grad[1], 6);
+        int[] shape = [batch, classes];
+        float generic = CrossEntropyLoss.Forward<float>(logits, shape, targets, [batch], new CrossEntropyLossOptions<float> { LabelSmoothing = 0 }, gradInput: grad);
+        Assert.Equal(MathF.Log(2), generic, 6);
+        double genericD = CrossEntropyLoss.Forward<double>(logits.Select(v => (double)v).ToArray(), shape, targets, [batch], null);
+        Assert.Equal(Math.Log(2), genericD, 12);
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(1000)]

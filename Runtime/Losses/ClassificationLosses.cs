@@ -336,8 +336,9 @@ public static partial class CrossEntropyLoss
         if (!double.IsInfinity(max))
             for (int c = 0; c < layout.C; c++)
                 s += Math.Exp(lsm[c] - max);
-        double lse = double.IsInfinity(max) ? max : max + Math.Log(s);
+        // (x - max) - log s, not x - (max + log s): with huge logits max + log s rounds to max (5e37 + log 2 = 5e37).
+        double logS = double.IsInfinity(max) ? 0 : Math.Log(s);
         for (int c = 0; c < layout.C; c++)
-            lsm[c] -= lse;
+            lsm[c] = lsm[c] - max - logS;
     }
 }

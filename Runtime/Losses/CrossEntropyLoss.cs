@@ -127,7 +127,7 @@ public static partial class CrossEntropyLoss
     /// Rows [<paramref name="n"/>, n + GroupRows) of <see cref="Row"/>'s fast path at once, when every one of them takes it (target
     /// not ignored and not NaN, finite max) and every x_c - max is at least <see cref="MinGroupExpArgument"/>; otherwise returns
     /// false having written nothing. Each row's operations are <see cref="Row"/>'s, in its order: the max, e_c = exp(x_c - max) with the difference in float, Σe in class order, the term
-    /// <c>max + log(Σe) - x[target]</c>, and the gradient e_c · (scale / Σe). Only the layout differs: class c of the eight rows
+    /// <c>(max - x[target]) + log(Σe)</c>, and the gradient e_c · (scale / Σe). Only the layout differs: class c of the eight rows
     /// is one vector, so one <see cref="Vector512.Exp(Vector512{double})"/> serves eight rows (in that range its lanes are bit for bit
     /// those of <see cref="Vector256.Exp(Vector256{double})"/>, which <see cref="Row"/> uses; Runtime.Tests checks that). With 10 classes a row then
     /// costs 1.25 exp calls instead of 3 (Benchmarks --timeline: the loss phase of mlp128's train step).
@@ -175,7 +175,7 @@ public static partial class CrossEntropyLoss
         {
             int target = targets[n + r];
             double s = sum.GetElement(r), ir = inv.GetElement(r);
-            terms[r] = max[r] + Math.Log(s) - rows[r * classes + target];
+            terms[r] = (max[r] - rows[r * classes + target]) + Math.Log(s); // not max + log s - x: max + log s can round to max
             ref float gr = ref Unsafe.Add(ref g0, r * classes);
             for (int c = 0; c < classes; c++)
                 Unsafe.Add(ref gr, c) = (float)(Unsafe.Add(ref t0, c * GroupRows + r) * ir);
@@ -202,7 +202,7 @@ public static partial class CrossEntropyLoss
                 double sum = 0;
                 for (int c = 0; c < classes; c++)
                     sum += e[c];
-                double term = max + Math.Log(sum) - x[target];
+                double term = (max - x[target]) + Math.Log(sum);
                 double inv = scale / sum;
                 for (int c = 0; c < classes; c++)
                     grad[c] = (float)(e[c] * inv);
