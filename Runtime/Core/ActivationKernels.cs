@@ -456,7 +456,7 @@ public static partial class ActivationKernels
             // log(1 + exp(βz))/β = (max(βz, 0) + log1p(exp(-|βz|)))/β; z itself above the threshold.
             var beta = T.Create((float)p.A);
             var bz = beta * z;
-            var softplus = (T.Max(bz, T.Create(0)) + Log1p(Exp(T.Create(0) - T.Abs(bz)))) / beta;
+            var softplus = (T.Max(bz, T.Create(0)) + Log1pUnit(Exp(T.Create(0) - T.Abs(bz)))) / beta;
             return KeepNaN(z, T.Select(AboveThreshold(z, p), z, softplus));
         }
 

@@ -576,16 +576,6 @@ internal static class LaneMath
     internal static T AtInfinity<T>(T z, T r, double atPlus, double atMinus) where T : struct, ILanes<T>
         => T.Select(T.Equals(z, T.Create(double.PositiveInfinity)), T.Create(atPlus), T.Select(T.Equals(z, T.Create(double.NegativeInfinity)), T.Create(atMinus), r));
 
-    /// <summary>log(1 + u) for u ≥ 0 without losing small u: log(w)·u/(w - 1) with w = 1 + u (u itself where w rounds to 1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T Log1p<T>(T u) where T : struct, ILanes<T>
-    {
-        var one = T.Create(1);
-        var w = one + u;
-        var wm1 = w - one;
-        return T.Select(T.Equals(wm1, T.Create(0)), u, Log(w) * u / T.Select(T.Equals(wm1, T.Create(0)), one, wm1));
-    }
-
     /// <summary>
     /// exp(x) - 1 without losing small x: for |x| &lt; 1/2 its Taylor series to x¹⁴ (the next term is below 5·10⁻¹⁷ relative),
     /// as x·P(x) with P's even and odd halves in x²; beyond, eˣ - 1 (no cancellation there: |eˣ - 1| &gt; 0.39).
@@ -652,7 +642,7 @@ internal static class LaneMath
     }
 
     /// <summary>
-    /// log(1 + t) for t in [0, 1] (softplus's log1p(exp(-|x|))), cheaper than <see cref="Log1p{T}"/>: 2 atanh(s) with
+    /// log(1 + t) for t in [0, 1] (softplus's log1p(exp(-|x|))), and, unlike <see cref="Log{T}"/> of 1 + t, exact to small t: 2 atanh(s) with
     /// s = t/(t + 2), or ln 2 + 2 atanh(s) with s = (t - 1)/(t + 3) above √2 - 1, so |s| ≤ 0.172 and the series to s²¹
     /// leaves below 10⁻¹⁷ relative. One division, no exponent split, no special values (NaN stays NaN).
     /// </summary>
