@@ -49,11 +49,34 @@ internal static class GeneratorHarness
         return new Result(driver.GetRunResult(), output, output.GetDiagnostics());
     }
 
-    public static ImmutableArray<Diagnostic> Analyze(params string[] sources)
+    public static ImmutableArray<Diagnostic> Analyze(params string[] sources) => Analyze(new Dictionary<string, string>(), sources);
+
+    /// <summary>Analyzes with MSBuild properties as the build passes them (<c>build_property.Name</c> global options).</summary>
+    public static ImmutableArray<Diagnostic> Analyze(IReadOnlyDictionary<string, string> buildProperties, params string[] sources)
     {
         // Analyze the compilation after generation, as the IDE does.
         Compilation compilation = Generate(sources).Output;
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModelAnalyzer());
-        return compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync(CancellationToken.None).Result;
+        var options = new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, new BuildProperties(buildProperties));
+        return compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync(CancellationToken.None).Result;
+    }
+
+    private sealed class BuildProperties(IReadOnlyDictionary<string, string> properties) : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global = new(properties.ToDictionary(p => "build_property." + p.Key, p => p.Value));
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new(new Dictionary<string, string>());
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) =>
+                values.TryGetValue(key, out value);
+        }
     }
 }

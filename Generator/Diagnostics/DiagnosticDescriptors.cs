@@ -28,6 +28,7 @@ public static class DiagnosticDescriptors
     public const string LossActivationMismatchId = "DSL0017";
     public const string ModelTooLargeId = "DSL0018";
     public const string LargeLayerId = "DSL0019";
+    public const string NativeAotBaselineId = "DSL0020";
     public const string GeneratorFailureId = "DSL9999";
 
     /// <summary>Format: The model class '{0}' must be declared partial.</summary>
@@ -108,6 +109,11 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LargeLayer = new(LargeLayerId, "Very large layer",
         "Layer '{0}' has {1} weights ({2} MiB): its kernels are loops with constant trip counts (the generated code does not grow with the width), and every pass streams the weights from memory, so expect memory-bound speed at small batch",
         Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
+    /// <summary>Format: '{0}' is published with NativeAOT for {1} without an IlcInstructionSet: ...</summary>
+    public static readonly DiagnosticDescriptor NativeAotBaseline = new(NativeAotBaselineId, "NativeAOT for x64 without an instruction set",
+        "'{0}' is published with NativeAOT for {1} without <IlcInstructionSet>: the native code then targets x86-64-v2 (SSE4.2), so the model's kernels take their 128-bit path without fused multiply-adds, 4-7x slower than with AVX2 or AVX-512 (docs/benchmarks.md, NativeAOT). Set <IlcInstructionSet> to the oldest CPU you deploy to: x86-64-v3 (AVX2 and FMA), x86-64-v4 (AVX-512) or native (this machine); set it to x86-64-v2 to keep the baseline on purpose.",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(GeneratorFailureId, "Generator failure",

@@ -32,7 +32,8 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         Diagnostics.DiagnosticDescriptors.InitGainMismatch,
         Diagnostics.DiagnosticDescriptors.LossActivationMismatch,
         Diagnostics.DiagnosticDescriptors.ModelTooLarge,
-        Diagnostics.DiagnosticDescriptors.LargeLayer);
+        Diagnostics.DiagnosticDescriptors.LargeLayer,
+        Diagnostics.DiagnosticDescriptors.NativeAotBaseline);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -44,16 +45,24 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
             INamedTypeSymbol? modelAttribute = start.Compilation.GetTypeByMetadataName(ModelParser.ModelAttributeName);
             if (modelAttribute is null)
                 return;
+            string? aotBaseline = Diagnostics.NativeAotCheck.BaselineTarget(start.Options.AnalyzerConfigOptionsProvider.GlobalOptions);
             start.RegisterSymbolAction(symbolContext =>
             {
                 var type = (INamedTypeSymbol)symbolContext.Symbol;
-                bool isModel = false;
+                AttributeData? model = null;
                 foreach (AttributeData attribute in type.GetAttributes())
-                    isModel |= SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, modelAttribute);
-                if (!isModel)
+                    if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, modelAttribute))
+                        model = attribute;
+                if (model is null)
                     return;
                 foreach (Diagnostic diagnostic in ModelParser.Parse(type, symbolContext.CancellationToken).Diagnostics)
                     symbolContext.ReportDiagnostic(diagnostic);
+                if (aotBaseline is not null)
+                {
+                    Location location = model.ApplicationSyntaxReference?.GetSyntax(symbolContext.CancellationToken).GetLocation()
+                        ?? type.Locations[0];
+                    symbolContext.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.NativeAotBaseline, location, type.Name, aotBaseline));
+                }
             }, SymbolKind.NamedType);
         });
     }
