@@ -221,6 +221,7 @@ public interface ITrainable : IModel
     float TrainStep(System.ReadOnlySpan<float> input, System.ReadOnlySpan<int> targets, int batch);
     float ComputeLoss(System.ReadOnlySpan<float> output, System.ReadOnlySpan<int> targets, int batch);
     void Step();
+    int Threads { get; set; }
 }
 
 public partial class Mlp128 : ITrainable;

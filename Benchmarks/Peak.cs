@@ -82,7 +82,7 @@ public static class Peak
     {
         using var m = create();
         // DSLMODELS_THREADS applies here too (as in --quick), so the split shows where threads help.
-        m.GetType().GetProperty("Threads")?.SetValue(m, Quick.ThreadCount);
+        m.Threads = Quick.ThreadCount;
         var pool = new BatchPool(batch, inputs, outputs);
         var output = new float[batch * outputs];
         var grad = new float[batch * outputs];

@@ -11,7 +11,8 @@ public static class Program
     /// GFLOP/s and a per-phase split of the train step (see Peak). <c>-- --kernels [mlp128] [mlp512] [batch ...]</c>:
     /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c>:
     /// a train step's phases and each thread's parts (see Timeline). <c>-- --losses [classes ...]</c>: every loss's float path
-    /// at [32 x classes] (see LossTimings). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// at [32 x classes] (see LossTimings). <c>-- --first-call [mlp128|tiny] [batch]</c>: a fresh process's first calls, for JIT and
+    /// NativeAOT builds (see FirstCall). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
     {
@@ -33,6 +34,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--losses")
         {
             LossTimings.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--first-call")
+        {
+            FirstCall.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "--peak")

@@ -2,7 +2,7 @@
 # DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512, and on a
 # small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32); tab: 13 and 16 features (batch 1..128); cls: 256-512-1000 with cross-entropy and with LogSoftmax + NLLLoss (batch 1, 32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [--exe PATH] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -22,7 +22,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0
+rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0 exe=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -30,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
+    --exe) exe="$2"; build=0; shift 2 ;; # a NativeAOT build of Benchmarks (docs/benchmarks.md, "NativeAOT") instead of `dotnet` the dll
     mlp128|mlp512|tiny|act|tab|cls) models+=("$1"); shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
@@ -55,7 +56,13 @@ if [[ $build == 1 ]]; then
   dotnet build Benchmarks -c Release -v quiet -nologo >/dev/null
 fi
 dll=Benchmarks/bin/Release/net10.0/DslModels.Benchmarks.dll
-[[ -f $dll ]] || { echo "no $dll: build first (dotnet build Benchmarks -c Release)" >&2; exit 1; }
+if [[ -n $exe ]]; then
+  [[ -x $exe ]] || { echo "no executable $exe" >&2; exit 1; }
+  dsl=("$exe")
+else
+  [[ -f $dll ]] || { echo "no $dll: build first (dotnet build Benchmarks -c Release)" >&2; exit 1; }
+  dsl=(dotnet "$dll")
+fi
 
 # Busy fraction of all CPUs over one second, in percent, from /proc/stat.
 busy_percent() {
@@ -82,13 +89,13 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
   wait_quiet
   echo "round $r/$rounds: DslModels" >&2
-  "${dsl_env[@]}" dotnet "$dll" --quick "${models[@]}" >"$tmp/dsl.$r"
+  "${dsl_env[@]}" "${dsl[@]}" --quick "${models[@]}" >"$tmp/dsl.$r"
   wait_quiet
   echo "round $r/$rounds: PyTorch" >&2
   "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
 done
 echo "FMA peak" >&2
-"${dsl_env[@]}" dotnet "$dll" --peak fma >"$tmp/peak"
+"${dsl_env[@]}" "${dsl[@]}" --peak fma >"$tmp/peak"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
@@ -97,6 +104,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "avx512=$(grep -o -w 'avx512[a-z0-9_]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
   echo "kernel=$(uname -r)"
   echo "dotnet=$(dotnet --version)"
+  echo "dslmodels=${dsl[*]}"
   echo "torch=$(sed -n 's/^# //p' "$tmp/torch.info")"
   echo "python=$(/usr/bin/python3 --version 2>&1)"
   echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
