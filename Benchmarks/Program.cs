@@ -6,7 +6,7 @@ namespace DslModels.Benchmarks;
 public static class Program
 {
     /// <summary>
-    /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512] [tiny] [tiny-optim] [act] [tab] [cls]</c>: median timings (us) for
+    /// <c>dotnet run -c Release --project Benchmarks -- --quick [mlp128] [mlp512] [tiny] [tiny-optim] [act] [tab] [cls] [batch ...]</c>: median timings (us) for
     /// run-vs-pytorch.sh. <c>-- --peak [mlp128] [mlp512]</c>: FMA peak, achieved
     /// GFLOP/s and a per-phase split of the train step (see Peak). <c>-- --kernels [mlp128] [mlp512] [batch ...]</c>:
     /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c>:

@@ -13,11 +13,14 @@ namespace DslModels.Benchmarks;
 /// </summary>
 public static class Quick
 {
-    public static void Run(string[] names)
+    public static void Run(string[] args)
     {
+        // Numbers among the arguments replace every model's default batch sizes (e.g. `--quick mlp128 2 3 5 7`).
+        var (names, batches) = ModelsAndBatches(args);
+        int[] Batches(params int[] defaults) => batches.Length > 0 ? batches : defaults;
         var results = new List<(string Name, double Microseconds)>();
         var densities = new List<string>();
-        foreach (int batch in new[] { 1, 8, 32, 128, 512 })
+        foreach (int batch in Batches(1, 8, 32, 128, 512))
         {
             if (Want(names, "mlp128"))
             {
@@ -42,7 +45,7 @@ public static class Quick
         }
         if (Want(names, "tiny"))
         {
-            foreach (int batch in new[] { 1, 8, 32 })
+            foreach (int batch in Batches(1, 8, 32))
             {
                 using var m = new Tiny { Threads = ThreadCount };
                 var pool = new BatchPool(batch, Tiny.InputSize, Tiny.OutputSize, poolSize: BatchPool.PoolSizeFor(batch, Tiny.ParameterCount));
@@ -55,7 +58,7 @@ public static class Quick
         {
             foreach (var (name, make) in new (string, Func<ITrainable>)[] { ("tiny", () => new Tiny()), ("tiny-adam", () => new TinyAdam()), ("tiny-nadam", () => new TinyNAdam()), ("tiny-asgd", () => new TinyAsgd()) })
             {
-                foreach (int batch in new[] { 1, 8 })
+                foreach (int batch in Batches(1, 8))
                 {
                     using var m = make();
                     var pool = new BatchPool(batch, Tiny.InputSize, Tiny.OutputSize, poolSize: BatchPool.PoolSizeFor(batch, Tiny.ParameterCount));
@@ -73,7 +76,7 @@ public static class Quick
                 ("mlp128-logsoftmax", () => new Mlp128LogSoftmax()),
             })
             {
-                foreach (int batch in new[] { 1, 32 })
+                foreach (int batch in Batches(1, 32))
                 {
                     using var m = make();
                     var pool = new BatchPool(batch, Mlp128.InputSize, Mlp128.OutputSize);
@@ -87,7 +90,7 @@ public static class Quick
         {
             foreach (var (name, make, inputs) in new (string, Func<ITrainable>, int)[] { ("tab13", () => new Tab13(), 13), ("tab16", () => new Tab16(), 16) })
             {
-                foreach (int batch in new[] { 1, 32, 128 })
+                foreach (int batch in Batches(1, 32, 128))
                 {
                     using var m = make();
                     var pool = new BatchPool(batch, inputs, 3, poolSize: BatchPool.PoolSizeFor(batch, Tab13.ParameterCount));
@@ -101,7 +104,7 @@ public static class Quick
         {
             foreach (var (name, make) in new (string, Func<ITrainable>)[] { ("cls1000", () => new Cls1000()), ("cls1000-logsoftmax", () => new Cls1000LogSoftmax()) })
             {
-                foreach (int batch in new[] { 1, 32 })
+                foreach (int batch in Batches(1, 32))
                 {
                     using var m = make();
                     var pool = new BatchPool(batch, Cls1000.InputSize, Cls1000.OutputSize);
@@ -126,7 +129,7 @@ public static class Quick
 
     internal static bool Want(string[] names, string model) => names.Length == 0 || names.Contains(model);
 
-    /// <summary>Splits the arguments of <c>--kernels</c> and <c>--timeline</c>: positive integers are batch sizes (default <paramref name="defaultBatches"/>), the rest model names.</summary>
+    /// <summary>Splits the arguments of <c>--quick</c>, <c>--kernels</c> and <c>--timeline</c>: positive integers are batch sizes (default <paramref name="defaultBatches"/>), the rest model names.</summary>
     internal static (string[] Names, int[] Batches) ModelsAndBatches(string[] args, params int[] defaultBatches)
     {
         var batches = new List<int>();

@@ -1441,7 +1441,7 @@ public sealed partial class ModelGenerator
             {
                 int block = ForwardOutputBlock(l);
                 bool six = isa.Width == 16 && inVec > 0, three = isa.Width <= 8 && inVec > 0;
-                string tileText = six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles)"
+                string tileText = six ? "6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4, 3 x 4 and 2 x 4 tiles)"
                     : three ? $"3 samples x 4 outputs = 12 accumulators; per {vw}-float step 3 loads of x (kept) and 4 of W (one register, in turn) feed 12 FMAs, all 16 vector registers of AVX2 or SSE (then a 2 x 4 tile)"
                     : $"{S} samples x 4 outputs = {S * 4} accumulators; per {vw}-float step 4 loads of W and {S} of x feed {S * 4} FMAs";
                 w.Line($"// Register tile: {tileText}.");
@@ -1452,7 +1452,8 @@ public sealed partial class ModelGenerator
                 if (six)
                 {
                     w.Line("// Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest");
-                    w.Line("// divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.");
+                    w.Line("// divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4); the last 3 or 2 samples take a 3- or 2-sample tile, so at most");
+                    w.Line("// one sample takes the single-sample loop.");
                     w.Line("int n6 = batch / 6 * 6;");
                     w.Line("if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;");
                 }
@@ -1462,8 +1463,14 @@ public sealed partial class ModelGenerator
                     const string obEnd = "obEnd";
                     w.Line($"int obEnd = global::System.Math.Min(ob + {block}, oEnd4);");
                     w.Line("int n = 0;");
-                    void Tile(int s, string bound)
+                    // W beyond L1: a tile's 4 outputs lie a quarter of the block apart, so each row read continues where the previous
+                    // tile's row ended and W streams from L2 as 4 long runs (4 neighbouring rows restart 4 short streams every tile: 30%
+                    // slower at 784 -> 128). W within L1: neighbouring rows, whose 4 outputs are stored as one vector. The single-sample
+                    // loop and the 2- and 3-sample tiles after the 4-sample ones take it: they read W once for few FMAs.
+                    bool strided = (long)inW * outW * sizeof(float) > StridedSingleSampleBytes;
+                    void Tile(int s, string bound, bool stridedTile = false)
                     {
+                        string Out(int k) => k == 0 ? "o" : !stridedTile ? $"o + {k}" : k == 1 ? "o + q" : $"o + {k} * q";
                         using (w.Block($"for (; n {bound}; n += {s})"))
                         {
                             for (int t = 0; t < s; t++)
@@ -1471,10 +1478,21 @@ public sealed partial class ModelGenerator
                                 w.Line($"ref float x{t} = ref {U}.Add(ref x, (n + {t}) * {inW});");
                                 w.Line($"ref float y{t} = ref {U}.Add(ref y, (n + {t}) * {outW});");
                             }
-                            using (w.Block($"for (int o = ob; o < {obEnd}; o += 4)"))
+                            if (stridedTile)
+                                w.Line($"int q = ({obEnd} - ob) >> 2; // the block is a multiple of 4 outputs");
+                            using (w.Block(stridedTile ? "for (int o = ob; o < ob + q; o++)" : $"for (int o = ob; o < {obEnd}; o += 4)"))
                             {
-                                for (int k = 0; k < 4; k++)
-                                    w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                                if (stridedTile)
+                                {
+                                    w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
+                                    for (int k = 1; k < 4; k++)
+                                        w.Line($"ref float w{k} = ref {U}.Add(ref w{k - 1}, q * {inW});");
+                                }
+                                else
+                                {
+                                    for (int k = 0; k < 4; k++)
+                                        w.Line($"ref float w{k} = ref {U}.Add(ref w, (o + {k}) * {inW});");
+                                }
                                 for (int t = 0; t < s; t++)
                                     w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"a{t}{k} = default"))};");
                                 if (inVec > 0)
@@ -1515,6 +1533,20 @@ public sealed partial class ModelGenerator
                                     for (int t = 0; t < s; t++)
                                         w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{t}{k} = DslSum128(a{t}{k})"))};");
                                 }
+                                else if (isa.Width == 16 && s < 4)
+                                {
+                                    string outputs = stridedTile ? "o + k * q" : "o + k";
+                                    w.Line($"var sums = DslSum8({Accs(0, 2)}); // lane 4t + k: sample t, output {outputs}");
+                                    quarter.AddRange(new[] { "DslV256.GetLower(sums)", "DslV256.GetUpper(sums)" });
+                                    lane.Add(("sums", "DslV256", 0));
+                                    lane.Add(("sums", "DslV256", 4));
+                                    if (s == 3)
+                                    {
+                                        w.Line($"var sums2 = DslSum4({Accs(2, 1)}); // lane k: sample 2, output {outputs}");
+                                        quarter.Add("sums2");
+                                        lane.Add(("sums2", "DslV128", 0));
+                                    }
+                                }
                                 else if (isa.Width == 16)
                                 {
                                     w.Line($"var sums = DslSum16({Accs(0, 4)}); // lane 4t + k: sample t, output o + k");
@@ -1540,7 +1572,7 @@ public sealed partial class ModelGenerator
                                         lane.Add(("sums2", "DslV128", 0));
                                     }
                                 }
-                                if (inVec == inW && isa.Width > 4)
+                                if (inVec == inW && isa.Width > 4 && !stridedTile)
                                 {
                                     if (l.HasBias)
                                         w.Line($"var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);");
@@ -1556,7 +1588,7 @@ public sealed partial class ModelGenerator
                                     }
                                     for (int t = 0; t < s; t++)
                                         for (int k = 0; k < 4; k++)
-                                            w.Line($"{U}.Add(ref y{t}, o + {k}) = s{t}{k}{Bias($"o + {k}")};");
+                                            w.Line($"{U}.Add(ref y{t}, {Out(k)}) = s{t}{k}{Bias(Out(k))};");
                                 }
                             }
                         }
@@ -1566,11 +1598,17 @@ public sealed partial class ModelGenerator
                     if (three)
                         Tile(3, "<= batch - 3");
                     Tile(S, $"<= batch - {S}");
+                    if (six)
+                    {
+                        // AVX-512: at most 3 samples are left, and 3 or 2 of them share each load of W, in a strided tile when W is
+                        // beyond L1 (one sample at a time, a batch of 2 or 3 read W 2-3 times: 784 -> 128 took 4.2 and 6.2 us against
+                        // 2.2 for one sample; docs/benchmarks.md, session 12). AVX2's and SSE's tiles are 3 and 2 samples already; at
+                        // half the width or less they are bound by their FMAs, and striding them measured no gain.
+                        w.Line($"// The last 3 or 2 samples: a {(strided ? "strided " : "")}tile of 3 or 2 samples x 4 outputs{(strided ? " a quarter of the block apart" : "")}.");
+                        Tile(3, "<= batch - 3", strided);
+                        Tile(2, "<= batch - 2", strided);
+                    }
                     w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output.");
-                    // W beyond L1: the 4 outputs of a tile lie a quarter of the block apart, so each row read continues where the
-                    // previous tile's row ended and W streams from L2 as 4 long runs (4 neighbouring rows restart 4 short streams every
-                    // tile: 30% slower at 784 -> 128). W within L1: neighbouring rows, whose 4 outputs are stored as one vector.
-                    bool strided = (long)inW * outW * sizeof(float) > StridedSingleSampleBytes;
                     if (strided)
                     {
                         w.Line("// The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step");

@@ -695,11 +695,12 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles).
+            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4, 3 x 4 and 2 x 4 tiles).
             // The horizontal sums are then reduced together (DslSum16, DslSum8: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 128 outputs (392 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             // Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest
-            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.
+            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4); the last 3 or 2 samples take a 3- or 2-sample tile, so at most
+            // one sample takes the single-sample loop.
             int n6 = batch / 6 * 6;
             if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;
             int oEnd4 = global::System.Math.Min(o1, 128);
@@ -834,6 +835,111 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
                         DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
                         DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
+                    }
+                }
+                // The last 3 or 2 samples: a strided tile of 3 or 2 samples x 4 outputs a quarter of the block apart.
+                for (; n <= batch - 3; n += 3)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 784);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 128);
+                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    for (int o = ob; o < ob + q; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k * q
+                        var sums2 = DslSum4(a20, a21, a22, a23); // lane k: sample 2, output o + k * q
+                        float s00 = DslV256.GetElement(sums, 0), s01 = DslV256.GetElement(sums, 1), s02 = DslV256.GetElement(sums, 2), s03 = DslV256.GetElement(sums, 3);
+                        float s10 = DslV256.GetElement(sums, 4), s11 = DslV256.GetElement(sums, 5), s12 = DslV256.GetElement(sums, 6), s13 = DslV256.GetElement(sums, 7);
+                        float s20 = DslV128.GetElement(sums2, 0), s21 = DslV128.GetElement(sums2, 1), s22 = DslV128.GetElement(sums2, 2), s23 = DslV128.GetElement(sums2, 3);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o + q) = s01 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref y0, o + 2 * q) = s02 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref y0, o + 3 * q) = s03 + DslUnsafe.Add(ref b, o + 3 * q);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o + q) = s11 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref y1, o + 2 * q) = s12 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref y1, o + 3 * q) = s13 + DslUnsafe.Add(ref b, o + 3 * q);
+                        DslUnsafe.Add(ref y2, o) = s20 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y2, o + q) = s21 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref y2, o + 2 * q) = s22 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref y2, o + 3 * q) = s23 + DslUnsafe.Add(ref b, o + 3 * q);
+                    }
+                }
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 784);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 128);
+                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    for (int o = ob; o < ob + q; o++)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
+                        ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
+                        ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
+                        ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 784; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k * q
+                        float s00 = DslV256.GetElement(sums, 0), s01 = DslV256.GetElement(sums, 1), s02 = DslV256.GetElement(sums, 2), s03 = DslV256.GetElement(sums, 3);
+                        float s10 = DslV256.GetElement(sums, 4), s11 = DslV256.GetElement(sums, 5), s12 = DslV256.GetElement(sums, 6), s13 = DslV256.GetElement(sums, 7);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y0, o + q) = s01 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref y0, o + 2 * q) = s02 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref y0, o + 3 * q) = s03 + DslUnsafe.Add(ref b, o + 3 * q);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
+                        DslUnsafe.Add(ref y1, o + q) = s11 + DslUnsafe.Add(ref b, o + q);
+                        DslUnsafe.Add(ref y1, o + 2 * q) = s12 + DslUnsafe.Add(ref b, o + 2 * q);
+                        DslUnsafe.Add(ref y1, o + 3 * q) = s13 + DslUnsafe.Add(ref b, o + 3 * q);
                     }
                 }
                 // Remaining samples one at a time: 4 outputs share each load of x; 49 x 16-wide FMA steps per output.
@@ -1048,15 +1154,15 @@ partial class FashionClassifier : global::DslModels.IModel
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
                         float s20 = DslSum128(a20), s21 = DslSum128(a21), s22 = DslSum128(a22), s23 = DslSum128(a23);
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y2, o) = s20 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
@@ -1095,11 +1201,11 @@ partial class FashionClassifier : global::DslModels.IModel
                         }
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
@@ -1965,11 +2071,12 @@ partial class FashionClassifier : global::DslModels.IModel
     {
         if (DslV512.IsHardwareAccelerated)
         {
-            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4 tiles).
+            // Register tile: 6 samples x 4 outputs = 24 accumulators; per 16-float step 4 loads of W and 6 of x feed 24 FMAs (then 4 x 4, 3 x 4 and 2 x 4 tiles).
             // The horizontal sums are then reduced together (DslSum16, DslSum8: the same additions as DslV512.Sum of each).
             // Cache blocking: blocks of 8 outputs (4 KB of W, kept in L2) x every sample tile (its x rows stay in L1) x the block's 4-output tiles.
             // Any tile shape gives the same bits (each output is one FMA chain and one Sum tree): the 6-sample tiles stop where the rest
-            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4), so no more than 3 samples take the single-sample loop.
+            // divides into 4-sample tiles (batch 32: 4 x 6 + 2 x 4); the last 3 or 2 samples take a 3- or 2-sample tile, so at most
+            // one sample takes the single-sample loop.
             int n6 = batch / 6 * 6;
             if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;
             int oEnd4 = global::System.Math.Min(o1, 8);
@@ -2104,6 +2211,91 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetLower(sums)) + b4, ref y1, (nuint)o);
                         DslV128.StoreUnsafe(DslV256.GetLower(DslV512.GetUpper(sums)) + b4, ref y2, (nuint)o);
                         DslV128.StoreUnsafe(DslV256.GetUpper(DslV512.GetUpper(sums)) + b4, ref y3, (nuint)o);
+                    }
+                }
+                // The last 3 or 2 samples: a tile of 3 or 2 samples x 4 outputs.
+                for (; n <= batch - 3; n += 3)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    ref float x2 = ref DslUnsafe.Add(ref x, (n + 2) * 128);
+                    ref float y2 = ref DslUnsafe.Add(ref y, (n + 2) * 10);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        DslF512 a20 = default, a21 = default, a22 = default, a23 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            var xv2 = DslV512.LoadUnsafe(ref x2, i);
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a20 = DslV512.FusedMultiplyAdd(xv2, wv0, a20);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a21 = DslV512.FusedMultiplyAdd(xv2, wv1, a21);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a22 = DslV512.FusedMultiplyAdd(xv2, wv2, a22);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                            a23 = DslV512.FusedMultiplyAdd(xv2, wv3, a23);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var sums2 = DslSum4(a20, a21, a22, a23); // lane k: sample 2, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
+                        DslV128.StoreUnsafe(sums2 + b4, ref y2, (nuint)o);
+                    }
+                }
+                for (; n <= batch - 2; n += 2)
+                {
+                    ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 128);
+                    ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 10);
+                    ref float x1 = ref DslUnsafe.Add(ref x, (n + 1) * 128);
+                    ref float y1 = ref DslUnsafe.Add(ref y, (n + 1) * 10);
+                    for (int o = ob; o < obEnd; o += 4)
+                    {
+                        ref float w0 = ref DslUnsafe.Add(ref w, (o + 0) * 128);
+                        ref float w1 = ref DslUnsafe.Add(ref w, (o + 1) * 128);
+                        ref float w2 = ref DslUnsafe.Add(ref w, (o + 2) * 128);
+                        ref float w3 = ref DslUnsafe.Add(ref w, (o + 3) * 128);
+                        DslF512 a00 = default, a01 = default, a02 = default, a03 = default;
+                        DslF512 a10 = default, a11 = default, a12 = default, a13 = default;
+                        for (nuint i = 0; i < 128; i += 16)
+                        {
+                            var wv0 = DslV512.LoadUnsafe(ref w0, i);
+                            var wv1 = DslV512.LoadUnsafe(ref w1, i);
+                            var wv2 = DslV512.LoadUnsafe(ref w2, i);
+                            var wv3 = DslV512.LoadUnsafe(ref w3, i);
+                            var xv0 = DslV512.LoadUnsafe(ref x0, i);
+                            a00 = DslV512.FusedMultiplyAdd(xv0, wv0, a00);
+                            a01 = DslV512.FusedMultiplyAdd(xv0, wv1, a01);
+                            a02 = DslV512.FusedMultiplyAdd(xv0, wv2, a02);
+                            a03 = DslV512.FusedMultiplyAdd(xv0, wv3, a03);
+                            var xv1 = DslV512.LoadUnsafe(ref x1, i);
+                            a10 = DslV512.FusedMultiplyAdd(xv1, wv0, a10);
+                            a11 = DslV512.FusedMultiplyAdd(xv1, wv1, a11);
+                            a12 = DslV512.FusedMultiplyAdd(xv1, wv2, a12);
+                            a13 = DslV512.FusedMultiplyAdd(xv1, wv3, a13);
+                        }
+                        var sums = DslSum8(a00, a01, a02, a03, a10, a11, a12, a13); // lane 4t + k: sample t, output o + k
+                        var b4 = DslV128.LoadUnsafe(ref b, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetLower(sums) + b4, ref y0, (nuint)o);
+                        DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
                 }
                 // Remaining samples one at a time: 4 outputs share each load of x; 8 x 16-wide FMA steps per output.
@@ -2395,15 +2587,15 @@ partial class FashionClassifier : global::DslModels.IModel
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
                         float s20 = DslSum128(a20), s21 = DslSum128(a21), s22 = DslSum128(a22), s23 = DslSum128(a23);
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y2, o + 0) = s20 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y2, o) = s20 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y2, o + 1) = s21 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y2, o + 2) = s22 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y2, o + 3) = s23 + DslUnsafe.Add(ref b, o + 3);
@@ -2442,11 +2634,11 @@ partial class FashionClassifier : global::DslModels.IModel
                         }
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
-                        DslUnsafe.Add(ref y0, o + 0) = s00 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y0, o) = s00 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y0, o + 1) = s01 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y0, o + 2) = s02 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y0, o + 3) = s03 + DslUnsafe.Add(ref b, o + 3);
-                        DslUnsafe.Add(ref y1, o + 0) = s10 + DslUnsafe.Add(ref b, o + 0);
+                        DslUnsafe.Add(ref y1, o) = s10 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref y1, o + 1) = s11 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref y1, o + 2) = s12 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);

@@ -894,15 +894,15 @@ partial class Regressor : global::DslModels.IModel
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
                         float s20 = DslSum128(a20), s21 = DslSum128(a21), s22 = DslSum128(a22), s23 = DslSum128(a23);
-                        DslUnsafe.Add(ref y0, o + 0) = s00;
+                        DslUnsafe.Add(ref y0, o) = s00;
                         DslUnsafe.Add(ref y0, o + 1) = s01;
                         DslUnsafe.Add(ref y0, o + 2) = s02;
                         DslUnsafe.Add(ref y0, o + 3) = s03;
-                        DslUnsafe.Add(ref y1, o + 0) = s10;
+                        DslUnsafe.Add(ref y1, o) = s10;
                         DslUnsafe.Add(ref y1, o + 1) = s11;
                         DslUnsafe.Add(ref y1, o + 2) = s12;
                         DslUnsafe.Add(ref y1, o + 3) = s13;
-                        DslUnsafe.Add(ref y2, o + 0) = s20;
+                        DslUnsafe.Add(ref y2, o) = s20;
                         DslUnsafe.Add(ref y2, o + 1) = s21;
                         DslUnsafe.Add(ref y2, o + 2) = s22;
                         DslUnsafe.Add(ref y2, o + 3) = s23;
@@ -941,11 +941,11 @@ partial class Regressor : global::DslModels.IModel
                         }
                         float s00 = DslSum128(a00), s01 = DslSum128(a01), s02 = DslSum128(a02), s03 = DslSum128(a03);
                         float s10 = DslSum128(a10), s11 = DslSum128(a11), s12 = DslSum128(a12), s13 = DslSum128(a13);
-                        DslUnsafe.Add(ref y0, o + 0) = s00;
+                        DslUnsafe.Add(ref y0, o) = s00;
                         DslUnsafe.Add(ref y0, o + 1) = s01;
                         DslUnsafe.Add(ref y0, o + 2) = s02;
                         DslUnsafe.Add(ref y0, o + 3) = s03;
-                        DslUnsafe.Add(ref y1, o + 0) = s10;
+                        DslUnsafe.Add(ref y1, o) = s10;
                         DslUnsafe.Add(ref y1, o + 1) = s11;
                         DslUnsafe.Add(ref y1, o + 2) = s12;
                         DslUnsafe.Add(ref y1, o + 3) = s13;
