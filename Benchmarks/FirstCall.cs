@@ -19,11 +19,9 @@ public static class FirstCall
         string model = args.Length > 0 ? args[0] : "mlp128";
         int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
         bool once = Array.IndexOf(args, "once") >= 2, prewarm = Array.IndexOf(args, "prewarm") >= 2;
-        ITrainable Create() => model switch
-        {
-            "tiny" => new Tiny(),
-            _ => new Mlp128(),
-        };
+        if (model is not ("mlp128" or "tiny"))
+            throw new ArgumentException($"--first-call takes mlp128 or tiny; got '{model}'.", nameof(args));
+        ITrainable Create() => model == "tiny" ? new Tiny() : new Mlp128();
         double prewarmed = 0;
         if (prewarm)
         {

@@ -58,6 +58,8 @@ fi
 dll=Benchmarks/bin/Release/net10.0/DslModels.Benchmarks.dll
 if [[ -n $exe ]]; then
   [[ -x $exe ]] || { echo "no executable $exe" >&2; exit 1; }
+  # A NativeAOT executable's instruction set is fixed when it is published; DOTNET_EnableAVX512=0 does not reach it.
+  [[ $avx2 == 0 ]] || { echo "--avx2 does not apply to --exe: publish with -p:IlcInstructionSet=x86-64-v3 for the AVX2 path" >&2; exit 2; }
   dsl=("$exe")
 else
   [[ -f $dll ]] || { echo "no $dll: build first (dotnet build Benchmarks -c Release)" >&2; exit 1; }

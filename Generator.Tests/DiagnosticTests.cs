@@ -273,33 +273,49 @@ public class DiagnosticTests
     private static System.Collections.Immutable.ImmutableArray<Microsoft.CodeAnalysis.Diagnostic> AnalyzeAot(params (string Name, string Value)[] properties) =>
         GeneratorHarness.Analyze(properties.ToDictionary(p => p.Name, p => p.Value), AotModel);
 
+    private static System.Collections.Immutable.ImmutableArray<Microsoft.CodeAnalysis.Diagnostic> AnalyzeAot(string publishAot, string isa, string rid,
+        string publishRid, string sdkRid, string outputType = "Exe") =>
+        AnalyzeAot(("PublishAot", publishAot), ("IlcInstructionSet", isa), ("OutputType", outputType), ("RuntimeIdentifier", rid),
+            ("PublishRuntimeIdentifier", publishRid), ("NETCoreSdkPortableRuntimeIdentifier", sdkRid));
+
     [Theory]
-    [InlineData("true", "", "linux-x64", "linux-x64")]
-    [InlineData("True", "", "", "linux-x64")] // no -r: the publish takes the SDK's runtime identifier
-    [InlineData("true", "", "win-x86", "linux-x64")]
-    [InlineData("true", "", "linux-musl-x64", "osx-arm64")]
-    public void NativeAot_on_x64_without_an_instruction_set_warns_at_the_model(string publishAot, string isa, string rid, string sdkRid)
+    [InlineData("true", "", "linux-x64", "", "linux-x64", "linux-x64")]
+    [InlineData("True", "", "", "", "linux-x64", "linux-x64")] // no -r: the publish takes the SDK's portable identifier
+    [InlineData(" true ", "  ", "", "", "linux-x64", "linux-x64")] // blanks are no value
+    [InlineData("true", "", "win-x86", "", "linux-x64", "win-x86")]
+    [InlineData("true", "", "linux-musl-x64", "", "osx-arm64", "linux-musl-x64")]
+    [InlineData("true", "", "ubuntu.22.04-x64", "", "linux-x64", "ubuntu.22.04-x64")]
+    [InlineData("true", "", "", "win-x64", "linux-arm64", "win-x64")] // PublishRuntimeIdentifier before the SDK's
+    [InlineData("true", "", "", "", "x64", "x64")]
+    public void NativeAot_on_x64_without_an_instruction_set_warns_at_the_model(string publishAot, string isa, string rid, string publishRid, string sdkRid,
+        string reported)
     {
-        var diagnostics = AnalyzeAot(("PublishAot", publishAot), ("IlcInstructionSet", isa), ("RuntimeIdentifier", rid), ("NETCoreSdkRuntimeIdentifier", sdkRid));
-        var warning = Assert.Single(diagnostics, d => d.Id == "DSL0020");
+        var warning = Assert.Single(AnalyzeAot(publishAot, isa, rid, publishRid, sdkRid), d => d.Id == "DSL0020");
         Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, warning.Severity);
         Assert.Equal("Model(Inputs = 4)", warning.Location.SourceTree!.GetText().ToString(warning.Location.SourceSpan));
         string message = warning.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Contains("'Edge' is published with NativeAOT for " + (rid.Length > 0 ? rid : sdkRid), message);
+        Assert.Contains("'Edge' is published with NativeAOT for " + reported + " without", message);
         Assert.Contains("x86-64-v3", message);
     }
 
     [Theory]
-    [InlineData("true", "native", "linux-x64", "linux-x64")] // an instruction set chosen
-    [InlineData("true", "x86-64-v2", "linux-x64", "linux-x64")] // the baseline chosen on purpose
-    [InlineData("true", "", "linux-arm64", "linux-x64")] // Arm64's baseline has AdvSimd with FMA
-    [InlineData("true", "", "", "osx-arm64")]
-    [InlineData("true", "", "", "")] // target unknown
-    [InlineData("false", "", "linux-x64", "linux-x64")]
-    [InlineData("", "", "linux-x64", "linux-x64")] // JIT: the kernels pick the widest path at run time
-    public void NativeAot_with_an_instruction_set_or_off_x64_is_silent(string publishAot, string isa, string rid, string sdkRid) =>
-        Assert.DoesNotContain(AnalyzeAot(("PublishAot", publishAot), ("IlcInstructionSet", isa), ("RuntimeIdentifier", rid), ("NETCoreSdkRuntimeIdentifier", sdkRid)),
-            d => d.Id == "DSL0020");
+    [InlineData("true", "native", "linux-x64", "", "linux-x64")] // an instruction set chosen
+    [InlineData("true", "x86-64-v2", "linux-x64", "", "linux-x64")] // the baseline chosen on purpose
+    [InlineData("true", "", "linux-arm64", "", "linux-x64")] // Arm64's baseline has AdvSimd with FMA
+    [InlineData("true", "", "", "linux-arm64", "linux-x64")] // publishes for Arm64 from an x64 machine
+    [InlineData("true", "", "", "", "osx-arm64")]
+    [InlineData("true", "", "", "", "")] // target unknown
+    [InlineData("true", "", "browser-wasm", "", "linux-x64")]
+    [InlineData("true", "", "any", "", "linux-x64")]
+    [InlineData("yes", "", "linux-x64", "", "linux-x64")]
+    [InlineData("false", "", "linux-x64", "", "linux-x64")]
+    [InlineData("", "", "linux-x64", "", "linux-x64")] // JIT: the kernels pick the widest path at run time
+    public void NativeAot_with_an_instruction_set_or_off_x64_is_silent(string publishAot, string isa, string rid, string publishRid, string sdkRid) =>
+        Assert.DoesNotContain(AnalyzeAot(publishAot, isa, rid, publishRid, sdkRid), d => d.Id == "DSL0020");
+
+    [Fact]
+    public void NativeAot_in_a_library_is_silent_the_application_decides() =>
+        Assert.DoesNotContain(AnalyzeAot("true", "", "linux-x64", "", "linux-x64", outputType: "Library"), d => d.Id == "DSL0020");
 
     [Fact]
     public void NativeAot_check_without_any_build_properties_is_silent() =>

@@ -112,7 +112,7 @@ public static class DiagnosticDescriptors
 
     /// <summary>Format: '{0}' is published with NativeAOT for {1} without an IlcInstructionSet: ...</summary>
     public static readonly DiagnosticDescriptor NativeAotBaseline = new(NativeAotBaselineId, "NativeAOT for x64 without an instruction set",
-        "'{0}' is published with NativeAOT for {1} without <IlcInstructionSet>: the native code then targets x86-64-v2 (SSE4.2), so the model's kernels take their 128-bit path without fused multiply-adds, 4-7x slower than with AVX2 or AVX-512 (docs/benchmarks.md, NativeAOT). Set <IlcInstructionSet> to the oldest CPU you deploy to: x86-64-v3 (AVX2 and FMA), x86-64-v4 (AVX-512) or native (this machine); set it to x86-64-v2 to keep the baseline on purpose.",
+        "'{0}' is published with NativeAOT for {1} without <IlcInstructionSet>: the native code then targets x86-64-v2 (SSE4.2), so the model's kernels take their 128-bit path without fused multiply-adds, 2-7x slower than with AVX2 or AVX-512 (docs/benchmarks.md, NativeAOT). Set <IlcInstructionSet> to the oldest CPU you deploy to: x86-64-v3 (AVX2 and FMA), x86-64-v4 (AVX-512) or native (this machine); set it to x86-64-v2 to keep the baseline on purpose.",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     /// <summary>Format: The DslModels generator failed on '{0}': {1}.</summary>
