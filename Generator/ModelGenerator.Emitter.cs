@@ -1608,51 +1608,66 @@ public sealed partial class ModelGenerator
                         Tile(3, "<= batch - 3", strided);
                         Tile(2, "<= batch - 2", strided);
                     }
-                    w.Line($"// Remaining samples one at a time: 4 outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output.");
+                    // Outputs per single-sample tile: each output is one FMA chain, so a tile of 4 keeps 4 chains in flight. That is
+                    // enough for AVX-512, whose loop is bound by streaming W from L2 (8 measured slower, session 9), but holds the
+                    // narrower paths to half their FMA rate by the FMA latency: AVX2 and 128-bit vectors take 8 (docs/benchmarks.md,
+                    // session 12) where every block of outputs divides into 8.
+                    int so = isa.Width < 16 && out4 % 8 == 0 && block % 8 == 0 ? 8 : 4;
+                    w.Line($"// Remaining samples one at a time: {so} outputs share each load of x; {inVec / vw} x {vw}-wide FMA steps per output.");
                     if (strided)
                     {
-                        w.Line("// The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step");
-                        w.Line("// continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).");
+                        w.Line(so == 4
+                            ? "// The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step"
+                            : "// The 8 outputs lie an eighth of the block apart (o, o + q, ..., o + 7q): each of the 8 rows of W read per step");
+                        w.Line($"// continues where the previous tile's row ended, so W streams from L2 as {so} long runs (docs/benchmarks.md, session {(so == 4 ? "9" : "9 and 12")}).");
                     }
                     using (w.Block("for (; n < batch; n++)"))
                     {
                         w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
                         w.Line($"ref float yr = ref {U}.Add(ref y, n * {outW});");
                         if (strided)
-                            w.Line($"int q = ({obEnd} - ob) >> 2; // the block is a multiple of 4 outputs");
+                            w.Line($"int q = ({obEnd} - ob) >> {(so == 8 ? 3 : 2)}; // the block is a multiple of {so} outputs");
                         string rowStep = strided ? $"q * {inW}" : $"{inW}";
                         string Output(int k) => k == 0 ? "o" : strided ? (k == 1 ? "o + q" : $"o + {k} * q") : $"o + {k}";
-                        using (w.Block(strided ? "for (int o = ob; o < ob + q; o++)" : $"for (int o = ob; o < {obEnd}; o += 4)"))
+                        using (w.Block(strided ? "for (int o = ob; o < ob + q; o++)" : $"for (int o = ob; o < {obEnd}; o += {so})"))
                         {
                             w.Line($"ref float w0 = ref {U}.Add(ref w, o * {inW});");
-                            for (int k = 1; k < 4; k++)
+                            for (int k = 1; k < so; k++)
                                 w.Line($"ref float w{k} = ref {U}.Add(ref w{k - 1}, {rowStep});");
-                            w.Line($"{isa.Vec} acc0 = default, acc1 = default, acc2 = default, acc3 = default;");
+                            w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, so).Select(k => $"acc{k} = default"))};");
                             if (inVec > 0)
                             {
                                 using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
                                 {
                                     w.Line($"var xv = {T}.LoadUnsafe(ref xr, i);");
-                                    for (int k = 0; k < 4; k++)
+                                    for (int k = 0; k < so; k++)
                                         w.Line($"acc{k} = {isa.Fma}(xv, {T}.LoadUnsafe(ref w{k}, i), acc{k});");
                                 }
                             }
                             bool vectorStore = isa.Width != 4 && !strided && inVec == inW;
                             if (isa.Width == 4)
-                                w.Line($"float s0 = {isa.Sum}(acc0), s1 = {isa.Sum}(acc1), s2 = {isa.Sum}(acc2), s3 = {isa.Sum}(acc3);");
+                                w.Line($"float {string.Join(", ", Enumerable.Range(0, so).Select(k => $"s{k} = {isa.Sum}(acc{k})"))};");
                             else
                             {
-                                // One reduction for the four: lane k = {T}.Sum(acc k), bit for bit, in a third of the
+                                // One reduction for each four: lane k = {T}.Sum(acc k), bit for bit, in a third of the
                                 // shuffles and adds of four Sums (small layers at batch 1 spent most of their time in those).
-                                w.Line($"var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output {(strided ? "o + k * q" : "o + k")}");
-                                if (vectorStore)
-                                    w.Line($"DslV128.StoreUnsafe(sums{(l.HasBias ? " + DslV128.LoadUnsafe(ref b, (nuint)o)" : "")}, ref yr, (nuint)o);");
-                                else
-                                    w.Line("float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);");
+                                for (int h = 0; h < so; h += 4)
+                                {
+                                    string name = h == 0 ? "sums" : "sums" + (h / 4 + 1);
+                                    string lanes = strided ? (h == 0 ? "o + k * q" : $"o + (k + {h}) * q") : (h == 0 ? "o + k" : $"o + {h} + k");
+                                    w.Line($"var {name} = DslSum4(acc{h}, acc{h + 1}, acc{h + 2}, acc{h + 3}); // lane k: output {lanes}");
+                                    if (vectorStore)
+                                    {
+                                        string at = h == 0 ? "(nuint)o" : $"(nuint)(o + {h})";
+                                        w.Line($"DslV128.StoreUnsafe({name}{(l.HasBias ? $" + DslV128.LoadUnsafe(ref b, {at})" : "")}, ref yr, {at});");
+                                    }
+                                    else
+                                        w.Line($"float {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"s{h + k} = DslV128.GetElement({name}, {k})"))};");
+                                }
                             }
                             if (!vectorStore)
                             {
-                                for (int k = 0; k < 4; k++)
+                                for (int k = 0; k < so; k++)
                                     w.Line($"{U}.Add(ref yr, {Output(k)}) = s{k}{Bias(Output(k))};");
                             }
                         }

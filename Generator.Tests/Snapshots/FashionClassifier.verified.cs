@@ -1069,21 +1069,25 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 98 x 8-wide FMA steps per output.
-                // The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step
-                // continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).
+                // Remaining samples one at a time: 8 outputs share each load of x; 98 x 8-wide FMA steps per output.
+                // The 8 outputs lie an eighth of the block apart (o, o + q, ..., o + 7q): each of the 8 rows of W read per step
+                // continues where the previous tile's row ended, so W streams from L2 as 8 long runs (docs/benchmarks.md, session 9 and 12).
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    int q = (obEnd - ob) >> 3; // the block is a multiple of 8 outputs
                     for (int o = ob; o < ob + q; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
                         ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
                         ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
-                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        ref float w4 = ref DslUnsafe.Add(ref w3, q * 784);
+                        ref float w5 = ref DslUnsafe.Add(ref w4, q * 784);
+                        ref float w6 = ref DslUnsafe.Add(ref w5, q * 784);
+                        ref float w7 = ref DslUnsafe.Add(ref w6, q * 784);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
                         for (nuint i = 0; i < 784; i += 8)
                         {
                             var xv = DslV256.LoadUnsafe(ref xr, i);
@@ -1091,13 +1095,23 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
                             acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                            acc4 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w4, i), acc4);
+                            acc5 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w5, i), acc5);
+                            acc6 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w6, i), acc6);
+                            acc7 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w7, i), acc7);
                         }
                         var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k * q
                         float s0 = DslV128.GetElement(sums, 0), s1 = DslV128.GetElement(sums, 1), s2 = DslV128.GetElement(sums, 2), s3 = DslV128.GetElement(sums, 3);
+                        var sums2 = DslSum4(acc4, acc5, acc6, acc7); // lane k: output o + (k + 4) * q
+                        float s4 = DslV128.GetElement(sums2, 0), s5 = DslV128.GetElement(sums2, 1), s6 = DslV128.GetElement(sums2, 2), s7 = DslV128.GetElement(sums2, 3);
                         DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + q) = s1 + DslUnsafe.Add(ref b, o + q);
                         DslUnsafe.Add(ref yr, o + 2 * q) = s2 + DslUnsafe.Add(ref b, o + 2 * q);
                         DslUnsafe.Add(ref yr, o + 3 * q) = s3 + DslUnsafe.Add(ref b, o + 3 * q);
+                        DslUnsafe.Add(ref yr, o + 4 * q) = s4 + DslUnsafe.Add(ref b, o + 4 * q);
+                        DslUnsafe.Add(ref yr, o + 5 * q) = s5 + DslUnsafe.Add(ref b, o + 5 * q);
+                        DslUnsafe.Add(ref yr, o + 6 * q) = s6 + DslUnsafe.Add(ref b, o + 6 * q);
+                        DslUnsafe.Add(ref yr, o + 7 * q) = s7 + DslUnsafe.Add(ref b, o + 7 * q);
                     }
                 }
             }
@@ -1211,21 +1225,25 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 196 x 4-wide FMA steps per output.
-                // The 4 outputs lie a quarter of the block apart (o, o + q, o + 2q, o + 3q): each of the 4 rows of W read per step
-                // continues where the previous tile's row ended, so W streams from L2 as 4 long runs (docs/benchmarks.md, session 9).
+                // Remaining samples one at a time: 8 outputs share each load of x; 196 x 4-wide FMA steps per output.
+                // The 8 outputs lie an eighth of the block apart (o, o + q, ..., o + 7q): each of the 8 rows of W read per step
+                // continues where the previous tile's row ended, so W streams from L2 as 8 long runs (docs/benchmarks.md, session 9 and 12).
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 784);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 128);
-                    int q = (obEnd - ob) >> 2; // the block is a multiple of 4 outputs
+                    int q = (obEnd - ob) >> 3; // the block is a multiple of 8 outputs
                     for (int o = ob; o < ob + q; o++)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 784);
                         ref float w1 = ref DslUnsafe.Add(ref w0, q * 784);
                         ref float w2 = ref DslUnsafe.Add(ref w1, q * 784);
                         ref float w3 = ref DslUnsafe.Add(ref w2, q * 784);
-                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        ref float w4 = ref DslUnsafe.Add(ref w3, q * 784);
+                        ref float w5 = ref DslUnsafe.Add(ref w4, q * 784);
+                        ref float w6 = ref DslUnsafe.Add(ref w5, q * 784);
+                        ref float w7 = ref DslUnsafe.Add(ref w6, q * 784);
+                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
                         for (nuint i = 0; i < 784; i += 4)
                         {
                             var xv = DslV128.LoadUnsafe(ref xr, i);
@@ -1233,12 +1251,20 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc1 = DslFma128(xv, DslV128.LoadUnsafe(ref w1, i), acc1);
                             acc2 = DslFma128(xv, DslV128.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
+                            acc4 = DslFma128(xv, DslV128.LoadUnsafe(ref w4, i), acc4);
+                            acc5 = DslFma128(xv, DslV128.LoadUnsafe(ref w5, i), acc5);
+                            acc6 = DslFma128(xv, DslV128.LoadUnsafe(ref w6, i), acc6);
+                            acc7 = DslFma128(xv, DslV128.LoadUnsafe(ref w7, i), acc7);
                         }
-                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
+                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3), s4 = DslSum128(acc4), s5 = DslSum128(acc5), s6 = DslSum128(acc6), s7 = DslSum128(acc7);
                         DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + q) = s1 + DslUnsafe.Add(ref b, o + q);
                         DslUnsafe.Add(ref yr, o + 2 * q) = s2 + DslUnsafe.Add(ref b, o + 2 * q);
                         DslUnsafe.Add(ref yr, o + 3 * q) = s3 + DslUnsafe.Add(ref b, o + 3 * q);
+                        DslUnsafe.Add(ref yr, o + 4 * q) = s4 + DslUnsafe.Add(ref b, o + 4 * q);
+                        DslUnsafe.Add(ref yr, o + 5 * q) = s5 + DslUnsafe.Add(ref b, o + 5 * q);
+                        DslUnsafe.Add(ref yr, o + 6 * q) = s6 + DslUnsafe.Add(ref b, o + 6 * q);
+                        DslUnsafe.Add(ref yr, o + 7 * q) = s7 + DslUnsafe.Add(ref b, o + 7 * q);
                     }
                 }
             }
@@ -2468,18 +2494,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV128.StoreUnsafe(DslV256.GetUpper(sums) + b4, ref y1, (nuint)o);
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 16 x 8-wide FMA steps per output.
+                // Remaining samples one at a time: 8 outputs share each load of x; 16 x 8-wide FMA steps per output.
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = ob; o < obEnd; o += 4)
+                    for (int o = ob; o < obEnd; o += 8)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 128);
                         ref float w2 = ref DslUnsafe.Add(ref w1, 128);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        ref float w4 = ref DslUnsafe.Add(ref w3, 128);
+                        ref float w5 = ref DslUnsafe.Add(ref w4, 128);
+                        ref float w6 = ref DslUnsafe.Add(ref w5, 128);
+                        ref float w7 = ref DslUnsafe.Add(ref w6, 128);
+                        DslF256 acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
                         for (nuint i = 0; i < 128; i += 8)
                         {
                             var xv = DslV256.LoadUnsafe(ref xr, i);
@@ -2487,9 +2517,15 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc1 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w1, i), acc1);
                             acc2 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w3, i), acc3);
+                            acc4 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w4, i), acc4);
+                            acc5 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w5, i), acc5);
+                            acc6 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w6, i), acc6);
+                            acc7 = DslV256.FusedMultiplyAdd(xv, DslV256.LoadUnsafe(ref w7, i), acc7);
                         }
                         var sums = DslSum4(acc0, acc1, acc2, acc3); // lane k: output o + k
                         DslV128.StoreUnsafe(sums + DslV128.LoadUnsafe(ref b, (nuint)o), ref yr, (nuint)o);
+                        var sums2 = DslSum4(acc4, acc5, acc6, acc7); // lane k: output o + 4 + k
+                        DslV128.StoreUnsafe(sums2 + DslV128.LoadUnsafe(ref b, (nuint)(o + 4)), ref yr, (nuint)(o + 4));
                     }
                 }
             }
@@ -2644,18 +2680,22 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslUnsafe.Add(ref y1, o + 3) = s13 + DslUnsafe.Add(ref b, o + 3);
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 32 x 4-wide FMA steps per output.
+                // Remaining samples one at a time: 8 outputs share each load of x; 32 x 4-wide FMA steps per output.
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 128);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 10);
-                    for (int o = ob; o < obEnd; o += 4)
+                    for (int o = ob; o < obEnd; o += 8)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 128);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 128);
                         ref float w2 = ref DslUnsafe.Add(ref w1, 128);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 128);
-                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        ref float w4 = ref DslUnsafe.Add(ref w3, 128);
+                        ref float w5 = ref DslUnsafe.Add(ref w4, 128);
+                        ref float w6 = ref DslUnsafe.Add(ref w5, 128);
+                        ref float w7 = ref DslUnsafe.Add(ref w6, 128);
+                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
                         for (nuint i = 0; i < 128; i += 4)
                         {
                             var xv = DslV128.LoadUnsafe(ref xr, i);
@@ -2663,12 +2703,20 @@ partial class FashionClassifier : global::DslModels.IModel
                             acc1 = DslFma128(xv, DslV128.LoadUnsafe(ref w1, i), acc1);
                             acc2 = DslFma128(xv, DslV128.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
+                            acc4 = DslFma128(xv, DslV128.LoadUnsafe(ref w4, i), acc4);
+                            acc5 = DslFma128(xv, DslV128.LoadUnsafe(ref w5, i), acc5);
+                            acc6 = DslFma128(xv, DslV128.LoadUnsafe(ref w6, i), acc6);
+                            acc7 = DslFma128(xv, DslV128.LoadUnsafe(ref w7, i), acc7);
                         }
-                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
+                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3), s4 = DslSum128(acc4), s5 = DslSum128(acc5), s6 = DslSum128(acc6), s7 = DslSum128(acc7);
                         DslUnsafe.Add(ref yr, o) = s0 + DslUnsafe.Add(ref b, o);
                         DslUnsafe.Add(ref yr, o + 1) = s1 + DslUnsafe.Add(ref b, o + 1);
                         DslUnsafe.Add(ref yr, o + 2) = s2 + DslUnsafe.Add(ref b, o + 2);
                         DslUnsafe.Add(ref yr, o + 3) = s3 + DslUnsafe.Add(ref b, o + 3);
+                        DslUnsafe.Add(ref yr, o + 4) = s4 + DslUnsafe.Add(ref b, o + 4);
+                        DslUnsafe.Add(ref yr, o + 5) = s5 + DslUnsafe.Add(ref b, o + 5);
+                        DslUnsafe.Add(ref yr, o + 6) = s6 + DslUnsafe.Add(ref b, o + 6);
+                        DslUnsafe.Add(ref yr, o + 7) = s7 + DslUnsafe.Add(ref b, o + 7);
                     }
                 }
             }

@@ -951,18 +951,22 @@ partial class Regressor : global::DslModels.IModel
                         DslUnsafe.Add(ref y1, o + 3) = s13;
                     }
                 }
-                // Remaining samples one at a time: 4 outputs share each load of x; 1 x 4-wide FMA steps per output.
+                // Remaining samples one at a time: 8 outputs share each load of x; 1 x 4-wide FMA steps per output.
                 for (; n < batch; n++)
                 {
                     ref float xr = ref DslUnsafe.Add(ref x, n * 5);
                     ref float yr = ref DslUnsafe.Add(ref y, n * 33);
-                    for (int o = ob; o < obEnd; o += 4)
+                    for (int o = ob; o < obEnd; o += 8)
                     {
                         ref float w0 = ref DslUnsafe.Add(ref w, o * 5);
                         ref float w1 = ref DslUnsafe.Add(ref w0, 5);
                         ref float w2 = ref DslUnsafe.Add(ref w1, 5);
                         ref float w3 = ref DslUnsafe.Add(ref w2, 5);
-                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                        ref float w4 = ref DslUnsafe.Add(ref w3, 5);
+                        ref float w5 = ref DslUnsafe.Add(ref w4, 5);
+                        ref float w6 = ref DslUnsafe.Add(ref w5, 5);
+                        ref float w7 = ref DslUnsafe.Add(ref w6, 5);
+                        DslF128 acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
                         for (nuint i = 0; i < 4; i += 4)
                         {
                             var xv = DslV128.LoadUnsafe(ref xr, i);
@@ -970,12 +974,20 @@ partial class Regressor : global::DslModels.IModel
                             acc1 = DslFma128(xv, DslV128.LoadUnsafe(ref w1, i), acc1);
                             acc2 = DslFma128(xv, DslV128.LoadUnsafe(ref w2, i), acc2);
                             acc3 = DslFma128(xv, DslV128.LoadUnsafe(ref w3, i), acc3);
+                            acc4 = DslFma128(xv, DslV128.LoadUnsafe(ref w4, i), acc4);
+                            acc5 = DslFma128(xv, DslV128.LoadUnsafe(ref w5, i), acc5);
+                            acc6 = DslFma128(xv, DslV128.LoadUnsafe(ref w6, i), acc6);
+                            acc7 = DslFma128(xv, DslV128.LoadUnsafe(ref w7, i), acc7);
                         }
-                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3);
+                        float s0 = DslSum128(acc0), s1 = DslSum128(acc1), s2 = DslSum128(acc2), s3 = DslSum128(acc3), s4 = DslSum128(acc4), s5 = DslSum128(acc5), s6 = DslSum128(acc6), s7 = DslSum128(acc7);
                         DslUnsafe.Add(ref yr, o) = s0;
                         DslUnsafe.Add(ref yr, o + 1) = s1;
                         DslUnsafe.Add(ref yr, o + 2) = s2;
                         DslUnsafe.Add(ref yr, o + 3) = s3;
+                        DslUnsafe.Add(ref yr, o + 4) = s4;
+                        DslUnsafe.Add(ref yr, o + 5) = s5;
+                        DslUnsafe.Add(ref yr, o + 6) = s6;
+                        DslUnsafe.Add(ref yr, o + 7) = s7;
                     }
                 }
             }
