@@ -320,4 +320,20 @@ public class DiagnosticTests
     [Fact]
     public void NativeAot_check_without_any_build_properties_is_silent() =>
         Assert.DoesNotContain(GeneratorHarness.Analyze(AotModel), d => d.Id == "DSL0020");
+
+    [Fact]
+    public void A_debug_build_gets_a_note_at_each_model()
+    {
+        var diagnostics = GeneratorHarness.Analyze(Microsoft.CodeAnalysis.OptimizationLevel.Debug, AotModel);
+        var note = Assert.Single(diagnostics, d => d.Id == "DSL0021");
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Info, note.Severity);
+        Assert.Equal("Model(Inputs = 4)", note.Location.SourceTree!.GetText().ToString(note.Location.SourceSpan));
+        string message = note.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'Edge' is compiled without optimizations", message);
+        Assert.Contains("<Optimize>true</Optimize>", message);
+    }
+
+    [Fact]
+    public void A_release_build_gets_no_debug_note() =>
+        Assert.DoesNotContain(GeneratorHarness.Analyze(Microsoft.CodeAnalysis.OptimizationLevel.Release, AotModel), d => d.Id == "DSL0021");
 }

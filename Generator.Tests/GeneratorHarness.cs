@@ -26,11 +26,15 @@ internal static class GeneratorHarness
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });
 
-    public static CSharpCompilation Compile(params string[] sources) =>
+    /// <summary>A Release compilation (as users measure and deploy; <see cref="Analyze(OptimizationLevel, string[])"/> takes Debug).</summary>
+    public static CSharpCompilation Compile(params string[] sources) => Compile(OptimizationLevel.Release, sources);
+
+    public static CSharpCompilation Compile(OptimizationLevel optimization, params string[] sources) =>
         CSharpCompilation.Create("TestAssembly",
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Model{i}.cs")),
             References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
+                optimizationLevel: optimization));
 
     public sealed record Result(GeneratorDriverRunResult Run, Compilation Output, ImmutableArray<Diagnostic> OutputDiagnostics)
     {
@@ -39,9 +43,11 @@ internal static class GeneratorHarness
         public IEnumerable<Diagnostic> Errors => OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
     }
 
-    public static Result Generate(params string[] sources)
+    public static Result Generate(params string[] sources) => Generate(OptimizationLevel.Release, sources);
+
+    public static Result Generate(OptimizationLevel optimization, params string[] sources)
     {
-        CSharpCompilation compilation = Compile(sources);
+        CSharpCompilation compilation = Compile(optimization, sources);
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             new[] { new ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
@@ -51,11 +57,18 @@ internal static class GeneratorHarness
 
     public static ImmutableArray<Diagnostic> Analyze(params string[] sources) => Analyze(new Dictionary<string, string>(), sources);
 
+    /// <summary>Analyzes a compilation of the given optimization level (a Debug or Release build).</summary>
+    public static ImmutableArray<Diagnostic> Analyze(OptimizationLevel optimization, params string[] sources) =>
+        Analyze(new Dictionary<string, string>(), optimization, sources);
+
     /// <summary>Analyzes with MSBuild properties as the build passes them (<c>build_property.Name</c> global options).</summary>
-    public static ImmutableArray<Diagnostic> Analyze(IReadOnlyDictionary<string, string> buildProperties, params string[] sources)
+    public static ImmutableArray<Diagnostic> Analyze(IReadOnlyDictionary<string, string> buildProperties, params string[] sources) =>
+        Analyze(buildProperties, OptimizationLevel.Release, sources);
+
+    private static ImmutableArray<Diagnostic> Analyze(IReadOnlyDictionary<string, string> buildProperties, OptimizationLevel optimization, string[] sources)
     {
         // Analyze the compilation after generation, as the IDE does.
-        Compilation compilation = Generate(sources).Output;
+        Compilation compilation = Generate(optimization, sources).Output;
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModelAnalyzer());
         var options = new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, new BuildProperties(buildProperties));
         return compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync(CancellationToken.None).Result;

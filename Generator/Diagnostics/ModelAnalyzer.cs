@@ -33,7 +33,8 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         Diagnostics.DiagnosticDescriptors.LossActivationMismatch,
         Diagnostics.DiagnosticDescriptors.ModelTooLarge,
         Diagnostics.DiagnosticDescriptors.LargeLayer,
-        Diagnostics.DiagnosticDescriptors.NativeAotBaseline);
+        Diagnostics.DiagnosticDescriptors.NativeAotBaseline,
+        Diagnostics.DiagnosticDescriptors.DebugBuild);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -46,6 +47,7 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
             if (modelAttribute is null)
                 return;
             string? aotBaseline = Diagnostics.NativeAotCheck.BaselineTarget(start.Options.AnalyzerConfigOptionsProvider.GlobalOptions);
+            bool debug = start.Compilation.Options.OptimizationLevel == OptimizationLevel.Debug;
             start.RegisterSymbolAction(symbolContext =>
             {
                 var type = (INamedTypeSymbol)symbolContext.Symbol;
@@ -57,12 +59,13 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
                     return;
                 foreach (Diagnostic diagnostic in ModelParser.Parse(type, symbolContext.CancellationToken).Diagnostics)
                     symbolContext.ReportDiagnostic(diagnostic);
+                if (aotBaseline is null && !debug)
+                    return;
+                Location location = model.ApplicationSyntaxReference?.GetSyntax(symbolContext.CancellationToken).GetLocation() ?? type.Locations[0];
                 if (aotBaseline is not null)
-                {
-                    Location location = model.ApplicationSyntaxReference?.GetSyntax(symbolContext.CancellationToken).GetLocation()
-                        ?? type.Locations[0];
                     symbolContext.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.NativeAotBaseline, location, type.Name, aotBaseline));
-                }
+                if (debug)
+                    symbolContext.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.DebugBuild, location, type.Name));
             }, SymbolKind.NamedType);
         });
     }

@@ -24,6 +24,9 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 using var model = new FashionClassifier();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"Model: {model.Hidden} -> {model.Output}; {FashionClassifier.ParameterCount:N0} parameters; kernels: {KernelPaths.Current}"));
+#if DEBUG
+Console.WriteLine("Debug build: the JIT compiles the model's kernels unoptimized, 10-20x slower. Run with -c Release to see its speed (DSL0021).");
+#endif
 
 // Shuffled copies of each batch, so every step reads contiguous memory.
 var order = new int[trainCount];
