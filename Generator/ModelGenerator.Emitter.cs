@@ -1456,6 +1456,12 @@ public sealed partial class ModelGenerator
                     w.Line("// one sample takes the single-sample loop.");
                     w.Line("int n6 = batch / 6 * 6;");
                     w.Line("if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;");
+                    if ((long)inW * outW * sizeof(float) > StridedSingleSampleBytes)
+                    {
+                        // W beyond L1: a lone last sample would read all of W again; 7 left take a 4-sample tile and a strided
+                        // 3-sample one instead of 6 + 1, and 5 left (below) a strided 3 and a strided 2 instead of 4 + 1.
+                        w.Line("if (n6 > 0 && batch - n6 == 1) n6 -= 6; // 7 left: 4 + 3, not 6 + 1 (the single-sample loop reads all of W)");
+                    }
                 }
                 w.Line($"int oEnd4 = global::System.Math.Min(o1, {out4});");
                 using (w.Block($"for (int ob = o0; ob < oEnd4; ob += {block})"))
@@ -1597,7 +1603,7 @@ public sealed partial class ModelGenerator
                         Tile(6, "< n6");
                     if (three)
                         Tile(3, "<= batch - 3");
-                    Tile(S, $"<= batch - {S}");
+                    Tile(S, six && strided ? $"<= batch - {S} && batch - n != 5" : $"<= batch - {S}");
                     if (six)
                     {
                         // AVX-512: at most 3 samples are left, and 3 or 2 of them share each load of W, in a strided tile when W is

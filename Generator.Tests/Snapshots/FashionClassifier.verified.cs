@@ -703,6 +703,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // one sample takes the single-sample loop.
             int n6 = batch / 6 * 6;
             if (n6 > 0 && ((batch - n6) & 3) >= 2) n6 -= 6;
+            if (n6 > 0 && batch - n6 == 1) n6 -= 6; // 7 left: 4 + 3, not 6 + 1 (the single-sample loop reads all of W)
             int oEnd4 = global::System.Math.Min(o1, 128);
             for (int ob = o0; ob < oEnd4; ob += 128)
             {
@@ -782,7 +783,7 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslV128.StoreUnsafe(DslV256.GetUpper(sums2) + b4, ref y5, (nuint)o);
                     }
                 }
-                for (; n <= batch - 4; n += 4)
+                for (; n <= batch - 4 && batch - n != 5; n += 4)
                 {
                     ref float x0 = ref DslUnsafe.Add(ref x, (n + 0) * 784);
                     ref float y0 = ref DslUnsafe.Add(ref y, (n + 0) * 128);
