@@ -336,4 +336,15 @@ public class DiagnosticTests
     [Fact]
     public void A_release_build_gets_no_debug_note() =>
         Assert.DoesNotContain(GeneratorHarness.Analyze(Microsoft.CodeAnalysis.OptimizationLevel.Release, AotModel), d => d.Id == "DSL0021");
+
+    [Fact]
+    public void The_package_props_file_makes_every_property_the_NativeAot_check_reads_visible()
+    {
+        string props = System.IO.File.ReadAllText(System.IO.Path.Combine(RepositoryRoot(), "Runtime", "build", "DslModels.props"));
+        Assert.All(DslModels.Generator.Diagnostics.NativeAotCheck.Properties,
+            name => Assert.Contains($"<CompilerVisibleProperty Include=\"{name}\" />", props));
+    }
+
+    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string callerPath = "") =>
+        System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(callerPath)!)!;
 }
