@@ -22,6 +22,7 @@ public static class FirstCall
         if (model is not ("mlp128" or "tiny"))
             throw new ArgumentException($"--first-call takes mlp128 or tiny; got '{model}'.", nameof(args));
         ITrainable Create() => model == "tiny" ? new Tiny() : new Mlp128();
+        int inputs = model == "tiny" ? Tiny.InputSize : Mlp128.InputSize, outputs = model == "tiny" ? Tiny.OutputSize : Mlp128.OutputSize;
         double prewarmed = 0;
         if (prewarm)
         {
@@ -30,7 +31,6 @@ public static class FirstCall
             // compile the class's kernels and the runtime code they call; the model that matters then starts warm.
             long t0 = Stopwatch.GetTimestamp();
             using ITrainable scratch = Create();
-            int inputs = scratch is Tiny ? Tiny.InputSize : Mlp128.InputSize, outputs = scratch is Tiny ? Tiny.OutputSize : Mlp128.OutputSize;
             scratch.TrainStep(new float[batch * inputs], new int[batch], batch);
             scratch.TrainStep(new float[batch * inputs], new int[batch], batch);
             scratch.Predict(new float[batch * inputs], new float[batch * outputs], batch);
@@ -39,8 +39,8 @@ public static class FirstCall
         var clock = Stopwatch.StartNew();
         using ITrainable m = Create();
         double construct = clock.Elapsed.TotalMicroseconds;
-        var pool = new BatchPool(batch, m is Tiny ? Tiny.InputSize : Mlp128.InputSize, m is Tiny ? Tiny.OutputSize : Mlp128.OutputSize);
-        var output = new float[batch * (m is Tiny ? Tiny.OutputSize : Mlp128.OutputSize)];
+        var pool = new BatchPool(batch, inputs, outputs);
+        var output = new float[batch * outputs];
 
         double Once(Action call)
         {
