@@ -345,6 +345,6 @@ public class DiagnosticTests
             name => Assert.Contains($"<CompilerVisibleProperty Include=\"{name}\" />", props));
     }
 
-    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string callerPath = "") =>
+    internal static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string callerPath = "") =>
         System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(callerPath)!)!;
 }

@@ -45,11 +45,16 @@ internal static class GeneratorHarness
 
     public static Result Generate(params string[] sources) => Generate(OptimizationLevel.Release, sources);
 
-    public static Result Generate(OptimizationLevel optimization, params string[] sources)
+    public static Result Generate(OptimizationLevel optimization, params string[] sources) => Generate(new Dictionary<string, string>(), optimization, sources);
+
+    /// <summary>Runs the generator with MSBuild properties (as CompilerVisibleProperty passes them) on a Release compilation.</summary>
+    public static Result Generate(IReadOnlyDictionary<string, string> buildProperties, params string[] sources) => Generate(buildProperties, OptimizationLevel.Release, sources);
+
+    private static Result Generate(IReadOnlyDictionary<string, string> buildProperties, OptimizationLevel optimization, string[] sources)
     {
         CSharpCompilation compilation = Compile(optimization, sources);
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
-            new[] { new ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
+            new[] { new ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions, optionsProvider: new BuildProperties(buildProperties),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         return new Result(driver.GetRunResult(), output, output.GetDiagnostics());

@@ -190,6 +190,8 @@ public sealed partial class ModelGenerator
                 }
             }
             w.Line();
+            if (FusesStepInBackward(spec))
+                EmitStepInBackward(w, spec, o, groups, keys, split);
             if (split.Count > 0)
                 EmitSplitStep(w, split, keys);
 
@@ -252,6 +254,164 @@ public sealed partial class ModelGenerator
             }
         }
 
+        /// <summary>
+        /// Whether TrainStep runs the optimizer's update of the first layer's weight inside its weight-gradient kernel, on each
+        /// strip of rows as soon as its gradient is final (while the strip is still in registers and L1), and Step() only on the
+        /// rest: every optimizer with an emitted Step(), in the one-input TrainStep, when the first layer has at least
+        /// ModelSpec.FusedStepMinWeights weights. (A later layer's W is still read after its weight gradient, by its input
+        /// gradient; the first layer has none, and in an MLP on images it holds most parameters.)
+        /// </summary>
+        private static bool FusesStepInBackward(ModelSpec spec) =>
+            spec.Optimizer is { } o && HasFusedStep(o.Kind) && spec.Loss is { Inputs: 1 }
+            && (long)spec.Layers[0].In * spec.Layers[0].Out >= spec.FusedStepMinWeights;
+
+        /// <summary>What a layer's weight-gradient kernel needs to update the weight as it finishes it (see <see cref="FusesStepInBackward"/>).</summary>
+        private sealed class FusedUpdate
+        {
+            public FusedUpdate(StepKernel kernel, SplitCall call, int floatBase, int boolBase)
+            {
+                Kernel = kernel;
+                Call = call;
+                FloatBase = floatBase;
+                BoolBase = boolBase;
+            }
+
+            /// <summary>The group's kernel (its body is written inline into the tiles).</summary>
+            public StepKernel Kernel { get; }
+
+            /// <summary>Step()'s call of the kernel for the weight's group: its state arrays (Refs) and its arguments.</summary>
+            public SplitCall Call { get; }
+
+            /// <summary>Where the group's float and bool arguments sit in _dslFuseF and _dslFuseB.</summary>
+            public int FloatBase { get; }
+
+            public int BoolBase { get; }
+
+            /// <summary>The state-arena refs of the call ("ref momentumBuffer"...), after the parameters and gradients.</summary>
+            public IEnumerable<string> StateRefs => Call.Refs.Split(new[] { ", " }, System.StringSplitOptions.RemoveEmptyEntries).Skip(2);
+
+            /// <summary>The fused weight-gradient kernel's extra parameters: the weight in the parameter arena and in each state arena, and Step()'s arguments.</summary>
+            public string Parameters =>
+                ", ref float stepT" + string.Concat(Kernel.Arrays.Select(a => ", ref float " + Param(a)))
+                + string.Concat(Kernel.Floats.Select(f => ", float " + Param(f))) + string.Concat(Kernel.Bools.Select(b => ", bool " + Param(b)));
+
+            public static string Param(string name) => "step" + char.ToUpperInvariant(name[0]) + name.Substring(1);
+        }
+
+        /// <summary>Step()'s kernel call of each group (the format string with {0} for the range), as EmitGroupStep writes it.</summary>
+        private static List<string> GroupCalls(OptimizerSpec o, List<StepGroup> groups)
+        {
+            var calls = new List<string>();
+            for (int gi = 0; gi < groups.Count; gi++)
+            {
+                string? call = null;
+                EmitGroupStep(new SourceWriter(), o, groups[gi], gi, new List<SplitCall>(), c => call ??= c);
+                calls.Add(call!);
+            }
+            return calls;
+        }
+
+        /// <summary>The kernel Step() runs for a group with (SGD, RMSprop) or without momentum, as EmitStep emits it.</summary>
+        private static StepKernel KernelOf(SourceWriter w, OptimizerSpec o, bool momentum)
+        {
+            var captured = new List<StepKernel>();
+            switch (o.Kind)
+            {
+                case OptimizerKind.Sgd:
+                    EmitSgdKernel(w, o, momentum, captured);
+                    break;
+                case OptimizerKind.Adam or OptimizerKind.AdamW:
+                    EmitAdamKernel(w, o, captured);
+                    break;
+                case OptimizerKind.RMSprop:
+                    EmitRmspropKernel(w, o, momentum, captured);
+                    break;
+                default:
+                    EmitOtherKernel(w, o, captured);
+                    break;
+            }
+            return captured[0];
+        }
+
+        /// <summary>The fused update of layer <paramref name="l"/>'s weight, or null when TrainStep does not fuse.</summary>
+        private static FusedUpdate? FusedUpdateOf(SourceWriter w, ModelSpec spec, LayerSpec l)
+        {
+            // Only the first layer: a later layer's W is still read after its weight gradient, by its input gradient.
+            if (!FusesStepInBackward(spec) || !ReferenceEquals(l, spec.Layers[0]))
+                return null;
+            var o = spec.Optimizer!;
+            var groups = StepGroups(spec, new Layout(spec), o);
+            int gi = groups.FindIndex(g => g.Params.Any(x => x.Name == l.Name + ".weight"));
+            var kernels = groups.Select(g => KernelOf(w, o, g.Momentum != 0)).ToList();
+            int floats = kernels.Max(k => k.Floats.Count), bools = kernels.Max(k => k.Bools.Count);
+            return new FusedUpdate(kernels[gi], SplitCall.Parse(GroupCalls(o, groups)[gi], 0), gi * floats, gi * bools);
+        }
+
+        /// <summary>
+        /// TrainStep's side of the fused update: DslPrepareFusedStep (what Step() does before its passes: the checks, the step
+        /// counts, the constants, kept in _dslFuseF/_dslFuseB for the weight-gradient kernels) and DslStepRest (Step()'s passes
+        /// over the parameters those kernels do not update: the biases).
+        /// </summary>
+        private static void EmitStepInBackward(SourceWriter w, ModelSpec spec, OptimizerSpec o, List<StepGroup> groups, List<string> keys, List<SplitCall> split)
+        {
+            var calls = GroupCalls(o, groups).Select(c => SplitCall.Parse(c, 0)).ToList();
+            string fusedWeight = spec.Layers[0].Name + ".weight";
+            int floats = calls.Max(c => c.Floats.Count), bools = System.Math.Max(1, calls.Max(c => c.Bools.Count));
+            w.Line("// TrainStep's fused update: the group constants Step() would use (set by DslPrepareFusedStep), read by the weight-gradient");
+            w.Line("// kernels while _dslFusing is set, and by DslStepRest.");
+            w.Line($"private readonly float[] _dslFuseF = new float[{groups.Count * floats}];");
+            w.Line($"private readonly bool[] _dslFuseB = new bool[{groups.Count * bools}];");
+            w.Line("private bool _dslFusing;");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// TrainStep, before its backward pass: when Step() would run its emitted passes (DslCanFuseStep), does what Step() does");
+            w.Line("/// before them (the step counts and group scalars advance, the constants are computed from the live param groups) and keeps");
+            w.Line("/// the constants; the weight-gradient kernels then update each weight as they finish it, and DslStepRest the rest. Every");
+            w.Line("/// value is Step()'s, element by element: the same bits. Returns false (nothing changed) when Step() must run instead.");
+            w.Line("/// </summary>");
+            using (w.Block("private bool DslPrepareFusedStep()"))
+            {
+                w.Line("if (!DslCanFuseStep()) return false;");
+                w.Line("var groups = Optimizer.ParamGroups;");
+                for (int gi = 0; gi < groups.Count; gi++)
+                {
+                    w.Line($"// Group {gi} ({groups[gi].Label})");
+                    using (w.Scope())
+                    {
+                        w.Line($"var group = groups[{gi}];");
+                        int g = gi;
+                        EmitGroupStep(w, o, groups[gi], gi, new List<SplitCall>(), call =>
+                        {
+                            var c = SplitCall.Parse(call, 0);
+                            for (int i = 0; i < c.Floats.Count; i++)
+                                w.Line($"_dslFuseF[{g * floats + i}] = {c.Floats[i]};");
+                            for (int i = 0; i < c.Bools.Count; i++)
+                                w.Line($"_dslFuseB[{g * bools + i}] = {c.Bools[i]};");
+                        });
+                    }
+                }
+                w.Line("_dslFusing = true;");
+                w.Line("return true;");
+            }
+            w.Line();
+            w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>");
+            using (w.Block("private void DslStepRest()"))
+            {
+                w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
+                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
+                foreach (string key in keys)
+                    w.Line($"ref float {StateLocal(key)} = ref {MM}.GetReference(Optimizer.StateArena({Literals.String(key)}));");
+                for (int gi = 0; gi < groups.Count; gi++)
+                {
+                    var c = calls[gi];
+                    string args = string.Concat(c.Floats.Select((_, i) => $", _dslFuseF[{gi * floats + i}]").Concat(c.Bools.Select((_, i) => $", _dslFuseB[{gi * bools + i}]")));
+                    w.Line($"// Group {gi} ({groups[gi].Label}): {string.Join(", ", groups[gi].Params.Where(x => x.Name != fusedWeight).Select(x => x.Name))}");
+                    EmitRuns(w, groups[gi], $"{c.Kernel}({c.Refs}{{0}}{args});", split, fusedWeight);
+                }
+            }
+            w.Line();
+        }
+
         /// <summary>Runs of at least this many floats are split over the threads when <c>model.Threads</c> is above 1.</summary>
         private const int StepSplitFloats = 1 << 16;
 
@@ -287,6 +447,9 @@ public sealed partial class ModelGenerator
             /// <summary>The parameters of the run: (arena offset, rows, floats per row).</summary>
             public List<(int Offset, int Rows, int RowLength)> Pieces { get; } = new();
 
+            /// <summary>Whether a kernel argument is a bool: one of those above, or a value TrainStep's fused step kept (_dslFuseB).</summary>
+            private static bool IsBool(string argument) => System.Array.IndexOf(BoolArguments, argument) >= 0 || argument.StartsWith("_dslFuseB[", System.StringComparison.Ordinal);
+
             /// <summary>Splits <c>Kernel(refs, {0}, args...);</c> as written in EmitGroupStep.</summary>
             public static SplitCall Parse(string call, int id)
             {
@@ -310,7 +473,7 @@ public sealed partial class ModelGenerator
                         depth--;
                 }
                 return new SplitCall(id, call.Substring(0, open), inner.Substring(0, range),
-                    args.Where(a => System.Array.IndexOf(BoolArguments, a) < 0).ToList(), args.Where(a => System.Array.IndexOf(BoolArguments, a) >= 0).ToList());
+                    args.Where(a => !IsBool(a)).ToList(), args.Where(IsBool).ToList());
             }
         }
 
@@ -372,36 +535,50 @@ public sealed partial class ModelGenerator
             w.Line();
         }
 
+        /// <summary>
+        /// Step()'s kernel <paramref name="call"/> (a format string, {0} the range) on each contiguous run of <paramref name="gr"/>'s
+        /// parameters but <paramref name="exclude"/>; runs of at least StepSplitFloats split over the model's threads after a threaded batch.
+        /// </summary>
+        private static void EmitRuns(SourceWriter w, StepGroup gr, string call, List<SplitCall> split, string? exclude)
+        {
+            var group = new StepGroup(gr.Label, gr.Momentum);
+            group.Params.AddRange(gr.Params.Where(x => x.Name != exclude));
+            foreach (var (start, end) in group.Runs())
+            {
+                string direct = string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})";
+                if (end - start < StepSplitFloats)
+                {
+                    w.Line(direct);
+                    continue;
+                }
+                // Long runs split over the model's threads: the arguments go through fields to DslStepPart.
+                var c = SplitCall.Parse(call, split.Count);
+                c.Pieces.AddRange(group.Params.Where(x => x.Offset >= start && x.Offset < end).OrderBy(x => x.Offset).Select(x => (x.Offset, x.Rows, x.Length / x.Rows)));
+                split.Add(c);
+                // Only after a threaded batch (>= 64 samples, as DslDispatch): the workers are then still spinning, while
+                // waking a blocked one costs more than this whole pass.
+                using (w.Block("if (_dslPool is not null && _dslForwardBatch >= 64)"))
+                {
+                    for (int i = 0; i < c.Floats.Count; i++)
+                        w.Line($"_dslStepF[{i}] = {c.Floats[i]};");
+                    for (int i = 0; i < c.Bools.Count; i++)
+                        w.Line($"_dslStepB[{i}] = {c.Bools[i]};");
+                    w.Line($"DslStepParallel({c.Id}); // floats [{start}, {end}): each thread updates its rows of each parameter (see DslStepPart)");
+                }
+                using (w.Block("else"))
+                    w.Line(direct);
+            }
+        }
+
         /// <summary>The body of Step() for one group: its constants as the runtime computes them, then one kernel call per run.</summary>
-        private static void EmitGroupStep(SourceWriter w, OptimizerSpec o, StepGroup gr, int gi, List<SplitCall> split)
+        private static void EmitGroupStep(SourceWriter w, OptimizerSpec o, StepGroup gr, int gi, List<SplitCall> split, System.Action<string>? capture = null)
         {
             void Runs(string call)
             {
-                foreach (var (start, end) in gr.Runs())
-                {
-                    string direct = string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})";
-                    if (end - start < StepSplitFloats)
-                    {
-                        w.Line(direct);
-                        continue;
-                    }
-                    // Long runs split over the model's threads: the arguments go through fields to DslStepPart.
-                    var c = SplitCall.Parse(call, split.Count);
-                    c.Pieces.AddRange(gr.Params.Where(x => x.Offset >= start && x.Offset < end).OrderBy(x => x.Offset).Select(x => (x.Offset, x.Rows, x.Length / x.Rows)));
-                    split.Add(c);
-                    // Only after a threaded batch (>= 64 samples, as DslDispatch): the workers are then still spinning, while
-                    // waking a blocked one costs more than this whole pass.
-                    using (w.Block("if (_dslPool is not null && _dslForwardBatch >= 64)"))
-                    {
-                        for (int i = 0; i < c.Floats.Count; i++)
-                            w.Line($"_dslStepF[{i}] = {c.Floats[i]};");
-                        for (int i = 0; i < c.Bools.Count; i++)
-                            w.Line($"_dslStepB[{i}] = {c.Bools[i]};");
-                        w.Line($"DslStepParallel({c.Id}); // floats [{start}, {end}): each thread updates its rows of each parameter (see DslStepPart)");
-                    }
-                    using (w.Block("else"))
-                        w.Line(direct);
-                }
+                if (capture is not null)
+                    capture(call);
+                else
+                    EmitRuns(w, gr, call, split, null);
             }
             const string Same = "// Every parameter of the group has the same step count (DslCanFuseStep checked it): one set of constants, as the runtime {0} computes them.";
             const string SysMath = "global::System.Math";
@@ -520,7 +697,7 @@ public sealed partial class ModelGenerator
                 scalarBody();
         }
 
-        private static void EmitSgdKernel(SourceWriter w, OptimizerSpec o, bool momentum)
+        private static void EmitSgdKernel(SourceWriter w, OptimizerSpec o, bool momentum, List<StepKernel>? capture = null)
         {
             string flags = Flags((momentum, "momentum"), (o.Nesterov, "nesterov"), (o.Maximize, "maximize"));
             var floats = momentum ? new List<string> { "lr", "momentum", "oneMinusDampening", "wd" } : new List<string> { "lr", "wd" };
@@ -535,10 +712,10 @@ public sealed partial class ModelGenerator
                     w.Line(o.Nesterov ? $"d += {x.C("momentum")} * bb;" : "d = bb;");
                 }
                 w.Line(x.Store("t", $"th - {x.C("lr")} * d"));
-            });
+            }, capture);
         }
 
-        private static void EmitAdamKernel(SourceWriter w, OptimizerSpec o)
+        private static void EmitAdamKernel(SourceWriter w, OptimizerSpec o, List<StepKernel>? capture = null)
         {
             bool decoupled = o.Kind == OptimizerKind.AdamW;
             string flags = Flags((decoupled, "decoupled weight decay"), (!decoupled, "L2 weight decay"), (o.Amsgrad, "amsgrad"), (o.Maximize, "maximize"));
@@ -560,15 +737,52 @@ public sealed partial class ModelGenerator
                 }
                 w.Line(x.Let("denom", $"{x.Sqrt("vv")} / {x.C("bc2Sqrt")} + {x.C("eps")}"));
                 w.Line(x.Store("t", $"th + {x.C("negStepSize")} * (mm / denom)"));
-            });
+            }, capture);
+        }
+
+        /// <summary>An optimizer's element-wise kernel as EmitKernel writes it: its name, its ref arrays, float and bool arguments, and its body.</summary>
+        private sealed class StepKernel
+        {
+            public StepKernel(string name, List<string> arrays, List<string> floats, List<string> bools, System.Action<Lanes> body)
+            {
+                Name = name;
+                Arrays = arrays;
+                Floats = floats;
+                Bools = bools;
+                Body = body;
+            }
+
+            public string Name { get; }
+
+            /// <summary>The state arrays after <c>t</c> and <c>g</c> (the names the body reads them by).</summary>
+            public List<string> Arrays { get; }
+
+            public List<string> Floats { get; }
+
+            public List<string> Bools { get; }
+
+            /// <summary>Writes one element's (or vector's) update; each writer is the one the kernel was captured with.</summary>
+            public System.Action<Lanes> Body { get; }
         }
 
         /// <summary>How a kernel body reads for one width: Vector512/Vector256/Vector128 lanes at <c>k</c>, or the scalar element <c>i</c>.</summary>
         private sealed class Lanes
         {
             private readonly Isa? _isa;
+            private readonly string _index;
+            private readonly string? _gradient;
 
-            public Lanes(Isa? isa) => _isa = isa;
+            public Lanes(Isa? isa) : this(isa, "k", null)
+            {
+            }
+
+            /// <summary>Lanes at the vector offset <paramref name="index"/>, with the gradient already in the register <paramref name="gradient"/> (null: loaded from g).</summary>
+            public Lanes(Isa? isa, string index, string? gradient)
+            {
+                _isa = isa;
+                _index = index;
+                _gradient = gradient;
+            }
 
             public bool IsVector => _isa is not null;
 
@@ -580,9 +794,10 @@ public sealed partial class ModelGenerator
 
             public string Let(string name, string expr) => $"{(IsVector ? "var" : "float")} {name} = {expr};";
 
-            public string Load(string array) => IsVector ? $"{T}.LoadUnsafe(ref {array}, k)" : $"{U}.Add(ref {array}, i)";
+            public string Load(string array) => array == "g" && _gradient is not null ? _gradient
+                : IsVector ? $"{T}.LoadUnsafe(ref {array}, {_index})" : $"{U}.Add(ref {array}, i)";
 
-            public string Store(string array, string value) => IsVector ? $"{T}.StoreUnsafe({value}, ref {array}, k);" : $"{U}.Add(ref {array}, i) = {value};";
+            public string Store(string array, string value) => IsVector ? $"{T}.StoreUnsafe({value}, ref {array}, {_index});" : $"{U}.Add(ref {array}, i) = {value};";
 
             /// <summary>A float parameter of the kernel: splatted once before the vector loop, or itself.</summary>
             public string C(string name) => IsVector ? VectorName(name) : name;
@@ -604,8 +819,14 @@ public sealed partial class ModelGenerator
         /// <paramref name="body"/> writes one element's update for a width (the same operations for every width, so every
         /// width gives the same bits).
         /// </summary>
-        private static void EmitKernel(SourceWriter w, string summary, string name, IEnumerable<string> arrays, IList<string> floats, IEnumerable<string> bools, System.Action<Lanes> body)
+        private static void EmitKernel(SourceWriter w, string summary, string name, IEnumerable<string> arrays, IList<string> floats, IEnumerable<string> bools, System.Action<Lanes> body,
+            List<StepKernel>? capture = null)
         {
+            if (capture is not null)
+            {
+                capture.Add(new StepKernel(name, arrays.ToList(), floats.ToList(), bools.ToList(), body));
+                return;
+            }
             w.Line($"/// <summary>{summary}</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
             string parameters = string.Concat(new[] { "ref float t", "ref float g" }.Concat(arrays.Select(a => "ref float " + a)).Select(x => x + ", "))
@@ -640,7 +861,7 @@ public sealed partial class ModelGenerator
         private static string Flags(params (bool On, string Text)[] flags) =>
             string.Join(", ", flags.Where(f => f.On).Select(f => f.Text)) is { Length: > 0 } s ? $" ({s})" : "";
 
-        private static void EmitRmspropKernel(SourceWriter w, OptimizerSpec o, bool momentum)
+        private static void EmitRmspropKernel(SourceWriter w, OptimizerSpec o, bool momentum, List<StepKernel>? capture = null)
         {
             var arrays = new List<string> { "squareAvg" };
             if (o.Centered) arrays.Add("gradAvg");
@@ -675,11 +896,11 @@ public sealed partial class ModelGenerator
                 {
                     w.Line(x.Store("t", $"th + {x.C("negLr")} * (d / avg)"));
                 }
-            });
+            }, capture);
         }
 
         /// <summary>The kernel of Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD or Rprop (one specialisation per model).</summary>
-        private static void EmitOtherKernel(SourceWriter w, OptimizerSpec o)
+        private static void EmitOtherKernel(SourceWriter w, OptimizerSpec o, List<StepKernel>? capture = null)
         {
             string max = o.Maximize ? " (maximize)" : "";
             string Doc(string what) => $"{what} on floats [start, end) of the arena: the runtime {what.Split(' ')[0]}'s operations in its order.";
@@ -692,7 +913,7 @@ public sealed partial class ModelGenerator
                         w.Line(x.Let("s", $"{x.Load("sum")} + d * d"));
                         w.Line(x.Store("sum", "s"));
                         w.Line(x.Store("t", $"th + {x.C("negClr")} * (d / ({x.Sqrt("s")} + {x.C("eps")}))"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.Adadelta:
                     EmitKernel(w, Doc("Adadelta" + max), "DslAdadelta", new[] { "squareAvg", "accDelta" }, new[] { "rho", "oneMinusRho", "eps", "wd", "negLr" }, new[] { "useWd" }, x =>
@@ -705,7 +926,7 @@ public sealed partial class ModelGenerator
                         w.Line(x.Let("delta", $"{x.Sqrt($"u + {x.C("eps")}")} / std * d"));
                         w.Line(x.Store("accDelta", $"u * {x.C("rho")} + {x.C("oneMinusRho")} * delta * delta"));
                         w.Line(x.Store("t", $"th + {x.C("negLr")} * delta"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.Adamax:
                     EmitKernel(w, Doc("Adamax" + max), "DslAdamax", new[] { "expAvg", "expInf" }, new[] { "b1", "oneMinusB1", "b2", "eps", "wd", "negClr" }, new[] { "useWd" }, x =>
@@ -716,7 +937,7 @@ public sealed partial class ModelGenerator
                         w.Line(x.Store("expAvg", "m"));
                         w.Line(x.Store("expInf", "u"));
                         w.Line(x.Store("t", $"th + {x.C("negClr")} * (m / u)"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.NAdam:
                     EmitKernel(w, Doc("NAdam"), "DslNAdam", new[] { "expAvg", "expAvgSq" }, new[] { "b1", "oneMinusB1", "b2", "oneMinusB2", "eps", "wd", "bc2Sqrt", "s1", "s2" }, new[] { "useWd" }, x =>
@@ -729,7 +950,7 @@ public sealed partial class ModelGenerator
                         w.Line(x.Let("denom", $"{x.Sqrt("v")} / {x.C("bc2Sqrt")} + {x.C("eps")}"));
                         w.Line($"th = th + {x.C("s1")} * (d / denom);");
                         w.Line(x.Store("t", $"th + {x.C("s2")} * (m / denom)"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.RAdam:
                     EmitKernel(w, Doc("RAdam").Replace(" on floats", " (rectified or not, as rect says) on floats"), "DslRAdam", new[] { "expAvg", "expAvgSq" },
@@ -743,7 +964,7 @@ public sealed partial class ModelGenerator
                         w.Line(x.Let("mHat", $"m / {x.C("bc1")}"));
                         w.Line(x.Let("update", $"rect ? mHat * {x.C("lr")} * ({x.C("bc2Sqrt")} / ({x.Sqrt("v")} + {x.C("eps")})) * {x.C("r")} : mHat * {x.C("lr")}"));
                         w.Line(x.Store("t", "th - update"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.ASGD:
                     EmitKernel(w, Doc("ASGD" + max).Replace(" on floats", ", averaging into ax when average is set, on floats"), "DslAsgd", new[] { "ax" }, new[] { "decay", "negEta", "mu", "wd" }, new[] { "useWd", "average" }, x =>
@@ -759,7 +980,7 @@ public sealed partial class ModelGenerator
                         }
                         using (w.Block("else"))
                             w.Line(x.Store("ax", "th"));
-                    });
+                    }, capture);
                     break;
                 case OptimizerKind.Rprop:
                     EmitKernel(w, Doc("Rprop" + max), "DslRprop", new[] { "prev", "stepSize" }, new[] { "etaMinus", "etaPlus", "minStep", "maxStep" }, new string[0], x =>
@@ -790,7 +1011,7 @@ public sealed partial class ModelGenerator
                         }
                         w.Line(x.Store("t", $"{x.Load("t")} - sign * s"));
                         w.Line(x.Store("prev", "d"));
-                    });
+                    }, capture);
                     break;
             }
         }

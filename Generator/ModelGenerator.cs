@@ -31,8 +31,16 @@ public sealed partial class ModelGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => Parse(ctx, ct))
             .WithTrackingName(StepNames.Spec);
 
-        context.RegisterSourceOutput(specs, static (spc, outcome) =>
+        // The one build property the emitted code depends on (see ModelSpec.FusedStepMinWeights); a change re-emits every model.
+        IncrementalValueProvider<int> fusedStepMinWeights = context.AnalyzerConfigOptionsProvider.Select(static (options, _) =>
+            options.GlobalOptions.TryGetValue("build_property.DslModelsFusedStepMinWeights", out string? text)
+            && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= 0
+                ? value
+                : ModelSpec.DefaultFusedStepMinWeights);
+
+        context.RegisterSourceOutput(specs.Combine(fusedStepMinWeights), static (spc, pair) =>
         {
+            var (outcome, minWeights) = pair;
             if (outcome.Failure is not null)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, outcome.ClassName, outcome.Failure));
@@ -43,7 +51,7 @@ public sealed partial class ModelGenerator : IIncrementalGenerator
             string source;
             try
             {
-                source = Emitter.Emit(outcome.Spec, spc.CancellationToken);
+                source = Emitter.Emit(outcome.Spec with { FusedStepMinWeights = minWeights }, spc.CancellationToken);
             }
             catch (OperationCanceledException)
             {

@@ -105,3 +105,21 @@ public partial class FusedRpropMaximize
 /// <summary>Adam with a parameter run of 75,264 floats: long enough for Step() to split it over the threads (ThreadingTests).</summary>
 [Model(Inputs = 784, Seed = 5), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01, WeightDecay = 0.01)]
 public partial class ThreadedAdam { [Layer(96, Activation.ReLU)] public partial Dense Hidden { get; } [Layer(10)] public partial Dense Output { get; } }
+
+// TrainStep runs the update of the first layer's weight inside its weight-gradient kernel (TrainStepFusionTests). These first
+// layers reach every kind of tile: 40 inputs are whole vectors and then 8 last columns (Vector512: 2 + 8, Vector256: 5,
+// Vector128: 10); 256 inputs take the packed strips; ReLU takes the sparse tiles from 16 samples.
+
+[Model(Inputs = 40, Seed = 3), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 0.01, Nesterov = true)]
+public partial class FuseSgdRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
+
+[Model(Inputs = 256, Seed = 4), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01, Amsgrad = true, WeightDecay = 0.02)]
+public partial class FuseAdamPacked { [Layer(32, Activation.ReLU)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+/// <summary>The first layer in a group of its own (the third: main, biases, first), with its own learning rate and momentum.</summary>
+[Model(Inputs = 40, Seed = 6), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 0.01, BiasWeightDecay = 0)]
+public partial class FuseGroupedFirst
+{
+    [Layer(24, Activation.Hardtanh), ParamGroup(LearningRate = 0.01, Momentum = 0.5)] public partial Dense First { get; }
+    [Layer(3)] public partial Dense Second { get; }
+}

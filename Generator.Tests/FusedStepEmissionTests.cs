@@ -1,0 +1,53 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace DslModels.Generator.Tests;
+
+/// <summary>
+/// TrainStep updates the first layer's weight inside its weight gradient when that weight has at least
+/// DslModelsFusedStepMinWeights floats (default 65,536); smaller models keep Backward then Step(). The numbers of the fused
+/// path are checked in Runtime.Tests (TrainStepFusionTests), which sets the property to 0.
+/// </summary>
+public class FusedStepEmissionTests
+{
+    private static string Generated(IReadOnlyDictionary<string, string> properties, string source)
+    {
+        var result = GeneratorHarness.Generate(properties, source);
+        Assert.Empty(result.OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        return Assert.Single(result.Sources).SourceText.ToString();
+    }
+
+    private static bool Fuses(string code) => code.Contains("bool fused = DslPrepareFusedStep();") && code.Contains("private static void DslWeightGradStep");
+
+    [Fact]
+    public void A_first_layer_of_784_x_128_weights_is_updated_in_the_backward_pass_by_default()
+    {
+        string code = Generated(new Dictionary<string, string>(), Sources.Fashion);
+        Assert.True(Fuses(code));
+        Assert.Contains("private static void DslWeightGradStepHidden(", code);
+        Assert.DoesNotContain("DslWeightGradStepOutput", code); // the output layer's W is still read by its input gradient
+        Assert.Contains("DslSgdMomentum(ref p, ref g, ref momentumBuffer, 100352, 101770, _dslFuseF[0]", code); // DslStepRest: hidden.bias, output.weight and output.bias, one run
+    }
+
+    [Fact]
+    public void A_small_first_layer_keeps_backward_then_step() =>
+        Assert.False(Fuses(Generated(new Dictionary<string, string>(), Sources.Odd)));
+
+    [Theory]
+    [InlineData("0", true)]
+    [InlineData("165", true)] // 5 x 33 weights
+    [InlineData("166", false)]
+    [InlineData("not a number", false)] // the default
+    [InlineData("-1", false)]
+    public void The_build_property_sets_the_threshold(string value, bool fused) =>
+        Assert.Equal(fused, Fuses(Generated(new Dictionary<string, string> { ["DslModelsFusedStepMinWeights"] = value }, Sources.Odd)));
+
+    [Fact]
+    public void The_package_props_file_makes_the_property_visible()
+    {
+        string props = System.IO.File.ReadAllText(System.IO.Path.Combine(DiagnosticTests.RepositoryRoot(), "Runtime", "build", "DslModels.props"));
+        Assert.Contains("<CompilerVisibleProperty Include=\"DslModelsFusedStepMinWeights\" />", props);
+    }
+}

@@ -1,0 +1,132 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using DslModels.Losses;
+using DslModels.Optim;
+using Xunit;
+using static DslModels.Tests.Models.ModelHelpers;
+
+namespace DslModels.Tests.Models;
+
+/// <summary>
+/// TrainStep updates the first layer's weight inside its weight-gradient kernel, each strip as soon as its gradient is final,
+/// and runs Step()'s passes on the other parameters only. It must give the bits of ZeroGrad + Forward + the runtime loss +
+/// Backward + the runtime optimizer's Step() (the reference, checked against PyTorch), for every optimizer, every tile of the
+/// kernel (whole vectors, last columns, packed strips, sparse tiles, several chunks of samples, a split over two threads),
+/// and leave the same gradients and optimizer state behind.
+/// </summary>
+public class TrainStepFusionTests
+{
+    private sealed record Subject(IModel Model, Optimizer Optimizer, Func<float[], int[], int, float> TrainStep, Action<int> SetThreads) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
+    }
+
+    private static Subject S<T>(T m, Func<T, Optimizer> optimizer, Func<T, float[], int[], int, float> trainStep, Action<T, int> threads) where T : IModel =>
+        new(m, optimizer(m), (x, y, b) => trainStep(m, x, y, b), n => threads(m, n));
+
+    private static Subject Create(string name) => name switch
+    {
+        nameof(FuseSgdRelu) => S(new FuseSgdRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseAdamPacked) => S(new FuseAdamPacked(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseGroupedFirst) => S(new FuseGroupedFirst(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(ThreadedAdam) => S(new ThreadedAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OddMlp) => S(new OddMlp(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptSgdGroups) => S(new OptSgdGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedSgdMaximize) => S(new FusedSgdMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedSgdPlain) => S(new FusedSgdPlain(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAdam) => S(new OptAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAdamW) => S(new OptAdamW(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAdamAmsgradMaximize) => S(new FusedAdamAmsgradMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAdamWGroups) => S(new FusedAdamWGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAdagrad) => S(new OptAdagrad(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAdagradWdMaximize) => S(new FusedAdagradWdMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptRMSprop) => S(new OptRMSprop(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedRmspropPlain) => S(new FusedRmspropPlain(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedRmspropGroups) => S(new FusedRmspropGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAdadelta) => S(new OptAdadelta(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAdadeltaWdMaximize) => S(new FusedAdadeltaWdMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAdamax) => S(new OptAdamax(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAdamaxWdMaximize) => S(new FusedAdamaxWdMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptNAdam) => S(new OptNAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedNAdamGroups) => S(new FusedNAdamGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptRAdam) => S(new OptRAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedRAdamWd) => S(new FusedRAdamWd(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptAsgd) => S(new OptAsgd(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedAsgdGroups) => S(new FusedAsgdGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(OptRprop) => S(new OptRprop(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FusedRpropMaximize) => S(new FusedRpropMaximize(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>Every optimizer (6 inputs: the first layer is all last columns, updated by a call after them) at batch 3.</summary>
+    public static TheoryData<string> Optimizers => new(
+        nameof(OddMlp), nameof(OptSgdGroups), nameof(FusedSgdMaximize), nameof(FusedSgdPlain), nameof(OptAdam), nameof(OptAdamW),
+        nameof(FusedAdamAmsgradMaximize), nameof(FusedAdamWGroups), nameof(OptAdagrad), nameof(FusedAdagradWdMaximize), nameof(OptRMSprop),
+        nameof(FusedRmspropPlain), nameof(FusedRmspropGroups), nameof(OptAdadelta), nameof(FusedAdadeltaWdMaximize), nameof(OptAdamax),
+        nameof(FusedAdamaxWdMaximize), nameof(OptNAdam), nameof(FusedNAdamGroups), nameof(OptRAdam), nameof(FusedRAdamWd), nameof(OptAsgd),
+        nameof(FusedAsgdGroups), nameof(OptRprop), nameof(FusedRpropMaximize));
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Every_optimizer_gets_the_runtime_optimizers_bits(string name) => AssertSameTraining(name, batch: 3, threads: 1, steps: 8);
+
+    /// <summary>The kernel's tiles: batch 1 and 5 dense, 20 sparse, 70 a sparse chunk and a dense one, 130 three chunks.</summary>
+    [Theory]
+    [InlineData(nameof(FuseSgdRelu), 1)]
+    [InlineData(nameof(FuseSgdRelu), 5)]
+    [InlineData(nameof(FuseSgdRelu), 20)]
+    [InlineData(nameof(FuseSgdRelu), 70)]
+    [InlineData(nameof(FuseSgdRelu), 130)]
+    [InlineData(nameof(FuseAdamPacked), 1)]
+    [InlineData(nameof(FuseAdamPacked), 20)]
+    [InlineData(nameof(FuseAdamPacked), 70)]
+    [InlineData(nameof(FuseGroupedFirst), 4)]
+    [InlineData(nameof(FuseGroupedFirst), 33)]
+    [InlineData(nameof(ThreadedAdam), 17)]
+    public void Every_tile_of_the_kernel_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 1, steps: 5);
+
+    /// <summary>Two threads: each updates its rows of W in its part of the weight gradient, and the rest of Step() splits as before.</summary>
+    [Theory]
+    [InlineData(nameof(ThreadedAdam), 70)]
+    [InlineData(nameof(ThreadedAdam), 128)]
+    public void A_split_over_two_threads_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 2, steps: 4);
+
+    private static void AssertSameTraining(string name, int batch, int threads, int steps)
+    {
+        using var fused = Create(name);
+        using var manual = Create(name);
+        fused.SetThreads(threads);
+        manual.SetThreads(threads);
+        int inputs = fused.Model.InputWidth, classes = fused.Model.OutputWidth;
+        float[] output = new float[batch * classes], grad = new float[output.Length];
+        for (int step = 0; step < steps; step++)
+        {
+            float[] x = Inputs(batch * inputs, 300 + step);
+            int[] y = Classes(batch, classes, 400 + step);
+            float lossFused = fused.TrainStep(x, y, batch);
+
+            manual.Model.ZeroGrad();
+            manual.Model.Forward(x, output, batch);
+            float lossManual = CrossEntropyLoss.Forward(output, y, batch, classes, grad);
+            manual.Model.Backward(grad, batch);
+            manual.Optimizer.Step();
+
+            string when = $"{name}, batch {batch}, {threads} thread(s), step {step}";
+            Assert.Equal(lossManual, lossFused);
+            for (int k = 0; k < manual.Model.Parameters.Count; k++)
+            {
+                var (m, f) = (manual.Model.Parameters[k], fused.Model.Parameters[k]);
+                Assert.True(m.Data.SequenceEqual(f.Data), $"{when}: {m.Name} differs");
+                Assert.True(m.Grad.SequenceEqual(f.Grad), $"{when}: {m.Name}.grad differs");
+            }
+            Assert.Equal(manual.Optimizer.StateDict().ToJson(), fused.Optimizer.StateDict().ToJson());
+            // From the second step on (the first creates the state), TrainStep took the fused path.
+            bool fuses = (bool)fused.Model.GetType().GetMethod("DslCanFuseStep", BindingFlags.NonPublic | BindingFlags.Instance)!.Invoke(fused.Model, null)!;
+            Assert.True(fuses, $"{when}: the fused step does not apply");
+        }
+        // The weights really moved, so the comparison above compared updates.
+        using var untouched = Create(name);
+        Assert.False(untouched.Model.Parameters[0].Data.SequenceEqual(fused.Model.Parameters[0].Data), $"{name}: the first weight did not move");
+    }
+}
