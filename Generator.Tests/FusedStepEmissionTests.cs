@@ -7,8 +7,9 @@ namespace DslModels.Generator.Tests;
 
 /// <summary>
 /// TrainStep updates the first layer's weight inside its weight gradient when that weight has at least
-/// DslModelsFusedStepMinWeights floats (default 65,536); smaller models keep Backward then Step(). The numbers of the fused
-/// path are checked in Runtime.Tests (TrainStepFusionTests), which sets the property to 0.
+/// DslModelsFusedStepMinWeights floats (by default: with SGD from 65,536, with other optimizers never); other models keep
+/// Backward then Step(). The numbers of the fused path are checked in Runtime.Tests (TrainStepFusionTests), which sets the
+/// property to 0.
 /// </summary>
 public class FusedStepEmissionTests
 {
@@ -29,6 +30,26 @@ public class FusedStepEmissionTests
         Assert.Contains("private static void DslWeightGradStepHidden(", code);
         Assert.DoesNotContain("DslWeightGradStepOutput", code); // the output layer's W is still read by its input gradient
         Assert.Contains("DslSgdMomentum(ref p, ref g, ref momentumBuffer, 100352, 101770, _dslFuseF[0]", code); // DslStepRest: hidden.bias, output.weight and output.bias, one run
+    }
+
+    private const string Adam784 = """
+        using DslModels;
+
+        [Model(Inputs = 784)]
+        [Loss(LossKind.CrossEntropy)]
+        [Optimizer(OptimizerKind.Adam)]
+        public partial class Wide
+        {
+            [Layer(512, Activation.ReLU)] partial Dense Hidden { get; }
+            [Layer(10)] partial Dense Output { get; }
+        }
+        """;
+
+    [Fact]
+    public void Adam_keeps_backward_then_step_unless_the_property_asks() // its fused update measured slower
+    {
+        Assert.False(Fuses(Generated(new Dictionary<string, string>(), Adam784)));
+        Assert.True(Fuses(Generated(new Dictionary<string, string> { ["DslModelsFusedStepMinWeights"] = "65536" }, Adam784)));
     }
 
     [Fact]

@@ -257,13 +257,13 @@ public sealed partial class ModelGenerator
         /// <summary>
         /// Whether TrainStep runs the optimizer's update of the first layer's weight inside its weight-gradient kernel, on each
         /// strip of rows as soon as its gradient is final (while the strip is still in registers and L1), and Step() only on the
-        /// rest: every optimizer with an emitted Step(), in the one-input TrainStep, when the first layer has at least
-        /// ModelSpec.FusedStepMinWeights weights. (A later layer's W is still read after its weight gradient, by its input
+        /// rest: in the one-input TrainStep, with SGD when the first layer has at least 65,536 weights, with any optimizer that
+        /// has an emitted Step() when DslModelsFusedStepMinWeights is set and the layer has at least that many (ModelSpec). (A later layer's W is still read after its weight gradient, by its input
         /// gradient; the first layer has none, and in an MLP on images it holds most parameters.)
         /// </summary>
         private static bool FusesStepInBackward(ModelSpec spec) =>
             spec.Optimizer is { } o && HasFusedStep(o.Kind) && spec.Loss is { Inputs: 1 }
-            && (long)spec.Layers[0].In * spec.Layers[0].Out >= spec.FusedStepMinWeights;
+            && (long)spec.Layers[0].In * spec.Layers[0].Out >= (spec.FusedStepMinWeights ?? (o.Kind == OptimizerKind.Sgd ? ModelSpec.DefaultFusedStepMinWeights : int.MaxValue));
 
         /// <summary>What a layer's weight-gradient kernel needs to update the weight as it finishes it (see <see cref="FusesStepInBackward"/>).</summary>
         private sealed class FusedUpdate
@@ -769,18 +769,14 @@ public sealed partial class ModelGenerator
         private sealed class Lanes
         {
             private readonly Isa? _isa;
-            private readonly string _index;
             private readonly string? _gradient;
 
-            public Lanes(Isa? isa) : this(isa, "k", null)
-            {
-            }
+            public Lanes(Isa? isa) => _isa = isa;
 
-            /// <summary>Lanes at the vector offset <paramref name="index"/>, with the gradient already in the register <paramref name="gradient"/> (null: loaded from g).</summary>
-            public Lanes(Isa? isa, string index, string? gradient)
+            /// <summary>Vector lanes at offset <c>k</c> whose gradient is already in the register <paramref name="gradient"/> (not loaded from g).</summary>
+            public Lanes(Isa isa, string gradient)
             {
                 _isa = isa;
-                _index = index;
                 _gradient = gradient;
             }
 
@@ -795,9 +791,9 @@ public sealed partial class ModelGenerator
             public string Let(string name, string expr) => $"{(IsVector ? "var" : "float")} {name} = {expr};";
 
             public string Load(string array) => array == "g" && _gradient is not null ? _gradient
-                : IsVector ? $"{T}.LoadUnsafe(ref {array}, {_index})" : $"{U}.Add(ref {array}, i)";
+                : IsVector ? $"{T}.LoadUnsafe(ref {array}, k)" : $"{U}.Add(ref {array}, i)";
 
-            public string Store(string array, string value) => IsVector ? $"{T}.StoreUnsafe({value}, ref {array}, {_index});" : $"{U}.Add(ref {array}, i) = {value};";
+            public string Store(string array, string value) => IsVector ? $"{T}.StoreUnsafe({value}, ref {array}, k);" : $"{U}.Add(ref {array}, i) = {value};";
 
             /// <summary>A float parameter of the kernel: splatted once before the vector loop, or itself.</summary>
             public string C(string name) => IsVector ? VectorName(name) : name;

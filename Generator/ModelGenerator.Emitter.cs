@@ -2271,6 +2271,9 @@ public sealed partial class ModelGenerator
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
             const int chunk = WeightGradChunk;
+            bool sparseUpdate = f is not null && SkipsZeroGradients(l) && inVec > 0;
+            if (sparseUpdate)
+                w.Line("bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them");
             bool pack = PacksWeightGradStrips(l); // then every strip is whole (inW is a multiple of 256)
             bool sparse = SkipsZeroGradients(l);
             int sparseStrip = SparseStripVectors * vw;
@@ -2297,7 +2300,7 @@ public sealed partial class ModelGenerator
                         using (w.Block($"for (int n0 = 0; n0 < batch || n0 == 0; n0 += {chunk})"))
                         {
                             w.Line($"int n1 = global::System.Math.Min(n0 + {chunk}, batch);");
-                            EmitWeightGradTiles(w, l, isa, nv, strip, pack, f);
+                            EmitWeightGradTiles(w, l, isa, nv, strip, pack);
                         }
                     }
                 }
@@ -2307,13 +2310,19 @@ public sealed partial class ModelGenerator
                 EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f);
             }
             if (inVec < inW)
-            {
                 EmitWeightGradLastColumns(w, l, isa, inVec);
-                if (f is not null)
-                {
-                    w.Line("// The optimizer's update of those columns, once they are final.");
-                    w.Line($"for (int r = o0; r < o1; r++) {FusedCall(f, $"r * {inW} + {inVec}", $"(r + 1) * {inW}")}");
-                }
+            if (f is null)
+                return;
+            w.Line("// The optimizer's update of the rows' columns that no tile updated, now that they are final.");
+            if (sparseUpdate)
+            {
+                if (inVec < inW)
+                    w.Line($"if (updated) for (int r = o0; r < o1; r++) {FusedCall(f, $"r * {inW} + {inVec}", $"(r + 1) * {inW}")}");
+                w.Line($"if (!updated) {FusedCall(f, $"o0 * {inW}", $"o1 * {inW}")}");
+            }
+            else
+            {
+                w.Line(FusedCall(f, $"o0 * {inW}", $"o1 * {inW}"));
             }
         }
 
@@ -2323,32 +2332,32 @@ public sealed partial class ModelGenerator
             + string.Concat(f.Kernel.Floats.Concat(f.Kernel.Bools).Select(a => ", " + FusedUpdate.Param(a))) + ");";
 
         /// <summary>
-        /// The optimizer's update of a tile's rows once the last chunk of samples has finished their gradients (TrainStep only):
-        /// Step()'s body on each vector, with the gradient taken from the tile's register and θ and the state from the arenas.
+        /// The optimizer's update of one row's strip in the sparse tile, once the last chunk of samples has finished its gradient
+        /// (TrainStep only): Step()'s body on each of the strip's vectors, the gradient taken from the tile's registers, θ and the
+        /// state from the arenas, while the next rows' loops run (the overlap is the gain: mlp128 train/32 ~74 -> ~72 us).
+        /// Only here: the same update after every dense tile measured no gain, and with Adam's larger body unrolled into every
+        /// tile the kernel grew so large that the JIT compiled it without optimizations (MinOpts; mlp512 train/1 2.5x slower).
         /// </summary>
-        private static void EmitFusedTileUpdate(SourceWriter w, LayerSpec l, Isa isa, FusedUpdate? f, IList<(string Row, string Registers)> rows, int nv)
+        private static void EmitFusedRowUpdate(SourceWriter w, LayerSpec l, Isa isa, FusedUpdate? f, int nv)
         {
             if (f is null)
                 return;
             using (w.Block("if (n1 == batch)"))
             {
-                w.Line($"// The optimizer's update of these rows' strip, now final ({f.Kernel.Name}'s operations: Step()'s bits).");
+                w.Line($"// The optimizer's update of this row's strip, now final ({f.Kernel.Name}'s operations: Step()'s bits).");
                 foreach (string c in f.Kernel.Floats)
                     w.Line($"var {Lanes.VectorName(c)} = {isa.Type}.Create({FusedUpdate.Param(c)});");
                 foreach (string b in f.Kernel.Bools)
                     w.Line($"bool {b} = {FusedUpdate.Param(b)};");
-                foreach (var (row, registers) in rows)
+                w.Line($"ref float t = ref {U}.Add(ref stepT, o * {l.In});");
+                foreach (string a in f.Kernel.Arrays)
+                    w.Line($"ref float {a} = ref {U}.Add(ref {FusedUpdate.Param(a)}, o * {l.In});");
+                for (int j = 0; j < nv; j++)
                 {
                     using (w.Scope())
                     {
-                        w.Line($"ref float t = ref {U}.Add(ref stepT, {row} * {l.In});");
-                        foreach (string a in f.Kernel.Arrays)
-                            w.Line($"ref float {a} = ref {U}.Add(ref {FusedUpdate.Param(a)}, {row} * {l.In});");
-                        for (int j = 0; j < nv; j++)
-                        {
-                            using (w.Scope())
-                                f.Kernel.Body(new Lanes(isa, Off("i", j, isa.Width), registers + Literals.Int(j)));
-                        }
+                        w.Line($"nuint k = {Off("i", j, isa.Width)};");
+                        f.Kernel.Body(new Lanes(isa, "g" + Literals.Int(j)));
                     }
                 }
             }
@@ -2434,7 +2443,7 @@ public sealed partial class ModelGenerator
         /// One strip (from <c>i</c>, <paramref name="nv"/> vectors) of the dense weight gradient for the chunk [n0, n1): the strip
         /// copied into the pack buffer when <paramref name="pack"/>, then 4 x nv and 1 x nv tiles of dW over outputs [o0, o1).
         /// </summary>
-        private static void EmitWeightGradTiles(SourceWriter w, LayerSpec l, Isa isa, int nv, int strip, bool pack, FusedUpdate? f)
+        private static void EmitWeightGradTiles(SourceWriter w, LayerSpec l, Isa isa, int nv, int strip, bool pack)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
@@ -2468,7 +2477,6 @@ public sealed partial class ModelGenerator
                     for (int k = 0; k < ko; k++)
                         for (int j = 0; j < nv; j++)
                             w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
-                    EmitFusedTileUpdate(w, l, isa, f, Enumerable.Range(0, ko).Select(k => (k == 0 ? "o" : $"(o + {k})", $"g{k}")).ToList(), nv);
                 }
             }
         }
@@ -2562,12 +2570,14 @@ public sealed partial class ModelGenerator
                         if (to <= from)
                             continue;
                         using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
-                            EmitWeightGradTiles(w, l, isa, nv, strip, pack, f);
+                            EmitWeightGradTiles(w, l, isa, nv, strip, pack);
                     }
                 }
                 using (w.Block("else"))
                 {
                     w.Line("bool load = accumulate || n0 > 0;");
+                    if (f is not null && inVec > 0) // as EmitBackwardVector's sparseUpdate
+                        w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
                     w.Line($"// dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains).");
                     foreach (var (from, to, nv) in new[] { (0, sStripEnd, sv), (sStripEnd, inVec, rest) })
                     {
@@ -2596,7 +2606,7 @@ public sealed partial class ModelGenerator
                                 }
                                 for (int j = 0; j < nv; j++)
                                     w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
-                                EmitFusedTileUpdate(w, l, isa, f, new[] { ("o", "g") }, nv);
+                                EmitFusedRowUpdate(w, l, isa, f, nv);
                             }
                         }
                     }

@@ -32,11 +32,11 @@ public sealed partial class ModelGenerator : IIncrementalGenerator
             .WithTrackingName(StepNames.Spec);
 
         // The one build property the emitted code depends on (see ModelSpec.FusedStepMinWeights); a change re-emits every model.
-        IncrementalValueProvider<int> fusedStepMinWeights = context.AnalyzerConfigOptionsProvider.Select(static (options, _) =>
+        IncrementalValueProvider<int?> fusedStepMinWeights = context.AnalyzerConfigOptionsProvider.Select(static (options, _) =>
             options.GlobalOptions.TryGetValue("build_property.DslModelsFusedStepMinWeights", out string? text)
             && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= 0
                 ? value
-                : ModelSpec.DefaultFusedStepMinWeights);
+                : (int?)null);
 
         context.RegisterSourceOutput(specs.Combine(fusedStepMinWeights), static (spc, pair) =>
         {

@@ -2156,6 +2156,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
+            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
             // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
@@ -2276,175 +2277,6 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(g31, ref dw3, i + 16);
                             DslV512.StoreUnsafe(g32, ref dw3, i + 32);
                             DslV512.StoreUnsafe(g33, ref dw3, i + 48);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g02;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g03;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 1) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 1) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g10;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g11;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g12;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g13;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 2) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 2) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g20;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g21;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g22;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g23;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 3) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 3) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g30;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g31;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g32;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g33;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                }
-                            }
                         }
                         for (; o < o1; o++)
                         {
@@ -2468,55 +2300,6 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(g01, ref dw0, i + 16);
                             DslV512.StoreUnsafe(g02, ref dw0, i + 32);
                             DslV512.StoreUnsafe(g03, ref dw0, i + 48);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g02;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g03;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                }
-                            }
                         }
                     }
                     for (nuint i = 768; i < 784; i += 16)
@@ -2551,67 +2334,6 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(g10, ref dw1, i);
                             DslV512.StoreUnsafe(g20, ref dw2, i);
                             DslV512.StoreUnsafe(g30, ref dw3, i);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 1) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 1) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g10;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 2) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 2) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g20;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 3) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 3) * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g30;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                }
-                            }
                         }
                         for (; o < o1; o++)
                         {
@@ -2626,34 +2348,13 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
                             }
                             DslV512.StoreUnsafe(g00, ref dw0, i);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                }
-                            }
                         }
                     }
                 }
                 else
                 {
                     bool load = accumulate || n0 > 0;
+                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
                     // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 160-float tile in 10 registers (10 independent FMA chains).
                     for (nuint i = 0; i < 640; i += 160)
                     {
@@ -2692,105 +2393,113 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(g9, ref dwr, i + 144);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
                                 var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
                                 var vWd = DslV512.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 64);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 64) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 64);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 64);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 80);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 80) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 80);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 80);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 96);
-                                        var d = g6;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 96) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 96);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 96);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 112);
-                                        var d = g7;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 112) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 112);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 112);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 128);
-                                        var d = g8;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 128) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 128);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 128);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 144);
-                                        var d = g9;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 144) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 144);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 144);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 32;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 48;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 64;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 80;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 96;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g6;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 112;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g7;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 128;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g8;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 144;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g9;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
@@ -2830,102 +2539,111 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV512.StoreUnsafe(g8, ref dwr, i + 128);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
                                 var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
                                 var vWd = DslV512.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 16);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 32);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 48);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 64);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 64) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 64);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 64);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 80);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 80) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 80);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 80);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 96);
-                                        var d = g6;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 96) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 96);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 96);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 112);
-                                        var d = g7;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 112) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 112);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 112);
-                                    }
-                                    {
-                                        var th = DslV512.LoadUnsafe(ref t, i + 128);
-                                        var d = g8;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV512.LoadUnsafe(ref b, i + 128) * vMomentum + vOneMinusDampening * d;
-                                        DslV512.StoreUnsafe(bb, ref b, i + 128);
-                                        d = bb;
-                                        DslV512.StoreUnsafe(th - vLr * d, ref t, i + 128);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 32;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 48;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 64;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 80;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 96;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g6;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 112;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g7;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 128;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g8;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
                     }
                 }
             }
+            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
+            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
         }
         else if (DslV256.IsHardwareAccelerated)
         {
@@ -2938,6 +2656,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
+            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
             // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
@@ -3040,103 +2759,6 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV256.StoreUnsafe(g21, ref dw2, i + 8);
                             DslV256.StoreUnsafe(g30, ref dw3, i);
                             DslV256.StoreUnsafe(g31, ref dw3, i + 8);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV256.Create(stepLr);
-                                var vMomentum = DslV256.Create(stepMomentum);
-                                var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
-                                var vWd = DslV256.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 1) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 1) * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g10;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g11;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 2) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 2) * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g20;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g21;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 3) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 3) * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g30;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g31;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                }
-                            }
                         }
                         for (; o < o1; o++)
                         {
@@ -3154,43 +2776,13 @@ partial class FashionClassifier : global::DslModels.IModel
                             }
                             DslV256.StoreUnsafe(g00, ref dw0, i);
                             DslV256.StoreUnsafe(g01, ref dw0, i + 8);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV256.Create(stepLr);
-                                var vMomentum = DslV256.Create(stepMomentum);
-                                var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
-                                var vWd = DslV256.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                }
-                            }
                         }
                     }
                 }
                 else
                 {
                     bool load = accumulate || n0 > 0;
+                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
                     // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 80-float tile in 10 registers (10 independent FMA chains).
                     for (nuint i = 0; i < 720; i += 80)
                     {
@@ -3229,105 +2821,113 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV256.StoreUnsafe(g9, ref dwr, i + 72);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
                                 var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
                                 var vWd = DslV256.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 16);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 24);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 24) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 24);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 24);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 32);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 40);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 40) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 40);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 40);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 48);
-                                        var d = g6;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 56);
-                                        var d = g7;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 56) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 56);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 56);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 64);
-                                        var d = g8;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 64) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 64);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 64);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 72);
-                                        var d = g9;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 72) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 72);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 72);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 8;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 24;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 32;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 40;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 48;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g6;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 56;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g7;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 64;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g8;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 72;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g9;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
@@ -3365,93 +2965,101 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV256.StoreUnsafe(g7, ref dwr, i + 56);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
                                 var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
                                 var vWd = DslV256.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 8);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 16);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 24);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 24) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 24);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 24);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 32);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 40);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 40) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 40);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 40);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 48);
-                                        var d = g6;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 48) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 48);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 48);
-                                    }
-                                    {
-                                        var th = DslV256.LoadUnsafe(ref t, i + 56);
-                                        var d = g7;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV256.LoadUnsafe(ref b, i + 56) * vMomentum + vOneMinusDampening * d;
-                                        DslV256.StoreUnsafe(bb, ref b, i + 56);
-                                        d = bb;
-                                        DslV256.StoreUnsafe(th - vLr * d, ref t, i + 56);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 8;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 24;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 32;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 40;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 48;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g6;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 56;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g7;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
                     }
                 }
             }
+            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
+            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
         }
         else if (DslV128.IsHardwareAccelerated)
         {
@@ -3464,6 +3072,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 4 <= o1; ob += 4) DslV128.StoreUnsafe(DslV128.LoadUnsafe(ref db, (nuint)ob) + DslV128.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
+            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
             // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
@@ -3562,103 +3171,6 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV128.StoreUnsafe(g21, ref dw2, i + 4);
                             DslV128.StoreUnsafe(g30, ref dw3, i);
                             DslV128.StoreUnsafe(g31, ref dw3, i + 4);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV128.Create(stepLr);
-                                var vMomentum = DslV128.Create(stepMomentum);
-                                var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
-                                var vWd = DslV128.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 1) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 1) * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g10;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g11;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 2) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 2) * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g20;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g21;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                }
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, (o + 3) * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, (o + 3) * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g30;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g31;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                }
-                            }
                         }
                         for (; o < o1; o++)
                         {
@@ -3676,43 +3188,13 @@ partial class FashionClassifier : global::DslModels.IModel
                             }
                             DslV128.StoreUnsafe(g00, ref dw0, i);
                             DslV128.StoreUnsafe(g01, ref dw0, i + 4);
-                            if (n1 == batch)
-                            {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV128.Create(stepLr);
-                                var vMomentum = DslV128.Create(stepMomentum);
-                                var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
-                                var vWd = DslV128.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g00;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g01;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                }
-                            }
                         }
                     }
                 }
                 else
                 {
                     bool load = accumulate || n0 > 0;
+                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
                     // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 40-float tile in 10 registers (10 independent FMA chains).
                     for (nuint i = 0; i < 760; i += 40)
                     {
@@ -3751,105 +3233,113 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV128.StoreUnsafe(g9, ref dwr, i + 36);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
                                 var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
                                 var vWd = DslV128.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 8);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 12);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 12) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 12);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 12);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 16);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 20);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 20) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 20);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 20);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 24);
-                                        var d = g6;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 24) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 24);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 24);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 28);
-                                        var d = g7;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 28) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 28);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 28);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 32);
-                                        var d = g8;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 32) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 32);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 32);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 36);
-                                        var d = g9;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 36) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 36);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 36);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 4;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 8;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 12;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 20;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 24;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g6;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 28;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g7;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 32;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g8;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 36;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g9;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
@@ -3883,75 +3373,81 @@ partial class FashionClassifier : global::DslModels.IModel
                             DslV128.StoreUnsafe(g5, ref dwr, i + 20);
                             if (n1 == batch)
                             {
-                                // The optimizer's update of these rows' strip, now final (DslSgdMomentum's operations: Step()'s bits).
+                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
                                 var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
                                 var vWd = DslV128.Create(stepWd);
                                 bool useWd = stepUseWd;
+                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
                                 {
-                                    ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                    ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i);
-                                        var d = g0;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 4);
-                                        var d = g1;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 4) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 4);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 4);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 8);
-                                        var d = g2;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 8) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 8);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 8);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 12);
-                                        var d = g3;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 12) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 12);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 12);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 16);
-                                        var d = g4;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 16) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 16);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 16);
-                                    }
-                                    {
-                                        var th = DslV128.LoadUnsafe(ref t, i + 20);
-                                        var d = g5;
-                                        if (useWd) d += vWd * th;
-                                        var bb = DslV128.LoadUnsafe(ref b, i + 20) * vMomentum + vOneMinusDampening * d;
-                                        DslV128.StoreUnsafe(bb, ref b, i + 20);
-                                        d = bb;
-                                        DslV128.StoreUnsafe(th - vLr * d, ref t, i + 20);
-                                    }
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g0;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 4;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g1;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 8;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g2;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 12;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g3;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 16;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g4;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                                {
+                                    nuint k = i + 20;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g5;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
                         }
                     }
                 }
             }
+            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
+            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
         }
         else
         {

@@ -23,15 +23,17 @@ internal sealed record ModelSpec(
     public int Outputs => Layers[Layers.Count - 1].Out;
 
     /// <summary>
-    /// The smallest first-layer weight (in floats) whose optimizer update TrainStep runs inside the weight gradient: the
-    /// DslModelsFusedStepMinWeights MSBuild property, else <see cref="DefaultFusedStepMinWeights"/>. Not from the declaration.
+    /// The smallest first-layer weight (in floats) whose optimizer update TrainStep runs inside the weight gradient, from the
+    /// DslModelsFusedStepMinWeights MSBuild property; null (not set) for the default: <see cref="DefaultFusedStepMinWeights"/>
+    /// with SGD, never with the other optimizers. Not from the declaration.
     /// </summary>
-    public int FusedStepMinWeights { get; init; } = DefaultFusedStepMinWeights;
+    public int? FusedStepMinWeights { get; init; }
 
     /// <summary>
-    /// 65,536 floats (256 KB): from there W, its gradient and the optimizer state no longer fit in L2 together, and updating
-    /// W while its gradient is in registers saves a pass over them (784 -> 128, batch 32: 2.5-5 us of 75). Below, the
-    /// separate pass runs from cache and the fused one only adds work per tile (32 -> 64: train step at batch 32 9.4 -> 10.2 us).
+    /// 65,536 floats (256 KB): from there W, its gradient and the momentum no longer fit in L2 together, and updating W while
+    /// its gradient is in registers saves a pass over them (784 -> 128, batch 32: ~77 -> ~73 us). Below, the separate pass
+    /// runs from cache and the fused one only adds work (32 -> 64: 9.4 -> 10.2 us). The other optimizers' updates divide and
+    /// take square roots; fused into the weight gradient they measured slower (Adam, 784 -> 512, batch 128: 2.13 -> 2.32 ms).
     /// </summary>
     public const int DefaultFusedStepMinWeights = 1 << 16;
 }
