@@ -65,6 +65,43 @@ public class FusedStepEmissionTests
     public void The_build_property_sets_the_threshold(string value, bool fused) =>
         Assert.Equal(fused, Fuses(Generated(new Dictionary<string, string> { ["DslModelsFusedStepMinWeights"] = value }, Sources.Odd)));
 
+    /// <summary>
+    /// Every optimizer's update written into the sparse tiles of a ReLU layer (and the calls after the dense tiles and the
+    /// last columns: 40 inputs) compiles: its body's names must not clash with the kernel's.
+    /// </summary>
+    [Theory]
+    [InlineData("Sgd, Momentum = 0.9, Nesterov = true, WeightDecay = 0.1")]
+    [InlineData("Sgd, Maximize = true")]
+    [InlineData("Adam, Amsgrad = true, Maximize = true")]
+    [InlineData("AdamW, WeightDecay = 0.1")]
+    [InlineData("Adagrad, Maximize = true")]
+    [InlineData("RMSprop, Momentum = 0.5, Centered = true")]
+    [InlineData("RMSprop")]
+    [InlineData("Adadelta, Maximize = true")]
+    [InlineData("Adamax, Maximize = true")]
+    [InlineData("NAdam")]
+    [InlineData("RAdam")]
+    [InlineData("ASGD, Maximize = true")]
+    [InlineData("Rprop, Maximize = true")]
+    public void Every_optimizer_fuses_into_the_sparse_tiles_and_compiles(string optimizer)
+    {
+        string source = $$"""
+            using DslModels;
+
+            [Model(Inputs = 40)]
+            [Loss(LossKind.CrossEntropy)]
+            [Optimizer(OptimizerKind.{{optimizer}}, LearningRate = 0.01)]
+            public partial class Sparse
+            {
+                [Layer(24, Activation.ReLU)] partial Dense First { get; }
+                [Layer(3)] partial Dense Second { get; }
+            }
+            """;
+        string code = Generated(new Dictionary<string, string> { ["DslModelsFusedStepMinWeights"] = "0" }, source);
+        Assert.True(Fuses(code));
+        Assert.Contains("if (n1 == batch) updated = true;", code);
+    }
+
     [Fact]
     public void The_package_props_file_makes_the_property_visible()
     {

@@ -123,3 +123,12 @@ public partial class FuseGroupedFirst
     [Layer(24, Activation.Hardtanh), ParamGroup(LearningRate = 0.01, Momentum = 0.5)] public partial Dense First { get; }
     [Layer(3)] public partial Dense Second { get; }
 }
+
+[Model(Inputs = 40, Seed = 7), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.RMSprop, LearningRate = 0.01, Momentum = 0.5, Centered = true, WeightDecay = 0.01)]
+public partial class FuseRmspropRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
+
+[Model(Inputs = 40, Seed = 8), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Rprop, LearningRate = 0.01, Maximize = true)]
+public partial class FuseRpropRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
+
+[Model(Inputs = 40, Seed = 9), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.ASGD, LearningRate = 0.01, WeightDecay = 0.01, T0 = 2)]
+public partial class FuseAsgdRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }

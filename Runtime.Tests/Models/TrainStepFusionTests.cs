@@ -30,6 +30,9 @@ public class TrainStepFusionTests
         nameof(FuseSgdRelu) => S(new FuseSgdRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseAdamPacked) => S(new FuseAdamPacked(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseGroupedFirst) => S(new FuseGroupedFirst(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseRmspropRelu) => S(new FuseRmspropRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseRpropRelu) => S(new FuseRpropRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseAsgdRelu) => S(new FuseAsgdRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(ThreadedAdam) => S(new ThreadedAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OddMlp) => S(new OddMlp(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OptSgdGroups) => S(new OptSgdGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
@@ -84,6 +87,9 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseGroupedFirst), 4)]
     [InlineData(nameof(FuseGroupedFirst), 33)]
     [InlineData(nameof(ThreadedAdam), 17)]
+    [InlineData(nameof(FuseRmspropRelu), 20)] // other optimizers' bodies in the sparse tiles
+    [InlineData(nameof(FuseRpropRelu), 20)]
+    [InlineData(nameof(FuseAsgdRelu), 20)]
     public void Every_tile_of_the_kernel_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 1, steps: 5);
 
     /// <summary>Two threads: each updates its rows of W in its part of the weight gradient, and the rest of Step() splits as before.</summary>
