@@ -823,7 +823,12 @@ public sealed partial class ModelGenerator
                         w.Line("try { DslBackward(batch, accumulate: false); }");
                         w.Line("finally { _dslFusing = false; }");
                         w.Line("DslOnPhase(3);");
-                        w.Line("if (fused) DslStepRest(); else Step();");
+                        w.Line("if (fused) DslStepRest();");
+                        using (w.Block("else"))
+                        {
+                            w.Line("Step();");
+                            w.Line("if (!_dslFusedKernelWarm) DslWarmFusedKernel(); // one warm-up step (this one), not two");
+                        }
                     }
                     else
                     {
