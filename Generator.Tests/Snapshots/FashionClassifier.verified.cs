@@ -475,9 +475,10 @@ partial class FashionClassifier : global::DslModels.IModel
         // it saves (Benchmarks --timeline: at batch 128 the split loss took 15-28 us against 8-9 us on one thread).
         float loss = _dslPool is not null && batch >= 512 ? DslCrossEntropyThreaded(targets, batch) : global::DslModels.Losses.CrossEntropyLoss.Forward(output, targets, batch, OutputSize, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Mean, -100);
         DslOnPhase(2);
-        // Step() fused into the backward pass when it applies: each weight-gradient kernel updates its rows of W as soon as their
-        // gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two); Step()'s bits.
-        bool fused = DslPrepareFusedStep();
+        // Step() fused into the backward pass when it applies: the first layer's weight-gradient kernel updates its rows of W as
+        // soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);
+        // Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.
+        bool fused = DslParts(3, 0, batch, 128) == 1 && DslPrepareFusedStep();
         try { DslBackward(batch, accumulate: false); }
         finally { _dslFusing = false; }
         DslOnPhase(3);

@@ -12,7 +12,7 @@ namespace DslModels.Tests.Models;
 /// TrainStep updates the first layer's weight inside its weight-gradient kernel, each strip as soon as its gradient is final,
 /// and runs Step()'s passes on the other parameters only. It must give the bits of ZeroGrad + Forward + the runtime loss +
 /// Backward + the runtime optimizer's Step() (the reference, checked against PyTorch), for every optimizer, every tile of the
-/// kernel (whole vectors, last columns, packed strips, sparse tiles, several chunks of samples, a split over two threads),
+/// kernel (whole vectors, last columns, packed strips, sparse tiles, several chunks of samples; and two threads, which do not fuse),
 /// and leave the same gradients and optimizer state behind.
 /// </summary>
 public class TrainStepFusionTests
@@ -92,7 +92,10 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseAsgdRelu), 20)]
     public void Every_tile_of_the_kernel_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 1, steps: 5);
 
-    /// <summary>Two threads: each updates its rows of W in its part of the weight gradient, and the rest of Step() splits as before.</summary>
+    /// <summary>
+    /// Two threads: the first layer's weight gradient is split, so TrainStep keeps Backward then Step() (the split parts measured
+    /// slower fused), and its bits stay the runtime optimizer's.
+    /// </summary>
     [Theory]
     [InlineData(nameof(ThreadedAdam), 70)]
     [InlineData(nameof(ThreadedAdam), 128)]
@@ -127,7 +130,7 @@ public class TrainStepFusionTests
                 Assert.True(m.Grad.SequenceEqual(f.Grad), $"{when}: {m.Name}.grad differs");
             }
             Assert.Equal(manual.Optimizer.StateDict().ToJson(), fused.Optimizer.StateDict().ToJson());
-            // From the second step on (the first creates the state), TrainStep took the fused path.
+            // From the second step on (the first creates the state), the fused step applies (TrainStep takes it on one thread).
             bool fuses = (bool)fused.Model.GetType().GetMethod("DslCanFuseStep", BindingFlags.NonPublic | BindingFlags.Instance)!.Invoke(fused.Model, null)!;
             Assert.True(fuses, $"{when}: the fused step does not apply");
         }
