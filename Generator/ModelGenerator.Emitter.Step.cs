@@ -258,8 +258,9 @@ public sealed partial class ModelGenerator
         /// Whether TrainStep runs the optimizer's update of the first layer's weight inside its weight-gradient kernel, on each
         /// strip of rows as soon as its gradient is final (while the strip is still in registers and L1), and Step() only on the
         /// rest: in the one-input TrainStep, with SGD when the first layer has at least 65,536 weights, with any optimizer that
-        /// has an emitted Step() when DslModelsFusedStepMinWeights is set and the layer has at least that many (ModelSpec). (A later layer's W is still read after its weight gradient, by its input
-        /// gradient; the first layer has none, and in an MLP on images it holds most parameters.)
+        /// has an emitted Step() when DslModelsFusedStepMinWeights is set and the layer has at least that many (ModelSpec).
+        /// A later layer's W is still read after its weight gradient, by its input gradient; the first layer has none, and in
+        /// an MLP on images it holds most parameters. (TrainStep also skips it when that kernel is split over threads.)
         /// </summary>
         private static bool FusesStepInBackward(ModelSpec spec) =>
             spec.Optimizer is { } o && HasFusedStep(o.Kind) && spec.Loss is { Inputs: 1 }
@@ -342,21 +343,28 @@ public sealed partial class ModelGenerator
             var o = spec.Optimizer!;
             var groups = StepGroups(spec, new Layout(spec), o);
             int gi = groups.FindIndex(g => g.Params.Any(x => x.Name == l.Name + ".weight"));
-            var kernels = groups.Select(g => KernelOf(w, o, g.Momentum != 0)).ToList();
-            int floats = kernels.Max(k => k.Floats.Count), bools = kernels.Max(k => k.Bools.Count);
-            return new FusedUpdate(kernels[gi], SplitCall.Parse(GroupCalls(o, groups)[gi], 0), gi * floats, gi * bools);
+            var calls = FusedCalls(o, groups);
+            var (floats, bools) = FusedSlots(calls);
+            return new FusedUpdate(KernelOf(w, o, groups[gi].Momentum != 0), calls[gi], gi * floats, gi * bools);
         }
+
+        /// <summary>Step()'s kernel call of each group, parsed: the float and bool arguments _dslFuseF and _dslFuseB keep.</summary>
+        private static List<SplitCall> FusedCalls(OptimizerSpec o, List<StepGroup> groups) => GroupCalls(o, groups).Select(c => SplitCall.Parse(c, 0)).ToList();
+
+        /// <summary>Slots per group in _dslFuseF and _dslFuseB (group g's arguments start at g times these).</summary>
+        private static (int Floats, int Bools) FusedSlots(List<SplitCall> calls) =>
+            (calls.Max(c => c.Floats.Count), System.Math.Max(1, calls.Max(c => c.Bools.Count)));
 
         /// <summary>
         /// TrainStep's side of the fused update: DslPrepareFusedStep (what Step() does before its passes: the checks, the step
-        /// counts, the constants, kept in _dslFuseF/_dslFuseB for the weight-gradient kernels) and DslStepRest (Step()'s passes
-        /// over the parameters those kernels do not update: the biases).
+        /// counts, the constants, kept in _dslFuseF/_dslFuseB for the weight-gradient kernel), DslWarmFusedKernel, and
+        /// DslStepRest (Step()'s passes over the parameters that kernel does not update: the biases and the later layers).
         /// </summary>
         private static void EmitStepInBackward(SourceWriter w, ModelSpec spec, OptimizerSpec o, List<StepGroup> groups, List<string> keys, List<SplitCall> split)
         {
-            var calls = GroupCalls(o, groups).Select(c => SplitCall.Parse(c, 0)).ToList();
+            var calls = FusedCalls(o, groups);
             string fusedWeight = spec.Layers[0].Name + ".weight";
-            int floats = calls.Max(c => c.Floats.Count), bools = System.Math.Max(1, calls.Max(c => c.Bools.Count));
+            var (floats, bools) = FusedSlots(calls);
             w.Line("// TrainStep's fused update: the group constants Step() would use (set by DslPrepareFusedStep), read by the weight-gradient");
             w.Line("// kernels while _dslFusing is set, and by DslStepRest.");
             w.Line($"private readonly float[] _dslFuseF = new float[{groups.Count * floats}];");
