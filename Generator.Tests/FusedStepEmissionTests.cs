@@ -102,6 +102,50 @@ public class FusedStepEmissionTests
         Assert.Contains("if (n1 == batch) updated = true;", code);
     }
 
+    /// <summary>
+    /// The sparse tiles of the fused kernel stream the last chunk's dW to memory (StreamingStores) for a first layer of at least
+    /// 65,536 weights, on each vector path whose vectors tile the rows exactly (aligned stores): 784 inputs on all three, 780 on
+    /// Vector128 only; one fence per streaming path. Smaller layers and the plain kernel keep ordinary stores.
+    /// </summary>
+    [Theory]
+    [InlineData(784, 128, 3)]
+    [InlineData(512, 128, 3)] // 65,536 weights
+    [InlineData(512, 127, 0)] // 65,024
+    [InlineData(780, 128, 1)] // 780 = 48 x 16 + 12 = 97 x 8 + 4 = 195 x 4
+    [InlineData(40, 24, 0)]
+    public void A_large_first_layer_streams_its_weight_gradient_in_the_fused_kernel(int inputs, int outputs, int paths)
+    {
+        string source = $$"""
+            using DslModels;
+
+            [Model(Inputs = {{inputs}})]
+            [Loss(LossKind.CrossEntropy)]
+            [Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+            public partial class Streaming
+            {
+                [Layer({{outputs}}, Activation.ReLU)] partial Dense First { get; }
+                [Layer(3)] partial Dense Second { get; }
+            }
+            """;
+        string code = Generated(new Dictionary<string, string> { ["DslModelsFusedStepMinWeights"] = "0" }, source);
+        Assert.True(Fuses(code));
+        Assert.Equal(paths, Count(code, "if (updated) global::DslModels.StreamingStores.Fence();"));
+        Assert.Equal(paths == 0, !code.Contains("StreamingStores.Store("));
+        // Only in the fused kernel: Backward's dW is read by Step() right after it.
+        int plain = code.IndexOf("private static void DslWeightGradFirst(", System.StringComparison.Ordinal);
+        int fused = code.IndexOf("private static void DslWeightGradStepFirst(", System.StringComparison.Ordinal);
+        Assert.True(plain >= 0 && fused > plain);
+        Assert.DoesNotContain("StreamingStores", code.Substring(plain, fused - plain));
+    }
+
+    private static int Count(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, System.StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, System.StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
     [Fact]
     public void The_package_props_file_makes_the_property_visible()
     {

@@ -2402,18 +2402,33 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
                                 g9 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 144), g9);
                             }
-                            DslV512.StoreUnsafe(g0, ref dwr, i);
-                            DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                            DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                            DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                            DslV512.StoreUnsafe(g4, ref dwr, i + 64);
-                            DslV512.StoreUnsafe(g5, ref dwr, i + 80);
-                            DslV512.StoreUnsafe(g6, ref dwr, i + 96);
-                            DslV512.StoreUnsafe(g7, ref dwr, i + 112);
-                            DslV512.StoreUnsafe(g8, ref dwr, i + 128);
-                            DslV512.StoreUnsafe(g9, ref dwr, i + 144);
+                            if (n1 < batch)
+                            {
+                                DslV512.StoreUnsafe(g0, ref dwr, i);
+                                DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                                DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                                DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                                DslV512.StoreUnsafe(g4, ref dwr, i + 64);
+                                DslV512.StoreUnsafe(g5, ref dwr, i + 80);
+                                DslV512.StoreUnsafe(g6, ref dwr, i + 96);
+                                DslV512.StoreUnsafe(g7, ref dwr, i + 112);
+                                DslV512.StoreUnsafe(g8, ref dwr, i + 128);
+                                DslV512.StoreUnsafe(g9, ref dwr, i + 144);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
+                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
+                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
+                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
+                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 144));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
@@ -2549,17 +2564,31 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g7 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 112), g7);
                                 g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
                             }
-                            DslV512.StoreUnsafe(g0, ref dwr, i);
-                            DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                            DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                            DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                            DslV512.StoreUnsafe(g4, ref dwr, i + 64);
-                            DslV512.StoreUnsafe(g5, ref dwr, i + 80);
-                            DslV512.StoreUnsafe(g6, ref dwr, i + 96);
-                            DslV512.StoreUnsafe(g7, ref dwr, i + 112);
-                            DslV512.StoreUnsafe(g8, ref dwr, i + 128);
+                            if (n1 < batch)
+                            {
+                                DslV512.StoreUnsafe(g0, ref dwr, i);
+                                DslV512.StoreUnsafe(g1, ref dwr, i + 16);
+                                DslV512.StoreUnsafe(g2, ref dwr, i + 32);
+                                DslV512.StoreUnsafe(g3, ref dwr, i + 48);
+                                DslV512.StoreUnsafe(g4, ref dwr, i + 64);
+                                DslV512.StoreUnsafe(g5, ref dwr, i + 80);
+                                DslV512.StoreUnsafe(g6, ref dwr, i + 96);
+                                DslV512.StoreUnsafe(g7, ref dwr, i + 112);
+                                DslV512.StoreUnsafe(g8, ref dwr, i + 128);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
+                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
+                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
+                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
@@ -2665,6 +2694,7 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
+            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
         }
         else if (DslV256.IsHardwareAccelerated)
         {
@@ -2830,18 +2860,33 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g8 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 64), g8);
                                 g9 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 72), g9);
                             }
-                            DslV256.StoreUnsafe(g0, ref dwr, i);
-                            DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                            DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                            DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                            DslV256.StoreUnsafe(g4, ref dwr, i + 32);
-                            DslV256.StoreUnsafe(g5, ref dwr, i + 40);
-                            DslV256.StoreUnsafe(g6, ref dwr, i + 48);
-                            DslV256.StoreUnsafe(g7, ref dwr, i + 56);
-                            DslV256.StoreUnsafe(g8, ref dwr, i + 64);
-                            DslV256.StoreUnsafe(g9, ref dwr, i + 72);
+                            if (n1 < batch)
+                            {
+                                DslV256.StoreUnsafe(g0, ref dwr, i);
+                                DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                                DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                                DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                                DslV256.StoreUnsafe(g4, ref dwr, i + 32);
+                                DslV256.StoreUnsafe(g5, ref dwr, i + 40);
+                                DslV256.StoreUnsafe(g6, ref dwr, i + 48);
+                                DslV256.StoreUnsafe(g7, ref dwr, i + 56);
+                                DslV256.StoreUnsafe(g8, ref dwr, i + 64);
+                                DslV256.StoreUnsafe(g9, ref dwr, i + 72);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
+                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
+                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
+                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 64));
+                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 72));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
@@ -2976,16 +3021,29 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g6 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 48), g6);
                                 g7 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 56), g7);
                             }
-                            DslV256.StoreUnsafe(g0, ref dwr, i);
-                            DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                            DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                            DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                            DslV256.StoreUnsafe(g4, ref dwr, i + 32);
-                            DslV256.StoreUnsafe(g5, ref dwr, i + 40);
-                            DslV256.StoreUnsafe(g6, ref dwr, i + 48);
-                            DslV256.StoreUnsafe(g7, ref dwr, i + 56);
+                            if (n1 < batch)
+                            {
+                                DslV256.StoreUnsafe(g0, ref dwr, i);
+                                DslV256.StoreUnsafe(g1, ref dwr, i + 8);
+                                DslV256.StoreUnsafe(g2, ref dwr, i + 16);
+                                DslV256.StoreUnsafe(g3, ref dwr, i + 24);
+                                DslV256.StoreUnsafe(g4, ref dwr, i + 32);
+                                DslV256.StoreUnsafe(g5, ref dwr, i + 40);
+                                DslV256.StoreUnsafe(g6, ref dwr, i + 48);
+                                DslV256.StoreUnsafe(g7, ref dwr, i + 56);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
+                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
+                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
@@ -3081,6 +3139,7 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
+            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
         }
         else if (DslV128.IsHardwareAccelerated)
         {
@@ -3242,18 +3301,33 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g8 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 32), g8);
                                 g9 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 36), g9);
                             }
-                            DslV128.StoreUnsafe(g0, ref dwr, i);
-                            DslV128.StoreUnsafe(g1, ref dwr, i + 4);
-                            DslV128.StoreUnsafe(g2, ref dwr, i + 8);
-                            DslV128.StoreUnsafe(g3, ref dwr, i + 12);
-                            DslV128.StoreUnsafe(g4, ref dwr, i + 16);
-                            DslV128.StoreUnsafe(g5, ref dwr, i + 20);
-                            DslV128.StoreUnsafe(g6, ref dwr, i + 24);
-                            DslV128.StoreUnsafe(g7, ref dwr, i + 28);
-                            DslV128.StoreUnsafe(g8, ref dwr, i + 32);
-                            DslV128.StoreUnsafe(g9, ref dwr, i + 36);
+                            if (n1 < batch)
+                            {
+                                DslV128.StoreUnsafe(g0, ref dwr, i);
+                                DslV128.StoreUnsafe(g1, ref dwr, i + 4);
+                                DslV128.StoreUnsafe(g2, ref dwr, i + 8);
+                                DslV128.StoreUnsafe(g3, ref dwr, i + 12);
+                                DslV128.StoreUnsafe(g4, ref dwr, i + 16);
+                                DslV128.StoreUnsafe(g5, ref dwr, i + 20);
+                                DslV128.StoreUnsafe(g6, ref dwr, i + 24);
+                                DslV128.StoreUnsafe(g7, ref dwr, i + 28);
+                                DslV128.StoreUnsafe(g8, ref dwr, i + 32);
+                                DslV128.StoreUnsafe(g9, ref dwr, i + 36);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
+                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 24));
+                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 28));
+                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 32));
+                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 36));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
@@ -3386,14 +3460,25 @@ partial class FashionClassifier : global::DslModels.IModel
                                 g4 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 16), g4);
                                 g5 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 20), g5);
                             }
-                            DslV128.StoreUnsafe(g0, ref dwr, i);
-                            DslV128.StoreUnsafe(g1, ref dwr, i + 4);
-                            DslV128.StoreUnsafe(g2, ref dwr, i + 8);
-                            DslV128.StoreUnsafe(g3, ref dwr, i + 12);
-                            DslV128.StoreUnsafe(g4, ref dwr, i + 16);
-                            DslV128.StoreUnsafe(g5, ref dwr, i + 20);
+                            if (n1 < batch)
+                            {
+                                DslV128.StoreUnsafe(g0, ref dwr, i);
+                                DslV128.StoreUnsafe(g1, ref dwr, i + 4);
+                                DslV128.StoreUnsafe(g2, ref dwr, i + 8);
+                                DslV128.StoreUnsafe(g3, ref dwr, i + 12);
+                                DslV128.StoreUnsafe(g4, ref dwr, i + 16);
+                                DslV128.StoreUnsafe(g5, ref dwr, i + 20);
+                            }
                             if (n1 == batch)
                             {
+                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
+                                // the optimizer's state from the caches (and its cache lines are not read first).
+                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
+                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
+                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
+                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
+                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
@@ -3469,6 +3554,7 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
+            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
         }
         else
         {

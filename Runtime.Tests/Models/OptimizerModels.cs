@@ -130,5 +130,9 @@ public partial class FuseRmspropRelu { [Layer(24, Activation.ReLU)] public parti
 [Model(Inputs = 40, Seed = 8), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Rprop, LearningRate = 0.01, Maximize = true)]
 public partial class FuseRpropRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
 
+/// <summary>65,536 first-layer weights in whole vectors: the sparse tiles stream the last chunk's dW to memory (StreamingStores).</summary>
+[Model(Inputs = 512, Seed = 10), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.02, Momentum = 0.9, WeightDecay = 0.001)]
+public partial class FuseSgdWide { [Layer(128, Activation.ReLU)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
 [Model(Inputs = 40, Seed = 9), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.ASGD, LearningRate = 0.01, WeightDecay = 0.01, T0 = 2)]
 public partial class FuseAsgdRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }

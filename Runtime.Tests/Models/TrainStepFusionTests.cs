@@ -33,6 +33,7 @@ public class TrainStepFusionTests
         nameof(FuseRmspropRelu) => S(new FuseRmspropRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseRpropRelu) => S(new FuseRpropRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseAsgdRelu) => S(new FuseAsgdRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseSgdWide) => S(new FuseSgdWide(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(ThreadedAdam) => S(new ThreadedAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OddMlp) => S(new OddMlp(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OptSgdGroups) => S(new OptSgdGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
@@ -74,7 +75,11 @@ public class TrainStepFusionTests
     [MemberData(nameof(Optimizers))]
     public void Every_optimizer_gets_the_runtime_optimizers_bits(string name) => AssertSameTraining(name, batch: 3, threads: 1, steps: 8);
 
-    /// <summary>The kernel's tiles: batch 1 and 5 dense, 20 sparse, 70 a sparse chunk and a dense one, 130 three chunks.</summary>
+    /// <summary>
+    /// The kernel's tiles: batch 1 and 5 dense, 20 sparse, 70 a sparse chunk and a dense one, 130 three chunks; for the large
+    /// first layers, the streamed dW (a sparse last chunk: at 20 alone, at 90 after a chunk of ordinary stores; at 130 the last
+    /// chunk is dense and nothing is streamed).
+    /// </summary>
     [Theory]
     [InlineData(nameof(FuseSgdRelu), 1)]
     [InlineData(nameof(FuseSgdRelu), 5)]
@@ -86,7 +91,11 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseAdamPacked), 70)]
     [InlineData(nameof(FuseGroupedFirst), 4)]
     [InlineData(nameof(FuseGroupedFirst), 33)]
-    [InlineData(nameof(ThreadedAdam), 17)]
+    [InlineData(nameof(ThreadedAdam), 17)] // 75,264 and 65,536 weights: the sparse tiles stream the last chunk's dW
+    [InlineData(nameof(ThreadedAdam), 90)]
+    [InlineData(nameof(FuseSgdWide), 20)]
+    [InlineData(nameof(FuseSgdWide), 90)]
+    [InlineData(nameof(FuseSgdWide), 130)]
     [InlineData(nameof(FuseRmspropRelu), 20)] // other optimizers' bodies in the sparse tiles
     [InlineData(nameof(FuseRpropRelu), 20)]
     [InlineData(nameof(FuseAsgdRelu), 20)]
