@@ -12,7 +12,8 @@ public static class Program
     /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c>:
     /// a train step's phases and each thread's parts (see Timeline). <c>-- --losses [classes ...]</c>: every loss's float path
     /// at [32 x classes] (see LossTimings). <c>-- --first-call [mlp128|tiny] [batch]</c>: a fresh process's first calls, for JIT and
-    /// NativeAOT builds (see FirstCall). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
+    /// NativeAOT builds (see FirstCall). <c>-- --warm-up [model] [batch]</c>: how a fresh process's train steps speed up
+    /// while the tiered JIT recompiles (see WarmUp). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
     {
@@ -34,6 +35,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--losses")
         {
             LossTimings.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--warm-up")
+        {
+            WarmUp.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "--first-call")

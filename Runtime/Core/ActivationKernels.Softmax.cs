@@ -25,15 +25,19 @@ namespace DslModels;
 public static partial class ActivationKernels
 {
     /// <summary><c>nn.Softmax(dim=1)</c> in place over one row of <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Softmax(ref float row, int count) => DispatchRow(ref row, ref row, count, RowOp.Softmax);
 
     /// <summary><c>nn.LogSoftmax(dim=1)</c> in place over one row of <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LogSoftmax(ref float row, int count) => DispatchRow(ref row, ref row, count, RowOp.LogSoftmax);
 
     /// <summary>Softmax's backward over one row, from its output <paramref name="y"/>: dz = y ⊙ (dy - Σ_c dy_c y_c), dy in <paramref name="dz"/> on entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void SoftmaxBackward(ref float y, ref float dz, int count) => DispatchRow(ref y, ref dz, count, RowOp.SoftmaxBackward);
 
     /// <summary>LogSoftmax's backward over one row, from its output <paramref name="y"/>: dz = dy - exp(y) Σ_c dy_c, dy in <paramref name="dz"/> on entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LogSoftmaxBackward(ref float y, ref float dz, int count) => DispatchRow(ref y, ref dz, count, RowOp.LogSoftmaxBackward);
 
     /// <summary>
@@ -43,6 +47,7 @@ public static partial class ActivationKernels
     /// rather than kept. Returns false, having written nothing, when the row holds a NaN or its max is not finite: the caller's
     /// scalar path gives those PyTorch's NaNs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool CrossEntropyRow(ReadOnlySpan<float> x, int target, double scale, Span<float> grad, out double term)
         => CrossEntropyRow(x, target, default, 0, x.Length, scale, grad, out term);
 
@@ -52,6 +57,7 @@ public static partial class ActivationKernels
     /// C classes, <c>term = (1 - ε)·w[t]·(-lsm[t]) + (ε/C)·Σ_c w[c]·(-lsm[c])</c>, and
     /// <c>grad[c] = scale·(((1 - ε)·w[t] + ε·W/C)·p[c] - (ε/C)·w[c] - (1 - ε)·w[t]·[c = t])</c> with p = softmax(x).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool CrossEntropyRow(ReadOnlySpan<float> x, int target, ReadOnlySpan<float> weight, double eps, double weightSum,
         double scale, Span<float> grad, out double term)
     {
@@ -163,6 +169,7 @@ public static partial class ActivationKernels
         LogSoftmaxBackward,
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DispatchRow(ref float y, ref float dz, int count, RowOp op)
     {
         if (count <= 0)
@@ -273,6 +280,7 @@ public static partial class ActivationKernels
     }
 
     /// <summary>log(k + t): log1p(t) for a single max (-log(1 + t) would round to 0 from a sum rounded to 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double LogOfSum(double k, double t) => k == 1 ? Log1p(t) : Math.Log(k + t);
 
     /// <summary>exp(x) for x ≤ 0: exactly 0 at -∞, exp(-708) below -708 (on the vector path), NaN for NaN.</summary>

@@ -33,69 +33,91 @@ namespace DslModels;
 public static partial class ActivationKernels
 {
     /// <summary><c>nn.Tanh</c> in place over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tanh(ref float y, int count) => Forward<TanhOp>(ref y, ref y, count, false, default);
 
     /// <summary><c>nn.Sigmoid</c> in place over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Sigmoid(ref float y, int count) => Forward<SigmoidOp>(ref y, ref y, count, false, default);
 
     /// <summary><c>nn.ELU(alpha)</c> in place; the inputs are first copied to <paramref name="pre"/> when <paramref name="keepPre"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Elu(ref float y, ref float pre, int count, bool keepPre, double alpha) => Forward<EluOp>(ref y, ref pre, count, keepPre, new(alpha, 0));
 
     /// <summary>dz ⊙= ELU'(z) over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EluBackward(ref float z, ref float dz, int count, double alpha) => Backward<EluOp>(ref z, ref dz, count, new(alpha, 0));
 
     /// <summary><c>nn.SELU</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Selu(ref float y, ref float pre, int count, bool keepPre) => Forward<SeluOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= SELU'(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void SeluBackward(ref float z, ref float dz, int count) => Backward<SeluOp>(ref z, ref dz, count, default);
 
     /// <summary><c>nn.CELU(alpha)</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Celu(ref float y, ref float pre, int count, bool keepPre, double alpha) => Forward<CeluOp>(ref y, ref pre, count, keepPre, new(alpha, 0));
 
     /// <summary>dz ⊙= CELU'(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CeluBackward(ref float z, ref float dz, int count, double alpha) => Backward<CeluOp>(ref z, ref dz, count, new(alpha, 0));
 
     /// <summary><c>nn.GELU()</c> (exact: x·Φ(x)) in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Gelu(ref float y, ref float pre, int count, bool keepPre) => Forward<GeluOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= GELU'(z) = Φ(z) + z·φ(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GeluBackward(ref float z, ref float dz, int count) => Backward<GeluOp>(ref z, ref dz, count, default);
 
     /// <summary><c>nn.GELU(approximate='tanh')</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GeluTanh(ref float y, ref float pre, int count, bool keepPre) => Forward<GeluTanhOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= the derivative of GELU's tanh form, as PyTorch's <c>gelu_backward</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GeluTanhBackward(ref float z, ref float dz, int count) => Backward<GeluTanhOp>(ref z, ref dz, count, default);
 
     /// <summary><c>nn.Softplus(beta, threshold)</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Softplus(ref float y, ref float pre, int count, bool keepPre, double beta, double threshold) => Forward<SoftplusOp>(ref y, ref pre, count, keepPre, new(beta, threshold));
 
     /// <summary>dz ⊙= Softplus'(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void SoftplusBackward(ref float z, ref float dz, int count, double beta, double threshold) => Backward<SoftplusOp>(ref z, ref dz, count, new(beta, threshold));
 
     /// <summary><c>nn.SiLU</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Silu(ref float y, ref float pre, int count, bool keepPre) => Forward<SiluOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= SiLU'(z) = σ(z)·(1 + z·(1 - σ(z))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void SiluBackward(ref float z, ref float dz, int count) => Backward<SiluOp>(ref z, ref dz, count, default);
 
     /// <summary><c>nn.Mish</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Mish(ref float y, ref float pre, int count, bool keepPre) => Forward<MishOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= Mish'(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MishBackward(ref float z, ref float dz, int count) => Backward<MishOp>(ref z, ref dz, count, default);
 
     /// <summary><c>nn.Hardtanh(min_val, max_val)</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Hardtanh(ref float y, ref float pre, int count, bool keepPre, double minValue, double maxValue) => Forward<HardtanhOp>(ref y, ref pre, count, keepPre, new(minValue, maxValue));
 
     /// <summary>dz ⊙= Hardtanh'(z): 0 where z ≤ min_val or z ≥ max_val (the bounds rounded to float, as PyTorch compares), else 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void HardtanhBackward(ref float z, ref float dz, int count, double minValue, double maxValue) => Backward<HardtanhOp>(ref z, ref dz, count, new(minValue, maxValue));
 
     /// <summary><c>nn.Hardswish</c> in place (see <see cref="Elu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Hardswish(ref float y, ref float pre, int count, bool keepPre) => Forward<HardswishOp>(ref y, ref pre, count, keepPre, default);
 
     /// <summary>dz ⊙= Hardswish'(z), PyTorch's boundaries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void HardswishBackward(ref float z, ref float dz, int count) => Backward<HardswishOp>(ref z, ref dz, count, default);
 
     /// <summary>
@@ -188,6 +210,7 @@ public static partial class ActivationKernels
 
     // ---- drivers ----
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Forward<TOp>(ref float y, ref float pre, int count, bool keepPre, Parameters p) where TOp : struct, IOp
     {
         if (count <= 0)
@@ -202,6 +225,7 @@ public static partial class ActivationKernels
             Forward<TOp, L1>(ref y, ref pre, count, keepPre, p);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Backward<TOp>(ref float z, ref float dz, int count, Parameters p) where TOp : struct, IOp
     {
         if (count <= 0)
@@ -287,6 +311,7 @@ public static partial class ActivationKernels
 
     private struct TanhOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // |z| < 2⁻¹⁰: the series to z⁷ (next term 2·10⁻²⁶ relative); else (1 - e)/(1 + e) with e = exp(-2|z|).
@@ -303,6 +328,7 @@ public static partial class ActivationKernels
 
     private struct SigmoidOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T> => KeepNaN(z, T.Create(1) / (T.Create(1) + Exp(T.Create(0) - z)));
 
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T> => throw new NotSupportedException();
@@ -310,9 +336,11 @@ public static partial class ActivationKernels
 
     private struct EluOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1(z)));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(p.A) * Exp(z)));
     }
@@ -321,18 +349,22 @@ public static partial class ActivationKernels
     {
         private const double Scale = 1.0507009873554805, Alpha = 1.6732632423543772;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(Alpha) * ExpM1(z)));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Create(Scale) * T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), T.Create(Alpha) * Exp(z)));
     }
 
     private struct CeluOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), z, T.Create(p.A) * ExpM1(z / T.Create(p.A))));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Select(T.GreaterThan(z, T.Create(0)), T.Create(1), Exp(z / T.Create(p.A))));
     }
@@ -389,6 +421,7 @@ public static partial class ActivationKernels
         }
 
         /// <summary>Φ = erfc(|z|/√2)/2 below zero, 1 minus it from zero (no cancellation in either).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static T CdfFar<T>(T z) where T : struct, ILanes<T>
         {
             var x = T.Abs(z) * T.Create(InvSqrt2);
@@ -410,9 +443,11 @@ public static partial class ActivationKernels
             return T.Select(T.LessThan(z, T.Create(0)), half, T.Create(1) - half);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, AtInfinity(z, z * Cdf(z), double.PositiveInfinity, -0.0));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             var gauss = Exp(T.Create(-0.5) * z * z);
@@ -424,6 +459,7 @@ public static partial class ActivationKernels
     {
         private const double Beta = 0.79788456080286536, Kappa = 0.044715; // sqrt(2/π)
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // 0.5·z·(1 + tanh(u)) = z / (1 + exp(-2u)), u = β(z + κz³)
@@ -431,6 +467,7 @@ public static partial class ActivationKernels
             return KeepNaN(z, AtInfinity(z, z / (T.Create(1) + Exp(T.Create(-2) * u)), double.PositiveInfinity, -0.0));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // 0.5·(1 + t) + 0.5·z·(1 - t²)·β(1 + 3κz²) with t = tanh(u): s = (1 + t)/2 = 1/(1 + e), e = exp(-2u),
@@ -451,6 +488,7 @@ public static partial class ActivationKernels
         private static T AboveThreshold<T>(T z, Parameters p) where T : struct, ILanes<T>
             => T.GreaterThan(T.RoundToFloat(T.Create((float)p.A) * z), T.Create((float)p.B));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // log(1 + exp(βz))/β = (max(βz, 0) + log1p(exp(-|βz|)))/β; z itself above the threshold.
@@ -460,6 +498,7 @@ public static partial class ActivationKernels
             return KeepNaN(z, T.Select(AboveThreshold(z, p), z, softplus));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             var bz = T.Create((float)p.A) * z;
@@ -469,9 +508,11 @@ public static partial class ActivationKernels
 
     private struct SiluOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, AtInfinity(z, z / (T.Create(1) + Exp(T.Create(0) - z)), double.PositiveInfinity, -0.0));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // σ·(1 + z·(1 - σ)) with 1 - σ = e·σ, e = exp(-z)
@@ -485,6 +526,7 @@ public static partial class ActivationKernels
     {
         private const double Threshold = 20; // PyTorch's softplus threshold inside Mish
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // tanh(softplus(z)) = n/(n + 2) with n = eᶻ(eᶻ + 2); z itself above 20, where softplus(z) = z.
@@ -493,6 +535,7 @@ public static partial class ActivationKernels
             return KeepNaN(z, AtInfinity(z, T.Select(T.GreaterThan(z, T.Create(Threshold)), z, z * (n / (n + T.Create(2)))), double.PositiveInfinity, -0.0));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             // t + z·(1 - t²)·σ(z), t = n/(n + 2), 1 - t² = 4(n + 1)/(n + 2)², σ = u/(1 + u); 1 above 20 (t rounds to 1 there).
@@ -509,21 +552,25 @@ public static partial class ActivationKernels
     private struct HardtanhOp : IOp
     {
         // PyTorch compares a float tensor with its bounds converted to float: Hardtanh'(0.7f) is 0 with max_val = 0.7.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
             => KeepNaN(z, T.Min(T.Max(z, T.Create((float)p.A)), T.Create((float)p.B)));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => T.Select(T.LessThanOrEqual(z, T.Create((float)p.A)), T.Create(0), T.Select(T.GreaterThanOrEqual(z, T.Create((float)p.B)), T.Create(0), T.Create(1)));
     }
 
     private struct HardswishOp : IOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Value<T>(T z, Parameters p) where T : struct, ILanes<T>
         {
             var middle = z * (z + T.Create(3)) / T.Create(6);
             return KeepNaN(z, T.Select(T.LessThanOrEqual(z, T.Create(-3)), T.Create(0), T.Select(T.GreaterThanOrEqual(z, T.Create(3)), z, middle)));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Derivative<T>(T z, Parameters p) where T : struct, ILanes<T>
             => T.Select(T.LessThan(z, T.Create(-3)), T.Create(0), T.Select(T.LessThanOrEqual(z, T.Create(3)), z / T.Create(3) + T.Create(0.5), T.Create(1)));
     }

@@ -30,7 +30,7 @@ public sealed unsafe class AlignedBuffer : IDisposable
     }
 
     /// <summary>Number of floats.</summary>
-    public int Length { get; }
+    public int Length { [MethodImpl(MethodImplOptions.AggressiveInlining)] get; }
 
     /// <summary>Whether the memory was released.</summary>
     public bool IsDisposed => _pointer == null;
@@ -38,6 +38,7 @@ public sealed unsafe class AlignedBuffer : IDisposable
     /// <summary>The first float; valid until <see cref="Dispose"/>.</summary>
     public float* Pointer
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             ObjectDisposedException.ThrowIf(_pointer == null, this);
@@ -46,7 +47,11 @@ public sealed unsafe class AlignedBuffer : IDisposable
     }
 
     /// <summary>The whole buffer.</summary>
-    public Span<float> Span => new(Pointer, Length);
+    public Span<float> Span
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(Pointer, Length);
+    }
 
     /// <summary>The first index of pinned <paramref name="array"/> whose address is a multiple of <see cref="Alignment"/>.</summary>
     internal static int AlignmentOffset(float[] array)

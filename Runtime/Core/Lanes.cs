@@ -131,6 +131,7 @@ internal readonly struct L512 : ILanes<L512>
         upper = new(Vector512.LoadUnsafe(ref Unsafe.Add(ref source, 8)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreDoubles(ref double destination, L512 lower, L512 upper)
     {
         lower._v.StoreUnsafe(ref destination);
@@ -670,6 +671,7 @@ internal static class LaneMath
     }
 
     /// <summary>log(1 + u) for u ≥ 0 without losing a small u: log(w)·u/(w - 1) with w = 1 + u (u itself where w rounds to 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double Log1p(double u)
     {
         double w = 1 + u;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace DslModels;
 
@@ -6,6 +7,7 @@ namespace DslModels;
 public static class ModelChecks
 {
     /// <summary>Throws unless <paramref name="batch"/> is at least 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Batch(int batch)
     {
         if (batch <= 0)
@@ -13,6 +15,7 @@ public static class ModelChecks
     }
 
     /// <summary>Throws unless <paramref name="actual"/> equals <paramref name="batch"/> * <paramref name="width"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Length(string argument, int actual, int batch, int width)
     {
         long expected = (long)batch * width;
@@ -21,6 +24,7 @@ public static class ModelChecks
     }
 
     /// <summary>Throws unless every class index is in [0, classes) or equals <paramref name="ignoreIndex"/> (when given).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ClassTargets(ReadOnlySpan<int> targets, int classes, int? ignoreIndex, string argument = "targets")
     {
         for (int i = 0; i < targets.Length; i++)

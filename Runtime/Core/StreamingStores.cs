@@ -37,6 +37,7 @@ public static class StreamingStores
     /// Orders the streaming stores before every later store (x86 streaming stores are weakly ordered): called once after a
     /// kernel's last one, so another thread that sees the kernel finished also sees its data.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Fence()
     {
         if (Sse.IsSupported)

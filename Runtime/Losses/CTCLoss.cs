@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
@@ -41,6 +42,7 @@ public static class CTCLoss
     /// unless <see cref="CTCLossOptions.ZeroInfinity"/>. Also throws (unlike PyTorch 1.13) for negative lengths, labels
     /// outside [0, C) and labels equal to the blank (unless <see cref="CTCLossOptions.AllowBlankInTargets"/>). Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> logProbs, ReadOnlySpan<int> logProbsShape, ReadOnlySpan<int> targets, ReadOnlySpan<int> targetsShape,
         ReadOnlySpan<int> inputLengths, ReadOnlySpan<int> targetLengths, CTCLossOptions? options = null,
         Span<T> output = default, Span<T> gradLogProbs = default, ReadOnlySpan<T> gradOutput = default)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
@@ -44,6 +45,7 @@ internal readonly record struct ClassLayout(int N, int C, int S)
 
     public int Index(int sample, int c) => (sample / S * C + c) * S + sample % S;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ClassLayout FromInput(ReadOnlySpan<int> inputShape, int inputLength)
     {
         if (inputShape.Length == 0)
@@ -62,6 +64,7 @@ internal readonly record struct ClassLayout(int N, int C, int S)
     }
 
     /// <summary>The layout with PyTorch's checks of a class-index target shape ([] for [C], else [N, d1..dK]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ClassLayout ForIndexTargets(ReadOnlySpan<int> inputShape, int inputLength, ReadOnlySpan<int> targetShape, int targetLength)
     {
         ClassLayout layout = FromInput(inputShape, inputLength);
@@ -90,6 +93,7 @@ internal readonly record struct ClassLayout(int N, int C, int S)
         return layout;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckWeight<T>(T[]? weight, int classes)
     {
         if (weight is not null && weight.Length != classes)
@@ -97,6 +101,7 @@ internal readonly record struct ClassLayout(int N, int C, int S)
     }
 
     /// <summary>Checks every target and returns the mean's denominator Σ w[y_i] over the samples not ignored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double CheckTargets<T>(ReadOnlySpan<int> target, int classes, int ignoreIndex, T[]? weight) where T : struct, IFloatingPointIeee754<T>
     {
         double total = 0;
@@ -124,6 +129,7 @@ public static class NLLLoss
     /// <paramref name="output"/> and a None <paramref name="gradOutput"/> have the target's shape. Other conventions as
     /// <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> target, ReadOnlySpan<int> targetShape,
         NLLLossOptions<T>? options = null, Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -169,6 +175,7 @@ public static partial class CrossEntropyLoss
     /// <paramref name="output"/> and a None <paramref name="gradOutput"/> have the target's shape. Other conventions as
     /// <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> target, ReadOnlySpan<int> targetShape,
         CrossEntropyLossOptions<T>? options = null, Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>

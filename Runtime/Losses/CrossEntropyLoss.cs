@@ -19,6 +19,7 @@ public static partial class CrossEntropyLoss
     /// for <see cref="Reduction.Mean"/> and 1 for <see cref="Reduction.Sum"/>; 0 for ignored rows.
     /// The mean over no sample is NaN, as in PyTorch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int batch, int classes,
         Span<float> gradLogits = default, Reduction reduction = Reduction.Mean, int ignoreIndex = -100)
     {
@@ -73,6 +74,7 @@ public static partial class CrossEntropyLoss
     }
 
     /// <summary>Row <paramref name="n"/> of <see cref="Forward"/>: its loss term (0 for an ignored row) and its gradient if wanted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double OneRow(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int n, int classes, double scale,
         Span<float> gradLogits, int ignoreIndex, Span<double> e)
     {
@@ -92,6 +94,7 @@ public static partial class CrossEntropyLoss
     /// rows over threads. <paramref name="scale"/>: 1 / (rows not ignored) for the mean, 1 for the sum. Arguments as checked
     /// by <see cref="Forward"/>; only the ranges are checked here.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardRows(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradLogits,
         double scale, int ignoreIndex, int start, int end, Span<double> terms)
     {
@@ -185,6 +188,7 @@ public static partial class CrossEntropyLoss
     }
 
     /// <summary>One row's loss term; writes <c>scale · (softmax(x) - onehot(target))</c> into <paramref name="grad"/> unless it is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Row(ReadOnlySpan<float> x, int target, double scale, Span<float> grad, Span<double> e)
     {
         int classes = x.Length;
@@ -244,6 +248,7 @@ public static partial class CrossEntropyLoss
     }
 
     /// <summary>The largest of <paramref name="x"/> by <see cref="Math.Max(float, float)"/>: NaN if any is NaN, -∞ for none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Max(ReadOnlySpan<float> x)
     {
         float max = float.NegativeInfinity;

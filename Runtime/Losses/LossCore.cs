@@ -64,6 +64,7 @@ internal readonly ref struct Upstream<T> where T : struct, IFloatingPointIeee754
     public ReadOnlySpan<T> Values => _values;
 
     /// <summary>None: the per-element gradOutput (or 1); Sum: g; Mean: g / denominator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Upstream<T> For(Reduction reduction, ReadOnlySpan<T> gradOutput, double denominator)
     {
         if (reduction == Reduction.None)
@@ -76,6 +77,7 @@ internal readonly ref struct Upstream<T> where T : struct, IFloatingPointIeee754
 /// <summary>Argument checks and small numeric helpers of the losses.</summary>
 internal static class LossCore
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EnsureSupported<T>()
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -96,6 +98,7 @@ internal static class LossCore
     public static int Numel(ReadOnlySpan<int> shape, string argument) => Numel(shape, argument, "");
 
     /// <summary>As <see cref="Numel(ReadOnlySpan{int}, string)"/> for the argument named <paramref name="argument"/> + <paramref name="suffix"/> (concatenated only to throw).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Numel(ReadOnlySpan<int> shape, string argument, string suffix)
     {
         long n = 1;
@@ -116,6 +119,7 @@ internal static class LossCore
         return (int)n;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Length(string argument, int actual, long expected, string what)
     {
         if (actual != expected)
@@ -137,12 +141,14 @@ internal static class LossCore
     private static void ThrowLength(string argument, int actual, long expected, string what)
         => throw new ArgumentException($"{argument} must hold {expected} values ({what}); got {actual}.", argument);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void OptionalLength(string argument, int actual, long expected, string what)
     {
         if (actual != 0 && actual != expected)
             throw new ArgumentException($"{argument} must be empty or hold {expected} values ({what}); got {actual}.", argument);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckReduction(Reduction reduction)
     {
         if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
@@ -150,6 +156,7 @@ internal static class LossCore
     }
 
     /// <summary>Checks the optional output, and the upstream gradient: one value for Mean/Sum, <paramref name="count"/> for None.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Outputs(Reduction reduction, int count, int outputLength, int gradOutputLength)
     {
         CheckReduction(reduction);
@@ -160,6 +167,7 @@ internal static class LossCore
             OptionalLength("gradOutput", gradOutputLength, 1, "the upstream gradient of the reduced loss");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Reduce<T>(Reduction reduction, double sum, double denominator) where T : struct, IFloatingPointIeee754<T>
         => T.CreateTruncating(reduction == Reduction.Mean ? sum / denominator : sum);
 

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
@@ -26,6 +27,7 @@ public static class MarginRankingLoss
     /// (NumPy rules); the unreduced loss has the broadcast shape, and the gradient of a broadcast operand is summed
     /// over the broadcast dims. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input1, ReadOnlySpan<int> shape1, ReadOnlySpan<T> input2, ReadOnlySpan<int> shape2,
         ReadOnlySpan<T> target, ReadOnlySpan<int> targetShape, MarginRankingLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput1 = default, Span<T> gradInput2 = default, Span<T> gradTarget = default,
@@ -104,6 +106,7 @@ public sealed record HingeEmbeddingLossOptions : LossOptions
 public static class HingeEmbeddingLoss
 {
     /// <summary>Input and target are flat tensors of the same shape; the target gets no gradient. Conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, HingeEmbeddingLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -153,6 +156,7 @@ public sealed record SoftMarginLossOptions : LossOptions
 public static class SoftMarginLoss
 {
     /// <summary>Input and target are flat tensors of the same shape; the target gets no gradient. Conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, SoftMarginLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -209,6 +213,7 @@ public static class MultiLabelSoftMarginLoss
     /// Input and target have shape <paramref name="shape"/>: [C] or [N, C] (any rank ≥ 1; the last dim holds the classes).
     /// The unreduced loss has one value per row. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, ReadOnlySpan<int> shape,
         MultiLabelSoftMarginLossOptions<T>? options = null, Span<T> output = default, Span<T> gradInput = default,
         Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
@@ -308,6 +313,7 @@ public static class CosineEmbeddingLoss
     /// input1 and input2 have shape <paramref name="shape"/>: [N, D] with target [N], or [D] with a 0-dim target (one value).
     /// The unreduced loss has the target's shape. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input1, ReadOnlySpan<T> input2, ReadOnlySpan<int> shape, ReadOnlySpan<T> target,
         CosineEmbeddingLossOptions? options = null, Span<T> output = default, Span<T> gradInput1 = default, Span<T> gradInput2 = default,
         ReadOnlySpan<T> gradOutput = default)
@@ -394,6 +400,7 @@ public static class MultiMarginLoss
     /// Input [N, C] with target [N], or [C] with one target (class indices). The unreduced loss has one value per
     /// sample. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> target,
         MultiMarginLossOptions<T>? options = null, Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -472,6 +479,7 @@ public static class MultiLabelMarginLoss
     /// Input [N, C] or [C]; target (class indices padded with -1) has the input's shape, every value in [-1, C).
     /// The unreduced loss has one value per sample. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> target,
         MultiLabelMarginLossOptions? options = null, Span<T> output = default, Span<T> gradInput = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace DslModels.Losses;
 
@@ -9,6 +10,7 @@ public static class MseLoss
     /// Returns the reduced loss and, when <paramref name="gradInput"/> is not empty, writes
     /// d loss / d input = <c>2 (x - y) · scale</c> (scale 1/n for mean, 1 for sum). The mean of nothing is NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradInput = default, Reduction reduction = Reduction.Mean)
     {
         if (reduction == Reduction.None)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
 
@@ -28,6 +29,7 @@ public sealed record PoissonNLLLossOptions : LossOptions
 public static class PoissonNLLLoss
 {
     /// <summary>Input and target are flat tensors of the same shape; conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, PoissonNLLLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -117,6 +119,7 @@ public static class GaussianNLLLoss
     /// per element), or the shape without its last dim, or with its last dim 1 (one variance per row, broadcast along
     /// the last dim; its gradient sums over the row). Throws for negative variances.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, ReadOnlySpan<T> var,
         ReadOnlySpan<int> shape, ReadOnlySpan<int> varShape, GaussianNLLLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, Span<T> gradVar = default,
@@ -249,6 +252,7 @@ public static class KLDivLoss
     /// Input and target have shape <paramref name="shape"/> (BatchMean divides by <c>shape[0]</c>, or by 1 for a 0-dim
     /// input). Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, ReadOnlySpan<int> shape, KLDivLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -331,6 +335,7 @@ public static class BCELoss
     /// Input and target have shape <paramref name="shape"/>; input and target values must lie in [0, 1]
     /// (PyTorch checks only the input). Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, ReadOnlySpan<int> shape, BCELossOptions<T>? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -408,6 +413,7 @@ public sealed record BCEWithLogitsLossOptions<T> : LossOptions where T : struct,
 public static class BCEWithLogitsLoss
 {
     /// <summary>Input (logits) and target have shape <paramref name="shape"/>. Other conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, ReadOnlySpan<int> shape, BCEWithLogitsLossOptions<T>? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>

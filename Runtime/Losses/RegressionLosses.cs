@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace DslModels.Losses;
@@ -81,6 +82,7 @@ public static class L1Loss
     /// for <see cref="Reduction.None"/>); <paramref name="output"/> receives the unreduced loss; gradients are
     /// d(g·loss)/d(input|target) with <paramref name="gradOutput"/> = g (empty = 1; one value for Mean/Sum, one per element for None).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, L1LossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -91,6 +93,7 @@ public static class L1Loss
 public static class MSELoss
 {
     /// <summary>Same conventions as <see cref="L1Loss.Forward{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, MSELossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -108,6 +111,7 @@ public static class MSELoss
 public static class SmoothL1Loss
 {
     /// <summary>Same conventions as <see cref="L1Loss.Forward{T}"/>; throws for beta &lt; 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, SmoothL1LossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>
@@ -129,6 +133,7 @@ public static class SmoothL1Loss
 public static class HuberLoss
 {
     /// <summary>Same conventions as <see cref="L1Loss.Forward{T}"/>; throws for delta ≤ 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, HuberLossOptions? options = null,
         Span<T> output = default, Span<T> gradInput = default, Span<T> gradTarget = default, ReadOnlySpan<T> gradOutput = default)
         where T : struct, IFloatingPointIeee754<T>

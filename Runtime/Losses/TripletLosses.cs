@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using static DslModels.Losses.LossCore;
@@ -130,6 +131,7 @@ public static class TripletMarginLoss
     /// dim, so the unreduced loss has shape[..^1]. The hinge passes gradient where its argument is ≥ 0; with swap a
     /// tie of the two negative distances splits the gradient in halves. Other conventions as <see cref="L1Loss.Forward{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> anchor, ReadOnlySpan<int> anchorShape, ReadOnlySpan<T> positive, ReadOnlySpan<int> positiveShape,
         ReadOnlySpan<T> negative, ReadOnlySpan<int> negativeShape, TripletMarginLossOptions? options = null, Span<T> output = default,
         Span<T> gradAnchor = default, Span<T> gradPositive = default, Span<T> gradNegative = default, ReadOnlySpan<T> gradOutput = default)
@@ -167,6 +169,7 @@ public sealed record TripletMarginWithDistanceLossOptions<T> : LossOptions where
 public static class TripletMarginWithDistanceLoss
 {
     /// <summary>Shapes and conventions as <see cref="TripletMarginLoss.Forward{T}"/>; throws for margin ≤ 0 (as PyTorch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Forward<T>(ReadOnlySpan<T> anchor, ReadOnlySpan<int> anchorShape, ReadOnlySpan<T> positive, ReadOnlySpan<int> positiveShape,
         ReadOnlySpan<T> negative, ReadOnlySpan<int> negativeShape, TripletMarginWithDistanceLossOptions<T>? options = null,
         Span<T> output = default, Span<T> gradAnchor = default, Span<T> gradPositive = default, Span<T> gradNegative = default,

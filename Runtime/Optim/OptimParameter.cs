@@ -128,7 +128,11 @@ public sealed class ModelParameter : OptimParameter<float>
     public override int Length => Parameter.Length;
 
     /// <inheritdoc />
-    public override bool HasGrad => true;
+    public override bool HasGrad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        get => true;
+    }
 
     /// <inheritdoc />
     public override Span<float> Data => Parameter.Data;

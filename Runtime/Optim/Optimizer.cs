@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
@@ -528,6 +529,7 @@ public abstract class Optimizer
     /// parameter's offset), or an empty span when no state of that key is in the arena yet.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Span<float> StateArena(string key) =>
         _arenas.TryGetValue(key, out var a) ? a.Array.AsSpan(a.Start, _arenaLength) : default;
 
@@ -538,6 +540,7 @@ public abstract class Optimizer
     /// constants updates the whole group exactly as <see cref="Step"/> would. Changes nothing.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool CanFuseGroup(int groupIndex, string[] arenaKeys, string? stepKey)
     {
         ArgumentNullException.ThrowIfNull(arenaKeys);
@@ -611,10 +614,12 @@ public abstract class Optimizer
     private FusableGroup?[] _fusable = [];
 
     /// <summary>The remembered answer for the group, if no state entry, group or arena has changed since it was found.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private FusableGroup? FusableAsBefore(int groupIndex, ParamGroup group, string? stepKey) =>
         groupIndex < _fusable.Length && _fusable[groupIndex] is { Known: true } f && f.Version == _stateVersion && ReferenceEquals(f.Group, group) && f.StepKey == stepKey ? f : null;
 
     /// <summary>The step counts all equal, as the full check in <see cref="CanFuseGroup"/> compares them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool StepsAgree(object[] steps)
     {
         double step = double.NaN;
@@ -633,6 +638,7 @@ public abstract class Optimizer
     /// count of every parameter of group <paramref name="groupIndex"/>, as <see cref="Step"/> does, and returns the new count.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double AdvanceGroupStep(int groupIndex, string stepKey)
     {
         double result = double.NaN;
@@ -677,6 +683,7 @@ public abstract class Optimizer
     /// of them hold the same bits, so one value stands for the whole group (<see cref="GroupScalar"/>). Changes nothing.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool GroupScalarsAgree(int groupIndex, string key)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -705,6 +712,7 @@ public abstract class Optimizer
     /// The float32 0-dim state tensors <paramref name="key"/> of group <paramref name="groupIndex"/>'s parameters, or null
     /// when a parameter has none; remembered (in place) until the state changes, so a fused step finds them without lookups.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private StateTensor[]? ScalarCellsOf(int groupIndex, string key)
     {
         var group = _groups[groupIndex];
@@ -743,6 +751,7 @@ public abstract class Optimizer
     /// <paramref name="key"/> of the first parameter of group <paramref name="groupIndex"/>, as <c>.item()</c> gives it.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double GroupScalar(int groupIndex, string key) =>
         ScalarCellsOf(groupIndex, key) is { Length: > 0 } cells ? cells[0].ToScalar() : StateOf(_groups[groupIndex].ParamList[0]).Tensor(key).ToScalar();
 
@@ -752,6 +761,7 @@ public abstract class Optimizer
     /// does parameter by parameter.
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetGroupScalar(int groupIndex, string key, double value)
     {
         if (ScalarCellsOf(groupIndex, key) is { } cells)

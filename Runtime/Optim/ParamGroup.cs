@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
@@ -54,11 +55,12 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     internal List<OptimParameter> ParamList => _params;
 
     /// <summary>The SGD options this group reads and writes its SGD keys through, if any.</summary>
-    internal SgdOptions? BoundSgdOptions { get; set; }
+    internal SgdOptions? BoundSgdOptions { [MethodImpl(MethodImplOptions.AggressiveInlining)] get; set; }
 
     /// <summary>The option <paramref name="key"/> (<see cref="KeyNotFoundException"/> when absent).</summary>
     public object? this[string key]
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         get
         {
             if (BoundSgdOptions is { } o && o.TryGet(key, out object? v))
@@ -91,6 +93,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     }
 
     /// <summary>A numeric option as a double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double GetDouble(string key) =>
         BoundSgdOptions is { } o && o.TryGetDouble(key, out double bound) ? bound : ToDouble(this[key], key);
 
@@ -103,6 +106,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     };
 
     /// <summary>A bool option.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool GetBool(string key) => BoundSgdOptions is { } o && o.TryGetBool(key, out bool bound) ? bound : this[key] switch
     {
         bool b => b,
@@ -118,6 +122,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
     };
 
     /// <summary>A pair option (<c>betas</c>, <c>etas</c>, <c>step_sizes</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double First, double Second) GetPair(string key) => this[key] switch
     {
         double[] { Length: 2 } a => (a[0], a[1]),
@@ -151,6 +156,7 @@ public sealed class ParamGroup : IEnumerable<KeyValuePair<string, object?>>
                 _options[k] = v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double ToDouble(object? v, string key) => v switch
     {
         double d => d,

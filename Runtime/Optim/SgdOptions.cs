@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Globalization;
 
@@ -74,6 +75,7 @@ public sealed class SgdOptions
     internal static readonly string[] Keys = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"];
 
     /// <summary>A numeric SGD option without boxing (the step reads these every time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryGetDouble(string key, out double value)
     {
         switch (key)
@@ -87,6 +89,7 @@ public sealed class SgdOptions
     }
 
     /// <summary>A boolean SGD option without boxing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryGetBool(string key, out bool value)
     {
         switch (key)

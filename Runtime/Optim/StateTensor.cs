@@ -65,7 +65,11 @@ public sealed class StateTensor
     /// <summary>Whether the values are the slice of <paramref name="array"/> starting at <paramref name="offset"/>.</summary>
     internal bool IsViewOf(float[] array, int offset) => ReferenceEquals(_f, array) && _offset == offset;
 
-    private Span<float> F => _f.AsSpan(_offset, _length);
+    private Span<float> F
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _f.AsSpan(_offset, _length);
+    }
 
     /// <summary>A tensor holding a copy of <paramref name="data"/>.</summary>
     public StateTensor(IReadOnlyList<int> shape, ReadOnlySpan<float> data) : this(ScalarType.Float32, shape)
@@ -106,10 +110,18 @@ public sealed class StateTensor
     public IReadOnlyList<int> Shape { get; }
 
     /// <summary>Number of elements.</summary>
-    public int Length => _f is not null ? _length : _d!.Length;
+    public int Length
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _f is not null ? _length : _d!.Length;
+    }
 
     /// <summary>The values of a float32 tensor.</summary>
-    public Span<float> Float32 => _f is not null ? F : throw new InvalidOperationException("not a float32 tensor.");
+    public Span<float> Float32
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _f is not null ? F : throw new InvalidOperationException("not a float32 tensor.");
+    }
 
     /// <summary>The values of a float64 tensor.</summary>
     public Span<double> Float64 => _d ?? throw new InvalidOperationException("not a float64 tensor.");
@@ -125,9 +137,14 @@ public sealed class StateTensor
     }
 
     /// <summary>Element <paramref name="index"/> as a double.</summary>
-    public double this[int index] => _f is not null ? F[index] : _d![index];
+    public double this[int index]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _f is not null ? F[index] : _d![index];
+    }
 
     /// <summary>The single value (PyTorch's <c>.item()</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double ToScalar()
     {
         if (Length != 1)
@@ -136,6 +153,7 @@ public sealed class StateTensor
     }
 
     /// <summary>Sets the single value (rounded to the element type).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetItem(double value)
     {
         if (Length != 1)

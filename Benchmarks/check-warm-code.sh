@@ -1,0 +1,37 @@
+#!/bin/bash
+# Checks that a train step runs no unoptimized code once the first two steps are done: every method of the generated models and
+# of the runtime that a step calls is either compiled fully optimized on its first call (AggressiveOptimization) or inlined
+# into one that is. For each model, `--warm-up MODEL 8` runs with the JIT's log (DOTNET_JitStdOutFile, DOTNET_JitDisasmSummary);
+# a DslModels method recompiled at tier 1 after WarmUp.AfterSecondStep ran tier-0 code in every step until then. Exits 1 and
+# lists them. Usage: Benchmarks/check-warm-code.sh [BUILD_DIR] (default Benchmarks/bin/Release/net10.0; build it first).
+set -euo pipefail
+dir=${1:-$(dirname "$0")/bin/Release/net10.0}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+for model in mlp128 gelu tanh mish logsoftmax cls tiny tiny-adam tiny-nadam tiny-asgd mlp512; do
+  DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile="$logs/$model.txt" "$dir/DslModels.Benchmarks" --warm-up "$model" 8 > "$logs/$model.out"
+  echo "checked $(cat "$logs/$model.out")"
+done
+python3 - "$logs" <<'PY'
+import glob, os, re, sys
+# The models' own methods are generated (their classes live in DslModels.Benchmarks); the benchmark's harness is not checked.
+harness = ("DslModels.Benchmarks.WarmUp", "DslModels.Benchmarks.BatchPool", "DslModels.Benchmarks.Program")
+hooks = (":DslOnPhase", ":get_Timeline")  # Benchmarks' own partial-method hook and its property
+late = {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.txt"))):
+    steady = False
+    for line in open(path):
+        if "WarmUp:AfterSecondStep" in line:
+            steady = True
+            continue
+        m = re.search(r"JIT compiled (\S+?)\(.*\[([^,\]]*)", line)
+        if not (steady and m) or "Tier1" not in m.group(2) or "OSR" in m.group(2):
+            continue
+        name = m.group(1)
+        if name.startswith("DslModels.") and not name.startswith(harness) and not name.endswith(hooks):
+            late.setdefault(name, []).append(os.path.basename(path)[:-4])
+for name, models in sorted(late.items()):
+    print(f"ran unoptimized code until its tier-up: {name} ({', '.join(models)})")
+print(f"{len(late)} method(s) ran unoptimized code after the second step")
+sys.exit(1 if late else 0)
+PY
