@@ -165,7 +165,6 @@ public sealed partial class ModelGenerator
             w.Line("/// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option");
             w.Line("/// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.");
             w.Line("/// </summary>");
-            w.Line(HotPath);
             using (w.Block("public void Step()"))
             {
                 using (w.Block("if (!DslCanFuseStep())"))
@@ -200,7 +199,6 @@ public sealed partial class ModelGenerator
             w.Line($"private static readonly string[][] DslStepArenaKeys = {{ {string.Join(", ", groups.Select(gr => $"new string[] {{ {string.Join(", ", ArenaKeys(o, gr).Select(Literals.String))} }}"))} }};");
             w.Line();
             w.Line("/// <summary>Whether the optimizer is still as the fused Step() was specialised for, and its state is in place.</summary>");
-            w.Line(HotPath);
             using (w.Block("private bool DslCanFuseStep()"))
             {
                 w.Line("var groups = Optimizer.ParamGroups;");
@@ -379,7 +377,6 @@ public sealed partial class ModelGenerator
             w.Line("/// the constants; the weight-gradient kernels then update each weight as they finish it, and DslStepRest the rest. Every");
             w.Line("/// value is Step()'s, element by element: the same bits. Returns false (nothing changed) when Step() must run instead.");
             w.Line("/// </summary>");
-            w.Line(HotPath);
             using (w.Block("private bool DslPrepareFusedStep()"))
             {
                 w.Line("if (!DslCanFuseStep()) return false;");
@@ -427,7 +424,6 @@ public sealed partial class ModelGenerator
             }
             w.Line();
             w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>");
-            w.Line(HotPath);
             using (w.Block("private void DslStepRest()"))
             {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");

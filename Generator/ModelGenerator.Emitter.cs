@@ -22,14 +22,6 @@ public sealed partial class ModelGenerator
         private const string MM = "DslMemoryMarshal";
         private const string Rt = "global::DslModels";
 
-        /// <summary>
-        /// On every method a train step, a forward pass or a prediction runs (the kernels have it too): compiled fully optimized on
-        /// its first call. Without it the JIT first compiles a method unoptimized and recompiles it only after 30 calls and a
-        /// delay, which on a machine with one free core took seconds, and every call until then ran the unoptimized code
-        /// (docs/benchmarks.md, "Session 14"). The runtime code these methods call is marked likewise.
-        /// </summary>
-        private const string HotPath = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
-
         /// <summary>One SIMD flavour of a kernel: the vector type and its float lane count, or scalar.</summary>
         private sealed class Isa
         {
@@ -591,7 +583,6 @@ public sealed partial class ModelGenerator
             w.Line();
 
             w.Line("/// <summary>Training forward pass: writes <paramref name=\"output\"/> [batch, OutputSize] and keeps the activations <see cref=\"Backward\"/> needs.</summary>");
-            w.Line(HotPath);
             using (w.Block("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
@@ -603,7 +594,6 @@ public sealed partial class ModelGenerator
             w.Line();
 
             w.Line("/// <summary>Inference: writes <paramref name=\"output\"/> [batch, OutputSize] without keeping activations (a following Backward still uses the last Forward).</summary>");
-            w.Line(HotPath);
             using (w.Block("public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
@@ -652,7 +642,6 @@ public sealed partial class ModelGenerator
             w.Line("/// Accumulates (+=) into every parameter's gradient the gradient of the output of the last <see cref=\"Forward\"/>,");
             w.Line("/// given <paramref name=\"gradOutput\"/> [batch, OutputSize] = d loss / d output.");
             w.Line("/// </summary>");
-            w.Line(HotPath);
             using (w.Block("public void Backward(global::System.ReadOnlySpan<float> gradOutput, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
@@ -794,7 +783,6 @@ public sealed partial class ModelGenerator
             w.Line("/// One training step, as PyTorch's <c>optimizer.zero_grad(); loss = loss_fn(model(input), targets); loss.backward(); optimizer.step()</c>.");
             w.Line($"/// Returns the loss before the update. Arguments are checked before anything changes: on an exception the model is untouched.");
             w.Line("/// </summary>");
-            w.Line(HotPath);
             using (w.Block($"public float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<{targetType}> targets{variance}, int batch)"))
             {
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
@@ -964,7 +952,6 @@ public sealed partial class ModelGenerator
                 w.Line($"/// the {names.Length} inputs [batch, InputSize] share the parameters{(triplet ? "" : "; <paramref name=\"targets\"/> [batch] are 1 or -1")}. Returns the loss before the update.");
                 w.Line("/// Arguments are checked before anything changes.");
                 w.Line("/// </summary>");
-                w.Line(HotPath);
                 using (w.Block($"public float TrainStep({parameters})"))
                 {
                     w.Line($"{Rt}.ModelChecks.Batch(batch);");
@@ -1051,7 +1038,6 @@ public sealed partial class ModelGenerator
 
         private static void EmitInternals(SourceWriter w, ModelSpec spec, Layout layout)
         {
-            w.Line(HotPath);
             using (w.Block("private void DslEnsureCapacity(int batch)"))
             {
                 w.Line("if (batch <= _dslCapacity) return;");
@@ -1116,7 +1102,6 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>The input rows that thread <paramref name=\"part\"/> reads: its own copy when the last Forward made one, else act0.</summary>");
             w.Line($"private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
             w.Line();
-            w.Line(HotPath);
             using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch)"))
             {
                 w.Line("DslEnsureCapacity(batch);");
@@ -1138,7 +1123,6 @@ public sealed partial class ModelGenerator
             }
             w.Line();
             w.Line("/// <summary>The training forward pass over the <paramref name=\"batch\"/> rows already in act0.</summary>");
-            w.Line(HotPath);
             using (w.Block("private void DslForwardStacked(int batch, int first = 0)"))
             {
                 for (int i = 0; i < spec.Layers.Count; i++)
@@ -1163,7 +1147,6 @@ public sealed partial class ModelGenerator
             }
             w.Line();
             w.Line("/// <summary>Backpropagates from _dslGradA; <paramref name=\"accumulate\"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>");
-            w.Line(HotPath);
             using (w.Block("private void DslBackward(int batch, bool accumulate)"))
             {
                 for (int i = spec.Layers.Count - 1; i >= 0; i--)
@@ -1203,7 +1186,6 @@ public sealed partial class ModelGenerator
             w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference");
             w.Line("/// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.");
             w.Line("/// </summary>");
-            w.Line(HotPath);
             using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
             {
                 using (w.Block("if (DslParts(op, layer, batch, total) is > 1 and int parts)"))
@@ -1216,7 +1198,6 @@ public sealed partial class ModelGenerator
             }
             w.Line();
             w.Line("/// <summary>How many threads run operation <paramref name=\"op\"/> of a layer over [0, <paramref name=\"total\"/>) (1: this thread alone).</summary>");
-            w.Line(HotPath);
             using (w.Block("private int DslParts(int op, int layer, int batch, int total)"))
             {
                 w.Line("// Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in");
@@ -1255,7 +1236,6 @@ public sealed partial class ModelGenerator
             w.Line("partial void DslOnPhase(int phase);");
             w.Line();
             w.Line("/// <summary>Operation <paramref name=\"op\"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name=\"part\"/>.</summary>");
-            w.Line(HotPath);
             using (w.Block("private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)"))
             {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
@@ -1442,6 +1422,11 @@ public sealed partial class ModelGenerator
             int inW = l.In, outW = l.Out;
             w.Line($"/// <summary>{l.Name}: y[B, {outW}] = {(l.Activation == Activation.Identity ? "" : l.Activation + " ")}(x[B, {inW}] · W[{outW}, {inW}]ᵀ{(l.HasBias ? " + b[" + outW + "]" : "")}), W row-major [out, in];");
             w.Line("/// outputs [o0, o1) of every sample (a row split keeps each thread on its own rows of W).</summary>");
+            // The kernels (loops over the batch and the layer) are compiled fully optimized on their first call, as is the runtime
+            // code they and the step call (losses, activations, the optimizer's bookkeeping: Benchmarks/check-warm-code.sh). The
+            // thin methods that call them (TrainStep, Predict, DslRange...) are not: marked too, they made the first TrainStep
+            // ~19 ms slower and the first Predict 0.3 -> 3 ms, for ~1 us per step saved until the JIT's tier-up (docs/benchmarks.md,
+            // "Session 14").
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
             string bias = l.HasBias ? "ref float b, " : "";
             string preParameter = l.KeepsPreActivation ? ", ref float pre, bool keepPre" : "";

@@ -125,7 +125,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>Training forward pass: writes <paramref name="output"/> [batch, OutputSize] and keeps the activations <see cref="Backward"/> needs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -136,7 +135,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>Inference: writes <paramref name="output"/> [batch, OutputSize] without keeping activations (a following Backward still uses the last Forward).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -176,7 +174,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// Accumulates (+=) into every parameter's gradient the gradient of the output of the last <see cref="Forward"/>,
     /// given <paramref name="gradOutput"/> [batch, OutputSize] = d loss / d output.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Backward(global::System.ReadOnlySpan<float> gradOutput, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -236,7 +233,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option
     /// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Step()
     {
         if (!DslCanFuseStep())
@@ -281,7 +277,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// the constants; the weight-gradient kernels then update each weight as they finish it, and DslStepRest the rest. Every
     /// value is Step()'s, element by element: the same bits. Returns false (nothing changed) when Step() must run instead.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool DslPrepareFusedStep()
     {
         if (!DslCanFuseStep()) return false;
@@ -317,7 +312,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslStepRest()
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
@@ -380,7 +374,6 @@ partial class FashionClassifier : global::DslModels.IModel
     private static readonly string[][] DslStepArenaKeys = { new string[] { "momentum_buffer" } };
 
     /// <summary>Whether the optimizer is still as the fused Step() was specialised for, and its state is in place.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool DslCanFuseStep()
     {
         var groups = Optimizer.ParamGroups;
@@ -466,7 +459,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// One training step, as PyTorch's <c>optimizer.zero_grad(); loss = loss_fn(model(input), targets); loss.backward(); optimizer.step()</c>.
     /// Returns the loss before the update. Arguments are checked before anything changes: on an exception the model is untouched.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> targets, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -527,7 +519,6 @@ partial class FashionClassifier : global::DslModels.IModel
         return (float)(total / counted);
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslEnsureCapacity(int batch)
     {
         if (batch <= _dslCapacity) return;
@@ -580,7 +571,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
     private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
     {
         DslEnsureCapacity(batch);
@@ -599,7 +589,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslForwardStacked(int batch, int first = 0)
     {
         // hidden: a1[B, 128] = ReLU (a0[B, 784] · W[128, 784]ᵀ + b) (unless DslForward did it while copying the input)
@@ -614,7 +603,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslBackward(int batch, bool accumulate)
     {
         // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
@@ -638,7 +626,6 @@ partial class FashionClassifier : global::DslModels.IModel
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
     /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
         if (DslParts(op, layer, batch, total) is > 1 and int parts)
@@ -651,7 +638,6 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>How many threads run operation <paramref name="op"/> of a layer over [0, <paramref name="total"/>) (1: this thread alone).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private int DslParts(int op, int layer, int batch, int total)
     {
         // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
@@ -688,7 +674,6 @@ partial class FashionClassifier : global::DslModels.IModel
     partial void DslOnPhase(int phase);
 
     /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);

@@ -138,7 +138,6 @@ partial class Regressor : global::DslModels.IModel
     }
 
     /// <summary>Training forward pass: writes <paramref name="output"/> [batch, OutputSize] and keeps the activations <see cref="Backward"/> needs.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -149,7 +148,6 @@ partial class Regressor : global::DslModels.IModel
     }
 
     /// <summary>Inference: writes <paramref name="output"/> [batch, OutputSize] without keeping activations (a following Backward still uses the last Forward).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -192,7 +190,6 @@ partial class Regressor : global::DslModels.IModel
     /// Accumulates (+=) into every parameter's gradient the gradient of the output of the last <see cref="Forward"/>,
     /// given <paramref name="gradOutput"/> [batch, OutputSize] = d loss / d output.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Backward(global::System.ReadOnlySpan<float> gradOutput, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -253,7 +250,6 @@ partial class Regressor : global::DslModels.IModel
     /// when the fused pass does not apply: the first step (it creates the state), after groups were added, or when an option
     /// the pass is specialised on (listed in DslCanFuseStep) was changed at run time.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Step()
     {
         if (!DslCanFuseStep())
@@ -281,7 +277,6 @@ partial class Regressor : global::DslModels.IModel
     private static readonly string[][] DslStepArenaKeys = { new string[] {  } };
 
     /// <summary>Whether the optimizer is still as the fused Step() was specialised for, and its state is in place.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool DslCanFuseStep()
     {
         var groups = Optimizer.ParamGroups;
@@ -358,7 +353,6 @@ partial class Regressor : global::DslModels.IModel
     /// One training step, as PyTorch's <c>optimizer.zero_grad(); loss = loss_fn(model(input), targets); loss.backward(); optimizer.step()</c>.
     /// Returns the loss before the update. Arguments are checked before anything changes: on an exception the model is untouched.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch)
     {
         global::DslModels.ModelChecks.Batch(batch);
@@ -379,7 +373,6 @@ partial class Regressor : global::DslModels.IModel
         return loss;
     }
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslEnsureCapacity(int batch)
     {
         if (batch <= _dslCapacity) return;
@@ -434,7 +427,6 @@ partial class Regressor : global::DslModels.IModel
     /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
     private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
     {
         DslEnsureCapacity(batch);
@@ -453,7 +445,6 @@ partial class Regressor : global::DslModels.IModel
     }
 
     /// <summary>The training forward pass over the <paramref name="batch"/> rows already in act0.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslForwardStacked(int batch, int first = 0)
     {
         // input_layer: a1[B, 33] = Tanh (a0[B, 5] · W[33, 5]ᵀ + b) (unless DslForward did it while copying the input)
@@ -470,7 +461,6 @@ partial class Regressor : global::DslModels.IModel
     }
 
     /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslBackward(int batch, bool accumulate)
     {
         // head: dgA[B, 2] -> dW[2, 3], dx[B, 3] into gB
@@ -499,7 +489,6 @@ partial class Regressor : global::DslModels.IModel
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
     /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
     /// </summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
     {
         if (DslParts(op, layer, batch, total) is > 1 and int parts)
@@ -512,7 +501,6 @@ partial class Regressor : global::DslModels.IModel
     }
 
     /// <summary>How many threads run operation <paramref name="op"/> of a layer over [0, <paramref name="total"/>) (1: this thread alone).</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private int DslParts(int op, int layer, int batch, int total)
     {
         // Threads only pay off on large GEMMs (handing work to another core costs microseconds, measured in
@@ -549,7 +537,6 @@ partial class Regressor : global::DslModels.IModel
     partial void DslOnPhase(int phase);
 
     /// <summary>Operation <paramref name="op"/> of one layer on samples (or output rows: see DslAlign) [start, end), as thread <paramref name="part"/>.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DslRange(int op, int layer, int start, int end, int batch, bool accumulate, int part)
     {
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
