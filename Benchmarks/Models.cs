@@ -261,3 +261,52 @@ public partial class Tab16 : ITrainable;
 public partial class Cls1000 : ITrainable;
 
 public partial class Cls1000LogSoftmax : ITrainable;
+
+/// <summary>A model whose TrainStep takes float targets [batch, outputs] (regression and multi-label losses).</summary>
+public interface IRegressor : IModel
+{
+    float TrainStep(System.ReadOnlySpan<float> input, System.ReadOnlySpan<float> targets, int batch);
+}
+
+// Small regression and multi-label models for --warm-up and check-warm-code.sh (session 14): the losses other than
+// cross-entropy and NLL go through the runtime's generic loss code, which must run optimized from the first call too.
+
+/// <summary>16-64-4, Tanh, MSE, Adam.</summary>
+[Model(Inputs = 16, Seed = 0)]
+[Loss(LossKind.MSE)]
+[Optimizer(OptimizerKind.Adam, LearningRate = 1e-3)]
+public partial class RegMse : IRegressor
+{
+    [Layer(64, Activation.Tanh)] public partial Dense Hidden { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
+/// <summary>16-64-4, ReLU, Huber(delta 1), SGD with momentum.</summary>
+[Model(Inputs = 16, Seed = 0)]
+[Loss(LossKind.Huber)]
+[Optimizer(OptimizerKind.Sgd, LearningRate = 0.01, Momentum = 0.9)]
+public partial class RegHuber : IRegressor
+{
+    [Layer(64, Activation.ReLU)] public partial Dense Hidden { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
+/// <summary>16-64-4, SiLU, BCE with logits (multi-label targets in [0, 1]), AdamW.</summary>
+[Model(Inputs = 16, Seed = 0)]
+[Loss(LossKind.BCEWithLogits)]
+[Optimizer(OptimizerKind.AdamW, LearningRate = 1e-3)]
+public partial class RegBce : IRegressor
+{
+    [Layer(64, Activation.SiLU)] public partial Dense Hidden { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}
+
+/// <summary>16-64-4, ELU, L1, RMSprop.</summary>
+[Model(Inputs = 16, Seed = 0)]
+[Loss(LossKind.L1)]
+[Optimizer(OptimizerKind.RMSprop, LearningRate = 1e-3)]
+public partial class RegL1 : IRegressor
+{
+    [Layer(64, Activation.ELU)] public partial Dense Hidden { get; }
+    [Layer(4)] public partial Dense Output { get; }
+}

@@ -27,6 +27,7 @@ internal static class LaneLoss
     /// shape <paramref name="shape"/>: 1 for one value, the last dimension for a 1-D parameter of that length, the element
     /// count for one value per element; 0 for no parameter; -1 for other broadcasts (the scalar loops handle those).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Period<T>(T[]? parameter, int[]? operandShape, ReadOnlySpan<int> shape)
     {
         if (parameter is null)

@@ -176,12 +176,15 @@ internal static class LossCore
     public static T F<T>(double v) where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating(v);
 
     /// <summary>The span as floats, for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<float> Floats<T>(ReadOnlySpan<T> v) where T : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v);
 
     /// <summary>The span as floats, for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Span<float> Floats<T>(Span<T> v) where T : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v);
 
     /// <summary>An optional array as floats (empty for none), for a caller that has checked <c>typeof(T) == typeof(float)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<float> Floats<T>(T[]? v) where T : struct => v is null ? default : System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(v.AsSpan());
 
     /// <summary>log(1 + exp(z)) without overflow.</summary>
@@ -244,6 +247,7 @@ internal readonly struct Broadcast
     private readonly int _rank;
     private readonly bool _identity;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Broadcast(in Dims8 shape, in Dims8 strides, int rank, bool identity)
     {
         _shape = shape;
@@ -253,9 +257,14 @@ internal readonly struct Broadcast
     }
 
     /// <summary>The identity map (an operand with the loss's own shape).</summary>
-    public static Broadcast Identity => new(default, default, 0, true);
+    public static Broadcast Identity
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(default, default, 0, true);
+    }
 
     /// <summary>Validates the operand's shape and data length against <paramref name="shape"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Broadcast Create(string argument, int dataLength, ReadOnlySpan<int> operandShape, ReadOnlySpan<int> shape)
     {
         int n = LossCore.Numel(operandShape, argument, "Shape");
@@ -287,6 +296,7 @@ internal readonly struct Broadcast
     /// <see cref="Create"/> for an optional weight whose shape defaults to 1-D (<c>[weight.Length]</c>, broadcast along
     /// the last dimension); <see cref="Identity"/> without a weight.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Broadcast ForWeight<T>(string argument, T[]? weight, int[]? weightShape, ReadOnlySpan<int> shape)
     {
         if (weight is null)

@@ -70,6 +70,7 @@ internal static class PointwiseKernel
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Run512<T, TOp>(TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> loss, Span<T> gx, Span<T> gy,
         T scale, ReadOnlySpan<T> upstream, ref double total)
         where T : struct, IFloatingPointIeee754<T>
@@ -106,6 +107,7 @@ internal static class PointwiseKernel
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Run256<T, TOp>(TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> loss, Span<T> gx, Span<T> gy,
         T scale, ReadOnlySpan<T> upstream, ref double total)
         where T : struct, IFloatingPointIeee754<T>
@@ -142,6 +144,7 @@ internal static class PointwiseKernel
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Run128<T, TOp>(TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> loss, Span<T> gx, Span<T> gy,
         T scale, ReadOnlySpan<T> upstream, ref double total)
         where T : struct, IFloatingPointIeee754<T>
@@ -210,6 +213,7 @@ internal static class VMath
 /// <summary><c>|x - y|</c>; d/dx = sgn(x - y) with sgn(0) = 0.</summary>
 internal readonly struct L1Op<T> : IPointwiseLoss<T> where T : struct, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Eval(T x, T y, out T dx, out T dy)
     {
         T d = x - y;
@@ -218,6 +222,7 @@ internal readonly struct L1Op<T> : IPointwiseLoss<T> where T : struct, IFloating
         return T.Abs(d);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<T> Eval(Vector128<T> x, Vector128<T> y, out Vector128<T> dx, out Vector128<T> dy)
     {
         Vector128<T> d = x - y, one = Vector128<T>.One;
@@ -226,6 +231,7 @@ internal readonly struct L1Op<T> : IPointwiseLoss<T> where T : struct, IFloating
         return Vector128.Abs(d);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<T> Eval(Vector256<T> x, Vector256<T> y, out Vector256<T> dx, out Vector256<T> dy)
     {
         Vector256<T> d = x - y, one = Vector256<T>.One;
@@ -234,6 +240,7 @@ internal readonly struct L1Op<T> : IPointwiseLoss<T> where T : struct, IFloating
         return Vector256.Abs(d);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Eval(Vector512<T> x, Vector512<T> y, out Vector512<T> dx, out Vector512<T> dy)
     {
         Vector512<T> d = x - y, one = Vector512<T>.One;
@@ -246,6 +253,7 @@ internal readonly struct L1Op<T> : IPointwiseLoss<T> where T : struct, IFloating
 /// <summary><c>(x - y)²</c>; d/dx = 2(x - y).</summary>
 internal readonly struct MseOp<T> : IPointwiseLoss<T> where T : struct, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Eval(T x, T y, out T dx, out T dy)
     {
         T d = x - y;
@@ -254,6 +262,7 @@ internal readonly struct MseOp<T> : IPointwiseLoss<T> where T : struct, IFloatin
         return d * d;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<T> Eval(Vector128<T> x, Vector128<T> y, out Vector128<T> dx, out Vector128<T> dy)
     {
         Vector128<T> d = x - y;
@@ -262,6 +271,7 @@ internal readonly struct MseOp<T> : IPointwiseLoss<T> where T : struct, IFloatin
         return d * d;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<T> Eval(Vector256<T> x, Vector256<T> y, out Vector256<T> dx, out Vector256<T> dy)
     {
         Vector256<T> d = x - y;
@@ -270,6 +280,7 @@ internal readonly struct MseOp<T> : IPointwiseLoss<T> where T : struct, IFloatin
         return d * d;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Eval(Vector512<T> x, Vector512<T> y, out Vector512<T> dx, out Vector512<T> dy)
     {
         Vector512<T> d = x - y;
@@ -295,6 +306,7 @@ internal readonly struct HuberOp<T> : IPointwiseLoss<T> where T : struct, IFloat
         _scale = scale;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Eval(T x, T y, out T dx, out T dy)
     {
         T d = x - y, ad = T.Abs(d);
@@ -304,6 +316,7 @@ internal readonly struct HuberOp<T> : IPointwiseLoss<T> where T : struct, IFloat
         return l * _scale;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<T> Eval(Vector128<T> x, Vector128<T> y, out Vector128<T> dx, out Vector128<T> dy)
     {
         Vector128<T> d = x - y, ad = Vector128.Abs(d), delta = Vector128.Create(_delta), half = Vector128.Create(_half), s = Vector128.Create(_scale);
@@ -313,6 +326,7 @@ internal readonly struct HuberOp<T> : IPointwiseLoss<T> where T : struct, IFloat
         return l * s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<T> Eval(Vector256<T> x, Vector256<T> y, out Vector256<T> dx, out Vector256<T> dy)
     {
         Vector256<T> d = x - y, ad = Vector256.Abs(d), delta = Vector256.Create(_delta), half = Vector256.Create(_half), s = Vector256.Create(_scale);
@@ -322,6 +336,7 @@ internal readonly struct HuberOp<T> : IPointwiseLoss<T> where T : struct, IFloat
         return l * s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Eval(Vector512<T> x, Vector512<T> y, out Vector512<T> dx, out Vector512<T> dy)
     {
         Vector512<T> d = x - y, ad = Vector512.Abs(d), delta = Vector512.Create(_delta), half = Vector512.Create(_half), s = Vector512.Create(_scale);
@@ -339,6 +354,7 @@ internal readonly struct HuberOp<T> : IPointwiseLoss<T> where T : struct, IFloat
 /// </summary>
 internal readonly struct BceWithLogitsOp<T> : IPointwiseLoss<T> where T : struct, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Eval(T x, T y, out T dx, out T dy)
     {
         T m = T.Max(-x, T.Zero);
@@ -348,6 +364,7 @@ internal readonly struct BceWithLogitsOp<T> : IPointwiseLoss<T> where T : struct
         return (T.One - y) * x + sp;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<T> Eval(Vector128<T> x, Vector128<T> y, out Vector128<T> dx, out Vector128<T> dy)
     {
         Vector128<T> m = Vector128.Max(-x, Vector128<T>.Zero);
@@ -357,6 +374,7 @@ internal readonly struct BceWithLogitsOp<T> : IPointwiseLoss<T> where T : struct
         return (Vector128<T>.One - y) * x + sp;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<T> Eval(Vector256<T> x, Vector256<T> y, out Vector256<T> dx, out Vector256<T> dy)
     {
         Vector256<T> m = Vector256.Max(-x, Vector256<T>.Zero);
@@ -366,6 +384,7 @@ internal readonly struct BceWithLogitsOp<T> : IPointwiseLoss<T> where T : struct
         return (Vector256<T>.One - y) * x + sp;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Eval(Vector512<T> x, Vector512<T> y, out Vector512<T> dx, out Vector512<T> dy)
     {
         Vector512<T> m = Vector512.Max(-x, Vector512<T>.Zero);

@@ -41,6 +41,7 @@ public sealed record HuberLossOptions : LossOptions
 /// <summary>Shared driver of the element-wise losses with equal-length input and target.</summary>
 internal static class Pointwise
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Run<T, TOp>(TOp op, Reduction reduction, ReadOnlySpan<T> input, ReadOnlySpan<T> target,
         Span<T> output, Span<T> gradInput, Span<T> gradTarget, ReadOnlySpan<T> gradOutput)
         where T : struct, IFloatingPointIeee754<T>
@@ -60,6 +61,7 @@ internal static class Pointwise
         return LossCore.Reduce<T>(reduction, sum, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Check<T>(Reduction reduction, ReadOnlySpan<T> input, ReadOnlySpan<T> target,
         Span<T> output, Span<T> gradInput, Span<T> gradTarget, ReadOnlySpan<T> gradOutput)
     {
