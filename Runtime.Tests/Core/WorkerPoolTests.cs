@@ -7,7 +7,7 @@ namespace DslModels.Tests.Core;
 public class WorkerPoolTests
 {
     [Fact]
-    public void Every_part_runs_once_on_its_thread()
+    public void Every_part_runs_once_and_a_share_on_one_thread()
     {
         using var pool = new WorkerPool(3);
         var threadOf = new int[7];
@@ -19,9 +19,127 @@ public class WorkerPoolTests
         });
         Assert.All(runs, r => Assert.Equal(1, r));
         for (int k = 3; k < 7; k++)
-            Assert.Equal(threadOf[k % 3], threadOf[k]); // part k on thread k % Threads
+            Assert.Equal(threadOf[k % 3], threadOf[k]); // parts k, k + 3, ... form thread k % 3's share
         Assert.Equal(Environment.CurrentManagedThreadId, threadOf[0]); // the caller is thread 0
-        Assert.NotEqual(threadOf[0], threadOf[1]);
+    }
+
+    [Fact]
+    public void The_helpers_run_their_shares_when_they_are_running()
+    {
+        // A helper that is awake (spinning after the previous run) starts within microseconds; the caller then leaves its share
+        // to it. Several runs, so that a slow first wake-up cannot decide the outcome alone.
+        using var pool = new WorkerPool(2);
+        bool helped = false;
+        for (int attempt = 0; attempt < 50 && !helped; attempt++)
+        {
+            if (pool.IsAlone) // slow first wake-ups can look like a busy machine: wait until the pool tries its helpers again
+                Thread.Sleep(WorkerPool.AloneMilliseconds + 20);
+            int caller = Environment.CurrentManagedThreadId, thread1 = 0;
+            pool.Run(2, k =>
+            {
+                if (k == 1)
+                    thread1 = Environment.CurrentManagedThreadId;
+                else
+                    Thread.SpinWait(20_000); // the caller's part takes long enough for an awake helper to start
+            });
+            helped = thread1 != caller;
+        }
+        Assert.True(helped, "in 50 runs the helper never ran its own share");
+    }
+
+    [Fact]
+    public void A_helper_that_does_not_start_has_its_share_run_by_the_caller_once()
+    {
+        using var pool = new WorkerPool(3);
+        using var release = new ManualResetEventSlim(false);
+        using var held = new CountdownEvent(1);
+        pool.BeforeClaim = worker =>
+        {
+            if (worker == 2)
+            {
+                held.Signal();
+                release.Wait(); // kept from running, as by another process on its core
+            }
+        };
+        var runs = new int[6];
+        var threadOf = new int[6];
+        try
+        {
+            pool.Run(6, k =>
+            {
+                Interlocked.Increment(ref runs[k]);
+                threadOf[k] = Environment.CurrentManagedThreadId;
+            });
+            Assert.All(runs, r => Assert.Equal(1, r));
+            Assert.Equal(Environment.CurrentManagedThreadId, threadOf[2]); // helper 2's share, parts 2 and 5, ran on the caller
+            Assert.Equal(Environment.CurrentManagedThreadId, threadOf[5]);
+            held.Wait();
+        }
+        finally
+        {
+            // Released late, the helper must not run that share again, nor anything of the next run with the old run's body.
+            pool.BeforeClaim = null;
+            release.Set(); // never leave the helper held: Dispose joins it
+        }
+        var next = new int[6];
+        pool.Run(6, k => Interlocked.Increment(ref next[k]));
+        Thread.Sleep(20);
+        Assert.All(runs, r => Assert.Equal(1, r));
+        Assert.All(next, r => Assert.Equal(1, r));
+    }
+
+    [Fact]
+    public void A_pool_whose_helpers_keep_not_starting_runs_alone_for_a_while()
+    {
+        using var pool = new WorkerPool(2);
+        using var release = new ManualResetEventSlim(false);
+        pool.BeforeClaim = _ => release.Wait(); // the helper is kept from running, as by another process on its core
+        var threadOf = new int[3];
+        var runs = new int[3];
+        try
+        {
+            for (int run = 0; run < WorkerPool.ContendedRuns; run++)
+            {
+                Assert.False(pool.IsAlone);
+                pool.Run(2, k => threadOf[k] = Environment.CurrentManagedThreadId); // the helper never starts: the caller steals
+                Assert.Equal(Environment.CurrentManagedThreadId, threadOf[1]);
+            }
+            Assert.True(pool.IsAlone);
+            pool.Run(3, k => { runs[k]++; threadOf[k] = Environment.CurrentManagedThreadId; });
+            Assert.Equal(new[] { 1, 1, 1 }, runs);
+            Assert.All(threadOf, t => Assert.Equal(Environment.CurrentManagedThreadId, t));
+        }
+        finally
+        {
+            pool.BeforeClaim = null;
+            release.Set(); // never leave the helper held: Dispose joins it
+        }
+        // Released, the helper claims nothing of the runs it missed; the pool keeps working.
+        Thread.Sleep(WorkerPool.AloneMilliseconds + 20);
+        Assert.False(pool.IsAlone);
+        Array.Clear(runs);
+        pool.Run(3, k => Interlocked.Increment(ref runs[k]));
+        Assert.Equal(new[] { 1, 1, 1 }, runs);
+    }
+
+    [Fact]
+    public void Many_runs_in_a_row_run_every_part_exactly_once()
+    {
+        using var pool = new WorkerPool(3);
+        var counts = new int[5];
+        for (int run = 0; run < 2000; run++)
+        {
+            Array.Clear(counts);
+            int parts = 2 + run % 4;
+            pool.Run(parts, k =>
+            {
+                Interlocked.Increment(ref counts[k]);
+                if ((run + k) % 7 == 0)
+                    Thread.SpinWait(200);
+            });
+            for (int k = 0; k < counts.Length; k++)
+                Assert.Equal(k < parts ? 1 : 0, counts[k]);
+        }
     }
 
     [Fact]
