@@ -2638,16 +2638,19 @@ public sealed partial class ModelGenerator
                                     for (int j = 0; j < nv; j++)
                                         w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
                                 }
-                                if (StreamsWeightGrad(l, isa, f))
-                                {
-                                    using (w.Block("if (n1 < batch)"))
-                                        for (int j = 0; j < nv; j++)
-                                            w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
-                                }
-                                else
+                                void Stores()
                                 {
                                     for (int j = 0; j < nv; j++)
                                         w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
+                                }
+                                if (StreamsWeightGrad(l, isa, f))
+                                {
+                                    using (w.Block("if (n1 < batch)")) // the last chunk's strips are streamed by EmitFusedRowUpdate
+                                        Stores();
+                                }
+                                else
+                                {
+                                    Stores();
                                 }
                                 EmitFusedRowUpdate(w, l, isa, f, nv);
                             }
