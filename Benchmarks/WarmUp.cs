@@ -10,8 +10,9 @@ namespace DslModels.Benchmarks;
 /// and the float-target models mse, huber, bce, l1): how a fresh process's train steps speed up
 /// while the tiered JIT recompiles the code they call. Times each of the first 4,000 TrainSteps on its own and prints the
 /// median of steps 3-10, 11-100, 101-1,000 and 1,001-4,000, then the steady state (the median of 9 rounds of 200 steps after
-/// 2 s of steps, each followed by a prediction, which the JIT's log then covers too). The generated kernels are compiled fully optimized on their first call; the runtime code they call (losses,
-/// activations, the optimizer's bookkeeping) is marked so that it is too (docs/benchmarks.md, "Session 14"); whatever is not
+/// 2 s of steps, each followed by a prediction, which the JIT's log then covers too). The generated kernels are compiled fully
+/// optimized on their first call; the runtime code they call (losses, activations, the optimizer's bookkeeping) is marked so
+/// that it is too (docs/benchmarks.md, "Session 14"); whatever is not
 /// runs unoptimized until the JIT's tier-up, which on a machine with one free core can take seconds. Run it pinned to one core
 /// (<c>taskset -c 0</c>) to see a one-core container.
 /// </summary>

@@ -120,7 +120,7 @@ public sealed class WorkerPool : IDisposable
         Interlocked.Exchange(ref _generation, generation); // a full fence: the shares, body and parts are visible first
         for (int w = 0; w < helpers; w++)
             _wake[w].Set();
-        long started = System.Diagnostics.Stopwatch.GetTimestamp(), ownDone = 0;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         bool stole = false;
         try
         {
@@ -128,7 +128,7 @@ public sealed class WorkerPool : IDisposable
         }
         finally
         {
-            ownDone = System.Diagnostics.Stopwatch.GetTimestamp();
+            long ownDone = System.Diagnostics.Stopwatch.GetTimestamp();
             // Shares not started by now are run here (see the remarks); then wait for the helpers that did start.
             long waitedSince = 0;
             for (int w = 0; w < helpers; w++)
