@@ -67,10 +67,13 @@ public static class Timeline
         while (clock.ElapsedMilliseconds < 300) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); calls++; }
         int steps = Math.Max(1, calls * 2);
         counters.Reset();
+        WorkerPool.RunsSplit = WorkerPool.RunsAlone = WorkerPool.RunsContended = WorkerPool.SharesTaken = 0;
         clock.Restart();
         for (int k = 0; k < steps; k++) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); }
         double total = clock.Elapsed.TotalMicroseconds / steps;
         Console.Write(counters.Report($"timeline/{model}/{batch}", total, steps));
+        if (WorkerPool.RunsSplit + WorkerPool.RunsAlone > 0)
+            Console.WriteLine(FormattableString.Invariant($"# worker pool over the timed steps: {WorkerPool.RunsSplit} runs split, {WorkerPool.RunsAlone} run alone, {WorkerPool.RunsContended} contended, {WorkerPool.SharesTaken} helper shares run by the caller"));
     }
 }
 

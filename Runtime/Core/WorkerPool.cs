@@ -1,6 +1,9 @@
 using System;
 using System.Runtime.ExceptionServices;
+using System.Runtime.CompilerServices;
 using System.Threading;
+
+[assembly: InternalsVisibleTo("DslModels.Benchmarks")] // Benchmarks --timeline prints the pool's counters
 
 namespace DslModels;
 
@@ -24,10 +27,12 @@ namespace DslModels;
 /// results stay bit-identical.
 /// </para>
 /// <para>
-/// A helper can also start and then be preempted, and the caller cannot take a share that has started. So after
-/// <see cref="ContendedRuns"/> runs in a row in which a helper did not start in time or kept the caller waiting more than
-/// <see cref="ContendedRatio"/> times its own share's time (and at least 100 us), the pool runs every part on the caller
-/// for <see cref="AloneMilliseconds"/> ms, then tries its helpers again. The parts are the same, so are the bits.
+/// A helper can also start and then be preempted, and the caller cannot take a share that has started. So the pool keeps
+/// a balance of what its helpers saved against running alone (<see cref="CreditMilliseconds"/>), and when they have cost
+/// more than <see cref="DebtMilliseconds"/> (<see cref="TrialDebtMilliseconds"/> while on trial) beyond what they saved,
+/// it runs every part on the caller for
+/// <see cref="AloneMilliseconds"/> ms (longer if that keeps happening), then tries its helpers again. The parts are the
+/// same, so are the bits.
 /// </para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
@@ -84,13 +89,22 @@ public sealed class WorkerPool : IDisposable
         // Let every worker block once now, so the events' lazily created wait objects exist before the first real Run.
         Thread.Sleep(5);
         Run(threads, static _ => { });
-        _contended = 0; // the workers were blocked; a slow first wake-up says nothing about the machine
+        _balance = 0; // the workers were blocked; a slow first wake-up says nothing about the machine
         _alone = 0;
+        _pauseMilliseconds = AloneMilliseconds;
+        _paidWay = false;
     }
 
     /// <summary>For tests: called on a helper as it wakes for a run, before it claims its share (a helper held here is one that
     /// another process keeps from running).</summary>
     internal Action<int>? BeforeClaim { get; set; }
+
+    /// <summary>For tests: the balance as after a spell in which the helpers saved the caller the whole credit (<see cref="CreditMilliseconds"/>).</summary>
+    internal void BankCredit()
+    {
+        _balance = System.Diagnostics.Stopwatch.Frequency * CreditMilliseconds / 1000;
+        _paidWay = true;
+    }
 
     /// <summary>Number of threads, the caller's included.</summary>
     public int Threads { get; }
@@ -102,9 +116,19 @@ public sealed class WorkerPool : IDisposable
         ObjectDisposedException.ThrowIf(_stopping, this);
         if (parts <= 0)
             return;
-        if (System.Diagnostics.Stopwatch.GetTimestamp() < _alone)
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now < _alone)
         {
             // Contended (see the remarks): every part on this thread, in order; the same parts, so the same bits.
+            RunsAlone++;
+            if (!_woken && _alone - now < System.Diagnostics.Stopwatch.Frequency / 1000)
+            {
+                // The pause ends within a millisecond: wake the helpers now (they spin ~1.5 ms before they block again), so
+                // that the trial after it does not start with helpers that take a while to wake up.
+                _woken = true;
+                foreach (var wake in _wake)
+                    wake.Set();
+            }
             for (int k = 0; k < parts; k++)
                 body(k);
             return;
@@ -154,37 +178,90 @@ public sealed class WorkerPool : IDisposable
             while (Volatile.Read(ref _pending) > 0)
                 wait.SpinOnce(sleep1Threshold: -1);
             _body = null;
-            NoteContention(stole, ownDone - started, System.Diagnostics.Stopwatch.GetTimestamp() - ownDone);
+            NoteContention(helpers, stole, ownDone - started, System.Diagnostics.Stopwatch.GetTimestamp() - ownDone);
         }
         _failure?.Throw();
     }
 
-    /// <summary>
-    /// Runs in a row in which a helper did not start in time, or finished more than <see cref="ContendedRatio"/> times later
-    /// than the caller took for its own share, after which the pool runs everything on the caller for <see cref="AloneMilliseconds"/>.
-    /// </summary>
-    public const int ContendedRuns = 3;
-
     /// <summary>How much longer than the caller's own share the wait for the helpers may take before a run counts as contended.</summary>
     public const int ContendedRatio = 2;
 
-    /// <summary>How long the pool runs every part on the caller once it found the helpers' cores taken, before it tries them again.</summary>
+    /// <summary>
+    /// How much time the helpers can have saved, at most, towards later losses (see <see cref="DebtMilliseconds"/>).
+    /// </summary>
+    /// <remarks>
+    /// A run of <c>n</c> shares whose caller spent <c>own</c> on its share and then <c>wait</c> until the helpers were done
+    /// took <c>own + wait</c>; on the caller alone it would have taken about <c>n * own</c>. The pool keeps the sum of these
+    /// savings (negative when a run lost time), capped at this credit. A balance, not a count of late helpers: on the
+    /// development VM (2 vCPUs) the second vCPU stops for 0.5-5 ms now and then even when nothing else runs. "Three
+    /// contended runs in a row" (session 14) sent the pool alone for 200 ms after such a stop, and with 2 threads mlp128's
+    /// train step at batch 128 ran 40-70% of its operations on one thread. The helpers make such a stop up within a few
+    /// milliseconds; another process spinning on the helper's core (it preempts the helper for ~4 ms every ~8 ms) costs more
+    /// than they save. A new pool, and one trying its helpers again after a pause, starts at zero and may fall only
+    /// <see cref="TrialDebtMilliseconds"/> into debt until its helpers have banked the whole credit: a core that is still
+    /// taken costs a few milliseconds before the next, longer pause.
+    /// </remarks>
+    public const int CreditMilliseconds = 20;
+
+    /// <summary>
+    /// How far below zero the balance of the helpers' savings (see <see cref="CreditMilliseconds"/>) may fall before the pool
+    /// runs every part on the caller for a while (<see cref="AloneMilliseconds"/>), once the helpers have banked the whole
+    /// credit since the pool was created or last paused: a helper that has paid its way is given that long to make up for a
+    /// stop of its core.
+    /// </summary>
+    public const int DebtMilliseconds = 20;
+
+    /// <summary>
+    /// The debt limit (see <see cref="DebtMilliseconds"/>) until the helpers have banked the whole credit: a new pool, or one
+    /// trying its helpers again after a pause, finds a core that another process keeps busy at the cost of a few milliseconds.
+    /// </summary>
+    public const int TrialDebtMilliseconds = 6;
+
+    /// <summary>
+    /// How long the pool runs every part on the caller once its helpers fell into debt (see <see cref="DebtMilliseconds"/>),
+    /// before it tries them again with a balance of zero; twice as long each time they fall into debt again before they
+    /// have banked the whole credit, up to <see cref="MaxAloneMilliseconds"/>.
+    /// </summary>
     public const int AloneMilliseconds = 200;
 
-    private int _contended;
-    private long _alone;
+    /// <summary>The longest pause (see <see cref="AloneMilliseconds"/>).</summary>
+    public const int MaxAloneMilliseconds = 800;
 
-    private void NoteContention(bool stole, long ownTicks, long waitTicks)
+    // Counters of every pool in the process, for Benchmarks --timeline (written by the callers of Run only).
+    internal static long RunsSplit, RunsAlone, RunsContended, SharesTaken;
+
+    private long _alone;
+    private long _balance; // what the split runs saved (negative: lost) against running alone, capped at the credit, in ticks
+    private int _pauseMilliseconds = AloneMilliseconds; // the next pause
+    private bool _woken; // the helpers were woken for the end of the current pause
+    private bool _paidWay; // the balance reached the credit since the pool was created or last paused
+
+    private void NoteContention(int helpers, bool stole, long ownTicks, long waitTicks)
     {
-        // A wait for the helpers of at least 100 us that is ContendedRatio times the caller's own share: the helper ran at a
-        // fraction of a core, or was preempted in the middle of its share.
-        bool contended = stole || (waitTicks > ContendedRatio * ownTicks && waitTicks > System.Diagnostics.Stopwatch.Frequency / 10_000);
-        _contended = contended ? _contended + 1 : 0;
-        if (_contended >= ContendedRuns)
+        if (helpers == 0)
+            return;
+        long frequency = System.Diagnostics.Stopwatch.Frequency;
+        RunsSplit++;
+        if (stole)
+            SharesTaken++;
+        // A helper's share taken by the caller, or a wait of at least 100 us that is ContendedRatio times the caller's own
+        // share: the helper ran at a fraction of a core, or was preempted in the middle of its share (counted for --timeline).
+        if (stole || (waitTicks > ContendedRatio * ownTicks && waitTicks > frequency / 10_000))
+            RunsContended++;
+        long credit = frequency * CreditMilliseconds / 1000;
+        _balance = Math.Min(_balance + helpers * ownTicks - waitTicks, credit);
+        if (_balance == credit)
         {
-            _contended = 0;
-            _alone = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * AloneMilliseconds / 1000;
+            _paidWay = true;
+            _pauseMilliseconds = AloneMilliseconds; // the next pause is a short one again
         }
+        if (_balance >= -frequency * (_paidWay ? DebtMilliseconds : TrialDebtMilliseconds) / 1000)
+            return;
+        _alone = System.Diagnostics.Stopwatch.GetTimestamp() + frequency * _pauseMilliseconds / 1000;
+        _woken = false;
+        _pauseMilliseconds = Math.Min(2 * _pauseMilliseconds, MaxAloneMilliseconds);
+        _balance = 0;
+        _paidWay = false;
     }
 
     /// <summary>Whether the pool is running every part on the caller for now (see the remarks).</summary>
@@ -253,6 +330,7 @@ public sealed class WorkerPool : IDisposable
                 {
                     wake.Wait();
                     wake.Reset();
+                    spins = 0; // woken without a run (the end of a pause is near): spin again before blocking
                 }
             }
             if (_stopping)
