@@ -30,9 +30,8 @@ namespace DslModels;
 /// A helper can also start and then be preempted, and the caller cannot take a share that has started. So the pool keeps
 /// a balance of what its helpers saved against running alone (<see cref="CreditMilliseconds"/>), and when they have cost
 /// more than <see cref="DebtMilliseconds"/> (<see cref="TrialDebtMilliseconds"/> while on trial) beyond what they saved,
-/// it runs every part on the caller for
-/// <see cref="AloneMilliseconds"/> ms (longer if that keeps happening), then tries its helpers again. The parts are the
-/// same, so are the bits.
+/// it runs every part on the caller for <see cref="AloneMilliseconds"/> ms (longer if that keeps happening), then tries
+/// its helpers again. The parts are the same, so are the bits.
 /// </para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
