@@ -226,7 +226,8 @@ public sealed class WorkerPool : IDisposable
     /// <summary>The longest pause (see <see cref="AloneMilliseconds"/>).</summary>
     public const int MaxAloneMilliseconds = 800;
 
-    // Counters of every pool in the process, for Benchmarks --timeline (written by the callers of Run only).
+    // Counters of every pool in the process, for Benchmarks --timeline: plain increments by the callers of Run, so only
+    // approximate when several pools run at once (diagnostics, never read by the pool itself).
     internal static long RunsSplit, RunsAlone, RunsContended, SharesTaken;
 
     private long _alone;
