@@ -173,14 +173,40 @@ public sealed class WorkerPool : IDisposable
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
             }
-            var wait = new SpinWait();
-            while (Volatile.Read(ref _pending) > 0)
-                wait.SpinOnce(sleep1Threshold: -1);
+            WaitForHelpers(ownDone - started);
             _body = null;
             NoteContention(helpers, stole, ownDone - started, System.Diagnostics.Stopwatch.GetTimestamp() - ownDone);
         }
         _failure?.Throw();
     }
+
+    /// <summary>
+    /// Waits until every helper that started its share is done. It polls <c>_pending</c> with single pause instructions for as
+    /// long as the caller's own share took (at least <see cref="TightWaitMicroseconds"/>), so the caller goes on within a few
+    /// hundred nanoseconds of the last helper; only then does it back off and yield. <see cref="SpinWait.SpinOnce(int)"/> from
+    /// the start (before session 16) yields after ten rounds and spins in ever longer rounds: on the development VM, in mlp128's
+    /// train step at batch 128 with 2 threads, the caller went on a median 0.73-0.93 us (90th percentile 1.6-1.9 us) after a
+    /// helper that finished after it; polling, 0.36-0.38 us (0.5 us). The helper finished last in 1 to 2 of the step's 3 split runs.
+    /// </summary>
+    private void WaitForHelpers(long ownTicks)
+    {
+        if (Volatile.Read(ref _pending) <= 0)
+            return;
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
+        long tight = Math.Max(ownTicks, System.Diagnostics.Stopwatch.Frequency * TightWaitMicroseconds / 1_000_000);
+        while (Volatile.Read(ref _pending) > 0)
+        {
+            Thread.SpinWait(1);
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - since > tight)
+                break;
+        }
+        var wait = new SpinWait();
+        while (Volatile.Read(ref _pending) > 0)
+            wait.SpinOnce(sleep1Threshold: -1);
+    }
+
+    /// <summary>The shortest time the caller polls for its helpers without yielding (see <see cref="WaitForHelpers"/>).</summary>
+    public const int TightWaitMicroseconds = 100;
 
     /// <summary>How much longer than the caller's own share the wait for the helpers may take before a run counts as contended.</summary>
     public const int ContendedRatio = 2;
