@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 
 namespace DslModels.Benchmarks;
 
@@ -16,7 +17,8 @@ public static class Timeline
     {
         var (names, batches) = Quick.ModelsAndBatches(args, 128, 512);
         int threads = Quick.ThreadCount;
-        Console.WriteLine($"# mean us per step after a 300 ms warm-up, {threads} thread(s); phases on the calling thread, then each split operation's parts");
+        Console.WriteLine($"# us after a 300 ms warm-up, {threads} thread(s): the step's mean and median, each phase's median (mean) on the calling thread, then each split operation's parts (medians)");
+        Console.WriteLine("# medians because this VM's host stops a vCPU for 0.1-5 ms now and then: a few such stops move the means of short parts by microseconds");
         foreach (int batch in batches)
         {
             if (Quick.Want(names, "mlp128"))
@@ -66,7 +68,7 @@ public static class Timeline
         int calls = 0;
         while (clock.ElapsedMilliseconds < 300) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); calls++; }
         int steps = Math.Max(1, calls * 2);
-        counters.Reset();
+        counters.Reset(steps);
         WorkerPool.RunsSplit = WorkerPool.RunsAlone = WorkerPool.RunsContended = WorkerPool.SharesTaken = 0;
         clock.Restart();
         for (int k = 0; k < steps; k++) { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); }
@@ -86,6 +88,10 @@ public sealed class TimelineCounters
     private const int Ops = 10, Layers = 8; // op -1 (a split Step) is kept at index Ops - 1
     private readonly int _threads;
     private readonly long[] _phaseTicks = new long[4];
+    private long[][] _phaseSamples = new long[4][];
+    private readonly int[] _phaseCount = new int[4];
+    private long[][] _partSamples = Array.Empty<long[]>(), _lateSamples = Array.Empty<long[]>();
+    private int[] _partCount = Array.Empty<int>();
     private long _phaseStart;
     private int _phase = -1;
     private readonly long[] _partStart, _partTicks, _partCalls, _partLate;
@@ -99,8 +105,25 @@ public sealed class TimelineCounters
         _partLate = new long[Ops * Layers * threads];
     }
 
-    public void Reset()
+    /// <summary>Clears the counters and makes room for <paramref name="steps"/> steps' samples (calls beyond room are summed, not kept).</summary>
+    public void Reset(int steps)
     {
+        int slots = _partTicks.Length, room = 4 * steps;
+        if (_phaseSamples[0] is null || _phaseSamples[0].Length < steps)
+        {
+            for (int p = 0; p < 4; p++)
+                _phaseSamples[p] = new long[steps];
+            _partSamples = new long[slots][];
+            _lateSamples = new long[slots][];
+            for (int k = 0; k < slots; k++)
+            {
+                _partSamples[k] = new long[room];
+                _lateSamples[k] = new long[room];
+            }
+            _partCount = new int[slots];
+        }
+        Array.Clear(_phaseCount);
+        Array.Clear(_partCount);
         Array.Clear(_phaseTicks);
         Array.Clear(_partTicks);
         Array.Clear(_partCalls);
@@ -112,7 +135,11 @@ public sealed class TimelineCounters
     {
         long now = Stopwatch.GetTimestamp();
         if (_phase >= 0 && _phase < _phaseTicks.Length)
+        {
             _phaseTicks[_phase] += now - _phaseStart;
+            if (_phaseSamples[_phase] is { } samples && _phaseCount[_phase] < samples.Length)
+                samples[_phaseCount[_phase]++] = now - _phaseStart;
+        }
         _phase = phase;
         _phaseStart = now;
     }
@@ -131,6 +158,11 @@ public sealed class TimelineCounters
         int first = slot - part;
         if (part > 0)
             _partLate[slot] += _partStart[slot] - _partStart[first]; // how long after the caller's part this one started
+        if (slot < _partCount.Length && _partCount[slot] < _partSamples[slot].Length)
+        {
+            _partSamples[slot][_partCount[slot]] = end - _partStart[slot];
+            _lateSamples[slot][_partCount[slot]++] = part > 0 ? _partStart[slot] - _partStart[first] : 0;
+        }
 
     }
 
@@ -138,8 +170,14 @@ public sealed class TimelineCounters
     {
         double us = 1e6 / Stopwatch.Frequency / steps;
         var text = new System.Text.StringBuilder();
+        double tick = 1e6 / Stopwatch.Frequency;
+        string Phase(int p) => $"{Us(Median(_phaseSamples[p], _phaseCount[p]) * tick)} ({Us(_phaseTicks[p] * us)})";
+        int counted = _phaseCount.Min();
+        var stepTotals = new long[counted];
+        for (int k = 0; k < counted; k++)
+            stepTotals[k] = _phaseSamples[0][k] + _phaseSamples[1][k] + _phaseSamples[2][k] + _phaseSamples[3][k];
         text.Append(CultureInfo.InvariantCulture,
-            $"{name} step {Us(stepMicroseconds)} forward {Us(_phaseTicks[0] * us)} loss {Us(_phaseTicks[1] * us)} backward {Us(_phaseTicks[2] * us)} optimizer {Us(_phaseTicks[3] * us)}\n");
+            $"{name} step {Us(stepMicroseconds)} median {Us(Median(stepTotals, counted) * tick)} forward {Phase(0)} loss {Phase(1)} backward {Phase(2)} optimizer {Phase(3)}\n");
         for (int op = 0; op < Ops; op++)
         {
             for (int layer = 0; layer < Layers; layer++)
@@ -149,14 +187,26 @@ public sealed class TimelineCounters
                     continue;
                 string what = op == Ops - 1 ? $"step/run{layer}" : $"op{op}/layer{layer}";
                 text.Append(CultureInfo.InvariantCulture, $"{name} part {what} calls/step {(double)_partCalls[first] / steps:F1}");
+                // Medians of the calls, times the calls per step (a part called twice a step shows twice its median call).
+                double perStep = (double)_partCalls[first] / steps;
                 for (int part = 0; part < _threads; part++)
-                    text.Append(CultureInfo.InvariantCulture, $" part{part} {Us(_partTicks[first + part] * us)}");
+                    text.Append(CultureInfo.InvariantCulture, $" part{part} {Us(Median(_partSamples[first + part], _partCount[first + part]) * tick * perStep)}");
                 for (int part = 1; part < _threads; part++)
-                    text.Append(CultureInfo.InvariantCulture, $" (part{part} starts {Us(_partLate[first + part] * us)} later)");
+                    text.Append(CultureInfo.InvariantCulture, $" (part{part} starts {Us(Median(_lateSamples[first + part], _partCount[first + part]) * tick)} later)");
                 text.Append('\n');
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>The median of the first <paramref name="count"/> samples (0 when there are none); sorts a copy.</summary>
+    private static double Median(long[] samples, int count)
+    {
+        if (count == 0)
+            return 0;
+        var sorted = samples.AsSpan(0, count).ToArray();
+        Array.Sort(sorted);
+        return count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0;
     }
 
     /// <summary>Microseconds with one decimal, two under 10 us (the tiny model's phases take a fraction of one).</summary>
