@@ -17,8 +17,8 @@ public static class Timeline
     {
         var (names, batches) = Quick.ModelsAndBatches(args, 128, 512);
         int threads = Quick.ThreadCount;
-        Console.WriteLine($"# us after a 300 ms warm-up, {threads} thread(s): the step's mean and median, each phase's median (mean) on the calling thread, then each split operation's parts (medians)");
-        Console.WriteLine("# medians because this VM's host stops a vCPU for 0.1-5 ms now and then: a few such stops move the means of short parts by microseconds");
+        Console.WriteLine($"# us after a 300 ms warm-up, {threads} thread(s): the step's mean (whole calls) and median (the sum of its phases), each phase's median (mean) on the calling thread, then each split operation's parts (medians)");
+        Console.WriteLine("# medians: a virtual machine's host can stop a vCPU for milliseconds, and a few such stops move the means of short parts by microseconds");
         foreach (int batch in batches)
         {
             if (Quick.Want(names, "mlp128"))
@@ -94,21 +94,19 @@ public sealed class TimelineCounters
     private int[] _partCount = Array.Empty<int>();
     private long _phaseStart;
     private int _phase = -1;
-    private readonly long[] _partStart, _partTicks, _partCalls, _partLate;
+    private readonly long[] _partStart, _partCalls;
 
     public TimelineCounters(int threads)
     {
         _threads = threads;
         _partStart = new long[Ops * Layers * threads];
-        _partTicks = new long[Ops * Layers * threads];
         _partCalls = new long[Ops * Layers * threads];
-        _partLate = new long[Ops * Layers * threads];
     }
 
     /// <summary>Clears the counters and makes room for <paramref name="steps"/> steps' samples (calls beyond room are summed, not kept).</summary>
     public void Reset(int steps)
     {
-        int slots = _partTicks.Length, room = 4 * steps;
+        int slots = _partCalls.Length, room = 4 * steps;
         if (_phaseSamples[0] is null || _phaseSamples[0].Length < steps)
         {
             for (int p = 0; p < 4; p++)
@@ -125,9 +123,7 @@ public sealed class TimelineCounters
         Array.Clear(_phaseCount);
         Array.Clear(_partCount);
         Array.Clear(_phaseTicks);
-        Array.Clear(_partTicks);
         Array.Clear(_partCalls);
-        Array.Clear(_partLate);
         _phase = -1;
     }
 
@@ -153,14 +149,12 @@ public sealed class TimelineCounters
             return;
         }
         long end = Stopwatch.GetTimestamp();
-        _partTicks[slot] += end - _partStart[slot];
         _partCalls[slot]++;
         int first = slot - part;
-        if (part > 0)
-            _partLate[slot] += _partStart[slot] - _partStart[first]; // how long after the caller's part this one started
-        if (slot < _partCount.Length && _partCount[slot] < _partSamples[slot].Length)
+        if (slot < _partCount.Length && _partCount[slot] < _partSamples[slot].Length) // no room before the first Reset (warm-up)
         {
             _partSamples[slot][_partCount[slot]] = end - _partStart[slot];
+            // How long after the caller's part this one started.
             _lateSamples[slot][_partCount[slot]++] = part > 0 ? _partStart[slot] - _partStart[first] : 0;
         }
 

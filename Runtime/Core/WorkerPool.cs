@@ -17,7 +17,8 @@ namespace DslModels;
 /// <remarks>
 /// A training step runs several operations in a row, so a worker that finished one spins for a short while
 /// (<see cref="SpinIterations"/>) waiting for the next before it blocks: waking a blocked thread costs tens of
-/// microseconds, more than a small layer's work. The caller spins (yielding) until its helpers are done.
+/// microseconds, more than a small layer's work. The caller polls until its helpers are done, then backs off and yields
+/// if they take much longer than its own share.
 /// <para>
 /// A helper that has not started its share when the caller has finished its own and waited <see cref="StealAfterMicroseconds"/>
 /// more is not running (another process has its core, or it is still waking): the caller then runs that share itself, so a
