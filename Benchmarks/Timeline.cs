@@ -88,10 +88,10 @@ public sealed class TimelineCounters
     private const int Ops = 10, Layers = 8; // op -1 (a split Step) is kept at index Ops - 1
     private readonly int _threads;
     private readonly long[] _phaseTicks = new long[4];
-    private long[][] _phaseSamples = new long[4][];
+    private readonly long[][] _phaseSamples = new long[4][];
     private readonly int[] _phaseCount = new int[4];
-    private long[][] _partSamples = Array.Empty<long[]>(), _lateSamples = Array.Empty<long[]>();
-    private int[] _partCount = Array.Empty<int>();
+    private readonly long[]?[] _partSamples, _lateSamples; // per slot; only for the slots the warm-up used
+    private readonly int[] _partCount;
     private long _phaseStart;
     private int _phase = -1;
     private readonly long[] _partStart, _partCalls;
@@ -101,24 +101,29 @@ public sealed class TimelineCounters
         _threads = threads;
         _partStart = new long[Ops * Layers * threads];
         _partCalls = new long[Ops * Layers * threads];
+        _partSamples = new long[]?[_partCalls.Length];
+        _lateSamples = new long[]?[_partCalls.Length];
+        _partCount = new int[_partCalls.Length];
     }
 
-    /// <summary>Clears the counters and makes room for <paramref name="steps"/> steps' samples (calls beyond room are summed, not kept).</summary>
+    /// <summary>
+    /// Clears the counters and makes room for <paramref name="steps"/> steps' samples: each phase, and up to 4 calls a step of
+    /// every split operation the warm-up ran (calls beyond the room are left out of the medians).
+    /// </summary>
     public void Reset(int steps)
     {
-        int slots = _partCalls.Length, room = 4 * steps;
-        if (_phaseSamples[0] is null || _phaseSamples[0].Length < steps)
+        for (int p = 0; p < 4; p++)
         {
-            for (int p = 0; p < 4; p++)
+            if (_phaseSamples[p] is null || _phaseSamples[p].Length < steps)
                 _phaseSamples[p] = new long[steps];
-            _partSamples = new long[slots][];
-            _lateSamples = new long[slots][];
-            for (int k = 0; k < slots; k++)
+        }
+        for (int k = 0; k < _partCalls.Length; k++)
+        {
+            if (_partCalls[k] > 0 && (_partSamples[k] is null || _partSamples[k]!.Length < 4 * steps))
             {
-                _partSamples[k] = new long[room];
-                _lateSamples[k] = new long[room];
+                _partSamples[k] = new long[4 * steps];
+                _lateSamples[k] = new long[4 * steps];
             }
-            _partCount = new int[slots];
         }
         Array.Clear(_phaseCount);
         Array.Clear(_partCount);
@@ -151,11 +156,11 @@ public sealed class TimelineCounters
         long end = Stopwatch.GetTimestamp();
         _partCalls[slot]++;
         int first = slot - part;
-        if (slot < _partCount.Length && _partCount[slot] < _partSamples[slot].Length) // no room before the first Reset (warm-up)
+        if (_partSamples[slot] is { } samples && _partCount[slot] < samples.Length) // no room during the warm-up
         {
-            _partSamples[slot][_partCount[slot]] = end - _partStart[slot];
+            samples[_partCount[slot]] = end - _partStart[slot];
             // How long after the caller's part this one started.
-            _lateSamples[slot][_partCount[slot]++] = part > 0 ? _partStart[slot] - _partStart[first] : 0;
+            _lateSamples[slot]![_partCount[slot]++] = part > 0 ? _partStart[slot] - _partStart[first] : 0;
         }
 
     }
@@ -194,9 +199,9 @@ public sealed class TimelineCounters
     }
 
     /// <summary>The median of the first <paramref name="count"/> samples (0 when there are none); sorts a copy.</summary>
-    private static double Median(long[] samples, int count)
+    private static double Median(long[]? samples, int count)
     {
-        if (count == 0)
+        if (samples is null || count == 0)
             return 0;
         var sorted = samples.AsSpan(0, count).ToArray();
         Array.Sort(sorted);
