@@ -2552,6 +2552,16 @@ public sealed partial class ModelGenerator
                 w.Line($"int n1 = global::System.Math.Min(n0 + {chunk}, batch);");
                 w.Line($"// Under {SparseMinSamples} samples the kernel is bound by the stores of dW and skipping gains nothing: dense.");
                 w.Line($"bool dense = n1 - n0 < {SparseMinSamples};");
+                // The fused kernel (TrainStep's): a small last chunk takes the 1-row tiles too, which update W from the registers (see SparseMinSamples).
+                bool smallFused = f is not null && inVec > 0;
+                if (smallFused)
+                {
+                    w.Line("// But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as");
+                    w.Line("// they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every");
+                    w.Line("// sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.");
+                    w.Line("bool small = dense && n1 == batch, allBits = false;");
+                    w.Line("if (small) dense = false;");
+                }
                 using (w.Block("if (!dense)"))
                 {
                     w.Line("// A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).");
@@ -2572,8 +2582,18 @@ public sealed partial class ModelGenerator
                     }
                     w.Line("bad0 += bad1 + bad2 + bad3;");
                     w.Line($"dense = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
+                    if (smallFused)
+                        w.Line("if (small && dense) { dense = false; allBits = true; }");
                 }
-                using (w.Block("if (!dense)"))
+                if (smallFused)
+                {
+                    using (w.Block("if (allBits)"))
+                    {
+                        w.Line("uint all = (1u << (n1 - n0)) - 1;");
+                        w.Line($"for (int o = o0; o < o1; o++) {{ {U}.Add(ref maskLo, o) = all; {U}.Add(ref maskHi, o) = 0u; }}");
+                    }
+                }
+                using (w.Block(smallFused ? "else if (!dense)" : "if (!dense)"))
                 {
                     w.Line("int o = o0;");
                     using (w.Block($"for (; o + {vw} <= o1; o += {vw})"))
@@ -2595,7 +2615,7 @@ public sealed partial class ModelGenerator
                     w.Line("long nonZero = 0;");
                     w.Line($"for (o = o0; o < o1; o++) nonZero += {Bits}.PopCount({U}.Add(ref maskLo, o)) + {Bits}.PopCount({U}.Add(ref maskHi, o));");
                     w.Line($"// Nearly dense ({SparseDensityNumerator}/{SparseDensityDenominator} or more of dz nonzero): the 4-output tiles load x a quarter as often.");
-                    w.Line($"dense = nonZero * {SparseDensityDenominator} >= (long){SparseDensityNumerator} * (n1 - n0) * (o1 - o0) && nonZero > 0;");
+                    w.Line($"dense = {(smallFused ? "!small && " : "")}nonZero * {SparseDensityDenominator} >= (long){SparseDensityNumerator} * (n1 - n0) * (o1 - o0) && nonZero > 0;");
                 }
                 using (w.Block("if (dense)"))
                 {
@@ -2676,7 +2696,10 @@ public sealed partial class ModelGenerator
         /// <summary>
         /// Fewest samples in a chunk for the sparse tiles: below, writing dW bounds the kernel (784 -> 128 alone: batch 4 dense
         /// 4.6 us, sparse 5.0; batch 8 8.0 and 7.6; batch 16 15.6 and 12.8), and mlp128's whole train step at batch 8 was faster
-        /// dense (30.5 against 31.9 us, the minimum of 4 alternating runs).
+        /// dense (30.5 against 31.9 us, the minimum of 4 alternating runs). Not for the last chunk of TrainStep's fused kernel:
+        /// there the 1-row tiles also update W from the registers, where the dense tiles need a second pass over dW, W and the
+        /// state (mlp128 train step, minimum of 5 alternating rounds: batch 1 18.5 -> 15.6 us, 4 21.7 -> 19.0, 8 30.7 -> 26.0,
+        /// 15 46.9 -> 40.4; docs/benchmarks.md, session 17).
         /// </summary>
         private const int SparseMinSamples = 16;
 

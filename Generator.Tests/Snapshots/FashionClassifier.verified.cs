@@ -2191,6 +2191,11 @@ partial class FashionClassifier : global::DslModels.IModel
                 int n1 = global::System.Math.Min(n0 + 64, batch);
                 // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
                 bool dense = n1 - n0 < 16;
+                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
+                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
+                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
+                bool small = dense && n1 == batch, allBits = false;
+                if (small) dense = false;
                 if (!dense)
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
@@ -2212,8 +2217,14 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     bad0 += bad1 + bad2 + bad3;
                     dense = !DslV512.EqualsAll(bad0, DslF512.Zero); // a finite x adds ±0, a non-finite one NaN
+                    if (small && dense) { dense = false; allBits = true; }
                 }
-                if (!dense)
+                if (allBits)
+                {
+                    uint all = (1u << (n1 - n0)) - 1;
+                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
+                }
+                else if (!dense)
                 {
                     int o = o0;
                     for (; o + 16 <= o1; o += 16)
@@ -2235,7 +2246,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     long nonZero = 0;
                     for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
                     // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
                 }
                 if (dense)
                 {
@@ -2721,6 +2732,11 @@ partial class FashionClassifier : global::DslModels.IModel
                 int n1 = global::System.Math.Min(n0 + 64, batch);
                 // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
                 bool dense = n1 - n0 < 16;
+                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
+                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
+                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
+                bool small = dense && n1 == batch, allBits = false;
+                if (small) dense = false;
                 if (!dense)
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
@@ -2742,8 +2758,14 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     bad0 += bad1 + bad2 + bad3;
                     dense = !DslV256.EqualsAll(bad0, DslF256.Zero); // a finite x adds ±0, a non-finite one NaN
+                    if (small && dense) { dense = false; allBits = true; }
                 }
-                if (!dense)
+                if (allBits)
+                {
+                    uint all = (1u << (n1 - n0)) - 1;
+                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
+                }
+                else if (!dense)
                 {
                     int o = o0;
                     for (; o + 8 <= o1; o += 8)
@@ -2765,7 +2787,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     long nonZero = 0;
                     for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
                     // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
                 }
                 if (dense)
                 {
@@ -3166,6 +3188,11 @@ partial class FashionClassifier : global::DslModels.IModel
                 int n1 = global::System.Math.Min(n0 + 64, batch);
                 // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
                 bool dense = n1 - n0 < 16;
+                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
+                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
+                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
+                bool small = dense && n1 == batch, allBits = false;
+                if (small) dense = false;
                 if (!dense)
                 {
                     // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
@@ -3183,8 +3210,14 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     bad0 += bad1 + bad2 + bad3;
                     dense = !DslV128.EqualsAll(bad0, DslF128.Zero); // a finite x adds ±0, a non-finite one NaN
+                    if (small && dense) { dense = false; allBits = true; }
                 }
-                if (!dense)
+                if (allBits)
+                {
+                    uint all = (1u << (n1 - n0)) - 1;
+                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
+                }
+                else if (!dense)
                 {
                     int o = o0;
                     for (; o + 4 <= o1; o += 4)
@@ -3206,7 +3239,7 @@ partial class FashionClassifier : global::DslModels.IModel
                     long nonZero = 0;
                     for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
                     // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
                 }
                 if (dense)
                 {

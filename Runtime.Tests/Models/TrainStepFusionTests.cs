@@ -73,12 +73,13 @@ public class TrainStepFusionTests
 
     [Theory]
     [MemberData(nameof(Optimizers))]
-    public void Every_optimizer_gets_the_runtime_optimizers_bits(string name) => AssertSameTraining(name, batch: 3, threads: 1, steps: 8);
+    public void Every_optimizer_gets_the_runtime_optimizers_bits(string name) => AssertSameTraining(name, batch: 3, threads: 1, steps: 8).Dispose();
 
     /// <summary>
-    /// The kernel's tiles: batch 1 and 5 dense, 20 sparse, 70 a sparse chunk and a dense one, 130 three chunks; for the large
-    /// first layers, the streamed dW (a sparse last chunk: at 20 alone, at 90 after a chunk of ordinary stores; at 130 the last
-    /// chunk is dense and nothing is streamed).
+    /// The kernel's tiles: batch 1 and 5 a small last chunk (under 16 samples: the 1-row tiles that update W, where the plain
+    /// Backward takes the dense ones), 20 sparse, 70 a sparse chunk and a small one, 130 three chunks; for the large first
+    /// layers, the streamed dW (a sparse last chunk: at 20 alone, at 90 after a chunk of ordinary stores; a small last chunk: at
+    /// 3 and 5 alone, at 70 after a chunk of ordinary stores; at 130 the last chunk is dense and nothing is streamed).
     /// </summary>
     [Theory]
     [InlineData(nameof(FuseSgdRelu), 1)]
@@ -93,13 +94,39 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseGroupedFirst), 33)]
     [InlineData(nameof(ThreadedAdam), 17)] // 75,264 and 65,536 weights: the sparse tiles stream the last chunk's dW
     [InlineData(nameof(ThreadedAdam), 90)]
+    [InlineData(nameof(ThreadedAdam), 3)]
+    [InlineData(nameof(FuseSgdWide), 5)]
+    [InlineData(nameof(FuseSgdWide), 70)]
     [InlineData(nameof(FuseSgdWide), 20)]
     [InlineData(nameof(FuseSgdWide), 90)]
     [InlineData(nameof(FuseSgdWide), 130)]
     [InlineData(nameof(FuseRmspropRelu), 20)] // other optimizers' bodies in the sparse tiles
     [InlineData(nameof(FuseRpropRelu), 20)]
     [InlineData(nameof(FuseAsgdRelu), 20)]
-    public void Every_tile_of_the_kernel_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 1, steps: 5);
+    public void Every_tile_of_the_kernel_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 1, steps: 5).Dispose();
+
+    /// <summary>
+    /// A non-finite input in a small last chunk: its 1-row tiles take every sample's term (0 · ∞ = NaN must reach dW, as in the
+    /// dense sum and in PyTorch) instead of skipping the zeros of dz. The input turns non-finite in the last step only, so the
+    /// steps before it compare finite updates; that step's gradient must hold NaN where a skipped term would have left a number.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(FuseSgdRelu), 5)]
+    [InlineData(nameof(FuseSgdRelu), 70)]
+    [InlineData(nameof(FuseAdamPacked), 1)]
+    [InlineData(nameof(FuseSgdWide), 5)]
+    public void A_non_finite_input_in_a_small_last_chunk_gets_the_dense_sums(string name, int batch)
+    {
+        // The last sample's first input (a column of the vector tiles on every path) is +∞.
+        using var fused = AssertSameTraining(name, batch, threads: 1, steps: 3, lastInput: (x, inputs) => x[x.Length - inputs] = float.PositiveInfinity);
+        // Its logits are not finite, so its dz is NaN on the live outputs and 0 on the dead ones: 0 · ∞ = NaN puts NaN into every
+        // row of dW's first column. Skipping the zeros of dz would leave the dead rows' column finite.
+        var grad = fused.Model.Parameters[0].Grad;
+        int inputs = fused.Model.InputWidth, column = 0, rows = grad.Length / inputs;
+        int nanRows = 0;
+        for (int r = 0; r < rows; r++) nanRows += float.IsNaN(grad[r * inputs + column]) ? 1 : 0;
+        Assert.True(nanRows == rows, $"{name}, batch {batch}: {nanRows} of {rows} rows of dW have NaN in the infinite input's column");
+    }
 
     /// <summary>
     /// Two threads: the first layer's weight gradient is split, so TrainStep keeps Backward then Step() (the split parts measured
@@ -108,11 +135,30 @@ public class TrainStepFusionTests
     [Theory]
     [InlineData(nameof(ThreadedAdam), 70)]
     [InlineData(nameof(ThreadedAdam), 128)]
-    public void A_split_over_two_threads_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 2, steps: 4);
+    public void A_split_over_two_threads_gets_the_runtime_optimizers_bits(string name, int batch) => AssertSameTraining(name, batch, threads: 2, steps: 4).Dispose();
 
-    private static void AssertSameTraining(string name, int batch, int threads, int steps)
+    /// <summary>
+    /// Trains two instances of <paramref name="name"/> side by side, one with TrainStep and one with the reference steps, and
+    /// asserts the same bits after every step; <paramref name="lastInput"/> may change the last step's input. Returns the fused
+    /// instance (the caller disposes it).
+    /// </summary>
+    private static Subject AssertSameTraining(string name, int batch, int threads, int steps, Action<float[], int>? lastInput = null)
     {
-        using var fused = Create(name);
+        var fused = Create(name);
+        try
+        {
+            Train(fused, name, batch, threads, steps, lastInput);
+            return fused;
+        }
+        catch
+        {
+            fused.Dispose();
+            throw;
+        }
+    }
+
+    private static void Train(Subject fused, string name, int batch, int threads, int steps, Action<float[], int>? lastInput)
+    {
         using var manual = Create(name);
         fused.SetThreads(threads);
         manual.SetThreads(threads);
@@ -121,6 +167,7 @@ public class TrainStepFusionTests
         for (int step = 0; step < steps; step++)
         {
             float[] x = Inputs(batch * inputs, 300 + step);
+            if (step == steps - 1) lastInput?.Invoke(x, inputs);
             int[] y = Classes(batch, classes, 400 + step);
             float lossFused = fused.TrainStep(x, y, batch);
 
