@@ -2282,9 +2282,12 @@ public sealed partial class ModelGenerator
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
             const int chunk = WeightGradChunk;
-            bool sparseUpdate = f is not null && SkipsZeroGradients(l) && inVec > 0;
-            if (sparseUpdate)
-                w.Line("bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them");
+            // Whether the 1-row tiles may run the last chunk and update W's strips from the registers: the fused kernel (TrainStep's)
+            // with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both kinds of layer's small
+            // last chunk (see SparseMinSamples).
+            bool rowUpdate = f is not null && inVec > 0;
+            if (rowUpdate)
+                w.Line("bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them");
             bool pack = PacksWeightGradStrips(l); // then every strip is whole (inW is a multiple of 256)
             bool sparse = SkipsZeroGradients(l);
             int sparseStrip = SparseStripVectors * vw;
@@ -2295,11 +2298,11 @@ public sealed partial class ModelGenerator
             {
                 w.Line($"// x's rows are {inW * 4} bytes apart, a multiple of 1 KB, so their strips would share a few L1 sets: each chunk's strip is");
                 w.Line("// first copied into a contiguous 64-byte aligned buffer on the stack (its address does not move), and the tiles read it there.");
-                w.Line($"global::System.Span<float> packSpace = stackalloc float[{chunk * (sparse ? Math.Max(strip, sparseStrip) : strip) + 16}];");
+                w.Line($"global::System.Span<float> packSpace = stackalloc float[{chunk * (sparse || rowUpdate ? Math.Max(strip, sparseStrip) : strip) + 16}];");
                 w.Line($"nint packAddress = {U}.ByteOffset(ref {U}.NullRef<float>(), ref {MM}.GetReference(packSpace));");
                 w.Line($"ref float pack = ref {U}.Add(ref {MM}.GetReference(packSpace), (int)((64 - (packAddress & 63)) & 63) / sizeof(float));");
             }
-            if (!sparse)
+            void DenseTiles()
             {
                 foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
                 {
@@ -2316,6 +2319,25 @@ public sealed partial class ModelGenerator
                     }
                 }
             }
+            if (!sparse && rowUpdate)
+            {
+                w.Line($"// Under {SparseMinSamples} samples (one chunk), the 1-row tiles: writing dW bounds the kernel there, and they update each row's");
+                w.Line("// strip of W from the registers as they finish it, where the 4-row tiles leave W's update to a second pass over dW, W and");
+                w.Line("// the state. Every sample's term, in order: the same sums.");
+                using (w.Block($"if (batch < {SparseMinSamples})"))
+                {
+                    w.Line("int n0 = 0, n1 = batch;");
+                    w.Line("bool load = accumulate;");
+                    w.Line("updated = true;");
+                    EmitRowTiles(w, l, isa, pack, f, masks: false);
+                }
+                using (w.Block("else"))
+                    DenseTiles();
+            }
+            else if (!sparse)
+            {
+                DenseTiles();
+            }
             else
             {
                 EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f);
@@ -2325,7 +2347,7 @@ public sealed partial class ModelGenerator
             if (f is null)
                 return;
             w.Line("// The optimizer's update of the rows' columns that no tile updated, now that they are final.");
-            if (sparseUpdate)
+            if (rowUpdate)
             {
                 if (inVec < inW)
                     w.Line($"if (updated) for (int r = o0; r < o1; r++) {FusedCall(f, $"r * {inW} + {inVec}", $"(r + 1) * {inW}")}");
@@ -2538,7 +2560,6 @@ public sealed partial class ModelGenerator
         private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack, FusedUpdate? f)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw, stripEnd = inW / strip * strip;
-            int sv = SparseStripVectors, sStrip = sv * vw, sStripEnd = inVec / sStrip * sStrip, rest = (inVec - sStripEnd) / vw;
             const int chunk = WeightGradChunk;
             string T = isa.Type, V = isa.Vec, UV = $"global::System.Runtime.Intrinsics.Vector{isa.Width * 32}<uint>";
             const string Bits = "global::System.Numerics.BitOperations";
@@ -2632,49 +2653,71 @@ public sealed partial class ModelGenerator
                     w.Line("bool load = accumulate || n0 > 0;");
                     if (f is not null && inVec > 0) // as EmitBackwardVector's sparseUpdate
                         w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
-                    w.Line($"// dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains).");
-                    foreach (var (from, to, nv) in new[] { (0, sStripEnd, sv), (sStripEnd, inVec, rest) })
+                    EmitRowTiles(w, l, isa, pack, f, masks: true);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The 1 x <see cref="SparseStripVectors"/>-vector tiles of dW over the chunk [n0, n1) (variables <c>n0</c>, <c>n1</c>, <c>load</c>
+        /// in scope): per strip of x and per output row, one FMA chain per element over the chunk's samples in ascending order, then
+        /// the row's strip stored (or, in the fused kernel's last chunk, streamed) and W's strip updated from the registers
+        /// (EmitFusedRowUpdate). <paramref name="masks"/>: only the samples whose bit is set in maskLo/maskHi (the sparse kernel);
+        /// otherwise every sample, which gives the dense tiles' sums term for term.
+        /// </summary>
+        private static void EmitRowTiles(SourceWriter w, LayerSpec l, Isa isa, bool pack, FusedUpdate? f, bool masks)
+        {
+            int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw;
+            int sv = SparseStripVectors, sStrip = sv * vw, sStripEnd = inVec / sStrip * sStrip, rest = (inVec - sStripEnd) / vw;
+            string T = isa.Type, V = isa.Vec;
+            const string Bits = "global::System.Numerics.BitOperations";
+            w.Line(masks
+                ? $"// dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains)."
+                : $"// dW[o, strip] (+)= Σ_n dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains).");
+            foreach (var (from, to, nv) in new[] { (0, sStripEnd, sv), (sStripEnd, inVec, rest) })
+            {
+                if (to <= from || nv == 0)
+                    continue;
+                using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                {
+                    if (pack)
+                        EmitPackStrip(w, l, isa, nv, sStrip);
+                    using (w.Block("for (int o = o0; o < o1; o++)"))
                     {
-                        if (to <= from || nv == 0)
-                            continue;
-                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                        w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                        w.Line($"{V} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{j} = load ? {T}.LoadUnsafe(ref dwr, {Off("i", j, vw)}) : default"))};");
+                        if (masks)
+                            w.Line($"ulong bits = {U}.Add(ref maskLo, o) | (ulong){U}.Add(ref maskHi, o) << 32;");
+                        w.Line($"ref float dzc = ref {U}.Add(ref dz, n0 * {outW} + o);");
+                        using (w.Block(masks ? "while (bits != 0)" : "for (int n = 0; n < n1 - n0; n++)"))
                         {
-                            if (pack)
-                                EmitPackStrip(w, l, isa, nv, sStrip);
-                            using (w.Block("for (int o = o0; o < o1; o++)"))
+                            if (masks)
                             {
-                                w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                                w.Line($"{V} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{j} = load ? {T}.LoadUnsafe(ref dwr, {Off("i", j, vw)}) : default"))};");
-                                w.Line($"ulong bits = {U}.Add(ref maskLo, o) | (ulong){U}.Add(ref maskHi, o) << 32;");
-                                w.Line($"ref float dzc = ref {U}.Add(ref dz, n0 * {outW} + o);");
-                                using (w.Block("while (bits != 0)"))
-                                {
-                                    w.Line($"int n = {Bits}.TrailingZeroCount(bits);");
-                                    w.Line("bits &= bits - 1;");
-                                    w.Line($"var s = {T}.Create({U}.Add(ref dzc, n * {outW}));");
-                                    w.Line(pack
-                                        ? $"ref float xr = ref {U}.Add(ref pack, n * {sStrip} - (int)i); // the packed row, indexed by i as x is"
-                                        : $"ref float xr = ref {U}.Add(ref x, (n0 + n) * {inW});");
-                                    for (int j = 0; j < nv; j++)
-                                        w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
-                                }
-                                void Stores()
-                                {
-                                    for (int j = 0; j < nv; j++)
-                                        w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
-                                }
-                                if (StreamsWeightGrad(l, isa, f))
-                                {
-                                    using (w.Block("if (n1 < batch)")) // the last chunk's strips are streamed by EmitFusedRowUpdate
-                                        Stores();
-                                }
-                                else
-                                {
-                                    Stores();
-                                }
-                                EmitFusedRowUpdate(w, l, isa, f, nv);
+                                w.Line($"int n = {Bits}.TrailingZeroCount(bits);");
+                                w.Line("bits &= bits - 1;");
                             }
+                            w.Line($"var s = {T}.Create({U}.Add(ref dzc, n * {outW}));");
+                            w.Line(pack
+                                ? $"ref float xr = ref {U}.Add(ref pack, n * {sStrip} - (int)i); // the packed row, indexed by i as x is"
+                                : $"ref float xr = ref {U}.Add(ref x, (n0 + n) * {inW});");
+                            for (int j = 0; j < nv; j++)
+                                w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
                         }
+                        void Stores()
+                        {
+                            for (int j = 0; j < nv; j++)
+                                w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
+                        }
+                        if (StreamsWeightGrad(l, isa, f))
+                        {
+                            using (w.Block("if (n1 < batch)")) // the last chunk's strips are streamed by EmitFusedRowUpdate
+                                Stores();
+                        }
+                        else
+                        {
+                            Stores();
+                        }
+                        EmitFusedRowUpdate(w, l, isa, f, nv);
                     }
                 }
             }

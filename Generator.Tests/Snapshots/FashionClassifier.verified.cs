@@ -2177,7 +2177,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
+            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
             // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
@@ -2718,7 +2718,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
+            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
             // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
@@ -3174,7 +3174,7 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 4 <= o1; ob += 4) DslV128.StoreUnsafe(DslV128.LoadUnsafe(ref db, (nuint)ob) + DslV128.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the sparse tiles, which update W's strips as they finish them
+            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
             // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
             // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
             // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).

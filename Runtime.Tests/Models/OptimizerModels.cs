@@ -130,6 +130,18 @@ public partial class FuseRmspropRelu { [Layer(24, Activation.ReLU)] public parti
 [Model(Inputs = 40, Seed = 8), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Rprop, LearningRate = 0.01, Maximize = true)]
 public partial class FuseRpropRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
 
+/// <summary>A first layer without zeros in dz (Tanh): the 4-row dense tiles, and under 16 samples the 1-row tiles that update W.</summary>
+[Model(Inputs = 40, Seed = 11), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 0.01, Nesterov = true)]
+public partial class FuseSgdTanh { [Layer(24, Activation.Tanh)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
+
+/// <summary>As <see cref="FuseSgdTanh"/> with GELU, 256 inputs (packed strips) and Adam.</summary>
+[Model(Inputs = 256, Seed = 12), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01, Amsgrad = true, WeightDecay = 0.02)]
+public partial class FuseAdamPackedGelu { [Layer(32, Activation.GELU)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
+/// <summary>As <see cref="FuseSgdWide"/> with Tanh: a small batch's 1-row tiles stream dW.</summary>
+[Model(Inputs = 512, Seed = 13), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.02, Momentum = 0.9, WeightDecay = 0.001)]
+public partial class FuseSgdWideTanh { [Layer(128, Activation.Tanh)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }
+
 /// <summary>65,536 first-layer weights in whole vectors: the sparse tiles stream the last chunk's dW to memory (StreamingStores).</summary>
 [Model(Inputs = 512, Seed = 10), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.02, Momentum = 0.9, WeightDecay = 0.001)]
 public partial class FuseSgdWide { [Layer(128, Activation.ReLU)] public partial Dense First { get; } [Layer(4)] public partial Dense Second { get; } }

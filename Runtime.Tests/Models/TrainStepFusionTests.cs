@@ -34,6 +34,9 @@ public class TrainStepFusionTests
         nameof(FuseRpropRelu) => S(new FuseRpropRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseAsgdRelu) => S(new FuseAsgdRelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(FuseSgdWide) => S(new FuseSgdWide(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseSgdTanh) => S(new FuseSgdTanh(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseAdamPackedGelu) => S(new FuseAdamPackedGelu(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
+        nameof(FuseSgdWideTanh) => S(new FuseSgdWideTanh(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(ThreadedAdam) => S(new ThreadedAdam(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OddMlp) => S(new OddMlp(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
         nameof(OptSgdGroups) => S(new OptSgdGroups(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), (m, n) => m.Threads = n),
@@ -100,6 +103,15 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseSgdWide), 20)]
     [InlineData(nameof(FuseSgdWide), 90)]
     [InlineData(nameof(FuseSgdWide), 130)]
+    [InlineData(nameof(FuseSgdTanh), 1)] // no zeros in dz: 1-row tiles under 16 samples, 4-row tiles from 16
+    [InlineData(nameof(FuseSgdTanh), 15)]
+    [InlineData(nameof(FuseSgdTanh), 16)]
+    [InlineData(nameof(FuseSgdTanh), 70)]
+    [InlineData(nameof(FuseAdamPackedGelu), 1)]
+    [InlineData(nameof(FuseAdamPackedGelu), 9)]
+    [InlineData(nameof(FuseAdamPackedGelu), 20)]
+    [InlineData(nameof(FuseSgdWideTanh), 3)]
+    [InlineData(nameof(FuseSgdWideTanh), 20)]
     [InlineData(nameof(FuseRmspropRelu), 20)] // other optimizers' bodies in the sparse tiles
     [InlineData(nameof(FuseRpropRelu), 20)]
     [InlineData(nameof(FuseAsgdRelu), 20)]
@@ -115,6 +127,7 @@ public class TrainStepFusionTests
     [InlineData(nameof(FuseSgdRelu), 70)]
     [InlineData(nameof(FuseAdamPacked), 1)]
     [InlineData(nameof(FuseSgdWide), 5)]
+    [InlineData(nameof(FuseSgdTanh), 5)]
     public void A_non_finite_input_in_a_small_last_chunk_gets_the_dense_sums(string name, int batch)
     {
         // The last sample's first input (a column of the vector tiles on every path) is +∞.
