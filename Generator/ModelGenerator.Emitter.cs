@@ -2651,7 +2651,7 @@ public sealed partial class ModelGenerator
                 using (w.Block("else"))
                 {
                     w.Line("bool load = accumulate || n0 > 0;");
-                    if (f is not null && inVec > 0) // as EmitBackwardVector's sparseUpdate
+                    if (f is not null && inVec > 0) // as EmitBackwardVector's rowUpdate
                         w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
                     EmitRowTiles(w, l, isa, pack, f, masks: true);
                 }
