@@ -2282,10 +2282,7 @@ public sealed partial class ModelGenerator
             }
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
             const int chunk = WeightGradChunk;
-            // Whether the 1-row tiles may run the last chunk and update W's strips from the registers: the fused kernel (TrainStep's)
-            // with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both kinds of layer's small
-            // last chunk (see SparseMinSamples).
-            bool rowUpdate = f is not null && inVec > 0;
+            bool rowUpdate = UpdatesInRowTiles(l, isa, f);
             if (rowUpdate)
                 w.Line("bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them");
             bool pack = PacksWeightGradStrips(l); // then every strip is whole (inW is a multiple of 256)
@@ -2574,7 +2571,7 @@ public sealed partial class ModelGenerator
                 w.Line($"// Under {SparseMinSamples} samples the kernel is bound by the stores of dW and skipping gains nothing: dense.");
                 w.Line($"bool dense = n1 - n0 < {SparseMinSamples};");
                 // The fused kernel (TrainStep's): a small last chunk takes the 1-row tiles too, which update W from the registers (see SparseMinSamples).
-                bool smallFused = f is not null && inVec > 0;
+                bool smallFused = UpdatesInRowTiles(l, isa, f);
                 if (smallFused)
                 {
                     w.Line("// But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as");
@@ -2651,7 +2648,7 @@ public sealed partial class ModelGenerator
                 using (w.Block("else"))
                 {
                     w.Line("bool load = accumulate || n0 > 0;");
-                    if (f is not null && inVec > 0) // as EmitBackwardVector's rowUpdate
+                    if (UpdatesInRowTiles(l, isa, f))
                         w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
                     EmitRowTiles(w, l, isa, pack, f, masks: true);
                 }
@@ -2722,6 +2719,13 @@ public sealed partial class ModelGenerator
                 }
             }
         }
+
+        /// <summary>
+        /// Whether the 1-row tiles (EmitRowTiles) update W's strips from the registers as they finish the last chunk: in the fused kernel
+        /// (TrainStep's) of a layer with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both
+        /// kinds of layer's small last chunk (see <see cref="SparseMinSamples"/>); other tiles leave W to one pass after the kernel.
+        /// </summary>
+        private static bool UpdatesInRowTiles(LayerSpec l, Isa isa, FusedUpdate? f) => f is not null && l.In / isa.Width > 0;
 
         /// <summary>
         /// Vectors per row of the sparse weight-gradient tile: 10 independent FMA chains cover the FMA latency with one output row
