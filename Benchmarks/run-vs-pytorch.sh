@@ -2,7 +2,7 @@
 # DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512, and on a
 # small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32); tab: 13 and 16 features (batch 1..128); cls: 256-512-1000 with cross-entropy and with LogSoftmax + NLLLoss (batch 1, 32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [--exe PATH] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [--tuned-malloc] [--exe PATH] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -13,6 +13,10 @@
 # processes on a shared machine make the timings noisy); the report counts the runs that started busy.
 # --avx2: both sides as on a machine without AVX-512: DslModels with DOTNET_EnableAVX512=0 (its Vector256 kernels),
 # PyTorch with OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE=Haswell) and ATen's AVX2 ones (ATEN_CPU_CAPABILITY=avx2).
+# --tuned-malloc: PyTorch with glibc's allocator told to keep freed memory (MALLOC_MMAP_THRESHOLD_=4194304
+# MALLOC_TRIM_THRESHOLD_=67108864): without it each train step maps and unmaps its fresh gradient buffers, and its page
+# faults dominate PyTorch's small-batch training (on this VM 60-190% of train/8 and train/32 on some days; inference is
+# unaffected). The conservative peer; the report's header says which one ran.
 #
 # PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
 # (SkylakeX) kernels: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
@@ -22,7 +26,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0 exe=""
+rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0 exe="" tuned_malloc=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -30,9 +34,10 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
+    --tuned-malloc) tuned_malloc=1; shift ;;
     --exe) exe="$2"; build=0; shift 2 ;; # a NativeAOT build of Benchmarks (docs/benchmarks.md, "NativeAOT") instead of `dotnet` the dll
     mlp128|mlp512|tiny|act|tab|cls) models+=("$1"); shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -50,6 +55,11 @@ if [[ $avx2 == 1 ]]; then
   torch_env=(env OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=1)
   dsl_env=(env DOTNET_EnableAVX512=0)
   isa="AVX2 on both sides (DslModels: DOTNET_EnableAVX512=0; PyTorch: OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2)"
+fi
+allocator="glibc's defaults (as installed)"
+if [[ $tuned_malloc == 1 ]]; then
+  torch_env+=(MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864)
+  allocator="tuned: MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864"
 fi
 
 if [[ $build == 1 ]]; then
@@ -111,6 +121,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "python=$(/usr/bin/python3 --version 2>&1)"
   echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
   echo "isa=$isa"
+  echo "torch allocator=$allocator"
   echo "rounds=$rounds"
   if [[ $wait_idle -gt 0 ]]; then
     echo "idle wait=up to ${wait_idle}s for < 15% CPU busy before each run; $busy_starts of $((2 * rounds)) runs started busy"
