@@ -15,7 +15,7 @@
 # PyTorch with OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE=Haswell) and ATen's AVX2 ones (ATEN_CPU_CAPABILITY=avx2).
 # --tuned-malloc: PyTorch with glibc's allocator told to keep freed memory (MALLOC_MMAP_THRESHOLD_=4194304
 # MALLOC_TRIM_THRESHOLD_=67108864): without it each train step maps and unmaps its fresh gradient buffers, and its page
-# faults dominate PyTorch's small-batch training (on this VM 60-190% of train/8 and train/32 on some days; inference is
+# faults can dominate PyTorch's small-batch training (on this VM, one day, train/8 and train/32 ran up to 2.5x and 1.8x slower; inference is
 # unaffected). The conservative peer; the report's header says which one ran.
 #
 # PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
