@@ -17,13 +17,19 @@ namespace DslModels.Tests;
 /// It exists for machines that cannot host the test platform: <c>.ci/arm64-tests</c> publishes this project self-contained for
 /// linux-arm64 and runs it under QEMU's user-mode emulation, so the Arm64 code paths (AdvSimd; the generated kernels' Vector128
 /// path) run the same tests as x64. <c>dotnet test</c> does not call it (the test platform has its own host).
-/// Usage: <c>DslModels.Runtime.Tests [--list] [class-name-prefix ...]</c>. Prints one line per failed test, then
+/// Usage: <c>DslModels.Runtime.Tests [--list] [class-name-prefix ...]</c>, or <c>--digest</c> (see <see cref="CrossPlatformDigest"/>).
+/// Prints one line per failed test, then
 /// <c>in-process: N passed, N failed, N skipped</c>; the exit code is 1 when a test failed or none ran.
 /// </remarks>
 public static class InProcessRunner
 {
     public static int Main(string[] args)
     {
+        if (args is ["--digest"])
+        {
+            CrossPlatformDigest.Print(Console.Out);
+            return 0;
+        }
         bool list = args.Contains("--list");
         var prefixes = args.Where(a => a != "--list").ToArray();
         var assembly = typeof(InProcessRunner).Assembly;
