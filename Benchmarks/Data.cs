@@ -17,20 +17,32 @@ namespace DslModels.Benchmarks;
 public sealed class BatchPool
 {
     public const int PoolSize = 16;
-    private readonly float[][] _inputs;
+    private readonly AlignedBuffer[] _inputs;
     private readonly int[][] _targets;
+    private readonly int _length;
     private int _next;
+
+    /// <summary>
+    /// Whether the batches start at a 64-byte boundary, as PyTorch's tensors and DslModels' <see cref="AlignedBuffer"/> do: true
+    /// unless <c>DSLMODELS_BENCH_UNALIGNED=1</c>, which starts them 4 bytes past one, as a float[]'s data usually is. (A threaded
+    /// TrainStep reads an aligned input in place and copies an unaligned one for each thread: docs/benchmarks.md, "Session 19".)
+    /// </summary>
+    public static readonly bool Aligned = Environment.GetEnvironmentVariable("DSLMODELS_BENCH_UNALIGNED") != "1";
+
+    private static int Offset => Aligned ? 0 : 1;
 
     public BatchPool(int batch, int inputs, int classes, int seed = 1, int poolSize = PoolSize)
     {
         var rng = new Random(seed);
-        _inputs = new float[poolSize][];
+        _length = batch * inputs;
+        _inputs = new AlignedBuffer[poolSize];
         _targets = new int[poolSize][];
         for (int k = 0; k < poolSize; k++)
         {
-            _inputs[k] = new float[batch * inputs];
-            for (int i = 0; i < _inputs[k].Length; i++)
-                _inputs[k][i] = (float)(2 * rng.NextDouble() - 1);
+            _inputs[k] = new AlignedBuffer(_length + Offset);
+            var input = _inputs[k].Span.Slice(Offset);
+            for (int i = 0; i < input.Length; i++)
+                input[i] = (float)(2 * rng.NextDouble() - 1);
             _targets[k] = new int[batch];
             for (int i = 0; i < batch; i++)
                 _targets[k][i] = rng.Next(classes);
@@ -43,10 +55,21 @@ public sealed class BatchPool
     /// </summary>
     public static int PoolSizeFor(int batch, long parameters) => parameters < 50_000 ? Math.Max(PoolSize, 8192 / batch) : PoolSize;
 
-    public (float[] Input, int[] Targets) Next()
+    /// <summary>The next batch, as <c>var (input, targets) = pool.Next();</c>: inputs [batch, inputs], targets [batch].</summary>
+    public Batch Next()
     {
         int k = _next;
         _next = (_next + 1) % _inputs.Length;
-        return (_inputs[k], _targets[k]);
+        return new Batch(_inputs[k], _length, _targets[k]);
+    }
+
+    /// <summary>One batch of the pool (its buffers live as long as the pool).</summary>
+    public readonly struct Batch(AlignedBuffer input, int length, int[] targets)
+    {
+        public void Deconstruct(out ReadOnlySpan<float> x, out int[] y)
+        {
+            x = input.Span.Slice(Offset, length);
+            y = targets;
+        }
     }
 }

@@ -478,7 +478,8 @@ public sealed partial class ModelGenerator
             w.Line("private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;");
             w.Line("private bool _dslPartAccumulate;");
             w.Line("// Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own");
-            w.Line("// cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).");
+            w.Line("// cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none;");
+            w.Line("// -1: none, every thread reads the running TrainStep's 64-byte-aligned input in place, as the pool pins it: see DslForward).");
             w.Line($"private {Rt}.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<{Rt}.AlignedBuffer?>();");
             w.Line("private int _dslInputParts;");
             if (spec.Layers.Any(RowSplitForward))
@@ -797,7 +798,7 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
                     w.Line("DslOnPhase(0);");
-                    w.Line("DslForward(input, batch);");
+                    w.Line("DslForward(input, batch, inPlace: true);");
                     w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
                     w.Line(loss.Kind == LossKind.CrossEntropy
                         ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
@@ -821,7 +822,7 @@ public sealed partial class ModelGenerator
                         w.Line("// soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);");
                         w.Line("// Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.");
                         w.Line($"bool fused = DslParts(3, 0, batch, {Literals.Int(spec.Layers[0].Out)}) == 1 && DslPrepareFusedStep();");
-                        w.Line("try { DslBackward(batch, accumulate: false); }");
+                        w.Line("try { DslBackward(batch, accumulate: false, input); }");
                         w.Line("finally { _dslFusing = false; }");
                         w.Line("DslOnPhase(3);");
                         w.Line("if (fused) DslStepRest();");
@@ -833,10 +834,11 @@ public sealed partial class ModelGenerator
                     }
                     else
                     {
-                        w.Line("DslBackward(batch, accumulate: false);");
+                        w.Line("DslBackward(batch, accumulate: false, input);");
                         w.Line("DslOnPhase(3);");
                         w.Line("Step();");
                     }
+                    w.Line(ConsumeForward);
                     w.Line("DslOnPhase(4);");
                     w.Line("return loss;");
                 }
@@ -889,6 +891,13 @@ public sealed partial class ModelGenerator
         /// targets and variances), and the optimizer calls a closure (created on first use, then reused) that re-evaluates the loss
         /// and writes the gradients, as many times as its iterations and line search need.
         /// </summary>
+        /// <summary>
+        /// TrainStep's last statement: its backward used its forward's activations, as PyTorch's <c>loss.backward()</c> frees the graph,
+        /// so a Backward() after it needs a Forward() of its own (ModelChecks.BackwardAfterForward says so). The threaded TrainStep may
+        /// also have read its input in place (DslForward), which no later call could read again.
+        /// </summary>
+        private const string ConsumeForward = "_dslForwardBatch = 0; // the backward used this forward: a later Backward needs its own Forward";
+
         private static void EmitLbfgsTrainStep(SourceWriter w, string targetType, bool variance)
         {
             w.Line("// LBFGS evaluates the model several times per step: keep the batch for DslLbfgsEvaluate.");
@@ -903,7 +912,9 @@ public sealed partial class ModelGenerator
                 w.Line("_dslLbfgsVarianceLength = variance.Length;");
             }
             w.Line("_dslLbfgsBatch = batch;");
-            w.Line("return (float)Optimizer.Step(_dslLbfgsClosure)!.Value;");
+            w.Line("float loss = (float)Optimizer.Step(_dslLbfgsClosure)!.Value;");
+            w.Line(ConsumeForward);
+            w.Line("return loss;");
         }
 
         private static void EmitLbfgsClosure(SourceWriter w, ModelSpec spec, LossSpec loss, string targetType, string targetWidth, bool variance)
@@ -970,6 +981,7 @@ public sealed partial class ModelGenerator
                     w.Line($"float loss = {SiameseLossCall(loss, "grad.Slice(0, outs)", "grad.Slice(outs, outs)", "grad.Slice(2 * outs, outs)")};");
                     w.Line($"DslBackward({names.Length} * batch, accumulate: false);");
                     w.Line("Step();");
+                    w.Line(ConsumeForward);
                     w.Line("return loss;");
                 }
                 w.Line();
@@ -1099,10 +1111,17 @@ public sealed partial class ModelGenerator
                 }
                 w.Line();
             }
-            w.Line("/// <summary>The input rows that thread <paramref name=\"part\"/> reads: its own copy when the last Forward made one, else act0.</summary>");
-            w.Line($"private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
+            w.Line("/// <summary>");
+            w.Line("/// The input rows that thread <paramref name=\"part\"/> reads: TrainStep's input in place (pinned by the running pool operation),");
+            w.Line("/// else its own copy when the last Forward made one, else act0.");
+            w.Line("/// </summary>");
+            w.Line("private global::System.ReadOnlySpan<float> DslInputOf(int part) => _dslInputParts < 0 ? _dslPool!.Input : part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
             w.Line();
-            using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch)"))
+            w.Line("/// <summary>");
+            w.Line("/// The training forward pass of <paramref name=\"input\"/>. <paramref name=\"inPlace\"/>: TrainStep's call, whose backward passes the");
+            w.Line("/// same input to layer 0's weight gradient (see DslBackward); no later Backward reads this forward's input.");
+            w.Line("/// </summary>");
+            using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool inPlace = false)"))
             {
                 w.Line("DslEnsureCapacity(batch);");
                 if (RowSplitForward(spec.Layers[0]))
@@ -1111,9 +1130,12 @@ public sealed partial class ModelGenerator
                     {
                         w.Line("// Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:");
                         w.Line("// the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.");
+                        w.Line("// TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it");
+                        w.Line("// without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md \"Session 19\").");
+                        w.Line("// An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.");
+                        w.Line($"_dslInputParts = inPlace && {Rt}.AlignedBuffer.IsAligned(input) ? -1 : parts;");
                         w.Line("DslSetPart(6, 0, batch, " + Literals.Int(spec.Layers[0].Out) + ", false, parts);");
                         w.Line("_dslPool!.Run(parts, _dslPart, input);");
-                        w.Line("_dslInputParts = parts;");
                         w.Line("DslForwardStacked(batch, 1);");
                         w.Line("return;");
                     }
@@ -1146,26 +1168,30 @@ public sealed partial class ModelGenerator
                 w.Line("_dslForwardBatch = batch;");
             }
             w.Line();
-            w.Line("/// <summary>Backpropagates from _dslGradA; <paramref name=\"accumulate\"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>");
-            using (w.Block("private void DslBackward(int batch, bool accumulate)"))
+            w.Line("/// <summary>");
+            w.Line("/// Backpropagates from _dslGradA; <paramref name=\"accumulate\"/> false writes the gradients instead of adding to them (saves TrainStep a");
+            w.Line("/// zeroing pass). <paramref name=\"input\"/>: TrainStep's input, which layer 0's weight gradient reads when DslForward left it in place.");
+            w.Line("/// </summary>");
+            using (w.Block("private void DslBackward(int batch, bool accumulate, global::System.ReadOnlySpan<float> input = default)"))
             {
                 for (int i = spec.Layers.Count - 1; i >= 0; i--)
                 {
                     var l = spec.Layers[i];
                     bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
                     w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
+                    string input = i == 0 ? ", input" : ""; // layer 0's weight gradient reads x, maybe in place (DslInputOf)
                     void Serial()
                     {
                         if (i + 1 < spec.Layers.Count && RowSplitForward(l))
                             w.Line($"DslDispatch(4, {i + 1}, batch, batch, accumulate); // {spec.Layers[i + 1].Name}'s input gradient, left to this layer");
                         if (l.Activation != Activation.Identity)
                             w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
-                        w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate);");
+                        w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate{input});");
                     }
                     if (RowSplitForward(l))
                     {
                         w.Line($"if (DslParts(5, {i}, batch, {Literals.Int(l.Out)}) > 1)");
-                        w.Line($"    DslDispatch(5, {i}, batch, {Literals.Int(l.Out)}, accumulate); // each thread: its columns of {(i + 1 < spec.Layers.Count ? "the next layer's input gradient and " : "")}the activation gradient, its rows of dW");
+                        w.Line($"    DslDispatch(5, {i}, batch, {Literals.Int(l.Out)}, accumulate{input}); // each thread: its columns of {(i + 1 < spec.Layers.Count ? "the next layer's input gradient and " : "")}the activation gradient, its rows of dW");
                         using (w.Block("else"))
                             Serial();
                     }
@@ -1185,13 +1211,23 @@ public sealed partial class ModelGenerator
             w.Line("/// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the");
             w.Line("/// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference");
             w.Line("/// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.");
+            w.Line("/// <paramref name=\"input\"/>: TrainStep's input for layer 0's weight gradient, pinned for the parts when DslForward left it in place.");
             w.Line("/// </summary>");
-            using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)"))
+            using (w.Block("private void DslDispatch(int op, int layer, int batch, int total, bool accumulate, global::System.ReadOnlySpan<float> input = default)"))
             {
+                w.Line("bool pin = _dslInputParts < 0 && !input.IsEmpty;");
                 using (w.Block("if (DslParts(op, layer, batch, total) is > 1 and int parts)"))
                 {
                     w.Line("DslSetPart(op, layer, batch, total, accumulate, parts);");
-                    w.Line("_dslPool!.Run(parts, _dslPart);");
+                    w.Line("if (pin) _dslPool!.Run(parts, _dslPart, input);");
+                    w.Line("else _dslPool!.Run(parts, _dslPart);");
+                    w.Line("return;");
+                }
+                using (w.Block("if (pin)"))
+                {
+                    w.Line("// On this thread alone, but still reading the pinned input in place (DslInputOf).");
+                    w.Line("DslSetPart(op, layer, batch, total, accumulate, 1);");
+                    w.Line("_dslPool!.Run(1, _dslPart, input);");
                     w.Line("return;");
                 }
                 w.Line("DslRange(op, layer, 0, total, batch, accumulate, 0);");
@@ -1373,9 +1409,14 @@ public sealed partial class ModelGenerator
                                     w.Line("case 6:");
                                     using (w.Scope())
                                     {
-                                        w.Line("// The input copied into this thread's own buffer, then output rows [start, end) of layer 0.");
-                                        w.Line($"var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * InputSize)).Span;");
-                                        w.Line("_dslPool!.Input.CopyTo(own);");
+                                        w.Line("// The input copied into this thread's own buffer (or read in place: see DslForward), then output rows [start, end) of layer 0.");
+                                        w.Line("var own = _dslPool!.Input;");
+                                        using (w.Block("if (_dslInputParts > 0)"))
+                                        {
+                                            w.Line($"var copy = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * InputSize)).Span;");
+                                            w.Line("own.CopyTo(copy);");
+                                            w.Line("own = copy;");
+                                        }
                                         RowSplitForwardPart($"ref {MM}.GetReference(own)");
                                         w.Line("break;");
                                     }

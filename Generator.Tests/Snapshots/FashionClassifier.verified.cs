@@ -67,7 +67,8 @@ partial class FashionClassifier : global::DslModels.IModel
     private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
     // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
-    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
+    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none;
+    // -1: none, every thread reads the running TrainStep's 64-byte-aligned input in place, as the pool pins it: see DslForward).
     private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
     private int _dslInputParts;
     // Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer
@@ -467,7 +468,7 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
         DslOnPhase(0);
-        DslForward(input, batch);
+        DslForward(input, batch, inPlace: true);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
         // Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly.
         DslOnPhase(1);
@@ -479,7 +480,7 @@ partial class FashionClassifier : global::DslModels.IModel
         // soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);
         // Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.
         bool fused = DslParts(3, 0, batch, 128) == 1 && DslPrepareFusedStep();
-        try { DslBackward(batch, accumulate: false); }
+        try { DslBackward(batch, accumulate: false, input); }
         finally { _dslFusing = false; }
         DslOnPhase(3);
         if (fused) DslStepRest();
@@ -488,6 +489,7 @@ partial class FashionClassifier : global::DslModels.IModel
             Step();
             if (!_dslFusedKernelWarm) DslWarmFusedKernel(); // one warm-up step (this one), not two
         }
+        _dslForwardBatch = 0; // the backward used this forward: a later Backward needs its own Forward
         DslOnPhase(4);
         return loss;
     }
@@ -568,19 +570,29 @@ partial class FashionClassifier : global::DslModels.IModel
             from.Slice(n * width + start, end - start).CopyTo(to.Slice(n * width + start, end - start));
     }
 
-    /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
-    private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
+    /// <summary>
+    /// The input rows that thread <paramref name="part"/> reads: TrainStep's input in place (pinned by the running pool operation),
+    /// else its own copy when the last Forward made one, else act0.
+    /// </summary>
+    private global::System.ReadOnlySpan<float> DslInputOf(int part) => _dslInputParts < 0 ? _dslPool!.Input : part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
-    private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
+    /// <summary>
+    /// The training forward pass of <paramref name="input"/>. <paramref name="inPlace"/>: TrainStep's call, whose backward passes the
+    /// same input to layer 0's weight gradient (see DslBackward); no later Backward reads this forward's input.
+    /// </summary>
+    private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool inPlace = false)
     {
         DslEnsureCapacity(batch);
         if (DslParts(0, 0, batch, 128) is > 1 and int parts)
         {
             // Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:
             // the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.
+            // TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it
+            // without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md "Session 19").
+            // An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.
+            _dslInputParts = inPlace && global::DslModels.AlignedBuffer.IsAligned(input) ? -1 : parts;
             DslSetPart(6, 0, batch, 128, false, parts);
             _dslPool!.Run(parts, _dslPart, input);
-            _dslInputParts = parts;
             DslForwardStacked(batch, 1);
             return;
         }
@@ -602,19 +614,22 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslForwardBatch = batch;
     }
 
-    /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
-    private void DslBackward(int batch, bool accumulate)
+    /// <summary>
+    /// Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a
+    /// zeroing pass). <paramref name="input"/>: TrainStep's input, which layer 0's weight gradient reads when DslForward left it in place.
+    /// </summary>
+    private void DslBackward(int batch, bool accumulate, global::System.ReadOnlySpan<float> input = default)
     {
         // output: dgA[B, 10] -> dW[10, 128], db, dx[B, 128] into gB
         DslDispatch(3, 1, batch, 10, accumulate);
         // hidden: dgB[B, 128] -> dW[128, 784], db
         if (DslParts(5, 0, batch, 128) > 1)
-            DslDispatch(5, 0, batch, 128, accumulate); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
+            DslDispatch(5, 0, batch, 128, accumulate, input); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
         else
         {
             DslDispatch(4, 1, batch, batch, accumulate); // output's input gradient, left to this layer
             DslDispatch(2, 0, batch, batch, accumulate);
-            DslDispatch(3, 0, batch, 128, accumulate);
+            DslDispatch(3, 0, batch, 128, accumulate, input);
         }
     }
 
@@ -625,13 +640,23 @@ partial class FashionClassifier : global::DslModels.IModel
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
     /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
+    /// <paramref name="input"/>: TrainStep's input for layer 0's weight gradient, pinned for the parts when DslForward left it in place.
     /// </summary>
-    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
+    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate, global::System.ReadOnlySpan<float> input = default)
     {
+        bool pin = _dslInputParts < 0 && !input.IsEmpty;
         if (DslParts(op, layer, batch, total) is > 1 and int parts)
         {
             DslSetPart(op, layer, batch, total, accumulate, parts);
-            _dslPool!.Run(parts, _dslPart);
+            if (pin) _dslPool!.Run(parts, _dslPart, input);
+            else _dslPool!.Run(parts, _dslPart);
+            return;
+        }
+        if (pin)
+        {
+            // On this thread alone, but still reading the pinned input in place (DslInputOf).
+            DslSetPart(op, layer, batch, total, accumulate, 1);
+            _dslPool!.Run(1, _dslPart, input);
             return;
         }
         DslRange(op, layer, 0, total, batch, accumulate, 0);
@@ -719,9 +744,14 @@ partial class FashionClassifier : global::DslModels.IModel
                     }
                     case 6:
                     {
-                        // The input copied into this thread's own buffer, then output rows [start, end) of layer 0.
-                        var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
-                        _dslPool!.Input.CopyTo(own);
+                        // The input copied into this thread's own buffer (or read in place: see DslForward), then output rows [start, end) of layer 0.
+                        var own = _dslPool!.Input;
+                        if (_dslInputParts > 0)
+                        {
+                            var copy = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
+                            own.CopyTo(copy);
+                            own = copy;
+                        }
                         var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
                         DslForwardHidden(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
                         if (part > 0)

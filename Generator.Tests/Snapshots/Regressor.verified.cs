@@ -70,7 +70,8 @@ partial class Regressor : global::DslModels.IModel
     private int _dslPartOp, _dslPartLayer, _dslPartBatch, _dslPartTotal, _dslPartChunk;
     private bool _dslPartAccumulate;
     // Threaded training forward: thread k > 0 copies the input batch into _dslInputCopies[k] and reads it from there (its own
-    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none).
+    // cache) in layer 0's forward and weight gradient. _dslInputParts: how many threads hold the last Forward's input (0: none;
+    // -1: none, every thread reads the running TrainStep's 64-byte-aligned input in place, as the pool pins it: see DslForward).
     private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
     private int _dslInputParts;
     // Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer
@@ -360,15 +361,16 @@ partial class Regressor : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, OutputSize);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
         DslOnPhase(0);
-        DslForward(input, batch);
+        DslForward(input, batch, inPlace: true);
         var output = _dslAct3!.Span.Slice(0, batch * OutputSize);
         // The loss writes d loss / d output directly.
         DslOnPhase(1);
         float loss = global::DslModels.Losses.MseLoss.Forward(output, targets, _dslGradA!.Span.Slice(0, batch * OutputSize), global::DslModels.Reduction.Sum);
         DslOnPhase(2);
-        DslBackward(batch, accumulate: false);
+        DslBackward(batch, accumulate: false, input);
         DslOnPhase(3);
         Step();
+        _dslForwardBatch = 0; // the backward used this forward: a later Backward needs its own Forward
         DslOnPhase(4);
         return loss;
     }
@@ -424,19 +426,29 @@ partial class Regressor : global::DslModels.IModel
             from.Slice(n * width + start, end - start).CopyTo(to.Slice(n * width + start, end - start));
     }
 
-    /// <summary>The input rows that thread <paramref name="part"/> reads: its own copy when the last Forward made one, else act0.</summary>
-    private global::System.Span<float> DslInputOf(int part) => part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
+    /// <summary>
+    /// The input rows that thread <paramref name="part"/> reads: TrainStep's input in place (pinned by the running pool operation),
+    /// else its own copy when the last Forward made one, else act0.
+    /// </summary>
+    private global::System.ReadOnlySpan<float> DslInputOf(int part) => _dslInputParts < 0 ? _dslPool!.Input : part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
-    private void DslForward(global::System.ReadOnlySpan<float> input, int batch)
+    /// <summary>
+    /// The training forward pass of <paramref name="input"/>. <paramref name="inPlace"/>: TrainStep's call, whose backward passes the
+    /// same input to layer 0's weight gradient (see DslBackward); no later Backward reads this forward's input.
+    /// </summary>
+    private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool inPlace = false)
     {
         DslEnsureCapacity(batch);
         if (DslParts(0, 0, batch, 33) is > 1 and int parts)
         {
             // Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:
             // the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.
+            // TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it
+            // without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md "Session 19").
+            // An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.
+            _dslInputParts = inPlace && global::DslModels.AlignedBuffer.IsAligned(input) ? -1 : parts;
             DslSetPart(6, 0, batch, 33, false, parts);
             _dslPool!.Run(parts, _dslPart, input);
-            _dslInputParts = parts;
             DslForwardStacked(batch, 1);
             return;
         }
@@ -460,8 +472,11 @@ partial class Regressor : global::DslModels.IModel
         _dslForwardBatch = batch;
     }
 
-    /// <summary>Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a zeroing pass).</summary>
-    private void DslBackward(int batch, bool accumulate)
+    /// <summary>
+    /// Backpropagates from _dslGradA; <paramref name="accumulate"/> false writes the gradients instead of adding to them (saves TrainStep a
+    /// zeroing pass). <paramref name="input"/>: TrainStep's input, which layer 0's weight gradient reads when DslForward left it in place.
+    /// </summary>
+    private void DslBackward(int batch, bool accumulate, global::System.ReadOnlySpan<float> input = default)
     {
         // head: dgA[B, 2] -> dW[2, 3], dx[B, 3] into gB
         DslDispatch(2, 2, batch, batch, accumulate);
@@ -472,12 +487,12 @@ partial class Regressor : global::DslModels.IModel
         DslDispatch(3, 1, batch, 3, accumulate);
         // input_layer: dgA[B, 33] -> dW[33, 5], db
         if (DslParts(5, 0, batch, 33) > 1)
-            DslDispatch(5, 0, batch, 33, accumulate); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
+            DslDispatch(5, 0, batch, 33, accumulate, input); // each thread: its columns of the next layer's input gradient and the activation gradient, its rows of dW
         else
         {
             DslDispatch(4, 1, batch, batch, accumulate); // fc2's input gradient, left to this layer
             DslDispatch(2, 0, batch, batch, accumulate);
-            DslDispatch(3, 0, batch, 33, accumulate);
+            DslDispatch(3, 0, batch, 33, accumulate, input);
         }
     }
 
@@ -488,13 +503,23 @@ partial class Regressor : global::DslModels.IModel
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
     /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
+    /// <paramref name="input"/>: TrainStep's input for layer 0's weight gradient, pinned for the parts when DslForward left it in place.
     /// </summary>
-    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate)
+    private void DslDispatch(int op, int layer, int batch, int total, bool accumulate, global::System.ReadOnlySpan<float> input = default)
     {
+        bool pin = _dslInputParts < 0 && !input.IsEmpty;
         if (DslParts(op, layer, batch, total) is > 1 and int parts)
         {
             DslSetPart(op, layer, batch, total, accumulate, parts);
-            _dslPool!.Run(parts, _dslPart);
+            if (pin) _dslPool!.Run(parts, _dslPart, input);
+            else _dslPool!.Run(parts, _dslPart);
+            return;
+        }
+        if (pin)
+        {
+            // On this thread alone, but still reading the pinned input in place (DslInputOf).
+            DslSetPart(op, layer, batch, total, accumulate, 1);
+            _dslPool!.Run(1, _dslPart, input);
             return;
         }
         DslRange(op, layer, 0, total, batch, accumulate, 0);
@@ -581,9 +606,14 @@ partial class Regressor : global::DslModels.IModel
                     }
                     case 6:
                     {
-                        // The input copied into this thread's own buffer, then output rows [start, end) of layer 0.
-                        var own = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
-                        _dslPool!.Input.CopyTo(own);
+                        // The input copied into this thread's own buffer (or read in place: see DslForward), then output rows [start, end) of layer 0.
+                        var own = _dslPool!.Input;
+                        if (_dslInputParts > 0)
+                        {
+                            var copy = part == 0 ? _dslAct0!.Span : (_dslInputCopies[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * InputSize)).Span;
+                            own.CopyTo(copy);
+                            own = copy;
+                        }
                         var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
                         DslForwardInputLayer(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
                         if (part > 0)

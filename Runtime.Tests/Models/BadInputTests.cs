@@ -106,6 +106,35 @@ public class BadInputTests
         Assert.Contains("(3)", a.Message);
     }
 
+    /// <summary>
+    /// TrainStep's backward uses its forward's activations, as PyTorch's <c>loss.backward()</c> frees the graph: a Backward after it
+    /// needs a Forward of its own, whatever the threads (a threaded TrainStep may have read its input in place) or the loss.
+    /// </summary>
+    [Fact]
+    public void Backward_after_TrainStep_needs_its_own_Forward()
+    {
+        const int batch = 3;
+        float[] x = Inputs(batch * OddMlp.InputSize, 9), upstream = Inputs(batch * OddMlp.OutputSize, 10);
+        using var model = new OddMlp();
+        model.Forward(x, new float[batch * OddMlp.OutputSize], batch);
+        model.TrainStep(x, [1, 2, 3], batch);
+        var e = Assert.Throws<InvalidOperationException>(() => model.Backward(upstream, batch));
+        Assert.Contains("call Forward first", e.Message);
+        Assert.Contains("TrainStep", e.Message);
+        model.Forward(x, new float[batch * OddMlp.OutputSize], batch);
+        model.Backward(upstream, batch);
+
+        using var siamese = new PairRanking();
+        float[] a = Inputs(batch * PairRanking.InputSize, 11), b = Inputs(batch * PairRanking.InputSize, 12);
+        siamese.TrainStep(a, b, [1f, -1f, 1f], batch);
+        Assert.Throws<InvalidOperationException>(() => siamese.Backward(new float[batch * PairRanking.OutputSize], batch));
+
+        using var lbfgs = new LbfgsWide();
+        float[] w = Inputs(batch * LbfgsWide.InputSize, 13);
+        lbfgs.TrainStep(w, Classes(batch, LbfgsWide.OutputSize, 14), batch);
+        Assert.Throws<InvalidOperationException>(() => lbfgs.Backward(new float[batch * LbfgsWide.OutputSize], batch));
+    }
+
     [Fact]
     public void A_disposed_model_refuses_work()
     {

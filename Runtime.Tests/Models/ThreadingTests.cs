@@ -162,6 +162,72 @@ public class ThreadingTests
         AssertSameBits(single, multi, "after training", data: true, grads: false);
     }
 
+    /// <summary>
+    /// A threaded TrainStep reads a 64-byte-aligned input in place, with no copy per thread, and copies an unaligned one: both
+    /// give one thread's bits. The inputs sit in an AlignedBuffer at offset 0 (aligned) or 1 float (not), and the buffer is
+    /// overwritten with NaN after each step: nothing the model keeps may read it later. A public Forward and Backward after the
+    /// steps (which copy their input) must match too.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 70, 0)]
+    [InlineData(2, 70, 1)]
+    [InlineData(3, 333, 0)]
+    [InlineData(2, 333, 1)]
+    public void An_aligned_input_is_read_in_place_with_the_same_bits(int threads, int batch, int offset)
+    {
+        using var single = new WideDeep();
+        using var multi = new WideDeep { Threads = threads };
+        AssertInPlaceStepsMatch(single, single.TrainStep, multi, multi.TrainStep, batch, offset, WideDeep.InputSize, WideDeep.OutputSize, seed: 200);
+        float[] input = Inputs(batch * WideDeep.InputSize, 210), upstream = Inputs(batch * WideDeep.OutputSize, 211);
+        float[] a = new float[batch * WideDeep.OutputSize], b = new float[a.Length];
+        single.Forward(input, a, batch);
+        multi.Forward(input, b, batch);
+        Assert.Equal(a, b);
+        single.Backward(upstream, batch);
+        multi.Backward(upstream, batch);
+        AssertSameBits(single, multi, "Forward + Backward after the steps", data: false, grads: true);
+    }
+
+    /// <summary>
+    /// The same for the models whose first layer takes the sparse weight-gradient tiles with the SGD step fused on one thread
+    /// (FashionMlp, 784 -> 128 -> 10 as mlp128) and packed strips of x (PackedStrips), aligned and not.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Fused_step_and_packed_strip_models_read_an_aligned_input_in_place_with_the_same_bits(int offset)
+    {
+        using (var single = new FashionMlp(seed: 6))
+        using (var multi = new FashionMlp(seed: 6) { Threads = 2 })
+            AssertInPlaceStepsMatch(single, single.TrainStep, multi, multi.TrainStep, batch: 130, offset, FashionMlp.InputSize, FashionMlp.OutputSize, seed: 220);
+        using (var single = new PackedStrips())
+        using (var multi = new PackedStrips { Threads = 2 })
+            AssertInPlaceStepsMatch(single, single.TrainStep, multi, multi.TrainStep, batch: 70, offset, PackedStrips.InputSize, PackedStrips.OutputSize, seed: 230);
+    }
+
+    /// <summary>
+    /// Three TrainSteps on distinct batches: <paramref name="single"/> gets a float[], <paramref name="multi"/> the same values in an
+    /// AlignedBuffer at <paramref name="offset"/> floats (aligned at 0); the same loss and bits, and the buffer is wrecked after each step.
+    /// </summary>
+    private static void AssertInPlaceStepsMatch(IModel single, ClassStep singleStep, IModel multi, ClassStep multiStep, int batch, int offset, int inputs, int classes, int seed)
+    {
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = Inputs(batch * inputs, seed + step);
+            int[] y = Classes(batch, classes, seed + 10 + step);
+            using var buffer = new AlignedBuffer(x.Length + offset);
+            var input = buffer.Span.Slice(offset, x.Length);
+            x.CopyTo(input);
+            Assert.Equal(offset == 0, AlignedBuffer.IsAligned(input));
+            Assert.Equal(singleStep(x, y, batch), multiStep(input, y, batch));
+            AssertSameBits(single, multi, $"step {step}, offset {offset}", data: true, grads: true);
+            buffer.Span.Fill(float.NaN);
+        }
+    }
+
+    /// <summary>A classifier's TrainStep.</summary>
+    private delegate float ClassStep(ReadOnlySpan<float> input, ReadOnlySpan<int> targets, int batch);
+
     [Fact]
     public void FashionMlp_threads_are_bit_identical()
     {

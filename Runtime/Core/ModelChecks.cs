@@ -73,7 +73,7 @@ public static class ModelChecks
     public static void BackwardAfterForward(int batch, int lastForwardBatch)
     {
         if (lastForwardBatch == 0)
-            throw new InvalidOperationException("Backward needs the activations of a training Forward; call Forward (not Predict) first.");
+            throw new InvalidOperationException("Backward needs the activations of a training Forward; call Forward first (Predict keeps none, and a TrainStep's own backward used those of its forward).");
         if (batch != lastForwardBatch)
             throw new ArgumentException($"batch must equal the last Forward's batch ({lastForwardBatch}); got {batch}.", nameof(batch));
     }
