@@ -482,6 +482,8 @@ public sealed partial class ModelGenerator
             w.Line("// -1: none, every thread reads the running TrainStep's 64-byte-aligned input in place, as the pool pins it: see DslForward).");
             w.Line($"private {Rt}.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<{Rt}.AlignedBuffer?>();");
             w.Line("private int _dslInputParts;");
+            if (RowSplitForward(spec.Layers[0]))
+                w.Line("private bool _dslClaimLossGradient; // TrainStep's threaded forward: thread 0 claims the loss gradient's lines (DslClaimLines)");
             if (spec.Layers.Any(RowSplitForward))
             {
                 w.Line("// Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer");
@@ -798,7 +800,7 @@ public sealed partial class ModelGenerator
                 {
                     w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
                     w.Line("DslOnPhase(0);");
-                    w.Line("DslForward(input, batch, inPlace: true);");
+                    w.Line("DslForward(input, batch, trainStep: true);");
                     w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
                     w.Line(loss.Kind == LossKind.CrossEntropy
                         ? "// Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly."
@@ -1103,6 +1105,22 @@ public sealed partial class ModelGenerator
                 w.Line("/// </summary>");
                 w.Line($"private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * {Literals.Int(privateWidth)})).Span;");
                 w.Line();
+                if (RowSplitForward(spec.Layers[0]))
+                {
+                    w.Line("/// <summary>");
+                    w.Line("/// Writes a zero into each cache line of <paramref name=\"buffer\"/> (64-byte aligned), so that this core owns the lines before it");
+                    w.Line("/// writes them for real. Thread 0 does this to the loss gradient while its part of layer 0's threaded training forward");
+                    w.Line("/// starts (_dslClaimLossGradient): the other threads read the loss gradient in the last step's backward, so its lines sit in their");
+                    w.Line("/// caches, and the loss's stores would each wait for a line to come back (mlp128, batch 128, 2 threads: the loss took 7.8-11.5 us,");
+                    w.Line("/// 5.4-7.9 with its lines claimed; docs/benchmarks.md \"Session 19\"). Those waits overlap the forward's FMAs instead.");
+                    w.Line("/// </summary>");
+                    using (w.Block("private static void DslClaimLines(global::System.Span<float> buffer)"))
+                    {
+                        w.Line($"for (int i = 0; i < buffer.Length; i += {Rt}.AlignedBuffer.FloatAlignment)");
+                        w.Line("    buffer[i] = 0f;");
+                    }
+                    w.Line();
+                }
                 w.Line("/// <summary>Copies columns [start, end) of <paramref name=\"rows\"/> rows of width <paramref name=\"width\"/> from one buffer to another.</summary>");
                 using (w.Block("private static void DslCopyColumns(global::System.Span<float> from, global::System.Span<float> to, int rows, int width, int start, int end)"))
                 {
@@ -1118,10 +1136,10 @@ public sealed partial class ModelGenerator
             w.Line("private global::System.ReadOnlySpan<float> DslInputOf(int part) => _dslInputParts < 0 ? _dslPool!.Input : part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;");
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// The training forward pass of <paramref name=\"input\"/>. <paramref name=\"inPlace\"/>: TrainStep's call, whose backward passes the");
-            w.Line("/// same input to layer 0's weight gradient (see DslBackward); no later Backward reads this forward's input.");
+            w.Line("/// The training forward pass of <paramref name=\"input\"/>. <paramref name=\"trainStep\"/>: TrainStep's call, whose backward passes the");
+            w.Line("/// same input to layer 0's weight gradient (see DslBackward; no later Backward reads this forward's input), and whose loss follows.");
             w.Line("/// </summary>");
-            using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool inPlace = false)"))
+            using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool trainStep = false)"))
             {
                 w.Line("DslEnsureCapacity(batch);");
                 if (RowSplitForward(spec.Layers[0]))
@@ -1133,7 +1151,8 @@ public sealed partial class ModelGenerator
                         w.Line("// TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it");
                         w.Line("// without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md \"Session 19\").");
                         w.Line("// An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.");
-                        w.Line($"_dslInputParts = inPlace && {Rt}.AlignedBuffer.IsAligned(input) ? -1 : parts;");
+                        w.Line($"_dslInputParts = trainStep && {Rt}.AlignedBuffer.IsAligned(input) ? -1 : parts;");
+                        w.Line($"_dslClaimLossGradient = trainStep{(ThreadedCrossEntropy(spec) ? " && batch < 512" : "")}; // the loss runs on this thread (see DslClaimLines)");
                         w.Line("DslSetPart(6, 0, batch, " + Literals.Int(spec.Layers[0].Out) + ", false, parts);");
                         w.Line("_dslPool!.Run(parts, _dslPart, input);");
                         w.Line("DslForwardStacked(batch, 1);");
@@ -1417,6 +1436,7 @@ public sealed partial class ModelGenerator
                                             w.Line("own.CopyTo(copy);");
                                             w.Line("own = copy;");
                                         }
+                                        w.Line("if (part == 0 && _dslClaimLossGradient) DslClaimLines(_dslGradA!.Span.Slice(0, batch * OutputSize)); // the loss writes it next");
                                         RowSplitForwardPart($"ref {MM}.GetReference(own)");
                                         w.Line("break;");
                                     }

@@ -71,6 +71,7 @@ partial class FashionClassifier : global::DslModels.IModel
     // -1: none, every thread reads the running TrainStep's 64-byte-aligned input in place, as the pool pins it: see DslForward).
     private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
     private int _dslInputParts;
+    private bool _dslClaimLossGradient; // TrainStep's threaded forward: thread 0 claims the loss gradient's lines (DslClaimLines)
     // Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer
     // (two cores writing neighbouring cache lines of the same rows slow each other down: see DslPrivateOf).
     private global::DslModels.AlignedBuffer?[] _dslPrivate = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
@@ -468,7 +469,7 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
         DslOnPhase(0);
-        DslForward(input, batch, inPlace: true);
+        DslForward(input, batch, trainStep: true);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
         // Softmax and cross-entropy fused: the loss writes d loss / d logits = (softmax(x) - onehot(y)) / N directly.
         DslOnPhase(1);
@@ -563,6 +564,19 @@ partial class FashionClassifier : global::DslModels.IModel
     /// </summary>
     private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * 128)).Span;
 
+    /// <summary>
+    /// Writes a zero into each cache line of <paramref name="buffer"/> (64-byte aligned), so that this core owns the lines before it
+    /// writes them for real. Thread 0 does this to the loss gradient while its part of layer 0's threaded training forward
+    /// starts (_dslClaimLossGradient): the other threads read the loss gradient in the last step's backward, so its lines sit in their
+    /// caches, and the loss's stores would each wait for a line to come back (mlp128, batch 128, 2 threads: the loss took 7.8-11.5 us,
+    /// 5.4-7.9 with its lines claimed; docs/benchmarks.md "Session 19"). Those waits overlap the forward's FMAs instead.
+    /// </summary>
+    private static void DslClaimLines(global::System.Span<float> buffer)
+    {
+        for (int i = 0; i < buffer.Length; i += global::DslModels.AlignedBuffer.FloatAlignment)
+            buffer[i] = 0f;
+    }
+
     /// <summary>Copies columns [start, end) of <paramref name="rows"/> rows of width <paramref name="width"/> from one buffer to another.</summary>
     private static void DslCopyColumns(global::System.Span<float> from, global::System.Span<float> to, int rows, int width, int start, int end)
     {
@@ -577,10 +591,10 @@ partial class FashionClassifier : global::DslModels.IModel
     private global::System.ReadOnlySpan<float> DslInputOf(int part) => _dslInputParts < 0 ? _dslPool!.Input : part > 0 && part < _dslInputParts ? _dslInputCopies[part]!.Span : _dslAct0!.Span;
 
     /// <summary>
-    /// The training forward pass of <paramref name="input"/>. <paramref name="inPlace"/>: TrainStep's call, whose backward passes the
-    /// same input to layer 0's weight gradient (see DslBackward); no later Backward reads this forward's input.
+    /// The training forward pass of <paramref name="input"/>. <paramref name="trainStep"/>: TrainStep's call, whose backward passes the
+    /// same input to layer 0's weight gradient (see DslBackward; no later Backward reads this forward's input), and whose loss follows.
     /// </summary>
-    private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool inPlace = false)
+    private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool trainStep = false)
     {
         DslEnsureCapacity(batch);
         if (DslParts(0, 0, batch, 128) is > 1 and int parts)
@@ -590,7 +604,8 @@ partial class FashionClassifier : global::DslModels.IModel
             // TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it
             // without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md "Session 19").
             // An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.
-            _dslInputParts = inPlace && global::DslModels.AlignedBuffer.IsAligned(input) ? -1 : parts;
+            _dslInputParts = trainStep && global::DslModels.AlignedBuffer.IsAligned(input) ? -1 : parts;
+            _dslClaimLossGradient = trainStep && batch < 512; // the loss runs on this thread (see DslClaimLines)
             DslSetPart(6, 0, batch, 128, false, parts);
             _dslPool!.Run(parts, _dslPart, input);
             DslForwardStacked(batch, 1);
@@ -752,6 +767,7 @@ partial class FashionClassifier : global::DslModels.IModel
                             own.CopyTo(copy);
                             own = copy;
                         }
+                        if (part == 0 && _dslClaimLossGradient) DslClaimLines(_dslGradA!.Span.Slice(0, batch * OutputSize)); // the loss writes it next
                         var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
                         DslForwardHidden(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref p, DslHiddenBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
                         if (part > 0)
