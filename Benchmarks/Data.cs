@@ -29,18 +29,20 @@ public sealed class BatchPool
     /// </summary>
     public static readonly bool Aligned = Environment.GetEnvironmentVariable("DSLMODELS_BENCH_UNALIGNED") != "1";
 
-    private static int Offset => Aligned ? 0 : 1;
+    private readonly int _offset;
 
-    public BatchPool(int batch, int inputs, int classes, int seed = 1, int poolSize = PoolSize)
+    /// <param name="aligned">Whether the batches start at a 64-byte boundary (default: <see cref="Aligned"/>).</param>
+    public BatchPool(int batch, int inputs, int classes, int seed = 1, int poolSize = PoolSize, bool? aligned = null)
     {
+        _offset = aligned ?? Aligned ? 0 : 1;
         var rng = new Random(seed);
         _length = batch * inputs;
         _inputs = new AlignedBuffer[poolSize];
         _targets = new int[poolSize][];
         for (int k = 0; k < poolSize; k++)
         {
-            _inputs[k] = new AlignedBuffer(_length + Offset);
-            var input = _inputs[k].Span.Slice(Offset);
+            _inputs[k] = new AlignedBuffer(_length + _offset);
+            var input = _inputs[k].Span.Slice(_offset);
             for (int i = 0; i < input.Length; i++)
                 input[i] = (float)(2 * rng.NextDouble() - 1);
             _targets[k] = new int[batch];
@@ -60,15 +62,15 @@ public sealed class BatchPool
     {
         int k = _next;
         _next = (_next + 1) % _inputs.Length;
-        return new Batch(_inputs[k], _length, _targets[k]);
+        return new Batch(_inputs[k], _offset, _length, _targets[k]);
     }
 
     /// <summary>One batch of the pool (its buffers live as long as the pool).</summary>
-    public readonly struct Batch(AlignedBuffer input, int length, int[] targets)
+    public readonly struct Batch(AlignedBuffer input, int offset, int length, int[] targets)
     {
         public void Deconstruct(out ReadOnlySpan<float> x, out int[] y)
         {
-            x = input.Span.Slice(Offset, length);
+            x = input.Span.Slice(offset, length);
             y = targets;
         }
     }

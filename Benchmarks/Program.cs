@@ -12,7 +12,8 @@ public static class Program
     /// each generated kernel of a train step timed on its own (see Kernels). <c>-- --timeline [mlp128] [mlp512] [tiny] [tiny-optim] [mlp128-logsoftmax] [cls] [batch ...]</c>:
     /// a train step's phases and each thread's parts (see Timeline). <c>-- --losses [classes ...]</c>: every loss's float path
     /// at [32 x classes] (see LossTimings). <c>-- --first-call [mlp128|tiny] [batch]</c>: a fresh process's first calls, for JIT and
-    /// NativeAOT builds (see FirstCall). <c>-- --warm-up [model] [batch]</c>: how a fresh process's train steps speed up
+    /// NativeAOT builds (see FirstCall). <c>-- --input-alignment [mlp128] [mlp512] [batch ...]</c>: a threaded TrainStep on
+    /// aligned (read in place) against unaligned (copied) input in one process (see InputAlignment). <c>-- --warm-up [model] [batch]</c>: how a fresh process's train steps speed up
     /// while the tiered JIT recompiles (see WarmUp). Anything else goes to BenchmarkDotNet, e.g. <c>-- --filter '*'</c>.
     /// </summary>
     public static void Main(string[] args)
@@ -30,6 +31,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--timeline")
         {
             Timeline.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--input-alignment")
+        {
+            InputAlignment.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "--losses")
