@@ -1149,7 +1149,7 @@ public sealed partial class ModelGenerator
                         w.Line("// Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:");
                         w.Line("// the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.");
                         w.Line("// TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it");
-                        w.Line("// without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md \"Session 19\").");
+                        w.Line("// without writing a copy (mlp128 with 2 threads: 4-5% of the step at batch 512, docs/benchmarks.md \"Session 19\").");
                         w.Line("// An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.");
                         w.Line($"_dslInputParts = trainStep && {Rt}.AlignedBuffer.IsAligned(input) ? -1 : parts;");
                         w.Line($"_dslClaimLossGradient = trainStep{(ThreadedCrossEntropy(spec) ? " && batch < 512" : "")}; // the loss runs on this thread (see DslClaimLines)");

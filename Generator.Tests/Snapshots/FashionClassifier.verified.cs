@@ -602,7 +602,7 @@ partial class FashionClassifier : global::DslModels.IModel
             // Every thread copies the whole batch into its own buffer (thread 0: act0) and computes its output rows of layer 0:
             // the workers then read x from their own caches, here and in layer 0's weight gradient, not from this thread's.
             // TrainStep's input, when 64-byte aligned, is read in place instead: the threads only read it, so each core caches it
-            // without writing a copy (mlp128 with 2 threads: 1-4% of the step at batch 128-512, docs/benchmarks.md "Session 19").
+            // without writing a copy (mlp128 with 2 threads: 4-5% of the step at batch 512, docs/benchmarks.md "Session 19").
             // An unaligned input is still copied: the weight gradient's loads of x would straddle cache lines.
             _dslInputParts = trainStep && global::DslModels.AlignedBuffer.IsAligned(input) ? -1 : parts;
             _dslClaimLossGradient = trainStep && batch < 512; // the loss runs on this thread (see DslClaimLines)
