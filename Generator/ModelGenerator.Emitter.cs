@@ -484,6 +484,8 @@ public sealed partial class ModelGenerator
             w.Line("private int _dslInputParts;");
             if (RowSplitForward(spec.Layers[0]))
                 w.Line("private bool _dslClaimLossGradient; // TrainStep's threaded forward: thread 0 claims the loss gradient's lines (DslClaimLines)");
+            if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+                w.Line("private bool _dslPrivateActs; // the last training forward left each helper's columns of the pulled layers in its private buffer (DslPullColumns)");
             if (spec.Layers.Any(RowSplitForward))
             {
                 w.Line("// Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer");
@@ -1079,6 +1081,8 @@ public sealed partial class ModelGenerator
             using (w.Block("private void DslDropInputCopies()"))
             {
                 w.Line("_dslInputParts = 0;");
+                if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+                    w.Line("_dslPrivateActs = false;");
                 using (w.Block("for (int k = 0; k < _dslInputCopies.Length; k++)"))
                 {
                     w.Line("_dslInputCopies[k]?.Dispose();");
@@ -1096,15 +1100,57 @@ public sealed partial class ModelGenerator
             w.Line();
             if (spec.Layers.Any(RowSplitForward))
             {
-                int privateWidth = spec.Layers.Where(RowSplitForward).Max(l => l.KeepsPreActivation ? 2 * l.Out : l.Out);
+                int privateWidth = PrivateDzWidth(spec) + Enumerable.Range(0, spec.Layers.Count).Where(k => PullsColumns(spec, k)).Sum(k => PrivateActWidth(spec.Layers[k]));
                 w.Line("/// <summary>");
                 w.Line("/// The private buffer of thread <paramref name=\"part\"/> (> 0) for its columns of a row-split layer's output [B, out] (and pre-activation");
                 w.Line("/// [B, out] after it) or dz: same row stride as the shared buffer, so the kernels index it alike. When two threads write");
                 w.Line("/// columns [0, 64) and [64, 128) of the same rows of one buffer, each core's prefetches pull in lines the other is writing,");
-                w.Line("/// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done.");
+                w.Line("/// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done,");
+                w.Line("/// or thread 0 pulls them after the split (DslPullColumns: then they stay in the buffer, after the dz region, for the backward).");
                 w.Line("/// </summary>");
                 w.Line($"private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new {Rt}.AlignedBuffer(_dslCapacity * {Literals.Int(privateWidth)})).Span;");
                 w.Line();
+                var pulled = Enumerable.Range(0, spec.Layers.Count).Where(k => PullsColumns(spec, k)).ToList();
+                if (pulled.Count > 0)
+                {
+                    w.Line("/// <summary>Thread <paramref name=\"part\"/>'s private columns of a pulled layer's output, <paramref name=\"offset\"/> x _dslCapacity floats into its buffer.</summary>");
+                    w.Line("private global::System.Span<float> DslPrivateActOf(int part, int offset) => DslPrivateOf(part).Slice(_dslCapacity * offset);");
+                    w.Line();
+                    w.Line("/// <summary>");
+                    w.Line("/// After the split forward of row-split layer <paramref name=\"layer\"/>, thread 0 copies the other threads' columns of its output (and");
+                    w.Line("/// pre-activation) from their private buffers into the shared ones. Thread 0 alone reads all of them next (no row-split layer");
+                    w.Line("/// follows); a helper that copied its own would store into lines thread 0 read in the last step, each store waiting for");
+                    w.Line("/// its line (mlp128, 2 threads: 7.7 us at batch 128 and 28.4 us at 512 of the helper's part; docs/benchmarks.md \"Session 19\").");
+                    w.Line("/// The helpers' backward reads the columns where they wrote them (_dslPrivateActs).");
+                    w.Line("/// </summary>");
+                    using (w.Block("private void DslPullColumns(int layer, int batch)"))
+                    {
+                        using (w.Block("switch (layer)"))
+                        {
+                            foreach (int k in pulled)
+                            {
+                                var l = spec.Layers[k];
+                                string o = Literals.Int(l.Out);
+                                w.Line($"case {k}:");
+                                using (w.Scope())
+                                {
+                                    w.Line($"if (DslParts(0, {k}, batch, {o}) is not (> 1 and int parts)) return;");
+                                    w.Line($"int chunk = DslChunk({o}, parts, DslAlign(0, {k}));");
+                                    using (w.Block($"for (int part = 1; part < parts && part * chunk < {o}; part++)"))
+                                    {
+                                        w.Line($"int start = part * chunk, end = global::System.Math.Min(start + chunk, {o});");
+                                        w.Line($"var own = DslPrivateActOf(part, {Literals.Int(PrivateActOffset(spec, k))});");
+                                        w.Line($"DslCopyColumns(own, _dslAct{k + 1}!.Span, batch, {o}, start, end);");
+                                        if (l.KeepsPreActivation)
+                                            w.Line($"DslCopyColumns(own.Slice(_dslCapacity * {o}), _dslPre{l.PropertyName}!.Span, batch, {o}, start, end);");
+                                    }
+                                    w.Line("break;");
+                                }
+                            }
+                        }
+                    }
+                    w.Line();
+                }
                 if (RowSplitForward(spec.Layers[0]))
                 {
                     w.Line("/// <summary>");
@@ -1155,6 +1201,8 @@ public sealed partial class ModelGenerator
                         w.Line($"_dslClaimLossGradient = trainStep{(ThreadedCrossEntropy(spec) ? " && batch < 512" : "")}; // the loss runs on this thread (see DslClaimLines)");
                         w.Line("DslSetPart(6, 0, batch, " + Literals.Int(spec.Layers[0].Out) + ", false, parts);");
                         w.Line("_dslPool!.Run(parts, _dslPart, input);");
+                        if (PullsColumns(spec, 0))
+                            w.Line("DslPullColumns(0, batch);");
                         w.Line("DslForwardStacked(batch, 1);");
                         w.Line("return;");
                     }
@@ -1173,17 +1221,24 @@ public sealed partial class ModelGenerator
                     string dispatch = RowSplitForward(l)
                         ? $"DslDispatch(0, {i}, batch, {Literals.Int(l.Out)}, false); // split by output rows: each thread reads only its rows of W, the rows its part of Step() wrote"
                         : $"DslDispatch(0, {i}, batch, batch, false);";
+                    string? pull = PullsColumns(spec, i) ? $"DslPullColumns({i}, batch);" : null;
                     if (i > 0)
                     {
                         w.Line(dispatch);
+                        if (pull != null)
+                            w.Line(pull);
                         continue;
                     }
                     using (w.Block("if (first == 0)"))
                     {
                         w.Line("_dslInputParts = 0; // act0 holds the input; no thread has a copy of it");
                         w.Line(dispatch);
+                        if (pull != null)
+                            w.Line(pull);
                     }
                 }
+                if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+                    w.Line("_dslPrivateActs = _dslPool is not null; // each split pulled layer left the helpers' columns in their private buffers");
                 w.Line("_dslForwardBatch = batch;");
             }
             w.Line();
@@ -1269,8 +1324,11 @@ public sealed partial class ModelGenerator
             {
                 w.Line("int align = DslAlign(op, layer);");
                 w.Line("_dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;");
-                w.Line("_dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;");
+                w.Line("_dslPartChunk = DslChunk(total, parts, align);");
             }
+            w.Line();
+            w.Line("/// <summary>The range a part of a split operation takes: [part * chunk, (part + 1) * chunk) of [0, total), chunk a multiple of align.</summary>");
+            w.Line("private static int DslChunk(int total, int parts, int align) => ((total + parts - 1) / parts + align - 1) / align * align;");
             w.Line();
             using (w.Block("private void DslRunPart(int part)"))
             {
@@ -1322,7 +1380,10 @@ public sealed partial class ModelGenerator
                             // copies its columns over.
                             void RowSplitForwardPart(string xRef)
                             {
-                                w.Line($"var yOut = part == 0 ? _dslAct{i + 1}!.Span : DslPrivateOf(part);");
+                                bool pulls = PullsColumns(spec, i);
+                                w.Line(pulls
+                                    ? $"var yOut = part == 0 ? _dslAct{i + 1}!.Span : DslPrivateActOf(part, {Literals.Int(PrivateActOffset(spec, i))}); // thread 0 pulls the columns (DslPullColumns)"
+                                    : $"var yOut = part == 0 ? _dslAct{i + 1}!.Span : DslPrivateOf(part);");
                                 string trainPre = "";
                                 if (l.KeepsPreActivation)
                                 {
@@ -1330,6 +1391,8 @@ public sealed partial class ModelGenerator
                                     trainPre = $", ref {MM}.GetReference(preOut), keepPre: true";
                                 }
                                 w.Line($"DslForward{L}({xRef}, ref {U}.Add(ref p, Dsl{L}WeightOffset), {bias}ref {MM}.GetReference(yOut), batch, start, end{trainPre}); // output rows [start, end)");
+                                if (pulls)
+                                    return;
                                 using (w.Block("if (part > 0)"))
                                 {
                                     w.Line($"DslCopyColumns(yOut, _dslAct{i + 1}!.Span, batch, {Literals.Int(l.Out)}, start, end);");
@@ -1416,6 +1479,13 @@ public sealed partial class ModelGenerator
                                     if (l.Activation != Activation.Identity)
                                     {
                                         string y = l.KeepsPreActivation ? pre : $"_dslAct{i + 1}!.Span";
+                                        if (PullsColumns(spec, i))
+                                        {
+                                            string at = Literals.Int(PrivateActOffset(spec, i) + (l.KeepsPreActivation ? l.Out : 0));
+                                            w.Line($"// A helper reads its columns of {(l.KeepsPreActivation ? "the pre-activation" : $"a{i + 1}")} where its forward wrote them (DslPullColumns), not thread 0's copy.");
+                                            w.Line($"var yIn = part > 0 && _dslPrivateActs ? DslPrivateActOf(part, {at}) : {y};");
+                                            y = "yIn";
+                                        }
                                         w.Line($"DslActGrad{L}(ref {MM}.GetReference({y}), ref {MM}.GetReference({dz}), batch, start, end);");
                                     }
                                     w.Line(WeightGrad(dz));
@@ -1456,6 +1526,25 @@ public sealed partial class ModelGenerator
         /// reads only the rows of W that it updated in its part of the previous Step() (which splits the same way, see EmitSplitStep),
         /// instead of fetching the other core's freshly written half. Softmax rows need all their outputs; narrow layers split by samples.
         /// </summary>
+        /// <summary>
+        /// Whether thread 0 pulls the other threads' columns of row-split layer <paramref name="i"/>'s output (and pre-activation) from
+        /// their private buffers after the split forward (DslPullColumns), instead of each thread pushing its own: when no row-split
+        /// layer reads the output next, thread 0 alone reads all of it (the output layer), and a helper's stores into lines that
+        /// thread 0 read in the last step each wait for the line (docs/benchmarks.md "Session 19"). The helper's backward then reads
+        /// its columns from its private buffer (DslPrivateActOf). A row-split next layer reads all columns on every thread: there
+        /// each thread keeps pushing its own, so that half of them are in its cache.
+        /// </summary>
+        private static bool PullsColumns(ModelSpec spec, int i) =>
+            RowSplitForward(spec.Layers[i]) && !(i + 1 < spec.Layers.Count && RowSplitForward(spec.Layers[i + 1]));
+
+        /// <summary>Where a pulling layer's columns sit in a thread's private buffer, in units of _dslCapacity floats (after the dz region).</summary>
+        private static int PrivateActOffset(ModelSpec spec, int i) =>
+            PrivateDzWidth(spec) + Enumerable.Range(0, i).Where(k => PullsColumns(spec, k)).Sum(k => PrivateActWidth(spec.Layers[k]));
+
+        private static int PrivateDzWidth(ModelSpec spec) => spec.Layers.Where(RowSplitForward).Max(l => l.KeepsPreActivation ? 2 * l.Out : l.Out);
+
+        private static int PrivateActWidth(LayerSpec l) => l.KeepsPreActivation ? 2 * l.Out : l.Out;
+
         private static bool RowSplitForward(LayerSpec l) =>
             l.Out >= 32 && l.Activation is not (Activation.Softmax or Activation.LogSoftmax);
 

@@ -75,6 +75,7 @@ partial class Regressor : global::DslModels.IModel
     private global::DslModels.AlignedBuffer?[] _dslInputCopies = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
     private int _dslInputParts;
     private bool _dslClaimLossGradient; // TrainStep's threaded forward: thread 0 claims the loss gradient's lines (DslClaimLines)
+    private bool _dslPrivateActs; // the last training forward left each helper's columns of the pulled layers in its private buffer (DslPullColumns)
     // Row-split layers: thread k > 0 writes its columns of an activation (or dz) into _dslPrivate[k], not into the shared buffer
     // (two cores writing neighbouring cache lines of the same rows slow each other down: see DslPrivateOf).
     private global::DslModels.AlignedBuffer?[] _dslPrivate = global::System.Array.Empty<global::DslModels.AlignedBuffer?>();
@@ -400,6 +401,7 @@ partial class Regressor : global::DslModels.IModel
     private void DslDropInputCopies()
     {
         _dslInputParts = 0;
+        _dslPrivateActs = false;
         for (int k = 0; k < _dslInputCopies.Length; k++)
         {
             _dslInputCopies[k]?.Dispose();
@@ -416,9 +418,39 @@ partial class Regressor : global::DslModels.IModel
     /// The private buffer of thread <paramref name="part"/> (> 0) for its columns of a row-split layer's output [B, out] (and pre-activation
     /// [B, out] after it) or dz: same row stride as the shared buffer, so the kernels index it alike. When two threads write
     /// columns [0, 64) and [64, 128) of the same rows of one buffer, each core's prefetches pull in lines the other is writing,
-    /// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done.
+    /// and both slow down by 10-25% (docs/benchmarks.md); the thread copies its columns into the shared buffer once it is done,
+    /// or thread 0 pulls them after the split (DslPullColumns: then they stay in the buffer, after the dz region, for the backward).
     /// </summary>
-    private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * 33)).Span;
+    private global::System.Span<float> DslPrivateOf(int part) => (_dslPrivate[part] ??= new global::DslModels.AlignedBuffer(_dslCapacity * 66)).Span;
+
+    /// <summary>Thread <paramref name="part"/>'s private columns of a pulled layer's output, <paramref name="offset"/> x _dslCapacity floats into its buffer.</summary>
+    private global::System.Span<float> DslPrivateActOf(int part, int offset) => DslPrivateOf(part).Slice(_dslCapacity * offset);
+
+    /// <summary>
+    /// After the split forward of row-split layer <paramref name="layer"/>, thread 0 copies the other threads' columns of its output (and
+    /// pre-activation) from their private buffers into the shared ones. Thread 0 alone reads all of them next (no row-split layer
+    /// follows); a helper that copied its own would store into lines thread 0 read in the last step, each store waiting for
+    /// its line (mlp128, 2 threads: 7.7 us at batch 128 and 28.4 us at 512 of the helper's part; docs/benchmarks.md "Session 19").
+    /// The helpers' backward reads the columns where they wrote them (_dslPrivateActs).
+    /// </summary>
+    private void DslPullColumns(int layer, int batch)
+    {
+        switch (layer)
+        {
+            case 0:
+            {
+                if (DslParts(0, 0, batch, 33) is not (> 1 and int parts)) return;
+                int chunk = DslChunk(33, parts, DslAlign(0, 0));
+                for (int part = 1; part < parts && part * chunk < 33; part++)
+                {
+                    int start = part * chunk, end = global::System.Math.Min(start + chunk, 33);
+                    var own = DslPrivateActOf(part, 33);
+                    DslCopyColumns(own, _dslAct1!.Span, batch, 33, start, end);
+                }
+                break;
+            }
+        }
+    }
 
     /// <summary>
     /// Writes a zero into each cache line of <paramref name="buffer"/> (64-byte aligned), so that this core owns the lines before it
@@ -464,6 +496,7 @@ partial class Regressor : global::DslModels.IModel
             _dslClaimLossGradient = trainStep; // the loss runs on this thread (see DslClaimLines)
             DslSetPart(6, 0, batch, 33, false, parts);
             _dslPool!.Run(parts, _dslPart, input);
+            DslPullColumns(0, batch);
             DslForwardStacked(batch, 1);
             return;
         }
@@ -479,11 +512,13 @@ partial class Regressor : global::DslModels.IModel
         {
             _dslInputParts = 0; // act0 holds the input; no thread has a copy of it
             DslDispatch(0, 0, batch, 33, false); // split by output rows: each thread reads only its rows of W, the rows its part of Step() wrote
+            DslPullColumns(0, batch);
         }
         // fc2: a2[B, 3] = LeakyReLU (a1[B, 33] · W[3, 33]ᵀ + b)
         DslDispatch(0, 1, batch, batch, false);
         // head: a3[B, 2] = Sigmoid (a2[B, 3] · W[2, 3]ᵀ)
         DslDispatch(0, 2, batch, batch, false);
+        _dslPrivateActs = _dslPool is not null; // each split pulled layer left the helpers' columns in their private buffers
         _dslForwardBatch = batch;
     }
 
@@ -555,8 +590,11 @@ partial class Regressor : global::DslModels.IModel
     {
         int align = DslAlign(op, layer);
         _dslPartOp = op; _dslPartLayer = layer; _dslPartBatch = batch; _dslPartTotal = total; _dslPartAccumulate = accumulate;
-        _dslPartChunk = ((total + parts - 1) / parts + align - 1) / align * align;
+        _dslPartChunk = DslChunk(total, parts, align);
     }
+
+    /// <summary>The range a part of a split operation takes: [part * chunk, (part + 1) * chunk) of [0, total), chunk a multiple of align.</summary>
+    private static int DslChunk(int total, int parts, int align) => ((total + parts - 1) / parts + align - 1) / align * align;
 
     private void DslRunPart(int part)
     {
@@ -589,12 +627,8 @@ partial class Regressor : global::DslModels.IModel
                 {
                     case 0:
                     {
-                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
+                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateActOf(part, 33); // thread 0 pulls the columns (DslPullColumns)
                         DslForwardInputLayer(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
-                        if (part > 0)
-                        {
-                            DslCopyColumns(yOut, _dslAct1!.Span, batch, 33, start, end);
-                        }
                         break;
                     }
                     case 7:
@@ -615,7 +649,9 @@ partial class Regressor : global::DslModels.IModel
                         // Thread 0 writes dz into _dslGradA, another thread into its private buffer (DslPrivateOf).
                         var dzOut = part == 0 ? _dslGradA!.Span : DslPrivateOf(part);
                         DslInputGradSecond(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref p, DslSecondWeightOffset), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
-                        DslActGradInputLayer(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
+                        // A helper reads its columns of a1 where its forward wrote them (DslPullColumns), not thread 0's copy.
+                        var yIn = part > 0 && _dslPrivateActs ? DslPrivateActOf(part, 33) : _dslAct1!.Span;
+                        DslActGradInputLayer(ref DslMemoryMarshal.GetReference(yIn), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
                         DslWeightGradInputLayer(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref g, DslInputLayerBiasOffset), batch, start, end, accumulate);
                         break;
                     }
@@ -630,12 +666,8 @@ partial class Regressor : global::DslModels.IModel
                             own = copy;
                         }
                         if (part == 0 && _dslClaimLossGradient) DslClaimLines(_dslGradA!.Span.Slice(0, batch * OutputSize)); // the loss writes it next
-                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateOf(part);
+                        var yOut = part == 0 ? _dslAct1!.Span : DslPrivateActOf(part, 33); // thread 0 pulls the columns (DslPullColumns)
                         DslForwardInputLayer(ref DslMemoryMarshal.GetReference(own), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslMemoryMarshal.GetReference(yOut), batch, start, end); // output rows [start, end)
-                        if (part > 0)
-                        {
-                            DslCopyColumns(yOut, _dslAct1!.Span, batch, 33, start, end);
-                        }
                         break;
                     }
                 }

@@ -143,6 +143,30 @@ public partial class FlatRegions
 }
 
 /// <summary>
+/// With threads, thread 0 pulls the helpers' columns of a row-split layer that no row-split layer follows (GELU keeps its
+/// pre-activation, so both are pulled, and the helpers' backward reads theirs from their private buffers): layer 0 here,
+/// from batch 82 (200 x 64 multiply-adds a sample).
+/// </summary>
+[Model(Inputs = 200, Seed = 15), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9)]
+public partial class PulledGelu
+{
+    [Layer(64, Activation.GELU)] public partial Dense A { get; }
+    [Layer(5)] public partial Dense Logits { get; }
+}
+
+/// <summary>
+/// A row-split ReLU layer whose columns each thread pushes (a row-split layer follows it), then a row-split SELU layer whose
+/// columns and pre-activations thread 0 pulls (from batch 171: 96 x 64 multiply-adds a sample).
+/// </summary>
+[Model(Inputs = 160, Seed = 16), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Adam, LearningRate = 0.01)]
+public partial class PushThenPull
+{
+    [Layer(96, Activation.ReLU)] public partial Dense A { get; }
+    [Layer(64, Activation.SELU)] public partial Dense B { get; }
+    [Layer(6)] public partial Dense Logits { get; }
+}
+
+/// <summary>
 /// A regressor whose every layer splits by output rows with threads (from batch 342): a GELU layer (its pre-activation kept
 /// for the backward) and a wide identity output layer, whose dz is the loss gradient itself.
 /// </summary>

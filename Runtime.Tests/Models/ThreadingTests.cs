@@ -225,6 +225,58 @@ public class ThreadingTests
         }
     }
 
+    /// <summary>
+    /// Pulled layers (thread 0 copies the helpers' columns after the split forward, and a helper's backward reads its own from its
+    /// private buffer), with a kept pre-activation: TrainStep, then a public Forward and Backward, and a Backward after a change of
+    /// Threads between them (the private columns are gone: the shared ones are read), all bit-identical to one thread.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 100)]
+    [InlineData(3, 100)]
+    [InlineData(2, 200)]
+    [InlineData(3, 250)]
+    public void Pulled_columns_and_kept_pre_activations_train_bit_identically(int threads, int batch)
+    {
+        using (var single = new PulledGelu())
+        using (var multi = new PulledGelu { Threads = threads })
+        {
+            AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, PulledGelu.InputSize, PulledGelu.OutputSize, seed: 240);
+            AssertForwardBackwardMatch(single, single.Forward, single.Backward, multi, multi.Forward, multi.Backward, () => multi.Threads = 1, batch, PulledGelu.InputSize, PulledGelu.OutputSize, seed: 250);
+        }
+        using (var single = new PushThenPull())
+        using (var multi = new PushThenPull { Threads = threads })
+        {
+            AssertThreeStepsMatch(single, multi, (m, x, y) => m.TrainStep(x, y, batch), batch, PushThenPull.InputSize, PushThenPull.OutputSize, seed: 260);
+            AssertForwardBackwardMatch(single, single.Forward, single.Backward, multi, multi.Forward, multi.Backward, () => multi.Threads = threads + 1, batch, PushThenPull.InputSize, PushThenPull.OutputSize, seed: 270);
+        }
+    }
+
+    /// <summary>
+    /// A public Forward and an accumulating Backward on both models, compared; then the same again with <paramref name="between"/>
+    /// run on the threaded model between its Forward and its Backward.
+    /// </summary>
+    private static void AssertForwardBackwardMatch(IModel single, ForwardCall singleForward, BackwardCall singleBackward, IModel multi, ForwardCall multiForward,
+        BackwardCall multiBackward, Action between, int batch, int inputs, int outputs, int seed)
+    {
+        for (int round = 0; round < 2; round++)
+        {
+            float[] x = Inputs(batch * inputs, seed + round), upstream = Inputs(batch * outputs, seed + 10 + round);
+            float[] a = new float[batch * outputs], b = new float[a.Length];
+            singleForward(x, a, batch);
+            multiForward(x, b, batch);
+            Assert.Equal(a, b);
+            if (round == 1)
+                between();
+            singleBackward(upstream, batch);
+            multiBackward(upstream, batch);
+            AssertSameBits(single, multi, round == 0 ? "Forward + Backward" : "Forward, Threads changed, Backward", data: false, grads: true);
+        }
+    }
+
+    private delegate void ForwardCall(ReadOnlySpan<float> input, Span<float> output, int batch);
+
+    private delegate void BackwardCall(ReadOnlySpan<float> gradOutput, int batch);
+
     /// <summary>A classifier's TrainStep.</summary>
     private delegate float ClassStep(ReadOnlySpan<float> input, ReadOnlySpan<int> targets, int batch);
 
