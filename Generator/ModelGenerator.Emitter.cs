@@ -484,7 +484,7 @@ public sealed partial class ModelGenerator
             w.Line("private int _dslInputParts;");
             if (RowSplitForward(spec.Layers[0]))
                 w.Line("private bool _dslClaimLossGradient; // TrainStep's threaded forward: thread 0 claims the loss gradient's lines (DslClaimLines)");
-            if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+            if (AnyPullsColumns(spec))
                 w.Line("private bool _dslPrivateActs; // the last training forward left each helper's columns of the pulled layers in its private buffer (DslPullColumns)");
             if (spec.Layers.Any(RowSplitForward))
             {
@@ -1081,7 +1081,7 @@ public sealed partial class ModelGenerator
             using (w.Block("private void DslDropInputCopies()"))
             {
                 w.Line("_dslInputParts = 0;");
-                if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+                if (AnyPullsColumns(spec))
                     w.Line("_dslPrivateActs = false;");
                 using (w.Block("for (int k = 0; k < _dslInputCopies.Length; k++)"))
                 {
@@ -1100,7 +1100,7 @@ public sealed partial class ModelGenerator
             w.Line();
             if (spec.Layers.Any(RowSplitForward))
             {
-                int privateWidth = PrivateDzWidth(spec) + Enumerable.Range(0, spec.Layers.Count).Where(k => PullsColumns(spec, k)).Sum(k => PrivateActWidth(spec.Layers[k]));
+                int privateWidth = PrivateActOffset(spec, spec.Layers.Count); // the dz region, then every pulled layer's columns
                 w.Line("/// <summary>");
                 w.Line("/// The private buffer of thread <paramref name=\"part\"/> (> 0) for its columns of a row-split layer's output [B, out] (and pre-activation");
                 w.Line("/// [B, out] after it) or dz: same row stride as the shared buffer, so the kernels index it alike. When two threads write");
@@ -1237,7 +1237,7 @@ public sealed partial class ModelGenerator
                             w.Line(pull);
                     }
                 }
-                if (Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k)))
+                if (AnyPullsColumns(spec))
                     w.Line("_dslPrivateActs = _dslPool is not null; // each split pulled layer left the helpers' columns in their private buffers");
                 w.Line("_dslForwardBatch = batch;");
             }
@@ -1522,11 +1522,6 @@ public sealed partial class ModelGenerator
         }
 
         /// <summary>
-        /// Whether the threaded training forward of <paramref name="l"/> splits output rows (rather than samples). Each thread then
-        /// reads only the rows of W that it updated in its part of the previous Step() (which splits the same way, see EmitSplitStep),
-        /// instead of fetching the other core's freshly written half. Softmax rows need all their outputs; narrow layers split by samples.
-        /// </summary>
-        /// <summary>
         /// Whether thread 0 pulls the other threads' columns of row-split layer <paramref name="i"/>'s output (and pre-activation) from
         /// their private buffers after the split forward (DslPullColumns), instead of each thread pushing its own: when no row-split
         /// layer reads the output next, thread 0 alone reads all of it (the output layer), and a helper's stores into lines that
@@ -1537,14 +1532,23 @@ public sealed partial class ModelGenerator
         private static bool PullsColumns(ModelSpec spec, int i) =>
             RowSplitForward(spec.Layers[i]) && !(i + 1 < spec.Layers.Count && RowSplitForward(spec.Layers[i + 1]));
 
+        private static bool AnyPullsColumns(ModelSpec spec) => Enumerable.Range(0, spec.Layers.Count).Any(k => PullsColumns(spec, k));
+
         /// <summary>Where a pulling layer's columns sit in a thread's private buffer, in units of _dslCapacity floats (after the dz region).</summary>
         private static int PrivateActOffset(ModelSpec spec, int i) =>
             PrivateDzWidth(spec) + Enumerable.Range(0, i).Where(k => PullsColumns(spec, k)).Sum(k => PrivateActWidth(spec.Layers[k]));
 
-        private static int PrivateDzWidth(ModelSpec spec) => spec.Layers.Where(RowSplitForward).Max(l => l.KeepsPreActivation ? 2 * l.Out : l.Out);
+        /// <summary>The dz region of a thread's private buffer, also a pushing layer's output (and pre-activation): the widest row-split layer's.</summary>
+        private static int PrivateDzWidth(ModelSpec spec) => spec.Layers.Where(RowSplitForward).Max(PrivateActWidth);
 
+        /// <summary>A row-split layer's columns in a private buffer: its output, and its pre-activation when it keeps one.</summary>
         private static int PrivateActWidth(LayerSpec l) => l.KeepsPreActivation ? 2 * l.Out : l.Out;
 
+        /// <summary>
+        /// Whether the threaded training forward of <paramref name="l"/> splits output rows (rather than samples). Each thread then
+        /// reads only the rows of W that it updated in its part of the previous Step() (which splits the same way, see EmitSplitStep),
+        /// instead of fetching the other core's freshly written half. Softmax rows need all their outputs; narrow layers split by samples.
+        /// </summary>
         private static bool RowSplitForward(LayerSpec l) =>
             l.Out >= 32 && l.Activation is not (Activation.Softmax or Activation.LogSoftmax);
 
