@@ -178,14 +178,7 @@ public class ThreadingTests
         using var single = new WideDeep();
         using var multi = new WideDeep { Threads = threads };
         AssertInPlaceStepsMatch(single, single.TrainStep, multi, multi.TrainStep, batch, offset, WideDeep.InputSize, WideDeep.OutputSize, seed: 200);
-        float[] input = Inputs(batch * WideDeep.InputSize, 210), upstream = Inputs(batch * WideDeep.OutputSize, 211);
-        float[] a = new float[batch * WideDeep.OutputSize], b = new float[a.Length];
-        single.Forward(input, a, batch);
-        multi.Forward(input, b, batch);
-        Assert.Equal(a, b);
-        single.Backward(upstream, batch);
-        multi.Backward(upstream, batch);
-        AssertSameBits(single, multi, "Forward + Backward after the steps", data: false, grads: true);
+        AssertForwardBackwardMatch(single, single.Forward, single.Backward, multi, multi.Forward, multi.Backward, () => { }, batch, WideDeep.InputSize, WideDeep.OutputSize, seed: 210);
     }
 
     /// <summary>
