@@ -160,7 +160,8 @@ partial class Regressor : global::DslModels.IModel
         if (_dslPool is not null && batch >= 64)
         {
             // Threaded: the layers ping-pong between the two scratch buffers, each thread on the same samples throughout, starting
-            // from its own samples of the input, which it copies itself (the pinned input): they stay in its cache.
+            // from its own samples of the pinned input, read in place as one thread reads them (until session 19 each thread copied
+            // them first: mlp128 with 2 threads, batch 128, 78.4 -> 75.5 us aligned and 78.5 -> 77.3 not; docs/benchmarks.md).
             if (DslParts(1, 0, batch, batch) is > 1 and int parts)
             {
                 DslSetPart(7, 0, batch, batch, false, parts);
@@ -552,7 +553,7 @@ partial class Regressor : global::DslModels.IModel
     /// Ops: 0 training forward, 1 inference forward (scratch buffers), 2 activation gradient, 3 weight gradient, 4 input gradient,
     /// 5 a row-split layer's backward on its rows (the next layer's input gradient on those columns, the activation gradient, the
     /// weight gradient), 6 layer 0's training forward from the pinned input (each thread first copies it), 7 layer 0's inference
-    /// forward from the pinned input (each thread first copies its samples), 8 the cross-entropy loss on samples.
+    /// forward from the pinned input (each thread reads its samples in place), 8 the cross-entropy loss on samples.
     /// <paramref name="input"/>: TrainStep's input for layer 0's weight gradient, pinned for the parts when DslForward left it in place.
     /// </summary>
     private void DslDispatch(int op, int layer, int batch, int total, bool accumulate, global::System.ReadOnlySpan<float> input = default)
@@ -632,8 +633,8 @@ partial class Regressor : global::DslModels.IModel
                         break;
                     }
                     case 7:
-                        _dslPool!.Input.Slice(start * 5, count * 5).CopyTo(_dslGradA!.Span.Slice(start * 5));
-                        goto case 1;
+                        DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslPool!.Input), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count, 0, 33); // its samples of the pinned input, in place
+                        break;
                     case 1:
                         DslForwardInputLayer(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradA!.Span), start * 5), ref DslUnsafe.Add(ref p, DslInputLayerWeightOffset), ref DslUnsafe.Add(ref p, DslInputLayerBiasOffset), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 33), count, 0, 33);
                         break;
