@@ -14,20 +14,17 @@ public static class InputAlignment
     public static void Run(string[] args)
     {
         var (names, batches) = Quick.ModelsAndBatches(args, 128, 512);
-        int threads = Environment.GetEnvironmentVariable("DSLMODELS_THREADS") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 2;
+        int threads = Environment.GetEnvironmentVariable("DSLMODELS_THREADS") is null ? 2 : Quick.ThreadCount; // threads are the point here
         Console.WriteLine($"# TrainStep us, {threads} thread(s): min / median of 8 rounds, aligned (read in place) against unaligned (copied per thread)");
         foreach (string name in names.Length > 0 ? names : ["mlp128"])
         {
             foreach (int batch in batches)
             {
-                ITrainable Make() => name switch
-                {
-                    "mlp512" => new Mlp512 { Threads = threads },
-                    _ => new Mlp128 { Threads = threads },
-                };
+                bool big = name == "mlp512";
+                ITrainable Make() => big ? new Mlp512 { Threads = threads } : new Mlp128 { Threads = threads };
                 using var aligned = Make();
                 using var unaligned = Make();
-                int inputs = aligned is Mlp512 ? Mlp512.InputSize : Mlp128.InputSize, classes = aligned is Mlp512 ? Mlp512.OutputSize : Mlp128.OutputSize;
+                int inputs = big ? Mlp512.InputSize : Mlp128.InputSize, classes = big ? Mlp512.OutputSize : Mlp128.OutputSize;
                 var alignedPool = new BatchPool(batch, inputs, classes, aligned: true);
                 var unalignedPool = new BatchPool(batch, inputs, classes, aligned: false);
                 var a = new double[8];
@@ -42,7 +39,7 @@ public static class InputAlignment
                 Array.Sort(a);
                 Array.Sort(u);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"input-alignment/{(name == "mlp512" ? "mlp512" : "mlp128")}/{batch} aligned {a[0]:F1} / {a[4]:F1} unaligned {u[0]:F1} / {u[4]:F1} ratio {a[4] / u[4]:F3}"));
+                    $"input-alignment/{(big ? "mlp512" : "mlp128")}/{batch} aligned {a[0]:F1} / {a[4]:F1} unaligned {u[0]:F1} / {u[4]:F1} ratio {a[4] / u[4]:F3}"));
             }
         }
     }
