@@ -167,6 +167,8 @@ public sealed partial class ModelGenerator
             w.Line("/// </summary>");
             using (w.Block("public void Step()"))
             {
+                if (FusesStepInBackward(spec))
+                    w.Line("DslMaterializeGradients(); // the gradients this step reads");
                 using (w.Block("if (!DslCanFuseStep())"))
                 {
                     w.Line("Optimizer.Step();");
@@ -356,6 +358,51 @@ public sealed partial class ModelGenerator
             (calls.Max(c => c.Floats.Count), System.Math.Max(1, calls.Max(c => c.Bools.Count)));
 
         /// <summary>
+        /// The first layer's weight gradient that TrainStep's fused kernel did not store (deferGrad): that kernel streams dW strips that
+        /// nothing in the step reads again, and storing them cost mlp128 ~2.4 of 16.6 us a step at batch 1 and ~2.5 of 75 at batch 32
+        /// (docs/benchmarks.md, "Session 20"). Instead the step leaves its input (act0) and dz in place, and DslMaterializeGradients
+        /// computes dW with the plain kernel (the same sums in the same order: the same bits) when something needs it: the
+        /// parameter's Grad (every runtime reader goes through it), Step(), a training Forward (which overwrites the input), a
+        /// larger batch (which replaces the buffers). A TrainStep or ZeroGrad writes every gradient anew, so it just drops it.
+        /// Predict reuses the scratch buffer that holds dz, so it first copies dz aside (DslKeepPendingDz).
+        /// </summary>
+        private static void EmitDeferredGradient(SourceWriter w, ModelSpec spec)
+        {
+            var first = spec.Layers[0];
+            string L = first.PropertyName;
+            string dzBuf = (spec.Layers.Count - 1) % 2 == 0 ? "_dslGradA" : "_dslGradB";
+            string bias = first.HasBias ? $"ref {U}.Add(ref g, Dsl{L}BiasOffset), " : "";
+            w.Line($"// TrainStep's deferred weight gradient of {first.Name} (see DslMaterializeGradients): whether it is pending, the batch it is for,");
+            w.Line("// whether Predict copied its dz aside, and the kernel's flags.");
+            w.Line("private bool _dslGradPending, _dslPendingDzKept, _dslDeferGrad, _dslGradDeferred;");
+            w.Line("private int _dslPendingBatch;");
+            w.Line($"private {Rt}.AlignedBuffer? _dslPendingDz;");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line($"/// Writes the weight gradient of {first.Name} that the last TrainStep computed but did not store (its fused kernel skips those stores:");
+            w.Line("/// nothing in the step reads them), from the step's input and dz, which nothing has overwritten since: the plain kernel makes the");
+            w.Line("/// same sums in the same order, so the gradient has the bits the fused kernel had. Runs before anything reads the gradient.");
+            w.Line("/// </summary>");
+            using (w.Block("private void DslMaterializeGradients()"))
+            {
+                w.Line("if (!_dslGradPending) return;");
+                w.Line("_dslGradPending = false;");
+                w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
+                w.Line($"var dz = _dslPendingDzKept ? _dslPendingDz!.Span : {dzBuf}!.Span;");
+                w.Line($"DslWeightGrad{L}(ref {MM}.GetReference(_dslAct0!.Span), ref {MM}.GetReference(dz), ref {U}.Add(ref g, Dsl{L}WeightOffset), {bias}_dslPendingBatch, 0, {Literals.Int(first.Out)}, false);");
+            }
+            w.Line();
+            w.Line("/// <summary>Copies the pending gradient's dz aside, before Predict overwrites the scratch buffer that holds it.</summary>");
+            using (w.Block("private void DslKeepPendingDz()"))
+            {
+                w.Line("if (_dslPendingDzKept) return;");
+                w.Line($"{dzBuf}!.Span.Slice(0, _dslPendingBatch * {Literals.Int(first.Out)}).CopyTo(_dslPendingDz!.Span);");
+                w.Line("_dslPendingDzKept = true;");
+            }
+            w.Line();
+        }
+
+        /// <summary>
         /// TrainStep's side of the fused update: DslPrepareFusedStep (what Step() does before its passes: the checks, the step
         /// counts, the constants, kept in _dslFuseF/_dslFuseB for the weight-gradient kernel), DslWarmFusedKernel, and
         /// DslStepRest (Step()'s passes over the parameters that kernel does not update: the biases and the later layers).
@@ -420,9 +467,11 @@ public sealed partial class ModelGenerator
                 string bias = first.HasBias ? $"ref {U}.Add(ref g, Dsl{first.PropertyName}BiasOffset), " : "";
                 string args = $", ref {U}.Add(ref p, {at})" + string.Concat(f.StateRefs.Select(_ => ", ref p"))
                     + string.Concat(f.Call.Floats.Select(_ => ", 0f")) + string.Concat(f.Call.Bools.Select(_ => ", false"));
-                w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}); // batch 0, rows [0, 0)");
+                w.Line("bool deferred = false;");
+                w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
             }
             w.Line();
+            EmitDeferredGradient(w, spec);
             w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>");
             using (w.Block("private void DslStepRest()"))
             {

@@ -507,7 +507,8 @@ public sealed partial class ModelGenerator
                 for (int i = 0; i < spec.Layers.Count; i++)
                 {
                     var l = spec.Layers[i];
-                    w.Line($"var {Local(l)}Weight = new {Rt}.Parameter({Literals.String(l.Name + ".weight")}, _dslParameters, _dslGradients, Dsl{l.PropertyName}WeightOffset, {l.Out}, {l.In});");
+                    string ready = i == 0 && FusesStepInBackward(spec) ? "DslMaterializeGradients, " : ""; // TrainStep may leave it unstored (DslMaterializeGradients)
+                    w.Line($"var {Local(l)}Weight = new {Rt}.Parameter({Literals.String(l.Name + ".weight")}, _dslParameters, _dslGradients, Dsl{l.PropertyName}WeightOffset, {ready}{l.Out}, {l.In});");
                     names.Add(Local(l) + "Weight");
                     string bias = "null";
                     if (l.HasBias)
@@ -604,6 +605,8 @@ public sealed partial class ModelGenerator
                 w.Line($"{Rt}.ModelChecks.Batch(batch);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);");
                 w.Line($"{Rt}.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);");
+                if (FusesStepInBackward(spec))
+                    w.Line("if (_dslGradPending) DslKeepPendingDz(); // the scratch buffers below hold the last TrainStep's dz");
                 w.Line("DslEnsureCapacity(batch);");
                 using (w.Block("if (_dslPool is not null && batch >= 64)"))
                 {
@@ -659,7 +662,18 @@ public sealed partial class ModelGenerator
             w.Line();
 
             w.Line("/// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>");
-            w.Line("public void ZeroGrad() => _dslGradients.Span.Clear();");
+            if (FusesStepInBackward(spec))
+            {
+                using (w.Block("public void ZeroGrad()"))
+                {
+                    w.Line("_dslGradPending = false; // every gradient is zero now: nothing is left to compute");
+                    w.Line("_dslGradients.Span.Clear();");
+                }
+            }
+            else
+            {
+                w.Line("public void ZeroGrad() => _dslGradients.Span.Clear();");
+            }
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by");
@@ -695,6 +709,8 @@ public sealed partial class ModelGenerator
             w.Line("/// <summary>Frees the parameter, gradient and activation memory. The model cannot be used afterwards.</summary>");
             using (w.Block("public void Dispose()"))
             {
+                if (FusesStepInBackward(spec))
+                    w.Line("_dslGradPending = false;");
                 w.Line("_dslParameters.Dispose();");
                 w.Line("_dslGradients.Dispose();");
                 for (int i = 0; i <= spec.Layers.Count; i++)
@@ -703,6 +719,8 @@ public sealed partial class ModelGenerator
                     w.Line($"_dslPre{l.PropertyName}?.Dispose();");
                 w.Line("_dslGradA?.Dispose();");
                 w.Line("_dslGradB?.Dispose();");
+                if (FusesStepInBackward(spec))
+                    w.Line("_dslPendingDz?.Dispose();");
                 w.Line("_dslPool?.Dispose();");
                 w.Line("DslDropInputCopies();");
                 if (spec.Optimizer is not null)
@@ -802,6 +820,8 @@ public sealed partial class ModelGenerator
                 else
                 {
                     w.Line("// No ZeroGrad pass: the backward below writes (rather than adds) every gradient.");
+                    if (FusesStepInBackward(spec))
+                        w.Line("_dslGradPending = false; // the last TrainStep's unstored gradient: this step writes every gradient anew");
                     w.Line("DslOnPhase(0);");
                     w.Line("DslForward(input, batch, trainStep: true);");
                     w.Line($"var output = _dslAct{spec.Layers.Count}!.Span.Slice(0, batch * OutputSize);");
@@ -827,8 +847,18 @@ public sealed partial class ModelGenerator
                         w.Line("// soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);");
                         w.Line("// Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.");
                         w.Line($"bool fused = DslParts(3, 0, batch, {Literals.Int(spec.Layers[0].Out)}) == 1 && DslPrepareFusedStep();");
+                        w.Line("// The fused kernel may skip storing the first layer's weight gradient, which nothing in this step reads again; then it is");
+                        w.Line("// computed only if something asks for it (DslMaterializeGradients).");
+                        w.Line("_dslDeferGrad = fused;");
+                        w.Line("_dslGradDeferred = false;");
                         w.Line("try { DslBackward(batch, accumulate: false, input); }");
-                        w.Line("finally { _dslFusing = false; }");
+                        w.Line("finally { _dslFusing = false; _dslDeferGrad = false; }");
+                        using (w.Block("if (_dslGradDeferred)"))
+                        {
+                            w.Line("_dslGradPending = true;");
+                            w.Line("_dslPendingBatch = batch;");
+                            w.Line("_dslPendingDzKept = false;");
+                        }
                         w.Line("DslOnPhase(3);");
                         w.Line("if (fused) DslStepRest();");
                         using (w.Block("else"))
@@ -1058,6 +1088,8 @@ public sealed partial class ModelGenerator
             using (w.Block("private void DslEnsureCapacity(int batch)"))
             {
                 w.Line("if (batch <= _dslCapacity) return;");
+                if (FusesStepInBackward(spec))
+                    w.Line("DslMaterializeGradients(); // from the buffers about to be replaced");
                 w.Line("int capacity = global::System.Math.Max(batch, 2 * _dslCapacity);");
                 for (int i = 0; i <= spec.Layers.Count; i++)
                 {
@@ -1074,6 +1106,11 @@ public sealed partial class ModelGenerator
                 w.Line($"_dslGradA = new {Rt}.AlignedBuffer(capacity * DslMaxWidth);");
                 w.Line("_dslGradB?.Dispose();");
                 w.Line($"_dslGradB = new {Rt}.AlignedBuffer(capacity * DslMaxWidth);");
+                if (FusesStepInBackward(spec))
+                {
+                    w.Line("_dslPendingDz?.Dispose();");
+                    w.Line($"_dslPendingDz = new {Rt}.AlignedBuffer(capacity * {Literals.Int(spec.Layers[0].Out)});");
+                }
                 w.Line("_dslCapacity = capacity;");
                 w.Line("_dslForwardBatch = 0;");
                 w.Line("DslDropInputCopies();");
@@ -1188,6 +1225,8 @@ public sealed partial class ModelGenerator
             w.Line("/// </summary>");
             using (w.Block("private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool trainStep = false)"))
             {
+                if (FusesStepInBackward(spec))
+                    w.Line("DslMaterializeGradients(); // before this pass overwrites the input it reads");
                 w.Line("DslEnsureCapacity(batch);");
                 if (RowSplitForward(spec.Layers[0]))
                 {
@@ -1441,7 +1480,8 @@ public sealed partial class ModelGenerator
                             {
                                 string at = $"Dsl{L}WeightOffset";
                                 fuse = $", ref {U}.Add(ref p, {at})" + string.Concat(f.StateRefs.Select(r => $", ref {U}.Add(ref {r.Substring(4)}, {at})"))
-                                    + string.Concat(f.Call.Floats.Select((_, k) => $", _dslFuseF[{f.FloatBase + k}]")) + string.Concat(f.Call.Bools.Select((_, k) => $", _dslFuseB[{f.BoolBase + k}]"));
+                                    + string.Concat(f.Call.Floats.Select((_, k) => $", _dslFuseF[{f.FloatBase + k}]")) + string.Concat(f.Call.Bools.Select((_, k) => $", _dslFuseB[{f.BoolBase + k}]"))
+                                    + ", _dslDeferGrad, ref _dslGradDeferred";
                             }
                             string WeightGradCall(string kernel, string dz, string extra) => $"{kernel}(ref {MM}.GetReference({x}), ref {MM}.GetReference({dz}), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate{extra});";
                             string WeightGrad(string dz) => fuse.Length == 0
@@ -2308,10 +2348,11 @@ public sealed partial class ModelGenerator
                 w.Line($"/// <summary>");
                 w.Line($"/// DslWeightGrad{l.PropertyName} and then, on each strip of rows as soon as its gradient is final, the optimizer's update of those rows of W");
                 w.Line($"/// ({f.Kernel.Name}'s operations, Step()'s bits): TrainStep's fused step. stepT is W in the parameter arena, the other step refs");
-                w.Line($"/// W's state, the step values Step()'s arguments.");
+                w.Line($"/// W's state, the step values Step()'s arguments. deferGrad: the streamed strips of dW are not stored at all, and gradDeferred is");
+                w.Line($"/// set when that happened (then dW holds other values until DslMaterializeGradients computes it).");
                 w.Line($"/// </summary>");
                 w.Line(Opt);
-                using (w.Block($"private static void DslWeightGradStep{l.PropertyName}(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters})"))
+                using (w.Block($"private static void DslWeightGradStep{l.PropertyName}(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters}, bool deferGrad, ref bool gradDeferred)"))
                 {
                     EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
                 }
@@ -2505,7 +2546,10 @@ public sealed partial class ModelGenerator
                     w.Line($"if (updated) for (int r = o0; r < o1; r++) {FusedCall(f, $"r * {inW} + {inVec}", $"(r + 1) * {inW}")}");
                 w.Line($"if (!updated) {FusedCall(f, $"o0 * {inW}", $"o1 * {inW}")}");
                 if (StreamsWeightGrad(l, isa, f))
-                    w.Line($"if (updated) {Rt}.StreamingStores.Fence(); // the streamed dW before any later store");
+                {
+                    w.Line($"if (updated && !deferGrad) {Rt}.StreamingStores.Fence(); // the streamed dW before any later store");
+                    w.Line("if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored");
+                }
             }
             else
             {
@@ -2534,9 +2578,12 @@ public sealed partial class ModelGenerator
                 if (StreamsWeightGrad(l, isa, f))
                 {
                     w.Line("// The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and");
-                    w.Line("// the optimizer's state from the caches (and its cache lines are not read first).");
-                    for (int j = 0; j < nv; j++)
-                        w.Line($"{Rt}.StreamingStores.Store(g{j}, ref {U}.Add(ref dwr, {Off("i", j, isa.Width)}));");
+                    w.Line("// the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.");
+                    using (w.Block("if (!deferGrad)"))
+                    {
+                        for (int j = 0; j < nv; j++)
+                            w.Line($"{Rt}.StreamingStores.Store(g{j}, ref {U}.Add(ref dwr, {Off("i", j, isa.Width)}));");
+                    }
                 }
                 w.Line($"// The optimizer's update of this row's strip, now final ({f.Kernel.Name}'s operations: Step()'s bits).");
                 foreach (string c in f.Kernel.Floats)

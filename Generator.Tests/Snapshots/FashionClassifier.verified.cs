@@ -83,7 +83,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>Creates the model with parameters initialised as <c>torch.manual_seed(seed)</c> followed by the same PyTorch module constructors and init calls would.</summary>
     public FashionClassifier(long seed)
     {
-        var hiddenWeight = new global::DslModels.Parameter("hidden.weight", _dslParameters, _dslGradients, DslHiddenWeightOffset, 128, 784);
+        var hiddenWeight = new global::DslModels.Parameter("hidden.weight", _dslParameters, _dslGradients, DslHiddenWeightOffset, DslMaterializeGradients, 128, 784);
         var hiddenBias = new global::DslModels.Parameter("hidden.bias", _dslParameters, _dslGradients, DslHiddenBiasOffset, 128);
         _dslHidden = new global::DslModels.Dense("hidden", 784, 128, global::DslModels.Activation.ReLU, hiddenWeight, hiddenBias);
         var outputWeight = new global::DslModels.Parameter("output.weight", _dslParameters, _dslGradients, DslOutputWeightOffset, 10, 128);
@@ -143,6 +143,7 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.Batch(batch);
         global::DslModels.ModelChecks.Length(nameof(input), input.Length, batch, InputSize);
         global::DslModels.ModelChecks.Length(nameof(output), output.Length, batch, OutputSize);
+        if (_dslGradPending) DslKeepPendingDz(); // the scratch buffers below hold the last TrainStep's dz
         DslEnsureCapacity(batch);
         if (_dslPool is not null && batch >= 64)
         {
@@ -188,7 +189,11 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>Sets every gradient to zero (<c>zero_grad(set_to_none=False)</c>).</summary>
-    public void ZeroGrad() => _dslGradients.Span.Clear();
+    public void ZeroGrad()
+    {
+        _dslGradPending = false; // every gradient is zero now: nothing is left to compute
+        _dslGradients.Span.Clear();
+    }
 
     /// <summary>
     /// Threads that Forward, Predict, Backward and TrainStep split the work over (default 1). Training splits each wide layer by
@@ -217,6 +222,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>Frees the parameter, gradient and activation memory. The model cannot be used afterwards.</summary>
     public void Dispose()
     {
+        _dslGradPending = false;
         _dslParameters.Dispose();
         _dslGradients.Dispose();
         _dslAct0?.Dispose();
@@ -224,6 +230,7 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslAct2?.Dispose();
         _dslGradA?.Dispose();
         _dslGradB?.Dispose();
+        _dslPendingDz?.Dispose();
         _dslPool?.Dispose();
         DslDropInputCopies();
         ((object)Optimizer as global::System.IDisposable)?.Dispose();
@@ -239,6 +246,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// </summary>
     public void Step()
     {
+        DslMaterializeGradients(); // the gradients this step reads
         if (!DslCanFuseStep())
         {
             Optimizer.Step();
@@ -312,7 +320,36 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslFusedKernelWarm = true;
         ref float p = ref DslMemoryMarshal.GetReference(_dslParameters.Span);
         ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
-        DslWeightGradStepHidden(ref p, ref p, ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), 0, 0, 0, false, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref p, 0f, 0f, 0f, 0f, false); // batch 0, rows [0, 0)
+        bool deferred = false;
+        DslWeightGradStepHidden(ref p, ref p, ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), 0, 0, 0, false, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref p, 0f, 0f, 0f, 0f, false, false, ref deferred); // batch 0, rows [0, 0)
+    }
+
+    // TrainStep's deferred weight gradient of hidden (see DslMaterializeGradients): whether it is pending, the batch it is for,
+    // whether Predict copied its dz aside, and the kernel's flags.
+    private bool _dslGradPending, _dslPendingDzKept, _dslDeferGrad, _dslGradDeferred;
+    private int _dslPendingBatch;
+    private global::DslModels.AlignedBuffer? _dslPendingDz;
+
+    /// <summary>
+    /// Writes the weight gradient of hidden that the last TrainStep computed but did not store (its fused kernel skips those stores:
+    /// nothing in the step reads them), from the step's input and dz, which nothing has overwritten since: the plain kernel makes the
+    /// same sums in the same order, so the gradient has the bits the fused kernel had. Runs before anything reads the gradient.
+    /// </summary>
+    private void DslMaterializeGradients()
+    {
+        if (!_dslGradPending) return;
+        _dslGradPending = false;
+        ref float g = ref DslMemoryMarshal.GetReference(_dslGradients.Span);
+        var dz = _dslPendingDzKept ? _dslPendingDz!.Span : _dslGradB!.Span;
+        DslWeightGradHidden(ref DslMemoryMarshal.GetReference(_dslAct0!.Span), ref DslMemoryMarshal.GetReference(dz), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), _dslPendingBatch, 0, 128, false);
+    }
+
+    /// <summary>Copies the pending gradient's dz aside, before Predict overwrites the scratch buffer that holds it.</summary>
+    private void DslKeepPendingDz()
+    {
+        if (_dslPendingDzKept) return;
+        _dslGradB!.Span.Slice(0, _dslPendingBatch * 128).CopyTo(_dslPendingDz!.Span);
+        _dslPendingDzKept = true;
     }
 
     /// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>
@@ -470,6 +507,7 @@ partial class FashionClassifier : global::DslModels.IModel
         global::DslModels.ModelChecks.Length(nameof(targets), targets.Length, batch, 1);
         global::DslModels.ModelChecks.ClassTargets(targets, OutputSize, -100);
         // No ZeroGrad pass: the backward below writes (rather than adds) every gradient.
+        _dslGradPending = false; // the last TrainStep's unstored gradient: this step writes every gradient anew
         DslOnPhase(0);
         DslForward(input, batch, trainStep: true);
         var output = _dslAct2!.Span.Slice(0, batch * OutputSize);
@@ -483,8 +521,18 @@ partial class FashionClassifier : global::DslModels.IModel
         // soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);
         // Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.
         bool fused = DslParts(3, 0, batch, 128) == 1 && DslPrepareFusedStep();
+        // The fused kernel may skip storing the first layer's weight gradient, which nothing in this step reads again; then it is
+        // computed only if something asks for it (DslMaterializeGradients).
+        _dslDeferGrad = fused;
+        _dslGradDeferred = false;
         try { DslBackward(batch, accumulate: false, input); }
-        finally { _dslFusing = false; }
+        finally { _dslFusing = false; _dslDeferGrad = false; }
+        if (_dslGradDeferred)
+        {
+            _dslGradPending = true;
+            _dslPendingBatch = batch;
+            _dslPendingDzKept = false;
+        }
         DslOnPhase(3);
         if (fused) DslStepRest();
         else
@@ -527,6 +575,7 @@ partial class FashionClassifier : global::DslModels.IModel
     private void DslEnsureCapacity(int batch)
     {
         if (batch <= _dslCapacity) return;
+        DslMaterializeGradients(); // from the buffers about to be replaced
         int capacity = global::System.Math.Max(batch, 2 * _dslCapacity);
         _dslAct0?.Dispose();
         _dslAct0 = new global::DslModels.AlignedBuffer(capacity * 784);
@@ -538,6 +587,8 @@ partial class FashionClassifier : global::DslModels.IModel
         _dslGradA = new global::DslModels.AlignedBuffer(capacity * DslMaxWidth);
         _dslGradB?.Dispose();
         _dslGradB = new global::DslModels.AlignedBuffer(capacity * DslMaxWidth);
+        _dslPendingDz?.Dispose();
+        _dslPendingDz = new global::DslModels.AlignedBuffer(capacity * 128);
         _dslCapacity = capacity;
         _dslForwardBatch = 0;
         DslDropInputCopies();
@@ -629,6 +680,7 @@ partial class FashionClassifier : global::DslModels.IModel
     /// </summary>
     private void DslForward(global::System.ReadOnlySpan<float> input, int batch, bool trainStep = false)
     {
+        DslMaterializeGradients(); // before this pass overwrites the input it reads
         DslEnsureCapacity(batch);
         if (DslParts(0, 0, batch, 128) is > 1 and int parts)
         {
@@ -780,7 +832,7 @@ partial class FashionClassifier : global::DslModels.IModel
                         DslActGradHidden(ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslAct1!.Span), start * 128), ref DslUnsafe.Add(ref DslMemoryMarshal.GetReference(_dslGradB!.Span), start * 128), count, 0, 128);
                         break;
                     case 3:
-                        if (_dslFusing) DslWeightGradStepHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref momentumBuffer, DslHiddenWeightOffset), _dslFuseF[0], _dslFuseF[1], _dslFuseF[2], _dslFuseF[3], _dslFuseB[0]); else DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        if (_dslFusing) DslWeightGradStepHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref momentumBuffer, DslHiddenWeightOffset), _dslFuseF[0], _dslFuseF[1], _dslFuseF[2], _dslFuseF[3], _dslFuseB[0], _dslDeferGrad, ref _dslGradDeferred); else DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(_dslGradB!.Span), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
                         break;
                     case 5:
                     {
@@ -791,7 +843,7 @@ partial class FashionClassifier : global::DslModels.IModel
                         // A helper reads its columns of a1 where its forward wrote them (DslPullColumns), not thread 0's copy.
                         var yIn = part > 0 && _dslPrivateActs ? DslPrivateActOf(part, 128) : _dslAct1!.Span;
                         DslActGradHidden(ref DslMemoryMarshal.GetReference(yIn), ref DslMemoryMarshal.GetReference(dzOut), batch, start, end);
-                        if (_dslFusing) DslWeightGradStepHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref momentumBuffer, DslHiddenWeightOffset), _dslFuseF[0], _dslFuseF[1], _dslFuseF[2], _dslFuseF[3], _dslFuseB[0]); else DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
+                        if (_dslFusing) DslWeightGradStepHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate, ref DslUnsafe.Add(ref p, DslHiddenWeightOffset), ref DslUnsafe.Add(ref momentumBuffer, DslHiddenWeightOffset), _dslFuseF[0], _dslFuseF[1], _dslFuseF[2], _dslFuseF[3], _dslFuseB[0], _dslDeferGrad, ref _dslGradDeferred); else DslWeightGradHidden(ref DslMemoryMarshal.GetReference(DslInputOf(part)), ref DslMemoryMarshal.GetReference(dzOut), ref DslUnsafe.Add(ref g, DslHiddenWeightOffset), ref DslUnsafe.Add(ref g, DslHiddenBiasOffset), batch, start, end, accumulate);
                         break;
                     }
                     case 6:
@@ -2240,10 +2292,11 @@ partial class FashionClassifier : global::DslModels.IModel
     /// <summary>
     /// DslWeightGradHidden and then, on each strip of rows as soon as its gradient is final, the optimizer's update of those rows of W
     /// (DslSgdMomentum's operations, Step()'s bits): TrainStep's fused step. stepT is W in the parameter arena, the other step refs
-    /// W's state, the step values Step()'s arguments.
+    /// W's state, the step values Step()'s arguments. deferGrad: the streamed strips of dW are not stored at all, and gradDeferred is
+    /// set when that happened (then dW holds other values until DslMaterializeGradients computes it).
     /// </summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DslWeightGradStepHidden(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate, ref float stepT, ref float stepB, float stepLr, float stepMomentum, float stepOneMinusDampening, float stepWd, bool stepUseWd)
+    private static void DslWeightGradStepHidden(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate, ref float stepT, ref float stepB, float stepLr, float stepMomentum, float stepOneMinusDampening, float stepWd, bool stepUseWd, bool deferGrad, ref bool gradDeferred)
     {
         if (DslV512.IsHardwareAccelerated)
         {
@@ -2508,17 +2561,20 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
-                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
-                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
-                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
-                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 144));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
+                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
+                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
+                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
+                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 144));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
@@ -2669,16 +2725,19 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
-                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
-                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
-                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
+                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
+                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
+                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV512.Create(stepLr);
                                 var vMomentum = DslV512.Create(stepMomentum);
@@ -2784,7 +2843,8 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
         }
         else if (DslV256.IsHardwareAccelerated)
         {
@@ -2977,17 +3037,20 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
-                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
-                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
-                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 64));
-                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 72));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
+                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
+                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
+                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 64));
+                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 72));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
@@ -3136,15 +3199,18 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
-                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
-                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
+                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
+                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV256.Create(stepLr);
                                 var vMomentum = DslV256.Create(stepMomentum);
@@ -3240,7 +3306,8 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
         }
         else if (DslV128.IsHardwareAccelerated)
         {
@@ -3429,17 +3496,20 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
-                                global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 24));
-                                global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 28));
-                                global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 32));
-                                global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 36));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
+                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 24));
+                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 28));
+                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 32));
+                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 36));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
@@ -3584,13 +3654,16 @@ partial class FashionClassifier : global::DslModels.IModel
                             if (n1 == batch)
                             {
                                 // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first).
-                                global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
-                                global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
-                                global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
-                                global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
-                                global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
+                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
+                                if (!deferGrad)
+                                {
+                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
+                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
+                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
+                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
+                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
+                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
+                                }
                                 // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
                                 var vLr = DslV128.Create(stepLr);
                                 var vMomentum = DslV128.Create(stepMomentum);
@@ -3666,7 +3739,8 @@ partial class FashionClassifier : global::DslModels.IModel
             }
             // The optimizer's update of the rows' columns that no tile updated, now that they are final.
             if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
         }
         else
         {

@@ -148,3 +148,10 @@ public partial class FuseSgdWide { [Layer(128, Activation.ReLU)] public partial 
 
 [Model(Inputs = 40, Seed = 9), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.ASGD, LearningRate = 0.01, WeightDecay = 0.01, T0 = 2)]
 public partial class FuseAsgdRelu { [Layer(24, Activation.ReLU)] public partial Dense First { get; } [Layer(3)] public partial Dense Second { get; } }
+
+/// <summary>
+/// Three layers, 65,536 streamed first-layer weights: TrainStep leaves that weight's gradient unstored (DeferredGradientTests),
+/// and its dz sits in the scratch buffer that Predict's first layer writes (with two layers Predict would not touch it).
+/// </summary>
+[Model(Inputs = 512, Seed = 21), Loss(LossKind.CrossEntropy), Optimizer(OptimizerKind.Sgd, LearningRate = 0.02, Momentum = 0.9, WeightDecay = 0.001)]
+public partial class DeferDeep { [Layer(128, Activation.ReLU)] public partial Dense First { get; } [Layer(32, Activation.Tanh)] public partial Dense Second { get; } [Layer(4)] public partial Dense Third { get; } }

@@ -16,8 +16,21 @@ public sealed class Parameter
     private readonly AlignedBuffer _grad;
     private readonly int[] _shape;
 
+    private readonly Action? _gradientReady;
+
     /// <summary>Creates a view of <paramref name="data"/> and <paramref name="grad"/> at <paramref name="offset"/>.</summary>
     public Parameter(string name, AlignedBuffer data, AlignedBuffer grad, int offset, params int[] shape)
+        : this(name, data, grad, offset, null, shape)
+    {
+    }
+
+    /// <summary>
+    /// Creates a view of <paramref name="data"/> and <paramref name="grad"/> at <paramref name="offset"/> whose gradient a model may
+    /// write late: <paramref name="gradientReady"/> (when not null) runs before every read of <see cref="Grad"/>, and must leave the
+    /// gradient in the buffer. A generated model's TrainStep uses it to skip storing its first layer's weight gradient, which
+    /// nothing in the step reads again, and computes it here only if something asks for it (the same bits).
+    /// </summary>
+    public Parameter(string name, AlignedBuffer data, AlignedBuffer grad, int offset, Action? gradientReady, params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(data);
@@ -39,6 +52,7 @@ public sealed class Parameter
         Length = length;
         _shape = (int[])shape.Clone();
         Shape = new ReadOnlyCollection<int>(_shape);
+        _gradientReady = gradientReady;
     }
 
     /// <summary>The <c>state_dict</c> key, e.g. <c>hidden.weight</c>.</summary>
@@ -59,8 +73,18 @@ public sealed class Parameter
     /// <summary>The values (row-major).</summary>
     public Span<float> Data => _data.Span.Slice(Offset, Length);
 
-    /// <summary>The accumulated gradient (row-major), same layout as <see cref="Data"/>.</summary>
-    public Span<float> Grad => _grad.Span.Slice(Offset, Length);
+    /// <summary>
+    /// The accumulated gradient (row-major), same layout as <see cref="Data"/>. A view of the model's gradient buffer as it is now:
+    /// read it after the step whose gradient you want (a span taken before a TrainStep need not show that step's gradient).
+    /// </summary>
+    public Span<float> Grad
+    {
+        get
+        {
+            _gradientReady?.Invoke();
+            return _grad.Span.Slice(Offset, Length);
+        }
+    }
 
     /// <summary>The shape as an array (a copy).</summary>
     public int[] GetShape() => (int[])_shape.Clone();
