@@ -849,7 +849,10 @@ public sealed partial class ModelGenerator
                         w.Line($"bool fused = DslParts(3, 0, batch, {Literals.Int(spec.Layers[0].Out)}) == 1 && DslPrepareFusedStep();");
                         w.Line("// The fused kernel may skip storing the first layer's weight gradient, which nothing in this step reads again; then it is");
                         w.Line("// computed only if something asks for it (DslMaterializeGradients).");
-                        w.Line("_dslDeferGrad = fused;");
+                        w.Line("// Not for DslDeferHoldoff steps after a deferred gradient was needed: a caller that reads it every step then pays its computation");
+                        w.Line("// once per DslDeferHoldoff + 1 steps, not every step.");
+                        w.Line("_dslDeferGrad = fused && _dslDeferHoldoff == 0;");
+                        w.Line("if (_dslDeferHoldoff > 0) _dslDeferHoldoff--;");
                         w.Line("_dslGradDeferred = false;");
                         w.Line("try { DslBackward(batch, accumulate: false, input); }");
                         w.Line("finally { _dslFusing = false; _dslDeferGrad = false; }");

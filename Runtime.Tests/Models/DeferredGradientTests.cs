@@ -13,7 +13,7 @@ namespace DslModels.Tests.Models;
 /// model computes it when something asks: Parameter.Grad (every runtime reader: optimizers, clipping, the user), Step(), a
 /// training Forward, a larger batch; Predict first copies the dz it needs aside. Whatever the user does after a TrainStep, the
 /// gradient must read as the reference's (ZeroGrad + Forward + the runtime loss + Backward + the runtime optimizer's Step()),
-/// bit for bit, and so must every later step.
+/// bit for bit, and so must every later step. Once the gradient had to be computed, the next 64 TrainSteps store it.
 /// </summary>
 public class DeferredGradientTests
 {
@@ -67,8 +67,8 @@ public class DeferredGradientTests
     }
 
     /// <summary>
-    /// Two warm steps (the first cannot fuse), then a TrainStep whose gradient is left pending; asserts it is pending and that the
-    /// buffer does not hold it yet, so that what follows really tests the computation on demand.
+    /// A first step (it cannot fuse, and stores every gradient), then two TrainSteps whose gradient is left pending; asserts it is
+    /// pending and that the buffer does not hold it, so that what follows really tests the computation on demand.
     /// </summary>
     private static (Subject Reference, Subject Deferred) Prepare(string name, int batch)
     {
@@ -81,9 +81,10 @@ public class DeferredGradientTests
             int[] y = Classes(batch, classes, 800 + step);
             deferred.TrainStep(x, y, batch);
             ManualStep(reference, x, y, batch);
-            if (step == 1)
+            if (step == 0)
             {
-                // Read the gradient once, so that the buffer holds a real (older) gradient when the next step defers.
+                // The first step's gradient, stored: reading it computes nothing (and so does not hold deferring off).
+                Assert.False(Pending(deferred), $"{name}, batch {batch}: the first step deferred");
                 Assert.True(reference.Model.Parameters[0].Grad.SequenceEqual(deferred.Model.Parameters[0].Grad), $"{name}, batch {batch}: step {step}");
             }
         }
@@ -179,7 +180,7 @@ public class DeferredGradientTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TrainStep_ZeroGrad_and_Threads_after_a_pending_gradient(string name, int batch)
+    public void TrainStep_ZeroGrad_Threads_and_the_hold_off_after_a_pending_gradient(string name, int batch)
     {
         var (reference, deferred) = Prepare(name, batch);
         using (reference)
@@ -199,10 +200,21 @@ public class DeferredGradientTests
             deferred.SetThreads(2); // the thread pool changes nothing the pending gradient needs
             AssertSame(reference, deferred, $"{name}, batch {batch}, after two more steps");
 
-            float[] x2 = Inputs(batch * inputs, 980);
-            int[] y2 = Classes(batch, classes, 981);
+            // That read computed the gradient: the next 64 TrainSteps store theirs, the 65th defers again (DslDeferHoldoff).
             deferred.SetThreads(1);
-            deferred.TrainStep(x2, y2, batch);
+            for (int step = 0; step <= 64; step++)
+            {
+                float[] x2 = Inputs(batch * inputs, 980 + step);
+                int[] y2 = Classes(batch, classes, 1080 + step);
+                deferred.TrainStep(x2, y2, batch);
+                ManualStep(reference, x2, y2, batch);
+                Assert.True(Pending(deferred) == (step == 64), $"{name}, batch {batch}: pending after step {step} of the hold-off");
+            }
+            AssertSame(reference, deferred, $"{name}, batch {batch}, after the hold-off");
+            float[] x3 = Inputs(batch * inputs, 990);
+            int[] y3 = Classes(batch, classes, 991);
+            for (int step = 0; step <= 64; step++)
+                deferred.TrainStep(x3, y3, batch); // let the hold-off run out (nothing is read)
             Assert.True(Pending(deferred));
             deferred.Model.ZeroGrad();
             Assert.False(Pending(deferred));
