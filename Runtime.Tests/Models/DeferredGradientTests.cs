@@ -45,6 +45,9 @@ public class DeferredGradientTests
         s.Optimizer.Step();
     }
 
+    /// <summary>Whether TrainStep defers the gradient here: the vector paths stream dW (512 inputs tile every vector width); the scalar path stores it.</summary>
+    private static bool Defers => KernelPaths.Current != KernelPath.Scalar;
+
     private static bool Pending(Subject s) =>
         (bool)s.Model.GetType().GetField("_dslGradPending", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(s.Model)!;
 
@@ -88,9 +91,10 @@ public class DeferredGradientTests
                 Assert.True(reference.Model.Parameters[0].Grad.SequenceEqual(deferred.Model.Parameters[0].Grad), $"{name}, batch {batch}: step {step}");
             }
         }
-        Assert.True(Pending(deferred), $"{name}, batch {batch}: TrainStep stored its first weight gradient");
+        Assert.True(Pending(deferred) == Defers, $"{name}, batch {batch}: pending {Pending(deferred)} on the {KernelPaths.Current} path");
         var w = deferred.Model.Parameters[0];
-        Assert.False(reference.Model.Parameters[0].Grad.SequenceEqual(RawGradient(deferred, w)), $"{name}, batch {batch}: the buffer already held the gradient");
+        if (Defers)
+            Assert.False(reference.Model.Parameters[0].Grad.SequenceEqual(RawGradient(deferred, w)), $"{name}, batch {batch}: the buffer already held the gradient");
         return (reference, deferred);
     }
 
@@ -208,14 +212,14 @@ public class DeferredGradientTests
                 int[] y2 = Classes(batch, classes, 1080 + step);
                 deferred.TrainStep(x2, y2, batch);
                 ManualStep(reference, x2, y2, batch);
-                Assert.True(Pending(deferred) == (step == 64), $"{name}, batch {batch}: pending after step {step} of the hold-off");
+                Assert.True(Pending(deferred) == (Defers && step == 64), $"{name}, batch {batch}: pending after step {step} of the hold-off");
             }
             AssertSame(reference, deferred, $"{name}, batch {batch}, after the hold-off");
             float[] x3 = Inputs(batch * inputs, 990);
             int[] y3 = Classes(batch, classes, 991);
             for (int step = 0; step <= 64; step++)
                 deferred.TrainStep(x3, y3, batch); // let the hold-off run out (nothing is read)
-            Assert.True(Pending(deferred));
+            Assert.True(Pending(deferred) == Defers);
             deferred.Model.ZeroGrad();
             Assert.False(Pending(deferred));
             foreach (var p in deferred.Model.Parameters)
