@@ -298,6 +298,11 @@ public sealed partial class ModelGenerator
                 ", ref float stepT" + string.Concat(Kernel.Arrays.Select(a => ", ref float " + Param(a)))
                 + string.Concat(Kernel.Floats.Select(f => ", float " + Param(f))) + string.Concat(Kernel.Bools.Select(b => ", bool " + Param(b)));
 
+            /// <summary>The same parameters passed on as arguments (", ref stepT, ..., stepLr, ...").</summary>
+            public string Arguments =>
+                ", ref stepT" + string.Concat(Kernel.Arrays.Select(a => ", ref " + Param(a)))
+                + string.Concat(Kernel.Floats.Select(f => ", " + Param(f))) + string.Concat(Kernel.Bools.Select(b => ", " + Param(b)));
+
             public static string Param(string name) => "step" + char.ToUpperInvariant(name[0]) + name.Substring(1);
         }
 
@@ -462,7 +467,7 @@ public sealed partial class ModelGenerator
             w.Line("private bool _dslFusedKernelWarm;");
             w.Line();
             w.Line("/// <summary>");
-            w.Line($"/// Calls DslWeightGradStep{first.PropertyName} on no rows (it reads and writes nothing), so that the JIT compiles it during the first");
+            w.Line($"/// Calls DslWeightGradStep{first.PropertyName}{(HasRowOrderKernel(first) ? $" and DslWeightGradStepRows{first.PropertyName}" : "")} on no rows (they read and write nothing), so that the JIT compiles them during the first");
             w.Line("/// TrainStep, which cannot fuse (the optimizer creates its state there) and compiles everything else, rather than during");
             w.Line("/// the second: a process then has one slow first step instead of two (mlp128 at batch 32: the second took ~11 ms).");
             w.Line("/// </summary>");
@@ -477,6 +482,8 @@ public sealed partial class ModelGenerator
                     + string.Concat(f.Call.Floats.Select(_ => ", 0f")) + string.Concat(f.Call.Bools.Select(_ => ", false"));
                 w.Line("bool deferred = false;");
                 w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
+                if (HasRowOrderKernel(first))
+                    w.Line($"DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
             }
             w.Line();
             EmitDeferredGradient(w, spec);

@@ -2355,11 +2355,36 @@ public sealed partial class ModelGenerator
                 w.Line($"/// set when that happened (then dW holds other values until DslMaterializeGradients computes it).");
                 w.Line($"/// </summary>");
                 w.Line(Opt);
-                using (w.Block($"private static void DslWeightGradStep{l.PropertyName}(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters}, bool deferGrad, ref bool gradDeferred)"))
+                string signature = $"(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters}, bool deferGrad, ref bool gradDeferred)";
+                bool rows = HasRowOrderKernel(l);
+                using (w.Block($"private static void DslWeightGradStep{l.PropertyName}{signature}"))
                 {
+                    if (rows)
+                    {
+                        w.Line($"// A batch of at most {RowOrderMaxSamples} samples: the same kernel with its 1-row tiles row by row (see DslWeightGradStepRows{l.PropertyName}).");
+                        using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0)"))
+                        {
+                            w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
+                            w.Line("return;");
+                        }
+                    }
                     EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
                 }
                 w.Line();
+                if (rows)
+                {
+                    // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
+                    // 95 us instead of 14: MinOpts).
+                    w.Line($"/// <summary>");
+                    w.Line($"/// DslWeightGradStep{l.PropertyName} with its 1-row tiles taken row by row (each row's strips in turn) rather than strip by strip: for a");
+                    w.Line($"/// batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work and they then stream through in order");
+                    w.Line($"/// (mlp128 train/1: 14.4 -> 12.3 us, docs/benchmarks.md \"Session 20\"). The same sums in the same order: the same bits.");
+                    w.Line($"/// </summary>");
+                    w.Line(Opt);
+                    using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{signature}"))
+                        EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f, rowOrder: true), () => EmitBackwardScalar(w, l, weights: true, f));
+                    w.Line();
+                }
             }
             if (!computeInputGradient)
                 return;
@@ -2458,7 +2483,7 @@ public sealed partial class ModelGenerator
             }
         }
 
-        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool weights, FusedUpdate? f)
+        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool weights, FusedUpdate? f, bool rowOrder = false)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
@@ -2525,7 +2550,7 @@ public sealed partial class ModelGenerator
                     w.Line("int n0 = 0, n1 = batch;");
                     w.Line("bool load = accumulate;");
                     w.Line("updated = true;");
-                    EmitRowTiles(w, l, isa, pack, f, masks: false);
+                    EmitRowTiles(w, l, isa, pack, f, masks: false, rowOrder);
                 }
                 using (w.Block("else"))
                     DenseTiles();
@@ -2536,7 +2561,7 @@ public sealed partial class ModelGenerator
             }
             else
             {
-                EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f);
+                EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f, rowOrder);
             }
             if (inVec < inW)
                 EmitWeightGradLastColumns(w, l, isa, inVec);
@@ -2759,7 +2784,7 @@ public sealed partial class ModelGenerator
         /// as in PyTorch) or whose dz is nearly dense take the dense tiles. (One edge: a -0 the caller left in a held gradient stays
         /// -0 under Backward's accumulation where the dense sum would add +0 and give +0; the values compare equal.)
         /// </summary>
-        private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack, FusedUpdate? f)
+        private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack, FusedUpdate? f, bool rowOrder = false)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw, stripEnd = inW / strip * strip;
             const int chunk = WeightGradChunk;
@@ -2855,7 +2880,7 @@ public sealed partial class ModelGenerator
                     w.Line("bool load = accumulate || n0 > 0;");
                     if (UpdatesInRowTiles(l, isa, f))
                         w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
-                    EmitRowTiles(w, l, isa, pack, f, masks: true);
+                    EmitRowTiles(w, l, isa, pack, f, masks: true, rowOrder);
                 }
             }
         }
@@ -2867,7 +2892,7 @@ public sealed partial class ModelGenerator
         /// (EmitFusedRowUpdate). <paramref name="masks"/>: only the samples whose bit is set in maskLo/maskHi (the sparse kernel);
         /// otherwise every sample, which gives the dense tiles' sums term for term.
         /// </summary>
-        private static void EmitRowTiles(SourceWriter w, LayerSpec l, Isa isa, bool pack, FusedUpdate? f, bool masks)
+        private static void EmitRowTiles(SourceWriter w, LayerSpec l, Isa isa, bool pack, FusedUpdate? f, bool masks, bool rowOrder = false)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw;
             int sv = SparseStripVectors, sStrip = sv * vw, sStripEnd = inVec / sStrip * sStrip, rest = (inVec - sStripEnd) / vw;
@@ -2876,54 +2901,84 @@ public sealed partial class ModelGenerator
             w.Line(masks
                 ? $"// dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains)."
                 : $"// dW[o, strip] (+)= Σ_n dz[n, o] · x[n, strip]: a 1 x {sStrip}-float tile in {sv} registers ({sv} independent FMA chains).");
-            foreach (var (from, to, nv) in new[] { (0, sStripEnd, sv), (sStripEnd, inVec, rest) })
+            var ranges = new[] { (0, sStripEnd, sv), (sStripEnd, inVec, rest) }.Where(r => r.Item2 > r.Item1 && r.Item3 > 0).ToArray();
+            // One tile: row o, columns [i, i + nv * vw).
+            void Tile(int nv)
             {
-                if (to <= from || nv == 0)
-                    continue;
-                using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                w.Line($"{V} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{j} = load ? {T}.LoadUnsafe(ref dwr, {Off("i", j, vw)}) : default"))};");
+                if (masks)
+                    w.Line($"ulong bits = {U}.Add(ref maskLo, o) | (ulong){U}.Add(ref maskHi, o) << 32;");
+                w.Line($"ref float dzc = ref {U}.Add(ref dz, n0 * {outW} + o);");
+                using (w.Block(masks ? "while (bits != 0)" : "for (int n = 0; n < n1 - n0; n++)"))
                 {
-                    if (pack)
-                        EmitPackStrip(w, l, isa, nv, sStrip);
-                    using (w.Block("for (int o = o0; o < o1; o++)"))
+                    if (masks)
                     {
-                        w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
-                        w.Line($"{V} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{j} = load ? {T}.LoadUnsafe(ref dwr, {Off("i", j, vw)}) : default"))};");
-                        if (masks)
-                            w.Line($"ulong bits = {U}.Add(ref maskLo, o) | (ulong){U}.Add(ref maskHi, o) << 32;");
-                        w.Line($"ref float dzc = ref {U}.Add(ref dz, n0 * {outW} + o);");
-                        using (w.Block(masks ? "while (bits != 0)" : "for (int n = 0; n < n1 - n0; n++)"))
-                        {
-                            if (masks)
-                            {
-                                w.Line($"int n = {Bits}.TrailingZeroCount(bits);");
-                                w.Line("bits &= bits - 1;");
-                            }
-                            w.Line($"var s = {T}.Create({U}.Add(ref dzc, n * {outW}));");
-                            w.Line(pack
-                                ? $"ref float xr = ref {U}.Add(ref pack, n * {sStrip} - (int)i); // the packed row, indexed by i as x is"
-                                : $"ref float xr = ref {U}.Add(ref x, (n0 + n) * {inW});");
-                            for (int j = 0; j < nv; j++)
-                                w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
-                        }
-                        void Stores()
-                        {
-                            for (int j = 0; j < nv; j++)
-                                w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
-                        }
-                        if (StreamsWeightGrad(l, isa, f))
-                        {
-                            using (w.Block("if (n1 < batch)")) // the last chunk's strips are streamed by EmitFusedRowUpdate
-                                Stores();
-                        }
-                        else
-                        {
-                            Stores();
-                        }
-                        EmitFusedRowUpdate(w, l, isa, f, nv);
+                        w.Line($"int n = {Bits}.TrailingZeroCount(bits);");
+                        w.Line("bits &= bits - 1;");
+                    }
+                    w.Line($"var s = {T}.Create({U}.Add(ref dzc, n * {outW}));");
+                    w.Line(pack
+                        ? $"ref float xr = ref {U}.Add(ref pack, n * {sStrip} - (int)i); // the packed row, indexed by i as x is"
+                        : $"ref float xr = ref {U}.Add(ref x, (n0 + n) * {inW});");
+                    for (int j = 0; j < nv; j++)
+                        w.Line($"g{j} = {isa.Fma}(s, {T}.LoadUnsafe(ref xr, {Off("i", j, vw)}), g{j});");
+                }
+                void Stores()
+                {
+                    for (int j = 0; j < nv; j++)
+                        w.Line($"{T}.StoreUnsafe(g{j}, ref dwr, {Off("i", j, vw)});");
+                }
+                if (StreamsWeightGrad(l, isa, f))
+                {
+                    using (w.Block("if (n1 < batch)")) // the last chunk's strips are streamed by EmitFusedRowUpdate
+                        Stores();
+                }
+                else
+                {
+                    Stores();
+                }
+                EmitFusedRowUpdate(w, l, isa, f, nv);
+            }
+            void StripByStrip()
+            {
+                foreach (var (from, to, nv) in ranges)
+                {
+                    using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                    {
+                        if (pack)
+                            EmitPackStrip(w, l, isa, nv, sStrip);
+                        using (w.Block("for (int o = o0; o < o1; o++)"))
+                            Tile(nv);
                     }
                 }
             }
+            if (!rowOrder)
+            {
+                StripByStrip();
+                return;
+            }
+            w.Line("// Row by row (DslWeightGradStepRows): each row's strips in turn, so that W and its state stream through in order.");
+            using (w.Block("for (int o = o0; o < o1; o++)"))
+            {
+                foreach (var (from, to, nv) in ranges)
+                {
+                    using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                        Tile(nv);
+                }
+            }
         }
+
+        /// <summary>
+        /// Up to this many samples (one chunk, the whole batch) the fused kernel's 1-row tiles run row by row rather than strip by strip
+        /// (EmitRowTiles; not with packed strips). mlp128, the two orders in one process, alternating, medians of 7 rounds: batch 1
+        /// 14.36 -> 12.25 us, 2 16.21 -> 13.79, 4 17.38 -> 16.92; 8 32.32 -> 32.71 (not taken).
+        /// </summary>
+        private const int RowOrderMaxSamples = 4;
+
+        /// <summary>Whether the fused kernel of <paramref name="l"/> has a row-order twin (DslWeightGradStepRows): not with packed strips,
+        /// whose copies of x are made strip by strip.</summary>
+        private static bool HasRowOrderKernel(LayerSpec l) => !PacksWeightGradStrips(l);
 
         /// <summary>
         /// Whether the 1-row tiles (EmitRowTiles) update W's strips from the registers as they finish the last chunk: in the fused kernel

@@ -27,6 +27,7 @@ public class DeferredGradientTests
         nameof(DeferDeep) => Make(new DeferDeep(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), m => m.Step(), (m, n) => m.Threads = n),
         nameof(FuseSgdWide) => Make(new FuseSgdWide(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), m => m.Step(), (m, n) => m.Threads = n),
         nameof(FuseSgdWideTanh) => Make(new FuseSgdWideTanh(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), m => m.Step(), (m, n) => m.Threads = n),
+        nameof(FashionMlp) => Make(new FashionMlp(), m => m.Optimizer, (m, x, y, b) => m.TrainStep(x, y, b), m => m.Step(), (m, n) => m.Threads = n),
         _ => throw new ArgumentException(name, nameof(name)),
     };
 
@@ -103,6 +104,8 @@ public class DeferredGradientTests
         { nameof(DeferDeep), 1 }, { nameof(DeferDeep), 9 }, { nameof(DeferDeep), 33 }, { nameof(DeferDeep), 100 },
         { nameof(FuseSgdWide), 1 }, { nameof(FuseSgdWide), 20 },
         { nameof(FuseSgdWideTanh), 3 },
+        // 784 inputs: no packed strips, so a batch of at most 4 takes the row-order kernel (DslWeightGradStepRows), 5 the strips.
+        { nameof(FashionMlp), 1 }, { nameof(FashionMlp), 4 }, { nameof(FashionMlp), 5 },
     };
 
     [Theory]
