@@ -467,11 +467,16 @@ public sealed partial class ModelGenerator
             w.Line("private bool _dslFusedKernelWarm;");
             w.Line();
             w.Line("/// <summary>");
-            w.Line($"/// Calls DslWeightGradStep{first.PropertyName}{(HasRowOrderKernel(first) ? $" and DslWeightGradStepRows{first.PropertyName}" : "")} on no rows (they read and write nothing), so that the JIT compiles them during the first");
+            w.Line($"/// Calls DslWeightGradStep{first.PropertyName} on no rows (it reads and writes nothing), so that the JIT compiles it during the first");
             w.Line("/// TrainStep, which cannot fuse (the optimizer creates its state there) and compiles everything else, rather than during");
             w.Line("/// the second: a process then has one slow first step instead of two (mlp128 at batch 32: the second took ~11 ms).");
+            if (HasRowOrderKernel(first))
+            {
+                w.Line($"/// Its row-order twin DslWeightGradStepRows{first.PropertyName} too when <paramref name=\"batch\"/> is at most {RowOrderMaxSamples}: compiling it costs the first step");
+                w.Line("/// ~8 ms (mlp128), which a model trained on larger batches does not pay (it would at its first small batch).");
+            }
             w.Line("/// </summary>");
-            using (w.Block("private void DslWarmFusedKernel()"))
+            using (w.Block("private void DslWarmFusedKernel(int batch)"))
             {
                 w.Line("_dslFusedKernelWarm = true;");
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
@@ -483,7 +488,7 @@ public sealed partial class ModelGenerator
                 w.Line("bool deferred = false;");
                 w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
                 if (HasRowOrderKernel(first))
-                    w.Line($"DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
+                    w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
             }
             w.Line();
             EmitDeferredGradient(w, spec);

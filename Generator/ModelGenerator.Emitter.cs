@@ -867,7 +867,7 @@ public sealed partial class ModelGenerator
                         using (w.Block("else"))
                         {
                             w.Line("Step();");
-                            w.Line("if (!_dslFusedKernelWarm) DslWarmFusedKernel(); // one warm-up step (this one), not two");
+                            w.Line("if (!_dslFusedKernelWarm) DslWarmFusedKernel(batch); // one warm-up step (this one), not two");
                         }
                     }
                     else
