@@ -294,14 +294,14 @@ public sealed partial class ModelGenerator
             public IEnumerable<string> StateRefs => Call.Refs.Split(new[] { ", " }, System.StringSplitOptions.RemoveEmptyEntries).Skip(2);
 
             /// <summary>The fused weight-gradient kernel's extra parameters: the weight in the parameter arena and in each state arena, and Step()'s arguments.</summary>
-            public string Parameters =>
-                ", ref float stepT" + string.Concat(Kernel.Arrays.Select(a => ", ref float " + Param(a)))
-                + string.Concat(Kernel.Floats.Select(f => ", float " + Param(f))) + string.Concat(Kernel.Bools.Select(b => ", bool " + Param(b)));
+            public string Parameters => string.Concat(Extra.Select(p => $", {p.Type} {p.Name}"));
 
             /// <summary>The same parameters passed on as arguments (", ref stepT, ..., stepLr, ...").</summary>
-            public string Arguments =>
-                ", ref stepT" + string.Concat(Kernel.Arrays.Select(a => ", ref " + Param(a)))
-                + string.Concat(Kernel.Floats.Select(f => ", " + Param(f))) + string.Concat(Kernel.Bools.Select(b => ", " + Param(b)));
+            public string Arguments => string.Concat(Extra.Select(p => p.Type.StartsWith("ref ", System.StringComparison.Ordinal) ? $", ref {p.Name}" : $", {p.Name}"));
+
+            private IEnumerable<(string Type, string Name)> Extra =>
+                new[] { ("ref float", "stepT") }.Concat(Kernel.Arrays.Select(a => ("ref float", Param(a))))
+                .Concat(Kernel.Floats.Select(f => ("float", Param(f)))).Concat(Kernel.Bools.Select(b => ("bool", Param(b))));
 
             public static string Param(string name) => "step" + char.ToUpperInvariant(name[0]) + name.Substring(1);
         }
@@ -375,7 +375,7 @@ public sealed partial class ModelGenerator
         {
             var first = spec.Layers[0];
             string L = first.PropertyName;
-            string dzBuf = (spec.Layers.Count - 1) % 2 == 0 ? "_dslGradA" : "_dslGradB";
+            string dzBuf = DzInGradA(spec, 0) ? "_dslGradA" : "_dslGradB";
             string bias = first.HasBias ? $"ref {U}.Add(ref g, Dsl{L}BiasOffset), " : "";
             w.Line($"// TrainStep's deferred weight gradient of {first.Name} (see DslMaterializeGradients): whether it is pending, the batch it is for,");
             w.Line("// whether Predict copied its dz aside, and the kernel's flags.");

@@ -1086,6 +1086,12 @@ public sealed partial class ModelGenerator
             };
         }
 
+        /// <summary>
+        /// Whether the backward pass finds layer <paramref name="i"/>'s dz in _dslGradA (else _dslGradB): the loss writes the last layer's
+        /// into gA, and each layer's input gradient goes into the other buffer.
+        /// </summary>
+        private static bool DzInGradA(ModelSpec spec, int i) => (spec.Layers.Count - 1 - i) % 2 == 0;
+
         private static void EmitInternals(SourceWriter w, ModelSpec spec, Layout layout)
         {
             using (w.Block("private void DslEnsureCapacity(int batch)"))
@@ -1294,7 +1300,7 @@ public sealed partial class ModelGenerator
                 for (int i = spec.Layers.Count - 1; i >= 0; i--)
                 {
                     var l = spec.Layers[i];
-                    bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
+                    bool fromA = DzInGradA(spec, i);
                     w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
                     string input = i == 0 ? ", input" : ""; // layer 0's weight gradient reads x, maybe in place (DslInputOf)
                     void Serial()
@@ -1409,7 +1415,7 @@ public sealed partial class ModelGenerator
                     {
                         var l = spec.Layers[i];
                         string L = l.PropertyName;
-                        bool fromA = (spec.Layers.Count - 1 - i) % 2 == 0;
+                        bool fromA = DzInGradA(spec, i);
                         string dzBuf = fromA ? "_dslGradA" : "_dslGradB", dxBuf = fromA ? "_dslGradB" : "_dslGradA";
                         string srcP = i % 2 == 0 ? "_dslGradA" : "_dslGradB", dstP = i % 2 == 0 ? "_dslGradB" : "_dslGradA";
                         string bias = l.HasBias ? $"ref {U}.Add(ref p, Dsl{L}BiasOffset), " : "";
