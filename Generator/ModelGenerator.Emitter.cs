@@ -2563,7 +2563,23 @@ public sealed partial class ModelGenerator
             }
             else if (!sparse)
             {
-                DenseTiles();
+                if (f is null && pack)
+                {
+                    // Rows a multiple of 1 KB apart: small batches go row group by row group (EmitWeightGradTilesByRow). (The fused kernel's
+                    // small batches took the branch above.)
+                    using (w.Block($"if (batch < {SparseMinSamples})"))
+                    {
+                        w.Line("int n0 = 0, n1 = batch;");
+                        w.Line("bool load = accumulate;");
+                        EmitWeightGradTilesByRow(w, l, isa, vecs);
+                    }
+                    using (w.Block("else"))
+                        DenseTiles();
+                }
+                else
+                {
+                    DenseTiles();
+                }
             }
             else
             {
@@ -2734,8 +2750,6 @@ public sealed partial class ModelGenerator
         /// </summary>
         private static void EmitWeightGradTiles(SourceWriter w, LayerSpec l, Isa isa, int nv, int strip, bool pack)
         {
-            int inW = l.In, outW = l.Out, vw = isa.Width;
-            string T = isa.Type;
             if (pack)
                 EmitPackStrip(w, l, isa, nv, strip);
             w.Line("bool load = accumulate || n0 > 0;");
@@ -2744,30 +2758,81 @@ public sealed partial class ModelGenerator
             {
                 using (w.Block(ko == 4 ? "for (; o + 4 <= o1; o += 4)" : "for (; o < o1; o++)"))
                 {
-                    for (int k = 0; k < ko; k++)
-                        w.Line($"ref float dw{k} = ref {U}.Add(ref dw, {(k == 0 ? "o" : $"(o + {k})")} * {inW});");
-                    for (int k = 0; k < ko; k++)
-                        w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = load ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
-                    using (w.Block("for (int n = n0; n < n1; n++)"))
-                    {
-                        w.Line(pack
-                            ? $"ref float xr = ref {U}.Add(ref pack, (n - n0) * {strip} - (int)i); // the packed row, indexed by i as x is"
-                            : $"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                        w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
-                        for (int j = 0; j < nv; j++)
-                            w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
-                        for (int k = 0; k < ko; k++)
-                        {
-                            w.Line($"var s{k} = {T}.Create({(k == 0 ? "dzr" : $"{U}.Add(ref dzr, {k})")});");
-                            for (int j = 0; j < nv; j++)
-                                w.Line($"g{k}{j} = {isa.Fma}(s{k}, xv{j}, g{k}{j});");
-                        }
-                    }
-                    for (int k = 0; k < ko; k++)
-                        for (int j = 0; j < nv; j++)
-                            w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
+                    EmitWeightGradRowRefs(w, l, ko);
+                    EmitWeightGradTile(w, l, isa, ko, nv, pack ? strip : 0);
                 }
             }
+        }
+
+        /// <summary>
+        /// The dense tiles of the chunk [n0, n1) (variables <c>n0</c>, <c>n1</c>, <c>load</c> in scope) row group by row group: each group of
+        /// 4 rows of dW (then single rows) takes every strip in turn, so its rows are written whole and in address order, where
+        /// <see cref="EmitWeightGradTiles"/> goes strip by strip over all rows. For chunks of fewer than <see cref="SparseMinSamples"/>
+        /// samples of a layer whose rows are a multiple of 1 KB apart (inputs a multiple of 256, the layers whose strips are packed),
+        /// where writing dW bounds the kernel: strip by strip, a strip is a few cache lines of every row, and those lines fall into
+        /// a few cache sets (512 -> 512 at batch 1: 110 us on AVX2, 247 on Vector128, against 17 on AVX-512 with its 4-line strips;
+        /// docs/benchmarks.md, "Session 21"). Not for other widths: there the strips stay in L1 and from ~15 samples the FMAs count
+        /// (784 -> 512 at batch 15 on AVX-512: 58-62 us strip by strip, 73-77 row group by row group). x is read in place (the
+        /// chunk's rows, at most 15, stay in L1 or L2 for all the row groups). Each dW element is the same chain over the samples
+        /// in order as in the strip-by-strip tiles: the same bits.
+        /// </summary>
+        private static void EmitWeightGradTilesByRow(SourceWriter w, LayerSpec l, Isa isa, int vecs)
+        {
+            int inW = l.In, vw = isa.Width, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
+            w.Line($"// Under {SparseMinSamples} samples writing dW bounds the kernel: the tiles go row group by row group, each group's rows written whole");
+            w.Line($"// and in order (strip by strip, each {strip}-float strip would touch every row, {inW * 4} bytes apart). Same sums, same order.");
+            w.Line("int o = o0;");
+            foreach (int ko in new[] { 4, 1 })
+            {
+                using (w.Block(ko == 4 ? "for (; o + 4 <= o1; o += 4)" : "for (; o < o1; o++)"))
+                {
+                    EmitWeightGradRowRefs(w, l, ko);
+                    foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
+                    {
+                        if (to <= from)
+                            continue;
+                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                            EmitWeightGradTile(w, l, isa, ko, nv, 0);
+                    }
+                }
+            }
+        }
+
+        /// <summary>dw0 .. dw{ko - 1}: rows o .. o + ko - 1 of dW.</summary>
+        private static void EmitWeightGradRowRefs(SourceWriter w, LayerSpec l, int ko)
+        {
+            for (int k = 0; k < ko; k++)
+                w.Line($"ref float dw{k} = ref {U}.Add(ref dw, {(k == 0 ? "o" : $"(o + {k})")} * {l.In});");
+        }
+
+        /// <summary>
+        /// One ko x nv tile of dW at rows o.., columns from <c>i</c>: loaded (or zero), one FMA chain per element over the chunk's samples
+        /// in order, stored. x from the pack buffer when <paramref name="packStride"/> is above 0 (its rows that many floats apart), else in place.
+        /// </summary>
+        private static void EmitWeightGradTile(SourceWriter w, LayerSpec l, Isa isa, int ko, int nv, int packStride)
+        {
+            int inW = l.In, outW = l.Out, vw = isa.Width;
+            string T = isa.Type;
+            for (int k = 0; k < ko; k++)
+                w.Line($"{isa.Vec} {string.Join(", ", Enumerable.Range(0, nv).Select(j => $"g{k}{j} = load ? {T}.LoadUnsafe(ref dw{k}, {Off("i", j, vw)}) : default"))};");
+            using (w.Block("for (int n = n0; n < n1; n++)"))
+            {
+                w.Line(packStride > 0
+                    ? $"ref float xr = ref {U}.Add(ref pack, (n - n0) * {packStride} - (int)i); // the packed row, indexed by i as x is"
+                    : $"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW} + o);");
+                for (int j = 0; j < nv; j++)
+                    w.Line($"var xv{j} = {T}.LoadUnsafe(ref xr, {Off("i", j, vw)});");
+                for (int k = 0; k < ko; k++)
+                {
+                    w.Line($"var s{k} = {T}.Create({(k == 0 ? "dzr" : $"{U}.Add(ref dzr, {k})")});");
+                    for (int j = 0; j < nv; j++)
+                        w.Line($"g{k}{j} = {isa.Fma}(s{k}, xv{j}, g{k}{j});");
+                }
+            }
+            for (int k = 0; k < ko; k++)
+                for (int j = 0; j < nv; j++)
+                    w.Line($"{T}.StoreUnsafe(g{k}{j}, ref dw{k}, {Off("i", j, vw)});");
         }
 
         /// <summary>Copies the chunk's rows [n0, n1) of x's strip (from <c>i</c>, <paramref name="nv"/> vectors) to pack, <paramref name="stride"/> floats apart.</summary>
@@ -2873,12 +2938,31 @@ public sealed partial class ModelGenerator
                 }
                 using (w.Block("if (dense)"))
                 {
-                    foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
+                    void Strips()
                     {
-                        if (to <= from)
-                            continue;
-                        using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
-                            EmitWeightGradTiles(w, l, isa, nv, strip, pack);
+                        foreach (var (from, to, nv) in new[] { (0, stripEnd, vecs), (stripEnd, inVec, 1) })
+                        {
+                            if (to <= from)
+                                continue;
+                            using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
+                                EmitWeightGradTiles(w, l, isa, nv, strip, pack);
+                        }
+                    }
+                    if (f is null && pack)
+                    {
+                        // Rows a multiple of 1 KB apart: a small chunk goes row group by row group (EmitWeightGradTilesByRow). (In the fused
+                        // kernel a small chunk is the last one, which takes the 1-row tiles with W's update.)
+                        using (w.Block($"if (n1 - n0 < {SparseMinSamples})"))
+                        {
+                            w.Line("bool load = accumulate || n0 > 0;");
+                            EmitWeightGradTilesByRow(w, l, isa, vecs);
+                        }
+                        using (w.Block("else"))
+                            Strips();
+                    }
+                    else
+                    {
+                        Strips();
                     }
                 }
                 using (w.Block("else"))
