@@ -2563,23 +2563,8 @@ public sealed partial class ModelGenerator
             }
             else if (!sparse)
             {
-                if (f is null && pack)
-                {
-                    // Rows a multiple of 1 KB apart: small batches go row group by row group (EmitWeightGradTilesByRow). (The fused kernel's
-                    // small batches took the branch above.)
-                    using (w.Block($"if (batch < {SparseMinSamples})"))
-                    {
-                        w.Line("int n0 = 0, n1 = batch;");
-                        w.Line("bool load = accumulate;");
-                        EmitWeightGradTilesByRow(w, l, isa, vecs);
-                    }
-                    using (w.Block("else"))
-                        DenseTiles();
-                }
-                else
-                {
-                    DenseTiles();
-                }
+                // (The fused kernel's small batches took the branch above.)
+                EmitSmallChunksByRow(w, l, isa, vecs, f is null && pack, $"batch < {SparseMinSamples}", new[] { "int n0 = 0, n1 = batch;", "bool load = accumulate;" }, DenseTiles);
             }
             else
             {
@@ -2798,6 +2783,28 @@ public sealed partial class ModelGenerator
             }
         }
 
+        /// <summary>
+        /// When <paramref name="applies"/> (a plain kernel of a layer whose rows are a multiple of 1 KB apart): <c>if (condition) { setup; the
+        /// tiles row group by row group } else { otherwise }</c>; else just <paramref name="otherwise"/>.
+        /// </summary>
+        private static void EmitSmallChunksByRow(SourceWriter w, LayerSpec l, Isa isa, int vecs, bool applies, string condition, string[] setup, Action otherwise)
+        {
+            if (!applies)
+            {
+                otherwise();
+                return;
+            }
+            w.Line("// Rows a multiple of 1 KB apart: a chunk of fewer than 16 samples goes row group by row group (see below).");
+            using (w.Block($"if ({condition})"))
+            {
+                foreach (string line in setup)
+                    w.Line(line);
+                EmitWeightGradTilesByRow(w, l, isa, vecs);
+            }
+            using (w.Block("else"))
+                otherwise();
+        }
+
         /// <summary>dw0 .. dw{ko - 1}: rows o .. o + ko - 1 of dW.</summary>
         private static void EmitWeightGradRowRefs(SourceWriter w, LayerSpec l, int ko)
         {
@@ -2948,22 +2955,8 @@ public sealed partial class ModelGenerator
                                 EmitWeightGradTiles(w, l, isa, nv, strip, pack);
                         }
                     }
-                    if (f is null && pack)
-                    {
-                        // Rows a multiple of 1 KB apart: a small chunk goes row group by row group (EmitWeightGradTilesByRow). (In the fused
-                        // kernel a small chunk is the last one, which takes the 1-row tiles with W's update.)
-                        using (w.Block($"if (n1 - n0 < {SparseMinSamples})"))
-                        {
-                            w.Line("bool load = accumulate || n0 > 0;");
-                            EmitWeightGradTilesByRow(w, l, isa, vecs);
-                        }
-                        using (w.Block("else"))
-                            Strips();
-                    }
-                    else
-                    {
-                        Strips();
-                    }
+                    // (In the fused kernel a small chunk is the last one, which takes the 1-row tiles with W's update.)
+                    EmitSmallChunksByRow(w, l, isa, vecs, f is null && pack, $"n1 - n0 < {SparseMinSamples}", new[] { "bool load = accumulate || n0 > 0;" }, Strips);
                 }
                 using (w.Block("else"))
                 {
