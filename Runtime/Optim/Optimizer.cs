@@ -375,14 +375,15 @@ public abstract class Optimizer
 
     /// <summary>
     /// Not a PyTorch method: sets every subnormal value (nonzero and smaller in magnitude than 2^-126 in a float32 tensor,
-    /// 2^-1022 in a float64 one) of this optimizer's tensor state to +0, and returns how many it set. Nothing else changes:
-    /// not the parameters, the options, the step counts or any normal value.
+    /// 2^-1022 in a float64 one) of this optimizer's tensor state to +0, and returns how many it set: every state tensor,
+    /// LBFGS's history and 0-dim ones such as NAdam's <c>mu_product</c> included. Nothing else changes: not the parameters,
+    /// the options, scalar (non-tensor) state or any normal value, zero, infinity or NaN.
     /// <para>
     /// Why: the state of a weight whose gradient stays exactly zero (a ReLU unit that no sample turns on) decays step by
     /// step, and Adam's <c>exp_avg</c> (β1 = 0.9) then stops at a few multiples of 2^-149, where <c>m·β1</c> rounds back to
     /// <c>m</c>. Every later step computes with those subnormals, which many CPUs handle slowly: a 784-512-512-10 MLP with
     /// Adam trained at batch 1 in 263 us a step with 57,000 of them and in 205 us without (AMD Zen 5, docs/benchmarks.md,
-    /// "Session 22"); PyTorch computes the same values and pays the same. Calling this every 1,000 steps or so removes
+    /// "Session 22"); PyTorch computes the same values with the same operations. Calling this every 1,000 steps or so removes
     /// them (new ones take ~900 steps to reach the range).
     /// </para>
     /// <para>
