@@ -13,6 +13,13 @@ namespace DslModels.Benchmarks;
 /// </summary>
 public static class Quick
 {
+    /// <summary>
+    /// DSLMODELS_BENCH_FLUSH_SUBNORMALS=N: mlp512's train cases call <c>Optimizer.FlushSubnormalState()</c> every N steps
+    /// (run-vs-pytorch.sh --flush-subnormals N; PyTorch then runs with <c>torch.set_flush_denormal(True)</c>). 0: never.
+    /// </summary>
+    private static readonly long FlushSubnormalsEvery =
+        long.TryParse(Environment.GetEnvironmentVariable("DSLMODELS_BENCH_FLUSH_SUBNORMALS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0 ? n : 0;
+
     public static void Run(string[] args)
     {
         // Numbers among the arguments replace every model's default batch sizes (e.g. `--quick mlp128 2 3 5 7`).
@@ -37,7 +44,14 @@ public static class Quick
                 using var m = new Mlp512 { Threads = ThreadCount };
                 var pool = new BatchPool(batch, Mlp512.InputSize, Mlp512.OutputSize);
                 var output = new float[batch * Mlp512.OutputSize];
-                results.Add(($"mlp512/train/{batch}", Time(() => { var (x, y) = pool.Next(); m.TrainStep(x, y, batch); })));
+                long steps = 0;
+                results.Add(($"mlp512/train/{batch}", Time(() =>
+                {
+                    var (x, y) = pool.Next();
+                    m.TrainStep(x, y, batch);
+                    if (FlushSubnormalsEvery > 0 && ++steps % FlushSubnormalsEvery == 0)
+                        m.Optimizer.FlushSubnormalState(); // opt-in, not PyTorch's numbers (docs/optim.md)
+                })));
                 if (batch >= 16 && m.Threads == 1)
                     densities.Add($"mlp512/train/{batch}: {m.DzDensity(batch)}");
                 results.Add(($"mlp512/infer/{batch}", Time(() => { var (x, _) = pool.Next(); m.Predict(x, output, batch); })));

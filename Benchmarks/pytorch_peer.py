@@ -8,7 +8,7 @@ Run it with the Debian python and torch 1.13 and a correctly detected single-thr
 
     OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [mlp128] [mlp512] [tiny] [act] [tab] [cls]
+    /usr/bin/python3 Benchmarks/pytorch_peer.py [--adam] [--flush-denormal] [mlp128] [mlp512] [tiny] [act] [tab] [cls]
 
 Without OPENBLAS_CORETYPE, OpenBLAS 0.3.21 takes this Zen CPU for Haswell (AVX2 kernels); without the
 openblas-pthread path torch may load the reference BLAS (11-30x slower). The BLAS core in use is printed
@@ -119,6 +119,8 @@ def blas_core():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--adam", action="store_true", help="mlp512 uses Adam(lr=1e-3) instead of SGD momentum")
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="torch.set_flush_denormal(True): subnormal results and operands as zero (run-vs-pytorch.sh --flush-subnormals)")
     ap.add_argument("models", nargs="*", metavar="mlp128|mlp512|tiny|act|tab|cls")
     args = ap.parse_args()
     models = args.models or ["mlp128", "mlp512", "tiny"]
@@ -133,8 +135,12 @@ def main():
         models = [m for m in models if m != "cls"] + ["cls1000", "cls1000-logsoftmax"]
 
     torch.set_num_threads(1)
+    flushing = args.flush_denormal and torch.set_flush_denormal(True)
+    if args.flush_denormal and not flushing:
+        sys.exit("torch.set_flush_denormal(True) is not supported on this CPU")
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, OpenBLAS core {blas_core()}, "
-          f"mlp512 optimizer {'Adam' if args.adam else 'SGD momentum'}", file=sys.stderr)
+          f"mlp512 optimizer {'Adam' if args.adam else 'SGD momentum'}"
+          f"{', flush denormal' if flushing else ''}", file=sys.stderr)
 
     loss_fn = nn.CrossEntropyLoss()
     for batch in BATCHES:

@@ -2,7 +2,7 @@
 # DslModels vs PyTorch (single thread) on the issue's two MLPs, train step and inference at batch 1..512, and on a
 # small online-learning model (tiny: 32-64-64-4, batch 1..32); act: mlp128 with eight other hidden activations (batch 1, 32); tab: 13 and 16 features (batch 1..128); cls: 256-512-1000 with cross-entropy and with LogSoftmax + NLLLoss (batch 1, 32).
 #
-#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [--tuned-malloc] [--exe PATH] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
+#   Benchmarks/run-vs-pytorch.sh [--rounds N] [--adam] [--no-build] [--wait-idle S] [--avx2] [--tuned-malloc] [--flush-subnormals N] [--exe PATH] [mlp128] [mlp512] [tiny] [act] [tab] [cls] [table.md]
 #
 # Runs `DslModels.Benchmarks --quick` and Benchmarks/pytorch_peer.py alternately, N rounds each (default 3),
 # takes the median of each `name microseconds` line across rounds, measures the FMA peak (`--peak fma`),
@@ -17,6 +17,9 @@
 # MALLOC_TRIM_THRESHOLD_=67108864): without it each train step maps and unmaps its fresh gradient buffers, and its page
 # faults can dominate PyTorch's small-batch training (on this VM, one day, train/8 and train/32 ran up to 2.5x and 1.8x slower; inference is
 # unaffected). The conservative peer; the report's header says which one ran.
+# --flush-subnormals N: both sides with their knob against subnormal numbers, which change PyTorch's numbers: DslModels'
+# mlp512 calls Optimizer.FlushSubnormalState() every N train steps (DSLMODELS_BENCH_FLUSH_SUBNORMALS), PyTorch runs with
+# torch.set_flush_denormal(True) (every CPU operation flushes subnormals to zero). See docs/optim.md.
 #
 # PyTorch is /usr/bin/python3 (Debian torch 1.13) with a single-threaded OpenBLAS that uses its AVX-512
 # (SkylakeX) kernels: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1
@@ -26,7 +29,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0 exe="" tuned_malloc=0
+rounds=3 build=1 out="" adam=(--adam) models=() wait_idle=0 busy_starts=0 avx2=0 exe="" tuned_malloc=0 flush=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -35,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --wait-idle) wait_idle="$2"; shift 2 ;;
     --avx2) avx2=1; shift ;;
     --tuned-malloc) tuned_malloc=1; shift ;;
+    --flush-subnormals) flush="$2"; shift 2 ;;
     --exe) exe="$2"; build=0; shift 2 ;; # a NativeAOT build of Benchmarks (docs/benchmarks.md, "NativeAOT") instead of `dotnet` the dll
     mlp128|mlp512|tiny|act|tab|cls) models+=("$1"); shift ;;
     -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
@@ -60,6 +64,14 @@ allocator="glibc's defaults (as installed)"
 if [[ $tuned_malloc == 1 ]]; then
   torch_env+=(MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864)
   allocator="tuned: MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864"
+fi
+
+subnormals="as the arithmetic gives them (both sides)"
+peer_flags=()
+if [[ $flush != 0 ]]; then
+  dsl_env+=(DSLMODELS_BENCH_FLUSH_SUBNORMALS=$flush)
+  peer_flags=(--flush-denormal)
+  subnormals="flushed: DslModels' mlp512 calls Optimizer.FlushSubnormalState() every $flush steps; PyTorch runs with torch.set_flush_denormal(True)"
 fi
 
 if [[ $build == 1 ]]; then
@@ -104,7 +116,7 @@ for ((r = 1; r <= rounds; r++)); do
   "${dsl_env[@]}" "${dsl[@]}" --quick "${models[@]}" >"$tmp/dsl.$r"
   wait_quiet
   echo "round $r/$rounds: PyTorch" >&2
-  "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
+  "${torch_env[@]}" /usr/bin/python3 Benchmarks/pytorch_peer.py "${adam[@]}" "${peer_flags[@]}" "${models[@]}" >"$tmp/torch.$r" 2>"$tmp/torch.info"
 done
 echo "FMA peak" >&2
 "${dsl_env[@]}" "${dsl[@]}" --peak fma >"$tmp/peak"
@@ -122,6 +134,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "load=$load_before (before) -> $load_after (after), 1/5/15-min load averages"
   echo "isa=$isa"
   echo "torch allocator=$allocator"
+  echo "subnormals=$subnormals"
   echo "rounds=$rounds"
   if [[ $wait_idle -gt 0 ]]; then
     echo "idle wait=up to ${wait_idle}s for < 15% CPU busy before each run; $busy_starts of $((2 * rounds)) runs started busy"
