@@ -41,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --flush-subnormals) flush="$2"; shift 2 ;;
     --exe) exe="$2"; build=0; shift 2 ;; # a NativeAOT build of Benchmarks (docs/benchmarks.md, "NativeAOT") instead of `dotnet` the dll
     mlp128|mlp512|tiny|act|tab|cls) models+=("$1"); shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -66,9 +66,10 @@ if [[ $tuned_malloc == 1 ]]; then
   allocator="tuned: MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864"
 fi
 
+[[ $flush =~ ^[0-9]+$ ]] || { echo "--flush-subnormals takes a number of steps (0: off), not '$flush'" >&2; exit 2; }
 subnormals="as the arithmetic gives them (both sides)"
 peer_flags=()
-if [[ $flush != 0 ]]; then
+if (( 10#$flush > 0 )); then
   dsl_env+=(DSLMODELS_BENCH_FLUSH_SUBNORMALS=$flush)
   peer_flags=(--flush-denormal)
   subnormals="flushed: DslModels' mlp512 calls Optimizer.FlushSubnormalState() every $flush steps; PyTorch runs with torch.set_flush_denormal(True)"
