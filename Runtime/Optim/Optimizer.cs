@@ -394,6 +394,8 @@ public abstract class Optimizer
     /// In the benchmark's runs (8,000 steps at batch 1, flushing every 1,000) every parameter and every <c>exp_avg_sq</c>
     /// kept its bits and <c>exp_avg</c> differed only where PyTorch's value is subnormal. It is your choice, not a default:
     /// PyTorch's own switch for this, <c>torch.set_flush_denormal(True)</c>, changes every operation on the CPU instead.
+    /// Not with <c>eps = 0</c> in an optimizer that divides by a root of its second moments (Adam, AdamW, NAdam, RAdam,
+    /// RMSprop, Adadelta): a flushed <c>exp_avg_sq</c> or <c>square_avg</c> would make that weight's next update 0/0 (NaN).
     /// </para>
     /// </summary>
     public long FlushSubnormalState()
