@@ -93,6 +93,33 @@ public class SubnormalStateTests
     }
 
     [Fact]
+    public void A_group_without_eps_keeps_its_state()
+    {
+        // Zeroing a subnormal exp_avg_sq there would make the next update 0/0; the other group is flushed.
+        var a = new TensorParameter<float>(new float[3], [3]);
+        var b = new TensorParameter<float>(new float[3], [3]);
+        var o = new Adam([new ParamGroup([a], new Dictionary<string, object?> { ["eps"] = 0.0 }), new ParamGroup([b])], lr: 0.01);
+        a.SetGrad([1f, -1f, 0.5f]);
+        b.SetGrad([1f, -1f, 0.5f]);
+        o.Step();
+        float tiny = BitConverter.UInt32BitsToSingle(5);
+        foreach (var p in new[] { a, b })
+        {
+            o.State[p].Tensor("exp_avg").Float32.Fill(tiny);
+            o.State[p].Tensor("exp_avg_sq").Float32.Fill(tiny);
+        }
+
+        Assert.Equal(6, o.FlushSubnormalState());
+
+        Assert.All(o.State[a].Tensor("exp_avg_sq").Float32.ToArray(), x => Assert.Equal(tiny, x));
+        Assert.All(o.State[a].Tensor("exp_avg").Float32.ToArray(), x => Assert.Equal(tiny, x));
+        Assert.All(o.State[b].Tensor("exp_avg_sq").Float32.ToArray(), x => Assert.Equal(0u, BitConverter.SingleToUInt32Bits(x)));
+        a.SetGrad([0f, 0f, 0f]);
+        o.Step();
+        Assert.All(a.Data.ToArray(), x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
     public void Training_with_periodic_flushes_keeps_every_parameter_and_exp_avg_sq_bit_for_bit()
     {
         // Batch 1 over a pool of 16 samples: hidden units that none of them turns on leave their columns' exp_avg stuck at

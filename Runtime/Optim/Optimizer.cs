@@ -394,23 +394,34 @@ public abstract class Optimizer
     /// In the benchmark's runs (8,000 steps at batch 1, flushing every 1,000) every parameter and every <c>exp_avg_sq</c>
     /// kept its bits and <c>exp_avg</c> differed only where PyTorch's value is subnormal. It is your choice, not a default:
     /// PyTorch's own switch for this, <c>torch.set_flush_denormal(True)</c>, changes every operation on the CPU instead.
-    /// Not with <c>eps = 0</c> in an optimizer that divides by a root of its second moments (Adam, AdamW, NAdam, RAdam,
-    /// RMSprop, Adadelta): a flushed <c>exp_avg_sq</c> or <c>square_avg</c> would make that weight's next update 0/0 (NaN).
+    /// A param group whose <c>eps</c> is 0 keeps its state as it is: in an optimizer that divides by a root of its second
+    /// moments (Adam, AdamW, NAdam, RAdam, RMSprop, Adadelta, Adagrad), a zeroed <c>exp_avg_sq</c> or <c>square_avg</c>
+    /// would make that weight's next update 0/0 (NaN).
     /// </para>
     /// </summary>
     public long FlushSubnormalState()
     {
         long count = 0;
-        foreach (var st in _state.Values)
-            foreach (var value in st.Values.Values)
+        foreach (var group in _groups)
+        {
+            // Without eps, a zeroed second moment would make the next update divide 0 by 0: such a group keeps its state.
+            if (group.ContainsKey("eps") && group.GetDouble("eps") == 0)
+                continue;
+            foreach (var p in group.ParamList)
             {
-                if (value is StateTensor t)
-                    count += FlushSubnormals(t);
-                else if (value is List<object?> list)
-                    foreach (var item in list)
-                        if (item is StateTensor lt)
-                            count += FlushSubnormals(lt);
+                if (!_state.TryGetValue(p, out var st))
+                    continue;
+                foreach (var value in st.Values.Values)
+                {
+                    if (value is StateTensor t)
+                        count += FlushSubnormals(t);
+                    else if (value is List<object?> list)
+                        foreach (var item in list)
+                            if (item is StateTensor lt)
+                                count += FlushSubnormals(lt);
+                }
             }
+        }
         return count;
     }
 
