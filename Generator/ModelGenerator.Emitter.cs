@@ -2367,8 +2367,8 @@ public sealed partial class ModelGenerator
                 {
                     if (rows)
                     {
-                        w.Line($"// A batch of at most {RowOrderMaxSamples} samples: the same kernel with its 1-row tiles row by row (see DslWeightGradStepRows{l.PropertyName}).");
-                        using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0)"))
+                        w.Line($"// A batch of at most {RowOrderMaxSamples} samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRows{l.PropertyName}).");
+                        using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0 && !accumulate)"))
                         {
                             w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
                             w.Line("return;");
@@ -2382,13 +2382,14 @@ public sealed partial class ModelGenerator
                     // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
                     // 95 us instead of 14: MinOpts).
                     w.Line($"/// <summary>");
-                    w.Line($"/// DslWeightGradStep{l.PropertyName} with its 1-row tiles taken row by row (each row's strips in turn) rather than strip by strip: for a");
-                    w.Line($"/// batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work and they then stream through in order");
-                    w.Line($"/// (mlp128 train/1: 14.4 -> 12.3 us, docs/benchmarks.md \"Session 20\"). The same sums in the same order: the same bits.");
+                    w.Line($"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
+                    w.Line($"/// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it");
+                    w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
+                    w.Line($"/// tiles row by row, docs/benchmarks.md \"Session 20\"; 11.6 -> 10.0 like this, \"Session 23\"). The same sums in the same order: the same bits.");
                     w.Line($"/// </summary>");
                     w.Line(Opt);
                     using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{signature}"))
-                        EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f, rowOrder: true), () => EmitBackwardScalar(w, l, weights: true, f));
+                        EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f), () => EmitBackwardScalar(w, l, weights: true, f));
                     w.Line();
                 }
             }
@@ -2489,7 +2490,7 @@ public sealed partial class ModelGenerator
             }
         }
 
-        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool weights, FusedUpdate? f, bool rowOrder = false)
+        private static void EmitBackwardVector(SourceWriter w, LayerSpec l, Isa isa, bool weights, FusedUpdate? f)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width;
             string T = isa.Type;
@@ -2498,18 +2499,7 @@ public sealed partial class ModelGenerator
                 EmitInputGradVector(w, l, isa);
                 return;
             }
-            if (l.HasBias)
-            {
-                w.Line($"// db[o0..o1) (+)= Σ_n dz[n, o0..o1)");
-                w.Line($"if (!accumulate) {MM}.CreateSpan(ref {U}.Add(ref db, o0), o1 - o0).Clear();");
-                using (w.Block("for (int n = 0; n < batch; n++)"))
-                {
-                    w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {outW});");
-                    w.Line("int ob = o0;");
-                    w.Line($"for (; ob + {vw} <= o1; ob += {vw}) {T}.StoreUnsafe({T}.LoadUnsafe(ref db, (nuint)ob) + {T}.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);");
-                    w.Line($"for (; ob < o1; ob++) {U}.Add(ref db, ob) += {U}.Add(ref dzr, ob);");
-                }
-            }
+            EmitBiasGradient(w, l, isa);
             int vecs = isa.Width == 16 ? 4 : 2, strip = vecs * vw, stripEnd = inW / strip * strip, inVec = inW / vw * vw;
             const int chunk = WeightGradChunk;
             bool rowUpdate = UpdatesInRowTiles(l, isa, f);
@@ -2556,7 +2546,7 @@ public sealed partial class ModelGenerator
                     w.Line("int n0 = 0, n1 = batch;");
                     w.Line("bool load = accumulate;");
                     w.Line("updated = true;");
-                    EmitRowTiles(w, l, isa, pack, f, masks: false, rowOrder);
+                    EmitRowTiles(w, l, isa, pack, f, masks: false);
                 }
                 using (w.Block("else"))
                     DenseTiles();
@@ -2568,7 +2558,7 @@ public sealed partial class ModelGenerator
             }
             else
             {
-                EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f, rowOrder);
+                EmitSparseWeightGrad(w, l, isa, vecs, strip, pack, f);
             }
             if (inVec < inW)
                 EmitWeightGradLastColumns(w, l, isa, inVec);
@@ -2589,6 +2579,148 @@ public sealed partial class ModelGenerator
             else
             {
                 w.Line(FusedCall(f, $"o0 * {inW}", $"o1 * {inW}"));
+            }
+        }
+
+        /// <summary>db[o0..o1) (+)= Σ_n dz[n, o0..o1): the bias gradient, each element a chain over the samples in order (nothing without a bias).</summary>
+        private static void EmitBiasGradient(SourceWriter w, LayerSpec l, Isa isa)
+        {
+            if (!l.HasBias)
+                return;
+            string T = isa.Type;
+            int vw = isa.Width;
+            w.Line($"// db[o0..o1) (+)= Σ_n dz[n, o0..o1)");
+            w.Line($"if (!accumulate) {MM}.CreateSpan(ref {U}.Add(ref db, o0), o1 - o0).Clear();");
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"ref float dzr = ref {U}.Add(ref dz, n * {l.Out});");
+                w.Line("int ob = o0;");
+                w.Line($"for (; ob + {vw} <= o1; ob += {vw}) {T}.StoreUnsafe({T}.LoadUnsafe(ref db, (nuint)ob) + {T}.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);");
+                w.Line($"for (; ob < o1; ob++) {U}.Add(ref db, ob) += {U}.Add(ref dzr, ob);");
+            }
+        }
+
+        /// <summary>
+        /// The fused kernel's twin for a batch of at most <see cref="RowOrderMaxSamples"/> samples (DslWeightGradStepRows), where updating
+        /// W and its state is the work: row by row, one pass of vectors over each row that computes the row's gradient (one chain per
+        /// element over the row's samples whose dz is not zero, in order: at most 4 FMAs, the sparse tiles' sums), stores it (or not,
+        /// when deferred) and applies the optimizer's update (Step()'s operations) to W and its state. The row's samples are chosen
+        /// once per row, not per strip, and W and its state stream through in address order. A non-finite x takes every sample, as the
+        /// sparse tiles' allBits does, and a layer without zeros to skip takes every sample always: the same sums as the other kernels.
+        /// Called with accumulate false only (TrainStep writes its gradients): each chain starts at zero; a Backward that accumulates
+        /// takes the strip-by-strip kernel. mlp128, this against the 1-row sparse tiles row by row, in one process (docs/benchmarks.md,
+        /// "Session 23"): train step at batch 1 11.6 -> 10.0 us, 2 13.2 -> 10.5, 4 15.9 -> 14.0.
+        /// </summary>
+        private static void EmitSmallBatchRows(SourceWriter w, LayerSpec l, Isa isa, FusedUpdate f)
+        {
+            int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw;
+            if (!UpdatesInRowTiles(l, isa, f))
+            {
+                EmitBackwardVector(w, l, isa, weights: true, f);
+                return;
+            }
+            string T = isa.Type, V = isa.Vec;
+            EmitBiasGradient(w, l, isa);
+            bool sparse = SkipsZeroGradients(l);
+            if (sparse)
+            {
+                w.Line("// A non-finite x: every sample's term (0 · ∞ is NaN, and the dense sum keeps it), as the sparse tiles' allBits.");
+                w.Line($"{V} bad0 = default, bad1 = default, bad2 = default, bad3 = default;");
+                bool scalarColumns = inVec < inW;
+                if (scalarColumns)
+                    w.Line("float badScalar = 0f;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                    EmitChunks(w, isa, inW,
+                        (count, i) =>
+                        {
+                            for (int j = 0; j < count; j++)
+                                w.Line($"bad{j} = {isa.Fma}({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
+                        },
+                        i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
+                }
+                w.Line("bad0 += bad1 + bad2 + bad3;");
+                w.Line($"bool all = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
+            }
+            else
+            {
+                w.Line("// No zeros to skip (not a ReLU-like activation): every sample's term, as the dense tiles.");
+            }
+            bool streams = StreamsWeightGrad(l, isa, f);
+            foreach (string c in f.Kernel.Floats)
+                w.Line($"var {Lanes.VectorName(c)} = {T}.Create({FusedUpdate.Param(c)});");
+            foreach (string b in f.Kernel.Bools)
+                w.Line($"bool {b} = {FusedUpdate.Param(b)};");
+            using (w.Block("for (int o = o0; o < o1; o++)"))
+            {
+                w.Line(sparse
+                    ? $"// The row's terms: its samples with dz[n, o] ≠ 0 (every sample when all), in order; at most {RowOrderMaxSamples}."
+                    : $"// The row's terms: every sample, in order; at most {RowOrderMaxSamples}.");
+                w.Line("int terms = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    if (sparse)
+                        w.Line($"if (!all && {U}.Add(ref dz, n * {outW} + o) == 0f) continue;");
+                    w.Line("if (terms == 0) m0 = n; else if (terms == 1) m1 = n; else if (terms == 2) m2 = n; else m3 = n;");
+                    w.Line("terms++;");
+                }
+                w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
+                w.Line($"ref float t = ref {U}.Add(ref stepT, o * {inW});");
+                foreach (string a in f.Kernel.Arrays)
+                    w.Line($"ref float {a} = ref {U}.Add(ref {FusedUpdate.Param(a)}, o * {inW});");
+                for (int j = 0; j < RowOrderMaxSamples; j++)
+                    w.Line($"var s{j} = {T}.Create({U}.Add(ref dz, m{j} * {outW} + o)); ref float x{j} = ref {U}.Add(ref x, m{j} * {inW});");
+                // One loop per count of terms, and per store of dW (streamed, plain, or none when deferred): no test in the loops
+                // (with the stores' and accumulate's tests in the loop, mlp128 train/1 took 13.0 us instead of 10.2).
+                void Switch(string? store)
+                {
+                    using (w.Block("switch (terms)"))
+                    {
+                        for (int c = 0; c <= RowOrderMaxSamples; c++)
+                        {
+                            using (w.Block(c == RowOrderMaxSamples ? "default:" : $"case {c}:"))
+                            {
+                                using (w.Block($"for (nuint i = 0; i < {inVec}; i += {vw})"))
+                                {
+                                    w.Line(c == 0 ? $"var g = {V}.Zero;" : $"var g = {isa.Fma}(s0, {T}.LoadUnsafe(ref x0, i), {V}.Zero);");
+                                    for (int j = 1; j < c; j++)
+                                        w.Line($"g = {isa.Fma}(s{j}, {T}.LoadUnsafe(ref x{j}, i), g);");
+                                    if (store is not null)
+                                        w.Line(store);
+                                    using (w.Scope())
+                                    {
+                                        w.Line("nuint k = i;");
+                                        f.Kernel.Body(new Lanes(isa, "g"));
+                                    }
+                                }
+                                w.Line("break;");
+                            }
+                        }
+                    }
+                }
+                if (streams)
+                {
+                    using (w.Block("if (deferGrad)"))
+                        Switch(null);
+                    using (w.Block("else"))
+                        Switch($"{Rt}.StreamingStores.Store(g, ref {U}.Add(ref dwr, i)); // streamed: nothing in the step reads it again");
+                }
+                else
+                {
+                    Switch($"{T}.StoreUnsafe(g, ref dwr, i);");
+                }
+            }
+            if (inVec < inW)
+            {
+                EmitWeightGradLastColumns(w, l, isa, inVec);
+                w.Line("// The optimizer's update of the last columns, from their gradient in dW.");
+                w.Line($"for (int r = o0; r < o1; r++) {FusedCall(f, $"r * {inW} + {inVec}", $"(r + 1) * {inW}")}");
+            }
+            if (streams)
+            {
+                w.Line($"if (!deferGrad) {Rt}.StreamingStores.Fence(); // the streamed dW before any later store");
+                w.Line("if (deferGrad) gradDeferred = true; // dW's vector columns were not stored");
             }
         }
 
@@ -2862,7 +2994,7 @@ public sealed partial class ModelGenerator
         /// as in PyTorch) or whose dz is nearly dense take the dense tiles. (One edge: a -0 the caller left in a held gradient stays
         /// -0 under Backward's accumulation where the dense sum would add +0 and give +0; the values compare equal.)
         /// </summary>
-        private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack, FusedUpdate? f, bool rowOrder = false)
+        private static void EmitSparseWeightGrad(SourceWriter w, LayerSpec l, Isa isa, int vecs, int strip, bool pack, FusedUpdate? f)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw, stripEnd = inW / strip * strip;
             const int chunk = WeightGradChunk;
@@ -2963,7 +3095,7 @@ public sealed partial class ModelGenerator
                     w.Line("bool load = accumulate || n0 > 0;");
                     if (UpdatesInRowTiles(l, isa, f))
                         w.Line("if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final");
-                    EmitRowTiles(w, l, isa, pack, f, masks: true, rowOrder);
+                    EmitRowTiles(w, l, isa, pack, f, masks: true);
                 }
             }
         }
@@ -2975,7 +3107,7 @@ public sealed partial class ModelGenerator
         /// (EmitFusedRowUpdate). <paramref name="masks"/>: only the samples whose bit is set in maskLo/maskHi (the sparse kernel);
         /// otherwise every sample, which gives the dense tiles' sums term for term.
         /// </summary>
-        private static void EmitRowTiles(SourceWriter w, LayerSpec l, Isa isa, bool pack, FusedUpdate? f, bool masks, bool rowOrder = false)
+        private static void EmitRowTiles(SourceWriter w, LayerSpec l, Isa isa, bool pack, FusedUpdate? f, bool masks)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw;
             int sv = SparseStripVectors, sStrip = sv * vw, sStripEnd = inVec / sStrip * sStrip, rest = (inVec - sStripEnd) / vw;
@@ -3036,26 +3168,14 @@ public sealed partial class ModelGenerator
                     }
                 }
             }
-            if (!rowOrder)
-            {
-                StripByStrip();
-                return;
-            }
-            w.Line("// Row by row (DslWeightGradStepRows): each row's strips in turn, so that W and its state stream through in order.");
-            using (w.Block("for (int o = o0; o < o1; o++)"))
-            {
-                foreach (var (from, to, nv) in ranges)
-                {
-                    using (w.Block($"for (nuint i = {from}; i < {to}; i += {nv * vw})"))
-                        Tile(nv);
-                }
-            }
+            StripByStrip();
         }
 
         /// <summary>
-        /// Up to this many samples (one chunk, the whole batch) the fused kernel's 1-row tiles run row by row rather than strip by strip
-        /// (EmitRowTiles; not with packed strips). mlp128, the two orders in one process, alternating, medians of 7 rounds: batch 1
-        /// 14.36 -> 12.25 us, 2 16.21 -> 13.79, 4 17.38 -> 16.92; 8 32.32 -> 32.71 (not taken).
+        /// Up to this many samples (one chunk, the whole batch) the fused kernel runs its twin, row by row rather than strip by strip
+        /// (EmitSmallBatchRows; not with packed strips). mlp128, the 1-row tiles in the two orders in one process, alternating, medians
+        /// of 7 rounds: batch 1 14.36 -> 12.25 us, 2 16.21 -> 13.79, 4 17.38 -> 16.92; 8 32.32 -> 32.71 (not taken). The twin's
+        /// per-row cases (0 to this many terms) are unrolled: raising it means more cases.
         /// </summary>
         private const int RowOrderMaxSamples = 4;
 

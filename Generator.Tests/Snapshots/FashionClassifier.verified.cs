@@ -2312,8 +2312,8 @@ partial class FashionClassifier : global::DslModels.IModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DslWeightGradStepHidden(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate, ref float stepT, ref float stepB, float stepLr, float stepMomentum, float stepOneMinusDampening, float stepWd, bool stepUseWd, bool deferGrad, ref bool gradDeferred)
     {
-        // A batch of at most 4 samples: the same kernel with its 1-row tiles row by row (see DslWeightGradStepRowsHidden).
-        if (batch <= 4 && batch > 0)
+        // A batch of at most 4 samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRowsHidden).
+        if (batch <= 4 && batch > 0 && !accumulate)
         {
             DslWeightGradStepRowsHidden(ref x, ref dz, ref dw, ref db, batch, o0, o1, accumulate, ref stepT, ref stepB, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd, deferGrad, ref gradDeferred);
             return;
@@ -3787,9 +3787,10 @@ partial class FashionClassifier : global::DslModels.IModel
     }
 
     /// <summary>
-    /// DslWeightGradStepHidden with its 1-row tiles taken row by row (each row's strips in turn) rather than strip by strip: for a
-    /// batch of at most 4 samples, where updating W and its state is the work and they then stream through in order
-    /// (mlp128 train/1: 14.4 -> 12.3 us, docs/benchmarks.md "Session 20"). The same sums in the same order: the same bits.
+    /// DslWeightGradStepHidden for a batch of at most 4 samples, where updating W and its state is the work: row by
+    /// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it
+    /// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row
+    /// tiles row by row, docs/benchmarks.md "Session 20"; 11.6 -> 10.0 like this, "Session 23"). The same sums in the same order: the same bits.
     /// </summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DslWeightGradStepRowsHidden(ref float x, ref float dz, ref float dw, ref float db, int batch, int o0, int o1, bool accumulate, ref float stepT, ref float stepB, float stepLr, float stepMomentum, float stepOneMinusDampening, float stepWd, bool stepUseWd, bool deferGrad, ref bool gradDeferred)
@@ -3805,375 +3806,163 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 16 <= o1; ob += 16) DslV512.StoreUnsafe(DslV512.LoadUnsafe(ref db, (nuint)ob) + DslV512.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 64-float tile of dW in 16 registers (then single outputs: 1 x 64).
-            // Cache blocking: 64-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (16 KB)
-            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.
-            global::System.Span<uint> maskSpace = stackalloc uint[256];
-            ref uint maskLo = ref DslMemoryMarshal.GetReference(maskSpace);
-            ref uint maskHi = ref DslUnsafe.Add(ref maskLo, 128);
-            // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-            for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+            // A non-finite x: every sample's term (0 · ∞ is NaN, and the dense sum keeps it), as the sparse tiles' allBits.
+            DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+            for (int n = 0; n < batch; n++)
             {
-                int n1 = global::System.Math.Min(n0 + 64, batch);
-                // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
-                bool dense = n1 - n0 < 16;
-                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
-                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
-                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
-                bool small = dense && n1 == batch, allBits = false;
-                if (small) dense = false;
-                if (!dense)
+                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                for (nuint i = 0; i < 768; i += 64)
                 {
-                    // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
-                    DslF512 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                    for (int n = n0; n < n1; n++)
-                    {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        for (nuint i = 0; i < 768; i += 64)
-                        {
-                            bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
-                            bad1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 16), DslF512.Zero, bad1);
-                            bad2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 32), DslF512.Zero, bad2);
-                            bad3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 48), DslF512.Zero, bad3);
-                        }
-                        for (nuint i = 768; i < 784; i += 16)
-                        {
-                            bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
-                        }
-                    }
-                    bad0 += bad1 + bad2 + bad3;
-                    dense = !DslV512.EqualsAll(bad0, DslF512.Zero); // a finite x adds ±0, a non-finite one NaN
-                    if (small && dense) { dense = false; allBits = true; }
+                    bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
+                    bad1 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 16), DslF512.Zero, bad1);
+                    bad2 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 32), DslF512.Zero, bad2);
+                    bad3 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i + 48), DslF512.Zero, bad3);
                 }
-                if (allBits)
+                for (nuint i = 768; i < 784; i += 16)
                 {
-                    uint all = (1u << (n1 - n0)) - 1;
-                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
+                    bad0 = DslV512.FusedMultiplyAdd(DslV512.LoadUnsafe(ref xr, i), DslF512.Zero, bad0);
                 }
-                else if (!dense)
+            }
+            bad0 += bad1 + bad2 + bad3;
+            bool all = !DslV512.EqualsAll(bad0, DslF512.Zero); // a finite x adds ±0, a non-finite one NaN
+            var vLr = DslV512.Create(stepLr);
+            var vMomentum = DslV512.Create(stepMomentum);
+            var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
+            var vWd = DslV512.Create(stepWd);
+            bool useWd = stepUseWd;
+            for (int o = o0; o < o1; o++)
+            {
+                // The row's terms: its samples with dz[n, o] ≠ 0 (every sample when all), in order; at most 4.
+                int terms = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (int n = 0; n < batch; n++)
                 {
-                    int o = o0;
-                    for (; o + 16 <= o1; o += 16)
-                    {
-                        global::System.Runtime.Intrinsics.Vector512<uint> lo = default, hi = default;
-                        int n = n0, nMid = global::System.Math.Min(n0 + 32, n1);
-                        for (; n < nMid; n++) lo |= ~DslV512.AsUInt32(DslV512.Equals(DslV512.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF512.Zero)) & DslV512.Create(1u << (n - n0));
-                        for (; n < n1; n++) hi |= ~DslV512.AsUInt32(DslV512.Equals(DslV512.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF512.Zero)) & DslV512.Create(1u << (n - n0 - 32));
-                        DslV512.StoreUnsafe(lo, ref maskLo, (nuint)o);
-                        DslV512.StoreUnsafe(hi, ref maskHi, (nuint)o);
-                    }
-                    for (; o < o1; o++)
-                    {
-                        ulong m = 0;
-                        for (int n = n0; n < n1; n++) m |= DslUnsafe.Add(ref dz, n * 128 + o) != 0f ? 1ul << (n - n0) : 0ul;
-                        DslUnsafe.Add(ref maskLo, o) = (uint)m;
-                        DslUnsafe.Add(ref maskHi, o) = (uint)(m >> 32);
-                    }
-                    long nonZero = 0;
-                    for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
-                    // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    if (!all && DslUnsafe.Add(ref dz, n * 128 + o) == 0f) continue;
+                    if (terms == 0) m0 = n; else if (terms == 1) m1 = n; else if (terms == 2) m2 = n; else m3 = n;
+                    terms++;
                 }
-                if (dense)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                var s0 = DslV512.Create(DslUnsafe.Add(ref dz, m0 * 128 + o)); ref float x0 = ref DslUnsafe.Add(ref x, m0 * 784);
+                var s1 = DslV512.Create(DslUnsafe.Add(ref dz, m1 * 128 + o)); ref float x1 = ref DslUnsafe.Add(ref x, m1 * 784);
+                var s2 = DslV512.Create(DslUnsafe.Add(ref dz, m2 * 128 + o)); ref float x2 = ref DslUnsafe.Add(ref x, m2 * 784);
+                var s3 = DslV512.Create(DslUnsafe.Add(ref dz, m3 * 128 + o)); ref float x3 = ref DslUnsafe.Add(ref x, m3 * 784);
+                if (deferGrad)
                 {
-                    for (nuint i = 0; i < 768; i += 64)
+                    switch (terms)
                     {
-                        bool load = accumulate || n0 > 0;
-                        int o = o0;
-                        for (; o + 4 <= o1; o += 4)
+                        case 0:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                            DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV512.LoadUnsafe(ref dw1, i + 16) : default, g12 = load ? DslV512.LoadUnsafe(ref dw1, i + 32) : default, g13 = load ? DslV512.LoadUnsafe(ref dw1, i + 48) : default;
-                            DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV512.LoadUnsafe(ref dw2, i + 16) : default, g22 = load ? DslV512.LoadUnsafe(ref dw2, i + 32) : default, g23 = load ? DslV512.LoadUnsafe(ref dw2, i + 48) : default;
-                            DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV512.LoadUnsafe(ref dw3, i + 16) : default, g32 = load ? DslV512.LoadUnsafe(ref dw3, i + 32) : default, g33 = load ? DslV512.LoadUnsafe(ref dw3, i + 48) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
-                                var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
-                                var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                                var s0 = DslV512.Create(dzr);
-                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                                g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
-                                g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
-                                g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
-                                var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
-                                g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
-                                g11 = DslV512.FusedMultiplyAdd(s1, xv1, g11);
-                                g12 = DslV512.FusedMultiplyAdd(s1, xv2, g12);
-                                g13 = DslV512.FusedMultiplyAdd(s1, xv3, g13);
-                                var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
-                                g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
-                                g21 = DslV512.FusedMultiplyAdd(s2, xv1, g21);
-                                g22 = DslV512.FusedMultiplyAdd(s2, xv2, g22);
-                                g23 = DslV512.FusedMultiplyAdd(s2, xv3, g23);
-                                var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
-                                g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
-                                g31 = DslV512.FusedMultiplyAdd(s3, xv1, g31);
-                                g32 = DslV512.FusedMultiplyAdd(s3, xv2, g32);
-                                g33 = DslV512.FusedMultiplyAdd(s3, xv3, g33);
+                                var g = DslF512.Zero;
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV512.StoreUnsafe(g00, ref dw0, i);
-                            DslV512.StoreUnsafe(g01, ref dw0, i + 16);
-                            DslV512.StoreUnsafe(g02, ref dw0, i + 32);
-                            DslV512.StoreUnsafe(g03, ref dw0, i + 48);
-                            DslV512.StoreUnsafe(g10, ref dw1, i);
-                            DslV512.StoreUnsafe(g11, ref dw1, i + 16);
-                            DslV512.StoreUnsafe(g12, ref dw1, i + 32);
-                            DslV512.StoreUnsafe(g13, ref dw1, i + 48);
-                            DslV512.StoreUnsafe(g20, ref dw2, i);
-                            DslV512.StoreUnsafe(g21, ref dw2, i + 16);
-                            DslV512.StoreUnsafe(g22, ref dw2, i + 32);
-                            DslV512.StoreUnsafe(g23, ref dw2, i + 48);
-                            DslV512.StoreUnsafe(g30, ref dw3, i);
-                            DslV512.StoreUnsafe(g31, ref dw3, i + 16);
-                            DslV512.StoreUnsafe(g32, ref dw3, i + 32);
-                            DslV512.StoreUnsafe(g33, ref dw3, i + 48);
+                            break;
                         }
-                        for (; o < o1; o++)
+                        case 1:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV512.LoadUnsafe(ref dw0, i + 16) : default, g02 = load ? DslV512.LoadUnsafe(ref dw0, i + 32) : default, g03 = load ? DslV512.LoadUnsafe(ref dw0, i + 48) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV512.LoadUnsafe(ref xr, i + 16);
-                                var xv2 = DslV512.LoadUnsafe(ref xr, i + 32);
-                                var xv3 = DslV512.LoadUnsafe(ref xr, i + 48);
-                                var s0 = DslV512.Create(dzr);
-                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                                g01 = DslV512.FusedMultiplyAdd(s0, xv1, g01);
-                                g02 = DslV512.FusedMultiplyAdd(s0, xv2, g02);
-                                g03 = DslV512.FusedMultiplyAdd(s0, xv3, g03);
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV512.StoreUnsafe(g00, ref dw0, i);
-                            DslV512.StoreUnsafe(g01, ref dw0, i + 16);
-                            DslV512.StoreUnsafe(g02, ref dw0, i + 32);
-                            DslV512.StoreUnsafe(g03, ref dw0, i + 48);
+                            break;
                         }
-                    }
-                    for (nuint i = 768; i < 784; i += 16)
-                    {
-                        bool load = accumulate || n0 > 0;
-                        int o = o0;
-                        for (; o + 4 <= o1; o += 4)
+                        case 2:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                            DslF512 g10 = load ? DslV512.LoadUnsafe(ref dw1, i) : default;
-                            DslF512 g20 = load ? DslV512.LoadUnsafe(ref dw2, i) : default;
-                            DslF512 g30 = load ? DslV512.LoadUnsafe(ref dw3, i) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                                var s0 = DslV512.Create(dzr);
-                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
-                                var s1 = DslV512.Create(DslUnsafe.Add(ref dzr, 1));
-                                g10 = DslV512.FusedMultiplyAdd(s1, xv0, g10);
-                                var s2 = DslV512.Create(DslUnsafe.Add(ref dzr, 2));
-                                g20 = DslV512.FusedMultiplyAdd(s2, xv0, g20);
-                                var s3 = DslV512.Create(DslUnsafe.Add(ref dzr, 3));
-                                g30 = DslV512.FusedMultiplyAdd(s3, xv0, g30);
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV512.StoreUnsafe(g00, ref dw0, i);
-                            DslV512.StoreUnsafe(g10, ref dw1, i);
-                            DslV512.StoreUnsafe(g20, ref dw2, i);
-                            DslV512.StoreUnsafe(g30, ref dw3, i);
+                            break;
                         }
-                        for (; o < o1; o++)
+                        case 3:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF512 g00 = load ? DslV512.LoadUnsafe(ref dw0, i) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV512.LoadUnsafe(ref xr, i);
-                                var s0 = DslV512.Create(dzr);
-                                g00 = DslV512.FusedMultiplyAdd(s0, xv0, g00);
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                g = DslV512.FusedMultiplyAdd(s2, DslV512.LoadUnsafe(ref x2, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV512.StoreUnsafe(g00, ref dw0, i);
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 16)
+                            {
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                g = DslV512.FusedMultiplyAdd(s2, DslV512.LoadUnsafe(ref x2, i), g);
+                                g = DslV512.FusedMultiplyAdd(s3, DslV512.LoadUnsafe(ref x3, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
                 else
                 {
-                    bool load = accumulate || n0 > 0;
-                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
-                    // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 160-float tile in 10 registers (10 independent FMA chains).
-                    // Row by row (DslWeightGradStepRows): each row's strips in turn, so that W and its state stream through in order.
-                    for (int o = o0; o < o1; o++)
+                    switch (terms)
                     {
-                        for (nuint i = 0; i < 640; i += 160)
+                        case 0:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF512 g0 = load ? DslV512.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV512.LoadUnsafe(ref dwr, i + 16) : default, g2 = load ? DslV512.LoadUnsafe(ref dwr, i + 32) : default, g3 = load ? DslV512.LoadUnsafe(ref dwr, i + 48) : default, g4 = load ? DslV512.LoadUnsafe(ref dwr, i + 64) : default, g5 = load ? DslV512.LoadUnsafe(ref dwr, i + 80) : default, g6 = load ? DslV512.LoadUnsafe(ref dwr, i + 96) : default, g7 = load ? DslV512.LoadUnsafe(ref dwr, i + 112) : default, g8 = load ? DslV512.LoadUnsafe(ref dwr, i + 128) : default, g9 = load ? DslV512.LoadUnsafe(ref dwr, i + 144) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV512.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                                g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                                g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
-                                g4 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 64), g4);
-                                g5 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 80), g5);
-                                g6 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 96), g6);
-                                g7 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 112), g7);
-                                g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
-                                g9 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 144), g9);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV512.StoreUnsafe(g0, ref dwr, i);
-                                DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                                DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                                DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                                DslV512.StoreUnsafe(g4, ref dwr, i + 64);
-                                DslV512.StoreUnsafe(g5, ref dwr, i + 80);
-                                DslV512.StoreUnsafe(g6, ref dwr, i + 96);
-                                DslV512.StoreUnsafe(g7, ref dwr, i + 112);
-                                DslV512.StoreUnsafe(g8, ref dwr, i + 128);
-                                DslV512.StoreUnsafe(g9, ref dwr, i + 144);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
-                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
-                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
-                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
-                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 144));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslF512.Zero;
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 32;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 48;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 64;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 80;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g5;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 96;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g6;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 112;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g7;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 128;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g8;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 144;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g9;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV512.StoreUnsafe(bb, ref b, k);
@@ -4181,149 +3970,18 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV512.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
                         }
-                        for (nuint i = 640; i < 784; i += 144)
+                        case 1:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF512 g0 = load ? DslV512.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV512.LoadUnsafe(ref dwr, i + 16) : default, g2 = load ? DslV512.LoadUnsafe(ref dwr, i + 32) : default, g3 = load ? DslV512.LoadUnsafe(ref dwr, i + 48) : default, g4 = load ? DslV512.LoadUnsafe(ref dwr, i + 64) : default, g5 = load ? DslV512.LoadUnsafe(ref dwr, i + 80) : default, g6 = load ? DslV512.LoadUnsafe(ref dwr, i + 96) : default, g7 = load ? DslV512.LoadUnsafe(ref dwr, i + 112) : default, g8 = load ? DslV512.LoadUnsafe(ref dwr, i + 128) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 16)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV512.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 16), g1);
-                                g2 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 32), g2);
-                                g3 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 48), g3);
-                                g4 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 64), g4);
-                                g5 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 80), g5);
-                                g6 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 96), g6);
-                                g7 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 112), g7);
-                                g8 = DslV512.FusedMultiplyAdd(s, DslV512.LoadUnsafe(ref xr, i + 128), g8);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV512.StoreUnsafe(g0, ref dwr, i);
-                                DslV512.StoreUnsafe(g1, ref dwr, i + 16);
-                                DslV512.StoreUnsafe(g2, ref dwr, i + 32);
-                                DslV512.StoreUnsafe(g3, ref dwr, i + 48);
-                                DslV512.StoreUnsafe(g4, ref dwr, i + 64);
-                                DslV512.StoreUnsafe(g5, ref dwr, i + 80);
-                                DslV512.StoreUnsafe(g6, ref dwr, i + 96);
-                                DslV512.StoreUnsafe(g7, ref dwr, i + 112);
-                                DslV512.StoreUnsafe(g8, ref dwr, i + 128);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 32));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 48));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 64));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 80));
-                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 96));
-                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 112));
-                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 128));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV512.Create(stepLr);
-                                var vMomentum = DslV512.Create(stepMomentum);
-                                var vOneMinusDampening = DslV512.Create(stepOneMinusDampening);
-                                var vWd = DslV512.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 32;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 48;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 64;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 80;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g5;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 96;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g6;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 112;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g7;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV512.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 128;
-                                    var th = DslV512.LoadUnsafe(ref t, k);
-                                    var d = g8;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV512.StoreUnsafe(bb, ref b, k);
@@ -4331,14 +3989,76 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV512.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
+                        }
+                        case 2:
+                        {
+                            for (nuint i = 0; i < 784; i += 16)
+                            {
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        case 3:
+                        {
+                            for (nuint i = 0; i < 784; i += 16)
+                            {
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                g = DslV512.FusedMultiplyAdd(s2, DslV512.LoadUnsafe(ref x2, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 16)
+                            {
+                                var g = DslV512.FusedMultiplyAdd(s0, DslV512.LoadUnsafe(ref x0, i), DslF512.Zero);
+                                g = DslV512.FusedMultiplyAdd(s1, DslV512.LoadUnsafe(ref x1, i), g);
+                                g = DslV512.FusedMultiplyAdd(s2, DslV512.LoadUnsafe(ref x2, i), g);
+                                g = DslV512.FusedMultiplyAdd(s3, DslV512.LoadUnsafe(ref x3, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV512.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV512.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV512.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV512.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
             }
-            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
-            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
-            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
+            if (!deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (deferGrad) gradDeferred = true; // dW's vector columns were not stored
         }
         else if (DslV256.IsHardwareAccelerated)
         {
@@ -4351,303 +4071,163 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 8 <= o1; ob += 8) DslV256.StoreUnsafe(DslV256.LoadUnsafe(ref db, (nuint)ob) + DslV256.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 16-float tile of dW in 8 registers (then single outputs: 1 x 16).
-            // Cache blocking: 16-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (4 KB)
-            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.
-            global::System.Span<uint> maskSpace = stackalloc uint[256];
-            ref uint maskLo = ref DslMemoryMarshal.GetReference(maskSpace);
-            ref uint maskHi = ref DslUnsafe.Add(ref maskLo, 128);
-            // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-            for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+            // A non-finite x: every sample's term (0 · ∞ is NaN, and the dense sum keeps it), as the sparse tiles' allBits.
+            DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+            for (int n = 0; n < batch; n++)
             {
-                int n1 = global::System.Math.Min(n0 + 64, batch);
-                // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
-                bool dense = n1 - n0 < 16;
-                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
-                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
-                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
-                bool small = dense && n1 == batch, allBits = false;
-                if (small) dense = false;
-                if (!dense)
+                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                for (nuint i = 0; i < 768; i += 32)
                 {
-                    // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
-                    DslF256 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                    for (int n = n0; n < n1; n++)
-                    {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        for (nuint i = 0; i < 768; i += 32)
-                        {
-                            bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
-                            bad1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 8), DslF256.Zero, bad1);
-                            bad2 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 16), DslF256.Zero, bad2);
-                            bad3 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 24), DslF256.Zero, bad3);
-                        }
-                        for (nuint i = 768; i < 784; i += 8)
-                        {
-                            bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
-                        }
-                    }
-                    bad0 += bad1 + bad2 + bad3;
-                    dense = !DslV256.EqualsAll(bad0, DslF256.Zero); // a finite x adds ±0, a non-finite one NaN
-                    if (small && dense) { dense = false; allBits = true; }
+                    bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
+                    bad1 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 8), DslF256.Zero, bad1);
+                    bad2 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 16), DslF256.Zero, bad2);
+                    bad3 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i + 24), DslF256.Zero, bad3);
                 }
-                if (allBits)
+                for (nuint i = 768; i < 784; i += 8)
                 {
-                    uint all = (1u << (n1 - n0)) - 1;
-                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
+                    bad0 = DslV256.FusedMultiplyAdd(DslV256.LoadUnsafe(ref xr, i), DslF256.Zero, bad0);
                 }
-                else if (!dense)
+            }
+            bad0 += bad1 + bad2 + bad3;
+            bool all = !DslV256.EqualsAll(bad0, DslF256.Zero); // a finite x adds ±0, a non-finite one NaN
+            var vLr = DslV256.Create(stepLr);
+            var vMomentum = DslV256.Create(stepMomentum);
+            var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
+            var vWd = DslV256.Create(stepWd);
+            bool useWd = stepUseWd;
+            for (int o = o0; o < o1; o++)
+            {
+                // The row's terms: its samples with dz[n, o] ≠ 0 (every sample when all), in order; at most 4.
+                int terms = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (int n = 0; n < batch; n++)
                 {
-                    int o = o0;
-                    for (; o + 8 <= o1; o += 8)
-                    {
-                        global::System.Runtime.Intrinsics.Vector256<uint> lo = default, hi = default;
-                        int n = n0, nMid = global::System.Math.Min(n0 + 32, n1);
-                        for (; n < nMid; n++) lo |= ~DslV256.AsUInt32(DslV256.Equals(DslV256.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF256.Zero)) & DslV256.Create(1u << (n - n0));
-                        for (; n < n1; n++) hi |= ~DslV256.AsUInt32(DslV256.Equals(DslV256.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF256.Zero)) & DslV256.Create(1u << (n - n0 - 32));
-                        DslV256.StoreUnsafe(lo, ref maskLo, (nuint)o);
-                        DslV256.StoreUnsafe(hi, ref maskHi, (nuint)o);
-                    }
-                    for (; o < o1; o++)
-                    {
-                        ulong m = 0;
-                        for (int n = n0; n < n1; n++) m |= DslUnsafe.Add(ref dz, n * 128 + o) != 0f ? 1ul << (n - n0) : 0ul;
-                        DslUnsafe.Add(ref maskLo, o) = (uint)m;
-                        DslUnsafe.Add(ref maskHi, o) = (uint)(m >> 32);
-                    }
-                    long nonZero = 0;
-                    for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
-                    // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
+                    if (!all && DslUnsafe.Add(ref dz, n * 128 + o) == 0f) continue;
+                    if (terms == 0) m0 = n; else if (terms == 1) m1 = n; else if (terms == 2) m2 = n; else m3 = n;
+                    terms++;
                 }
-                if (dense)
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                var s0 = DslV256.Create(DslUnsafe.Add(ref dz, m0 * 128 + o)); ref float x0 = ref DslUnsafe.Add(ref x, m0 * 784);
+                var s1 = DslV256.Create(DslUnsafe.Add(ref dz, m1 * 128 + o)); ref float x1 = ref DslUnsafe.Add(ref x, m1 * 784);
+                var s2 = DslV256.Create(DslUnsafe.Add(ref dz, m2 * 128 + o)); ref float x2 = ref DslUnsafe.Add(ref x, m2 * 784);
+                var s3 = DslV256.Create(DslUnsafe.Add(ref dz, m3 * 128 + o)); ref float x3 = ref DslUnsafe.Add(ref x, m3 * 784);
+                if (deferGrad)
                 {
-                    for (nuint i = 0; i < 784; i += 16)
+                    switch (terms)
                     {
-                        bool load = accumulate || n0 > 0;
-                        int o = o0;
-                        for (; o + 4 <= o1; o += 4)
+                        case 0:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                            DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                            DslF256 g10 = load ? DslV256.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV256.LoadUnsafe(ref dw1, i + 8) : default;
-                            DslF256 g20 = load ? DslV256.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV256.LoadUnsafe(ref dw2, i + 8) : default;
-                            DslF256 g30 = load ? DslV256.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV256.LoadUnsafe(ref dw3, i + 8) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 8)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                                var s0 = DslV256.Create(dzr);
-                                g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                                g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
-                                var s1 = DslV256.Create(DslUnsafe.Add(ref dzr, 1));
-                                g10 = DslV256.FusedMultiplyAdd(s1, xv0, g10);
-                                g11 = DslV256.FusedMultiplyAdd(s1, xv1, g11);
-                                var s2 = DslV256.Create(DslUnsafe.Add(ref dzr, 2));
-                                g20 = DslV256.FusedMultiplyAdd(s2, xv0, g20);
-                                g21 = DslV256.FusedMultiplyAdd(s2, xv1, g21);
-                                var s3 = DslV256.Create(DslUnsafe.Add(ref dzr, 3));
-                                g30 = DslV256.FusedMultiplyAdd(s3, xv0, g30);
-                                g31 = DslV256.FusedMultiplyAdd(s3, xv1, g31);
+                                var g = DslF256.Zero;
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV256.StoreUnsafe(g00, ref dw0, i);
-                            DslV256.StoreUnsafe(g01, ref dw0, i + 8);
-                            DslV256.StoreUnsafe(g10, ref dw1, i);
-                            DslV256.StoreUnsafe(g11, ref dw1, i + 8);
-                            DslV256.StoreUnsafe(g20, ref dw2, i);
-                            DslV256.StoreUnsafe(g21, ref dw2, i + 8);
-                            DslV256.StoreUnsafe(g30, ref dw3, i);
-                            DslV256.StoreUnsafe(g31, ref dw3, i + 8);
+                            break;
                         }
-                        for (; o < o1; o++)
+                        case 1:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF256 g00 = load ? DslV256.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV256.LoadUnsafe(ref dw0, i + 8) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 8)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV256.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV256.LoadUnsafe(ref xr, i + 8);
-                                var s0 = DslV256.Create(dzr);
-                                g00 = DslV256.FusedMultiplyAdd(s0, xv0, g00);
-                                g01 = DslV256.FusedMultiplyAdd(s0, xv1, g01);
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV256.StoreUnsafe(g00, ref dw0, i);
-                            DslV256.StoreUnsafe(g01, ref dw0, i + 8);
+                            break;
+                        }
+                        case 2:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        case 3:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                g = DslV256.FusedMultiplyAdd(s2, DslV256.LoadUnsafe(ref x2, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                g = DslV256.FusedMultiplyAdd(s2, DslV256.LoadUnsafe(ref x2, i), g);
+                                g = DslV256.FusedMultiplyAdd(s3, DslV256.LoadUnsafe(ref x3, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
                 else
                 {
-                    bool load = accumulate || n0 > 0;
-                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
-                    // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 80-float tile in 10 registers (10 independent FMA chains).
-                    // Row by row (DslWeightGradStepRows): each row's strips in turn, so that W and its state stream through in order.
-                    for (int o = o0; o < o1; o++)
+                    switch (terms)
                     {
-                        for (nuint i = 0; i < 720; i += 80)
+                        case 0:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF256 g0 = load ? DslV256.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV256.LoadUnsafe(ref dwr, i + 8) : default, g2 = load ? DslV256.LoadUnsafe(ref dwr, i + 16) : default, g3 = load ? DslV256.LoadUnsafe(ref dwr, i + 24) : default, g4 = load ? DslV256.LoadUnsafe(ref dwr, i + 32) : default, g5 = load ? DslV256.LoadUnsafe(ref dwr, i + 40) : default, g6 = load ? DslV256.LoadUnsafe(ref dwr, i + 48) : default, g7 = load ? DslV256.LoadUnsafe(ref dwr, i + 56) : default, g8 = load ? DslV256.LoadUnsafe(ref dwr, i + 64) : default, g9 = load ? DslV256.LoadUnsafe(ref dwr, i + 72) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 8)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV256.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                                g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                                g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
-                                g4 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 32), g4);
-                                g5 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 40), g5);
-                                g6 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 48), g6);
-                                g7 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 56), g7);
-                                g8 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 64), g8);
-                                g9 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 72), g9);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV256.StoreUnsafe(g0, ref dwr, i);
-                                DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                                DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                                DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                                DslV256.StoreUnsafe(g4, ref dwr, i + 32);
-                                DslV256.StoreUnsafe(g5, ref dwr, i + 40);
-                                DslV256.StoreUnsafe(g6, ref dwr, i + 48);
-                                DslV256.StoreUnsafe(g7, ref dwr, i + 56);
-                                DslV256.StoreUnsafe(g8, ref dwr, i + 64);
-                                DslV256.StoreUnsafe(g9, ref dwr, i + 72);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
-                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
-                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
-                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 64));
-                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 72));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV256.Create(stepLr);
-                                var vMomentum = DslV256.Create(stepMomentum);
-                                var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
-                                var vWd = DslV256.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslF256.Zero;
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 8;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 24;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 32;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 40;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g5;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 48;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g6;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 56;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g7;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 64;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g8;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 72;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g9;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV256.StoreUnsafe(bb, ref b, k);
@@ -4655,136 +4235,18 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV256.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
                         }
-                        for (nuint i = 720; i < 784; i += 64)
+                        case 1:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF256 g0 = load ? DslV256.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV256.LoadUnsafe(ref dwr, i + 8) : default, g2 = load ? DslV256.LoadUnsafe(ref dwr, i + 16) : default, g3 = load ? DslV256.LoadUnsafe(ref dwr, i + 24) : default, g4 = load ? DslV256.LoadUnsafe(ref dwr, i + 32) : default, g5 = load ? DslV256.LoadUnsafe(ref dwr, i + 40) : default, g6 = load ? DslV256.LoadUnsafe(ref dwr, i + 48) : default, g7 = load ? DslV256.LoadUnsafe(ref dwr, i + 56) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 8)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV256.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 8), g1);
-                                g2 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 16), g2);
-                                g3 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 24), g3);
-                                g4 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 32), g4);
-                                g5 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 40), g5);
-                                g6 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 48), g6);
-                                g7 = DslV256.FusedMultiplyAdd(s, DslV256.LoadUnsafe(ref xr, i + 56), g7);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV256.StoreUnsafe(g0, ref dwr, i);
-                                DslV256.StoreUnsafe(g1, ref dwr, i + 8);
-                                DslV256.StoreUnsafe(g2, ref dwr, i + 16);
-                                DslV256.StoreUnsafe(g3, ref dwr, i + 24);
-                                DslV256.StoreUnsafe(g4, ref dwr, i + 32);
-                                DslV256.StoreUnsafe(g5, ref dwr, i + 40);
-                                DslV256.StoreUnsafe(g6, ref dwr, i + 48);
-                                DslV256.StoreUnsafe(g7, ref dwr, i + 56);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 8));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 24));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 32));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 40));
-                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 48));
-                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 56));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV256.Create(stepLr);
-                                var vMomentum = DslV256.Create(stepMomentum);
-                                var vOneMinusDampening = DslV256.Create(stepOneMinusDampening);
-                                var vWd = DslV256.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 8;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 24;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 32;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 40;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g5;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 48;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g6;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV256.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 56;
-                                    var th = DslV256.LoadUnsafe(ref t, k);
-                                    var d = g7;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV256.StoreUnsafe(bb, ref b, k);
@@ -4792,14 +4254,76 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV256.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
+                        }
+                        case 2:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        case 3:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                g = DslV256.FusedMultiplyAdd(s2, DslV256.LoadUnsafe(ref x2, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 8)
+                            {
+                                var g = DslV256.FusedMultiplyAdd(s0, DslV256.LoadUnsafe(ref x0, i), DslF256.Zero);
+                                g = DslV256.FusedMultiplyAdd(s1, DslV256.LoadUnsafe(ref x1, i), g);
+                                g = DslV256.FusedMultiplyAdd(s2, DslV256.LoadUnsafe(ref x2, i), g);
+                                g = DslV256.FusedMultiplyAdd(s3, DslV256.LoadUnsafe(ref x3, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV256.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV256.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV256.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV256.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
             }
-            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
-            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
-            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
+            if (!deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (deferGrad) gradDeferred = true; // dW's vector columns were not stored
         }
         else if (DslV128.IsHardwareAccelerated)
         {
@@ -4812,299 +4336,159 @@ partial class FashionClassifier : global::DslModels.IModel
                 for (; ob + 4 <= o1; ob += 4) DslV128.StoreUnsafe(DslV128.LoadUnsafe(ref db, (nuint)ob) + DslV128.LoadUnsafe(ref dzr, (nuint)ob), ref db, (nuint)ob);
                 for (; ob < o1; ob++) DslUnsafe.Add(ref db, ob) += DslUnsafe.Add(ref dzr, ob);
             }
-            bool updated = false; // whether the last chunk took the 1-row tiles, which update W's strips as they finish them
-            // dW[o..o+3, strip] (+)= Σ_n dz[n, o..o+3] · x[n, strip]: a 4 x 8-float tile of dW in 8 registers (then single outputs: 1 x 8).
-            // Cache blocking: 8-input strips x chunks of 64 samples x every output tile, so the chunk's x strip (2 KB)
-            // stays in L1 while all output tiles reuse it. A tile is stored after each chunk and reloaded for the next: the sum over n stays in order (exact).
-            // ReLU-like activation: dz is mostly exact zeros. Bits 0-31 / 32-63 of output o's mask mark the chunk's samples with dz[n, o] ≠ 0.
-            global::System.Span<uint> maskSpace = stackalloc uint[256];
-            ref uint maskLo = ref DslMemoryMarshal.GetReference(maskSpace);
-            ref uint maskHi = ref DslUnsafe.Add(ref maskLo, 128);
-            // One chunk of samples at a time (at least one, so an empty batch still writes dW).
-            for (int n0 = 0; n0 < batch || n0 == 0; n0 += 64)
+            // A non-finite x: every sample's term (0 · ∞ is NaN, and the dense sum keeps it), as the sparse tiles' allBits.
+            DslF128 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
+            for (int n = 0; n < batch; n++)
             {
-                int n1 = global::System.Math.Min(n0 + 64, batch);
-                // Under 16 samples the kernel is bound by the stores of dW and skipping gains nothing: dense.
-                bool dense = n1 - n0 < 16;
-                // But not a last chunk in this kernel, which updates W: the 1-row tiles below update each row's strip from the registers as
-                // they finish it, where the dense tiles leave W's update to a second pass over dW, W and the state. A non-finite x sets every
-                // sample's bit (allBits): no term is skipped, so the sums are the dense tiles', NaN included.
-                bool small = dense && n1 == batch, allBits = false;
-                if (small) dense = false;
-                if (!dense)
+                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
+                for (nuint i = 0; i < 784; i += 16)
                 {
-                    // A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).
-                    DslF128 bad0 = default, bad1 = default, bad2 = default, bad3 = default;
-                    for (int n = n0; n < n1; n++)
+                    bad0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslF128.Zero, bad0);
+                    bad1 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 4), DslF128.Zero, bad1);
+                    bad2 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 8), DslF128.Zero, bad2);
+                    bad3 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 12), DslF128.Zero, bad3);
+                }
+            }
+            bad0 += bad1 + bad2 + bad3;
+            bool all = !DslV128.EqualsAll(bad0, DslF128.Zero); // a finite x adds ±0, a non-finite one NaN
+            var vLr = DslV128.Create(stepLr);
+            var vMomentum = DslV128.Create(stepMomentum);
+            var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
+            var vWd = DslV128.Create(stepWd);
+            bool useWd = stepUseWd;
+            for (int o = o0; o < o1; o++)
+            {
+                // The row's terms: its samples with dz[n, o] ≠ 0 (every sample when all), in order; at most 4.
+                int terms = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    if (!all && DslUnsafe.Add(ref dz, n * 128 + o) == 0f) continue;
+                    if (terms == 0) m0 = n; else if (terms == 1) m1 = n; else if (terms == 2) m2 = n; else m3 = n;
+                    terms++;
+                }
+                ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
+                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
+                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                var s0 = DslV128.Create(DslUnsafe.Add(ref dz, m0 * 128 + o)); ref float x0 = ref DslUnsafe.Add(ref x, m0 * 784);
+                var s1 = DslV128.Create(DslUnsafe.Add(ref dz, m1 * 128 + o)); ref float x1 = ref DslUnsafe.Add(ref x, m1 * 784);
+                var s2 = DslV128.Create(DslUnsafe.Add(ref dz, m2 * 128 + o)); ref float x2 = ref DslUnsafe.Add(ref x, m2 * 784);
+                var s3 = DslV128.Create(DslUnsafe.Add(ref dz, m3 * 128 + o)); ref float x3 = ref DslUnsafe.Add(ref x, m3 * 784);
+                if (deferGrad)
+                {
+                    switch (terms)
                     {
-                        ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                        for (nuint i = 0; i < 784; i += 16)
+                        case 0:
                         {
-                            bad0 = DslFma128(DslV128.LoadUnsafe(ref xr, i), DslF128.Zero, bad0);
-                            bad1 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 4), DslF128.Zero, bad1);
-                            bad2 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 8), DslF128.Zero, bad2);
-                            bad3 = DslFma128(DslV128.LoadUnsafe(ref xr, i + 12), DslF128.Zero, bad3);
-                        }
-                    }
-                    bad0 += bad1 + bad2 + bad3;
-                    dense = !DslV128.EqualsAll(bad0, DslF128.Zero); // a finite x adds ±0, a non-finite one NaN
-                    if (small && dense) { dense = false; allBits = true; }
-                }
-                if (allBits)
-                {
-                    uint all = (1u << (n1 - n0)) - 1;
-                    for (int o = o0; o < o1; o++) { DslUnsafe.Add(ref maskLo, o) = all; DslUnsafe.Add(ref maskHi, o) = 0u; }
-                }
-                else if (!dense)
-                {
-                    int o = o0;
-                    for (; o + 4 <= o1; o += 4)
-                    {
-                        global::System.Runtime.Intrinsics.Vector128<uint> lo = default, hi = default;
-                        int n = n0, nMid = global::System.Math.Min(n0 + 32, n1);
-                        for (; n < nMid; n++) lo |= ~DslV128.AsUInt32(DslV128.Equals(DslV128.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF128.Zero)) & DslV128.Create(1u << (n - n0));
-                        for (; n < n1; n++) hi |= ~DslV128.AsUInt32(DslV128.Equals(DslV128.LoadUnsafe(ref dz, (nuint)(n * 128 + o)), DslF128.Zero)) & DslV128.Create(1u << (n - n0 - 32));
-                        DslV128.StoreUnsafe(lo, ref maskLo, (nuint)o);
-                        DslV128.StoreUnsafe(hi, ref maskHi, (nuint)o);
-                    }
-                    for (; o < o1; o++)
-                    {
-                        ulong m = 0;
-                        for (int n = n0; n < n1; n++) m |= DslUnsafe.Add(ref dz, n * 128 + o) != 0f ? 1ul << (n - n0) : 0ul;
-                        DslUnsafe.Add(ref maskLo, o) = (uint)m;
-                        DslUnsafe.Add(ref maskHi, o) = (uint)(m >> 32);
-                    }
-                    long nonZero = 0;
-                    for (o = o0; o < o1; o++) nonZero += global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskLo, o)) + global::System.Numerics.BitOperations.PopCount(DslUnsafe.Add(ref maskHi, o));
-                    // Nearly dense (7/10 or more of dz nonzero): the 4-output tiles load x a quarter as often.
-                    dense = !small && nonZero * 10 >= (long)7 * (n1 - n0) * (o1 - o0) && nonZero > 0;
-                }
-                if (dense)
-                {
-                    for (nuint i = 0; i < 784; i += 8)
-                    {
-                        bool load = accumulate || n0 > 0;
-                        int o = o0;
-                        for (; o + 4 <= o1; o += 4)
-                        {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            ref float dw1 = ref DslUnsafe.Add(ref dw, (o + 1) * 784);
-                            ref float dw2 = ref DslUnsafe.Add(ref dw, (o + 2) * 784);
-                            ref float dw3 = ref DslUnsafe.Add(ref dw, (o + 3) * 784);
-                            DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV128.LoadUnsafe(ref dw0, i + 4) : default;
-                            DslF128 g10 = load ? DslV128.LoadUnsafe(ref dw1, i) : default, g11 = load ? DslV128.LoadUnsafe(ref dw1, i + 4) : default;
-                            DslF128 g20 = load ? DslV128.LoadUnsafe(ref dw2, i) : default, g21 = load ? DslV128.LoadUnsafe(ref dw2, i + 4) : default;
-                            DslF128 g30 = load ? DslV128.LoadUnsafe(ref dw3, i) : default, g31 = load ? DslV128.LoadUnsafe(ref dw3, i + 4) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 4)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV128.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV128.LoadUnsafe(ref xr, i + 4);
-                                var s0 = DslV128.Create(dzr);
-                                g00 = DslFma128(s0, xv0, g00);
-                                g01 = DslFma128(s0, xv1, g01);
-                                var s1 = DslV128.Create(DslUnsafe.Add(ref dzr, 1));
-                                g10 = DslFma128(s1, xv0, g10);
-                                g11 = DslFma128(s1, xv1, g11);
-                                var s2 = DslV128.Create(DslUnsafe.Add(ref dzr, 2));
-                                g20 = DslFma128(s2, xv0, g20);
-                                g21 = DslFma128(s2, xv1, g21);
-                                var s3 = DslV128.Create(DslUnsafe.Add(ref dzr, 3));
-                                g30 = DslFma128(s3, xv0, g30);
-                                g31 = DslFma128(s3, xv1, g31);
+                                var g = DslF128.Zero;
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV128.StoreUnsafe(g00, ref dw0, i);
-                            DslV128.StoreUnsafe(g01, ref dw0, i + 4);
-                            DslV128.StoreUnsafe(g10, ref dw1, i);
-                            DslV128.StoreUnsafe(g11, ref dw1, i + 4);
-                            DslV128.StoreUnsafe(g20, ref dw2, i);
-                            DslV128.StoreUnsafe(g21, ref dw2, i + 4);
-                            DslV128.StoreUnsafe(g30, ref dw3, i);
-                            DslV128.StoreUnsafe(g31, ref dw3, i + 4);
+                            break;
                         }
-                        for (; o < o1; o++)
+                        case 1:
                         {
-                            ref float dw0 = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF128 g00 = load ? DslV128.LoadUnsafe(ref dw0, i) : default, g01 = load ? DslV128.LoadUnsafe(ref dw0, i + 4) : default;
-                            for (int n = n0; n < n1; n++)
+                            for (nuint i = 0; i < 784; i += 4)
                             {
-                                ref float xr = ref DslUnsafe.Add(ref x, n * 784);
-                                ref float dzr = ref DslUnsafe.Add(ref dz, n * 128 + o);
-                                var xv0 = DslV128.LoadUnsafe(ref xr, i);
-                                var xv1 = DslV128.LoadUnsafe(ref xr, i + 4);
-                                var s0 = DslV128.Create(dzr);
-                                g00 = DslFma128(s0, xv0, g00);
-                                g01 = DslFma128(s0, xv1, g01);
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
                             }
-                            DslV128.StoreUnsafe(g00, ref dw0, i);
-                            DslV128.StoreUnsafe(g01, ref dw0, i + 4);
+                            break;
+                        }
+                        case 2:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        case 3:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                g = DslFma128(s2, DslV128.LoadUnsafe(ref x2, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                g = DslFma128(s2, DslV128.LoadUnsafe(ref x2, i), g);
+                                g = DslFma128(s3, DslV128.LoadUnsafe(ref x3, i), g);
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
                 else
                 {
-                    bool load = accumulate || n0 > 0;
-                    if (n1 == batch) updated = true; // the tiles below update each row's strip of W once it is final
-                    // dW[o, strip] (+)= Σ_(n: dz[n, o] ≠ 0) dz[n, o] · x[n, strip]: a 1 x 40-float tile in 10 registers (10 independent FMA chains).
-                    // Row by row (DslWeightGradStepRows): each row's strips in turn, so that W and its state stream through in order.
-                    for (int o = o0; o < o1; o++)
+                    switch (terms)
                     {
-                        for (nuint i = 0; i < 760; i += 40)
+                        case 0:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF128 g0 = load ? DslV128.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV128.LoadUnsafe(ref dwr, i + 4) : default, g2 = load ? DslV128.LoadUnsafe(ref dwr, i + 8) : default, g3 = load ? DslV128.LoadUnsafe(ref dwr, i + 12) : default, g4 = load ? DslV128.LoadUnsafe(ref dwr, i + 16) : default, g5 = load ? DslV128.LoadUnsafe(ref dwr, i + 20) : default, g6 = load ? DslV128.LoadUnsafe(ref dwr, i + 24) : default, g7 = load ? DslV128.LoadUnsafe(ref dwr, i + 28) : default, g8 = load ? DslV128.LoadUnsafe(ref dwr, i + 32) : default, g9 = load ? DslV128.LoadUnsafe(ref dwr, i + 36) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 4)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV128.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 4), g1);
-                                g2 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 8), g2);
-                                g3 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 12), g3);
-                                g4 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 16), g4);
-                                g5 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 20), g5);
-                                g6 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 24), g6);
-                                g7 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 28), g7);
-                                g8 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 32), g8);
-                                g9 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 36), g9);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV128.StoreUnsafe(g0, ref dwr, i);
-                                DslV128.StoreUnsafe(g1, ref dwr, i + 4);
-                                DslV128.StoreUnsafe(g2, ref dwr, i + 8);
-                                DslV128.StoreUnsafe(g3, ref dwr, i + 12);
-                                DslV128.StoreUnsafe(g4, ref dwr, i + 16);
-                                DslV128.StoreUnsafe(g5, ref dwr, i + 20);
-                                DslV128.StoreUnsafe(g6, ref dwr, i + 24);
-                                DslV128.StoreUnsafe(g7, ref dwr, i + 28);
-                                DslV128.StoreUnsafe(g8, ref dwr, i + 32);
-                                DslV128.StoreUnsafe(g9, ref dwr, i + 36);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
-                                    global::DslModels.StreamingStores.Store(g6, ref DslUnsafe.Add(ref dwr, i + 24));
-                                    global::DslModels.StreamingStores.Store(g7, ref DslUnsafe.Add(ref dwr, i + 28));
-                                    global::DslModels.StreamingStores.Store(g8, ref DslUnsafe.Add(ref dwr, i + 32));
-                                    global::DslModels.StreamingStores.Store(g9, ref DslUnsafe.Add(ref dwr, i + 36));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV128.Create(stepLr);
-                                var vMomentum = DslV128.Create(stepMomentum);
-                                var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
-                                var vWd = DslV128.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslF128.Zero;
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 4;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 8;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 12;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 20;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g5;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 24;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g6;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 28;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g7;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 32;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g8;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 36;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g9;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV128.StoreUnsafe(bb, ref b, k);
@@ -5112,110 +4496,18 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV128.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
                         }
-                        for (nuint i = 760; i < 784; i += 24)
+                        case 1:
                         {
-                            ref float dwr = ref DslUnsafe.Add(ref dw, o * 784);
-                            DslF128 g0 = load ? DslV128.LoadUnsafe(ref dwr, i) : default, g1 = load ? DslV128.LoadUnsafe(ref dwr, i + 4) : default, g2 = load ? DslV128.LoadUnsafe(ref dwr, i + 8) : default, g3 = load ? DslV128.LoadUnsafe(ref dwr, i + 12) : default, g4 = load ? DslV128.LoadUnsafe(ref dwr, i + 16) : default, g5 = load ? DslV128.LoadUnsafe(ref dwr, i + 20) : default;
-                            ulong bits = DslUnsafe.Add(ref maskLo, o) | (ulong)DslUnsafe.Add(ref maskHi, o) << 32;
-                            ref float dzc = ref DslUnsafe.Add(ref dz, n0 * 128 + o);
-                            while (bits != 0)
+                            for (nuint i = 0; i < 784; i += 4)
                             {
-                                int n = global::System.Numerics.BitOperations.TrailingZeroCount(bits);
-                                bits &= bits - 1;
-                                var s = DslV128.Create(DslUnsafe.Add(ref dzc, n * 128));
-                                ref float xr = ref DslUnsafe.Add(ref x, (n0 + n) * 784);
-                                g0 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i), g0);
-                                g1 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 4), g1);
-                                g2 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 8), g2);
-                                g3 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 12), g3);
-                                g4 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 16), g4);
-                                g5 = DslFma128(s, DslV128.LoadUnsafe(ref xr, i + 20), g5);
-                            }
-                            if (n1 < batch)
-                            {
-                                DslV128.StoreUnsafe(g0, ref dwr, i);
-                                DslV128.StoreUnsafe(g1, ref dwr, i + 4);
-                                DslV128.StoreUnsafe(g2, ref dwr, i + 8);
-                                DslV128.StoreUnsafe(g3, ref dwr, i + 12);
-                                DslV128.StoreUnsafe(g4, ref dwr, i + 16);
-                                DslV128.StoreUnsafe(g5, ref dwr, i + 20);
-                            }
-                            if (n1 == batch)
-                            {
-                                // The strip of dW is final and nothing in this step reads it again: streamed to memory, so that it does not evict W and
-                                // the optimizer's state from the caches (and its cache lines are not read first); not stored at all when deferred.
-                                if (!deferGrad)
-                                {
-                                    global::DslModels.StreamingStores.Store(g0, ref DslUnsafe.Add(ref dwr, i));
-                                    global::DslModels.StreamingStores.Store(g1, ref DslUnsafe.Add(ref dwr, i + 4));
-                                    global::DslModels.StreamingStores.Store(g2, ref DslUnsafe.Add(ref dwr, i + 8));
-                                    global::DslModels.StreamingStores.Store(g3, ref DslUnsafe.Add(ref dwr, i + 12));
-                                    global::DslModels.StreamingStores.Store(g4, ref DslUnsafe.Add(ref dwr, i + 16));
-                                    global::DslModels.StreamingStores.Store(g5, ref DslUnsafe.Add(ref dwr, i + 20));
-                                }
-                                // The optimizer's update of this row's strip, now final (DslSgdMomentum's operations: Step()'s bits).
-                                var vLr = DslV128.Create(stepLr);
-                                var vMomentum = DslV128.Create(stepMomentum);
-                                var vOneMinusDampening = DslV128.Create(stepOneMinusDampening);
-                                var vWd = DslV128.Create(stepWd);
-                                bool useWd = stepUseWd;
-                                ref float t = ref DslUnsafe.Add(ref stepT, o * 784);
-                                ref float b = ref DslUnsafe.Add(ref stepB, o * 784);
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
                                 {
                                     nuint k = i;
                                     var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g0;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 4;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g1;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 8;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g2;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 12;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g3;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 16;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g4;
-                                    if (useWd) d += vWd * th;
-                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
-                                    DslV128.StoreUnsafe(bb, ref b, k);
-                                    d = bb;
-                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
-                                }
-                                {
-                                    nuint k = i + 20;
-                                    var th = DslV128.LoadUnsafe(ref t, k);
-                                    var d = g5;
+                                    var d = g;
                                     if (useWd) d += vWd * th;
                                     var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
                                     DslV128.StoreUnsafe(bb, ref b, k);
@@ -5223,14 +4515,76 @@ partial class FashionClassifier : global::DslModels.IModel
                                     DslV128.StoreUnsafe(th - vLr * d, ref t, k);
                                 }
                             }
+                            break;
+                        }
+                        case 2:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        case 3:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                g = DslFma128(s2, DslV128.LoadUnsafe(ref x2, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
+                        }
+                        default:
+                        {
+                            for (nuint i = 0; i < 784; i += 4)
+                            {
+                                var g = DslFma128(s0, DslV128.LoadUnsafe(ref x0, i), DslF128.Zero);
+                                g = DslFma128(s1, DslV128.LoadUnsafe(ref x1, i), g);
+                                g = DslFma128(s2, DslV128.LoadUnsafe(ref x2, i), g);
+                                g = DslFma128(s3, DslV128.LoadUnsafe(ref x3, i), g);
+                                global::DslModels.StreamingStores.Store(g, ref DslUnsafe.Add(ref dwr, i)); // streamed: nothing in the step reads it again
+                                {
+                                    nuint k = i;
+                                    var th = DslV128.LoadUnsafe(ref t, k);
+                                    var d = g;
+                                    if (useWd) d += vWd * th;
+                                    var bb = DslV128.LoadUnsafe(ref b, k) * vMomentum + vOneMinusDampening * d;
+                                    DslV128.StoreUnsafe(bb, ref b, k);
+                                    d = bb;
+                                    DslV128.StoreUnsafe(th - vLr * d, ref t, k);
+                                }
+                            }
+                            break;
                         }
                     }
                 }
             }
-            // The optimizer's update of the rows' columns that no tile updated, now that they are final.
-            if (!updated) DslSgdMomentum(ref stepT, ref dw, ref stepB, o0 * 784, o1 * 784, stepLr, stepMomentum, stepOneMinusDampening, stepWd, stepUseWd);
-            if (updated && !deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
-            if (updated && deferGrad) gradDeferred = true; // the last chunk's strips of dW were not stored
+            if (!deferGrad) global::DslModels.StreamingStores.Fence(); // the streamed dW before any later store
+            if (deferGrad) gradDeferred = true; // dW's vector columns were not stored
         }
         else
         {

@@ -121,8 +121,14 @@ public class TrainStepFusionTests
     /// A non-finite input in a small last chunk: its 1-row tiles take every sample's term (0 · ∞ = NaN must reach dW, as in the
     /// dense sum and in PyTorch) instead of skipping the zeros of dz. The input turns non-finite in the last step only, so the
     /// steps before it compare finite updates; that step's gradient must hold NaN where a skipped term would have left a number.
+    /// Batches of at most 4 take the row-by-row twin, which chooses each row's samples itself: the update of W there must take
+    /// the NaN too (the gradient read afterwards comes from the plain kernel when the step deferred it).
     /// </summary>
     [Theory]
+    [InlineData(nameof(FuseSgdRelu), 1)] // the twin, last columns on every vector path (40 inputs)
+    [InlineData(nameof(FuseSgdRelu), 3)]
+    [InlineData(nameof(ThreadedAdam), 3)] // the twin with Adam's body and dW streamed or deferred
+    [InlineData(nameof(FuseSgdTanh), 2)] // the twin without zeros to skip
     [InlineData(nameof(FuseSgdRelu), 5)]
     [InlineData(nameof(FuseSgdRelu), 70)]
     [InlineData(nameof(FuseAdamPacked), 1)]
