@@ -2657,12 +2657,12 @@ public sealed partial class ModelGenerator
                 w.Line(sparse
                     ? $"// The row's terms: its samples with dz[n, o] ≠ 0 (every sample when all), in order; at most {RowOrderMaxSamples}."
                     : $"// The row's terms: every sample, in order; at most {RowOrderMaxSamples}.");
-                w.Line("int terms = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;");
+                w.Line("int terms = 0" + string.Concat(Enumerable.Range(0, RowOrderMaxSamples).Select(j => $", m{j} = 0")) + ";");
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
                     if (sparse)
                         w.Line($"if (!all && {U}.Add(ref dz, n * {outW} + o) == 0f) continue;");
-                    w.Line("if (terms == 0) m0 = n; else if (terms == 1) m1 = n; else if (terms == 2) m2 = n; else m3 = n;");
+                    w.Line(string.Join(" else ", Enumerable.Range(0, RowOrderMaxSamples).Select(j => j == RowOrderMaxSamples - 1 ? $"m{j} = n;" : $"if (terms == {j}) m{j} = n;")));
                     w.Line("terms++;");
                 }
                 w.Line($"ref float dwr = ref {U}.Add(ref dw, o * {inW});");
