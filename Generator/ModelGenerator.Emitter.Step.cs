@@ -470,11 +470,8 @@ public sealed partial class ModelGenerator
             w.Line($"/// Calls DslWeightGradStep{first.PropertyName} on no rows (it reads and writes nothing), so that the JIT compiles it during the first");
             w.Line("/// TrainStep, which cannot fuse (the optimizer creates its state there) and compiles everything else, rather than during");
             w.Line("/// the second: a process then has one slow first step instead of two (mlp128 at batch 32: the second took ~11 ms).");
-            if (HasRowOrderKernel(first))
-            {
-                w.Line($"/// Its row-order twin DslWeightGradStepRows{first.PropertyName} too when <paramref name=\"batch\"/> is at most {RowOrderMaxSamples}: compiling it costs the first step");
-                w.Line("/// ~8 ms (mlp128), which a model trained on larger batches does not pay (it would at its first small batch).");
-            }
+            w.Line($"/// Its row-by-row twin DslWeightGradStepRows{first.PropertyName} too when <paramref name=\"batch\"/> is at most {RowOrderMaxSamples}: compiling it costs the first");
+            w.Line("/// step a few ms, which a model trained on larger batches does not pay (it would at its first small batch).");
             w.Line("/// </summary>");
             using (w.Block("private void DslWarmFusedKernel(int batch)"))
             {
@@ -487,8 +484,7 @@ public sealed partial class ModelGenerator
                     + string.Concat(f.Call.Floats.Select(_ => ", 0f")) + string.Concat(f.Call.Bools.Select(_ => ", false"));
                 w.Line("bool deferred = false;");
                 w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
-                if (HasRowOrderKernel(first))
-                    w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
+                w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
             }
             w.Line();
             EmitDeferredGradient(w, spec);

@@ -2362,22 +2362,17 @@ public sealed partial class ModelGenerator
                 w.Line($"/// </summary>");
                 w.Line(Opt);
                 string signature = $"(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters}, bool deferGrad, ref bool gradDeferred)";
-                bool rows = HasRowOrderKernel(l);
                 using (w.Block($"private static void DslWeightGradStep{l.PropertyName}{signature}"))
                 {
-                    if (rows)
+                    w.Line($"// A batch of at most {RowOrderMaxSamples} samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRows{l.PropertyName}).");
+                    using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0 && !accumulate)"))
                     {
-                        w.Line($"// A batch of at most {RowOrderMaxSamples} samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRows{l.PropertyName}).");
-                        using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0 && !accumulate)"))
-                        {
-                            w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
-                            w.Line("return;");
-                        }
+                        w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
+                        w.Line("return;");
                     }
                     EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
                 }
                 w.Line();
-                if (rows)
                 {
                     // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
                     // 95 us instead of 14: MinOpts).
@@ -3173,15 +3168,11 @@ public sealed partial class ModelGenerator
 
         /// <summary>
         /// Up to this many samples (one chunk, the whole batch) the fused kernel runs its twin, row by row rather than strip by strip
-        /// (EmitSmallBatchRows; not with packed strips). mlp128, the 1-row tiles in the two orders in one process, alternating, medians
+        /// (EmitSmallBatchRows, every layer: it reads x in place, at most this many rows, which stay in L1). mlp128, the 1-row tiles in the two orders in one process, alternating, medians
         /// of 7 rounds: batch 1 14.36 -> 12.25 us, 2 16.21 -> 13.79, 4 17.38 -> 16.92; 8 32.32 -> 32.71 (not taken). The twin's
         /// per-row cases (0 to this many terms) are unrolled: raising it means more cases.
         /// </summary>
         private const int RowOrderMaxSamples = 4;
-
-        /// <summary>Whether the fused kernel of <paramref name="l"/> has a row-order twin (DslWeightGradStepRows): not with packed strips,
-        /// whose copies of x are made strip by strip.</summary>
-        private static bool HasRowOrderKernel(LayerSpec l) => !PacksWeightGradStrips(l);
 
         /// <summary>
         /// Whether the 1-row tiles (EmitRowTiles) update W's strips from the registers as they finish the last chunk: in the fused kernel

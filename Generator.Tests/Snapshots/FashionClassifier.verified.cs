@@ -314,8 +314,8 @@ partial class FashionClassifier : global::DslModels.IModel
     /// Calls DslWeightGradStepHidden on no rows (it reads and writes nothing), so that the JIT compiles it during the first
     /// TrainStep, which cannot fuse (the optimizer creates its state there) and compiles everything else, rather than during
     /// the second: a process then has one slow first step instead of two (mlp128 at batch 32: the second took ~11 ms).
-    /// Its row-order twin DslWeightGradStepRowsHidden too when <paramref name="batch"/> is at most 4: compiling it costs the first step
-    /// ~8 ms (mlp128), which a model trained on larger batches does not pay (it would at its first small batch).
+    /// Its row-by-row twin DslWeightGradStepRowsHidden too when <paramref name="batch"/> is at most 4: compiling it costs the first
+    /// step a few ms, which a model trained on larger batches does not pay (it would at its first small batch).
     /// </summary>
     private void DslWarmFusedKernel(int batch)
     {
