@@ -846,7 +846,12 @@ public sealed partial class ModelGenerator
                         w.Line("// Step() fused into the backward pass when it applies: the first layer's weight-gradient kernel updates its rows of W as");
                         w.Line("// soon as their gradient is final, while it is still in registers and L1 (one pass over W and the state instead of two);");
                         w.Line("// Step()'s bits. Not when that kernel is split over threads: the split parts measured 3-5% slower fused.");
-                        w.Line($"bool fused = DslParts(3, 0, batch, {Literals.Int(spec.Layers[0].Out)}) == 1 && DslPrepareFusedStep();");
+                        if (FusesSmallBatchesOnly(spec))
+                        {
+                            w.Line($"// {OptimizerClass(spec.Optimizer!.Kind)}'s update divides (and takes square roots): fused into the strip-by-strip tiles of larger batches it");
+                            w.Line($"// measured slower than Step()'s pass, so only batches of at most {RowOrderMaxSamples} fuse, in the row-by-row twin (docs/optim.md).");
+                        }
+                        w.Line($"bool fused = {(FusesSmallBatchesOnly(spec) ? $"batch <= {RowOrderMaxSamples} && " : "")}DslParts(3, 0, batch, {Literals.Int(spec.Layers[0].Out)}) == 1 && DslPrepareFusedStep();");
                         w.Line("// The fused kernel may skip storing the first layer's weight gradient, which nothing in this step reads again; then it is");
                         w.Line("// computed only if something asks for it (DslMaterializeGradients).");
                         w.Line("// Not for DslDeferHoldoff steps after a deferred gradient was needed: a caller that reads it every step then pays its computation");
@@ -867,7 +872,9 @@ public sealed partial class ModelGenerator
                         using (w.Block("else"))
                         {
                             w.Line("Step();");
-                            w.Line("if (!_dslFusedKernelWarm) DslWarmFusedKernel(batch); // one warm-up step (this one), not two");
+                            w.Line(FusesSmallBatchesOnly(spec)
+                                ? $"if (!_dslFusedKernelWarm && batch <= {RowOrderMaxSamples}) DslWarmFusedKernel(batch); // one warm-up step (this one), not two; larger batches do not fuse"
+                                : "if (!_dslFusedKernelWarm) DslWarmFusedKernel(batch); // one warm-up step (this one), not two");
                         }
                     }
                     else

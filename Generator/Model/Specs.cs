@@ -24,8 +24,8 @@ internal sealed record ModelSpec(
 
     /// <summary>
     /// The smallest first-layer weight (in floats) whose optimizer update TrainStep runs inside the weight gradient, from the
-    /// DslModelsFusedStepMinWeights MSBuild property; null (not set) for the default: <see cref="DefaultFusedStepMinWeights"/>
-    /// with SGD, never with the other optimizers. Not from the declaration.
+    /// DslModelsFusedStepMinWeights MSBuild property; null (not set) for the default: <see cref="DefaultFusedStepMinWeights"/>,
+    /// at every batch with SGD and at batches of at most 4 with the other optimizers. Not from the declaration.
     /// </summary>
     public int? FusedStepMinWeights { get; init; }
 
@@ -33,7 +33,8 @@ internal sealed record ModelSpec(
     /// 65,536 floats (256 KB): from there W, its gradient and the momentum no longer fit in L2 together, and updating W while
     /// its gradient is in registers saves a pass over them (784 -> 128, batch 32: ~77 -> ~73 us). Below, the separate pass
     /// runs from cache and the fused one only adds work (32 -> 64: 9.4 -> 10.2 us). The other optimizers' updates divide and
-    /// take square roots; fused into the weight gradient they measured slower (Adam, 784 -> 512, batch 128: 2.13 -> 2.32 ms).
+    /// take square roots; fused into the weight gradient's tiles they measured slower (Adam, 784 -> 512, batch 128: 2.13 -> 2.32 ms),
+    /// so by default they fuse only in the twin for batches of at most 4, where the pass saved is the gain.
     /// </summary>
     public const int DefaultFusedStepMinWeights = 1 << 16;
 }
