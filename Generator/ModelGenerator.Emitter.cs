@@ -2603,6 +2603,33 @@ public sealed partial class ModelGenerator
         }
 
         /// <summary>
+        /// <c>{target} = </c> whether x's rows [<paramref name="from"/>, <paramref name="to"/>) hold a non-finite value: each element times zero
+        /// is added up (a finite x adds ±0, a non-finite one NaN), in 4 vector accumulators and a scalar one for the last columns.
+        /// </summary>
+        private static void EmitNonFiniteCheck(SourceWriter w, LayerSpec l, Isa isa, string from, string to, string target)
+        {
+            int inW = l.In, vw = isa.Width;
+            string T = isa.Type, V = isa.Vec;
+            bool scalarColumns = inW % vw != 0;
+            w.Line($"{V} bad0 = default, bad1 = default, bad2 = default, bad3 = default;");
+            if (scalarColumns)
+                w.Line("float badScalar = 0f;");
+            using (w.Block($"for (int n = {from}; n < {to}; n++)"))
+            {
+                w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
+                EmitChunks(w, isa, inW,
+                    (count, i) =>
+                    {
+                        for (int j = 0; j < count; j++)
+                            w.Line($"bad{j} = {isa.Fma}({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
+                    },
+                    i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
+            }
+            w.Line("bad0 += bad1 + bad2 + bad3;");
+            w.Line($"{target} = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
+        }
+
+        /// <summary>
         /// The fused kernel's twin for a batch of at most <see cref="RowOrderMaxSamples"/> samples (DslWeightGradStepRows), where updating
         /// W and its state is the work: row by row, one pass of vectors over each row that computes the row's gradient (one chain per
         /// element over the row's samples whose dz is not zero, in order: at most 4 FMAs, the sparse tiles' sums), stores it (or not,
@@ -2627,23 +2654,7 @@ public sealed partial class ModelGenerator
             if (sparse)
             {
                 w.Line("// A non-finite x: every sample's term (0 · ∞ is NaN, and the dense sum keeps it), as the sparse tiles' allBits.");
-                w.Line($"{V} bad0 = default, bad1 = default, bad2 = default, bad3 = default;");
-                bool scalarColumns = inVec < inW;
-                if (scalarColumns)
-                    w.Line("float badScalar = 0f;");
-                using (w.Block("for (int n = 0; n < batch; n++)"))
-                {
-                    w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                    EmitChunks(w, isa, inW,
-                        (count, i) =>
-                        {
-                            for (int j = 0; j < count; j++)
-                                w.Line($"bad{j} = {isa.Fma}({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
-                        },
-                        i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
-                }
-                w.Line("bad0 += bad1 + bad2 + bad3;");
-                w.Line($"bool all = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
+                EmitNonFiniteCheck(w, l, isa, "0", "batch", "bool all");
             }
             else
             {
@@ -3025,23 +3036,7 @@ public sealed partial class ModelGenerator
                 using (w.Block("if (!dense)"))
                 {
                     w.Line("// A non-finite x in the chunk: dense (0 · ∞ is NaN, and the dense sum keeps it).");
-                    w.Line($"{V} bad0 = default, bad1 = default, bad2 = default, bad3 = default;");
-                    bool scalarColumns = inVec < inW;
-                    if (scalarColumns)
-                        w.Line("float badScalar = 0f;");
-                    using (w.Block("for (int n = n0; n < n1; n++)"))
-                    {
-                        w.Line($"ref float xr = ref {U}.Add(ref x, n * {inW});");
-                        EmitChunks(w, isa, inW,
-                            (count, i) =>
-                            {
-                                for (int j = 0; j < count; j++)
-                                    w.Line($"bad{j} = {isa.Fma}({T}.LoadUnsafe(ref xr, {Off(i, j, vw)}), {V}.Zero, bad{j});");
-                            },
-                            i => w.Line($"badScalar += {U}.Add(ref xr, {i}) * 0f;"));
-                    }
-                    w.Line("bad0 += bad1 + bad2 + bad3;");
-                    w.Line($"dense = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
+                    EmitNonFiniteCheck(w, l, isa, "n0", "n1", "dense");
                     if (smallFused)
                         w.Line("if (small && dense) { dense = false; allBits = true; }");
                 }
