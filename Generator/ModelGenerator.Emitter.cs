@@ -2380,20 +2380,18 @@ public sealed partial class ModelGenerator
                     EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
                 }
                 w.Line();
-                {
-                    // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
-                    // 95 us instead of 14: MinOpts).
-                    w.Line($"/// <summary>");
-                    w.Line($"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
-                    w.Line($"/// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it");
-                    w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
-                    w.Line($"/// tiles row by row, docs/benchmarks.md \"Session 20\"; 11.6 -> 10.0 like this, \"Session 23\"). The same sums in the same order: the same bits.");
-                    w.Line($"/// </summary>");
-                    w.Line(Opt);
-                    using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{signature}"))
-                        EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f), () => EmitBackwardScalar(w, l, weights: true, f));
-                    w.Line();
-                }
+                // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
+                // 95 us instead of 14: MinOpts).
+                w.Line($"/// <summary>");
+                w.Line($"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
+                w.Line($"/// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it");
+                w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
+                w.Line($"/// tiles row by row, docs/benchmarks.md \"Session 20\"; 11.6 -> 10.0 like this, \"Session 23\"). The same sums in the same order: the same bits.");
+                w.Line($"/// </summary>");
+                w.Line(Opt);
+                using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{signature}"))
+                    EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f), () => EmitBackwardScalar(w, l, weights: true, f));
+                w.Line();
             }
             if (!computeInputGradient)
                 return;
