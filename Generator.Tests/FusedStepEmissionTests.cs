@@ -76,11 +76,7 @@ public class FusedStepEmissionTests
     [Fact]
     public void Adams_small_batch_fusion_keeps_the_reference_bits_as_the_batch_changes()
     {
-        const string source = """
-            using System;
-            using DslModels;
-            using DslModels.Losses;
-
+        string code = TrainsLikeTheReference("""
             [Model(Inputs = 784, Seed = 4)]
             [Loss(LossKind.CrossEntropy)]
             [Optimizer(OptimizerKind.Adam, LearningRate = 0.01, WeightDecay = 0.01)]
@@ -89,28 +85,80 @@ public class FusedStepEmissionTests
                 [Layer(96, Activation.ReLU)] partial Dense Hidden { get; }
                 [Layer(10)] partial Dense Output { get; }
             }
+            """, "Mixed", 784, 10);
+        Assert.Contains("bool fused = batch <= 4 && DslParts(3, 0, batch, 96) == 1 && DslPrepareFusedStep();", code);
+        Assert.DoesNotContain("_dslFuseRows", code); // 96 x 10 weights: the output layer does not fuse
+    }
+
+    /// <summary>
+    /// A later layer with as many weights as the first layer needs to fuse (65,536 by default) is updated in its own row-by-row
+    /// twin at batches of at most 4, after its input gradient (which reads W, so it now runs first) and not in DslStepRest;
+    /// larger batches keep Step()'s pass for it. Run as above, with Adam and with SGD (whose first layer fuses at every batch),
+    /// on 256-wide layers and on 260-wide ones (4 columns past the last vector on AVX-512 and AVX2), and with Tanh (no zeros
+    /// to skip): the reference's bits at every step.
+    /// </summary>
+    [Theory]
+    [InlineData("Adam, LearningRate = 0.01", 256, "ReLU")]
+    [InlineData("Sgd, LearningRate = 0.05, Momentum = 0.9", 256, "ReLU")]
+    [InlineData("AdamW, LearningRate = 0.01, WeightDecay = 0.1", 260, "Tanh")]
+    public void A_later_layer_of_65536_weights_fuses_in_its_twin_at_small_batches(string optimizer, int width, string activation)
+    {
+        string code = TrainsLikeTheReference($$"""
+            [Model(Inputs = 300, Seed = 5)]
+            [Loss(LossKind.CrossEntropy)]
+            [Optimizer(OptimizerKind.{{optimizer}})]
+            public partial class Deep
+            {
+                [Layer({{width}}, Activation.{{activation}})] partial Dense First { get; }
+                [Layer({{width}}, Activation.{{activation}})] partial Dense Second { get; }
+                [Layer(10)] partial Dense Output { get; }
+            }
+            """, "Deep", 300, 10);
+        Assert.Contains("bool rows = fused && batch <= 4;", code);
+        Assert.Contains("if (_dslFuseRows) DslDispatch(4, 1, batch, batch, accumulate); // before its twin updates W", code);
+        Assert.Contains("if (!_dslFuseRows) DslDispatch(4, 1, batch, batch, accumulate);", code);
+        Assert.Contains("private static void DslWeightGradStepRowsSecond(", code);
+        Assert.DoesNotContain("private static void DslWeightGradStepSecond(", code); // the twin alone
+        Assert.DoesNotContain("DslWeightGradStepRowsOutput", code); // 2,600 or 2,560 weights
+        Assert.Contains("if (fused) DslStepRest(rows);", code);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="model"/> (a [Model] class named <paramref name="name"/>, cross-entropy over <paramref name="classes"/>
+    /// classes) with the default properties, loads it, trains one instance with TrainStep and another with ZeroGrad + Forward + the
+    /// runtime loss + Backward + the runtime optimizer's Step() on batches of 1, 3, 32, 2, 20, 1 and 4, and asserts the same loss and
+    /// parameters after every step and the same gradients at the end, bit for bit. Returns the generated code.
+    /// </summary>
+    private static string TrainsLikeTheReference(string model, string name, int inputs, int classes)
+    {
+        string source = $$"""
+            using System;
+            using DslModels;
+            using DslModels.Losses;
+
+            {{model}}
 
             public static class Probe
             {
                 public static string Run()
                 {
                     var rng = new Random(7);
-                    using var fused = new Mixed();
-                    using var reference = new Mixed();
+                    using var fused = new {{name}}();
+                    using var reference = new {{name}}();
                     int[] batches = { 1, 3, 32, 2, 20, 1, 4 };
                     for (int step = 0; step < batches.Length; step++)
                     {
                         int batch = batches[step];
-                        var x = new float[batch * 784];
+                        var x = new float[batch * {{inputs}}];
                         for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
                         var y = new int[batch];
-                        for (int i = 0; i < batch; i++) y[i] = rng.Next(10);
+                        for (int i = 0; i < batch; i++) y[i] = rng.Next({{classes}});
                         float loss = fused.TrainStep(x, y, batch);
                         reference.ZeroGrad();
-                        var output = new float[batch * 10];
+                        var output = new float[batch * {{classes}}];
                         reference.Forward(x, output, batch);
-                        var grad = new float[batch * 10];
-                        float expected = CrossEntropyLoss.Forward(output, y, batch, 10, grad, Reduction.Mean, -100);
+                        var grad = new float[batch * {{classes}}];
+                        float expected = CrossEntropyLoss.Forward(output, y, batch, {{classes}}, grad, Reduction.Mean, -100);
                         reference.Backward(grad, batch);
                         reference.Optimizer.Step();
                         if (BitConverter.SingleToInt32Bits(loss) != BitConverter.SingleToInt32Bits(expected)) return $"step {step} (batch {batch}): loss {loss} against {expected}";
@@ -125,12 +173,12 @@ public class FusedStepEmissionTests
             """;
         var result = GeneratorHarness.Generate(source);
         Assert.Empty(result.Errors);
-        Assert.Contains("bool fused = batch <= 4 && DslParts(3, 0, batch, 96) == 1 && DslPrepareFusedStep();", Assert.Single(result.Sources).SourceText.ToString());
         using var image = new System.IO.MemoryStream();
         var emitted = result.Output.Emit(image);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
         var probe = System.Reflection.Assembly.Load(image.ToArray()).GetType("Probe")!;
         Assert.Equal("same", (string)probe.GetMethod("Run")!.Invoke(null, null)!);
+        return Assert.Single(result.Sources).SourceText.ToString();
     }
 
     [Fact]

@@ -352,11 +352,27 @@ public sealed partial class ModelGenerator
             return captured[0];
         }
 
-        /// <summary>The fused update of layer <paramref name="l"/>'s weight, or null when TrainStep does not fuse.</summary>
+        /// <summary>
+        /// Whether TrainStep also fuses the update of a later layer's weight, at batches of at most RowOrderMaxSamples only, in the
+        /// row-by-row twin (DslWeightGradStepRows): a layer after the first with as many weights as the first layer needs to fuse.
+        /// Its input gradient reads W, so TrainStep then runs it before the weight gradient rather than after (the same sums on the
+        /// same W: the same bits). At such batches the step is the pass over W and the optimizer's state, and fusing saves a read
+        /// of the weight gradient and a store of it that is read for ownership first (mlp512 with Adam, docs/benchmarks.md
+        /// "Session 24"). Not at larger batches: the twin is for small batches only, and the strip-by-strip tiles' update
+        /// measured slower than Step()'s pass for Adam (FusesSmallBatchesOnly).
+        /// </summary>
+        private static bool FusesInRows(ModelSpec spec, LayerSpec l) =>
+            FusesStepInBackward(spec) && !ReferenceEquals(l, spec.Layers[0])
+            && (long)l.In * l.Out >= (spec.FusedStepMinWeights ?? ModelSpec.DefaultFusedStepMinWeights);
+
+        /// <summary>The layers <see cref="FusesInRows"/> takes, in order.</summary>
+        private static List<LayerSpec> RowFusedLayers(ModelSpec spec) => spec.Layers.Where(l => FusesInRows(spec, l)).ToList();
+
+        /// <summary>The fused update of layer <paramref name="l"/>'s weight, or null when TrainStep does not fuse it.</summary>
         private static FusedUpdate? FusedUpdateOf(SourceWriter w, ModelSpec spec, LayerSpec l)
         {
-            // Only the first layer: a later layer's W is still read after its weight gradient, by its input gradient.
-            if (!FusesStepInBackward(spec) || !ReferenceEquals(l, spec.Layers[0]))
+            // The first layer at any batch the step fuses; a later one at batches of at most RowOrderMaxSamples (FusesInRows).
+            if (!FusesStepInBackward(spec) || !(ReferenceEquals(l, spec.Layers[0]) || FusesInRows(spec, l)))
                 return null;
             var o = spec.Optimizer!;
             var groups = StepGroups(spec, new Layout(spec), o);
@@ -441,6 +457,12 @@ public sealed partial class ModelGenerator
             w.Line($"private readonly float[] _dslFuseF = new float[{groups.Count * floats}];");
             w.Line($"private readonly bool[] _dslFuseB = new bool[{groups.Count * bools}];");
             w.Line("private bool _dslFusing;");
+            if (RowFusedLayers(spec).Count > 0)
+            {
+                w.Line($"// Set by TrainStep at batches of at most {RowOrderMaxSamples}: the later layers' twins update their weights too (FusesInRows), their input");
+                w.Line("// gradients run first; _dslRowsDeferred takes the twins' gradDeferred, which stays false (they store their gradients).");
+                w.Line("private bool _dslFuseRows, _dslRowsDeferred;");
+            }
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// TrainStep, before its backward pass: when Step() would run its emitted passes (DslCanFuseStep), does what Step() does");
@@ -496,22 +518,58 @@ public sealed partial class ModelGenerator
                 w.Line("bool deferred = false;");
                 w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
                 w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
+                foreach (var l in RowFusedLayers(spec))
+                {
+                    var fl = FusedUpdateOf(new SourceWriter(), spec, l)!;
+                    string lat = $"Dsl{l.PropertyName}WeightOffset";
+                    string lbias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
+                    string largs = $", ref {U}.Add(ref p, {lat})" + string.Concat(fl.StateRefs.Select(_ => ", ref p"))
+                        + string.Concat(fl.Call.Floats.Select(_ => ", 0f")) + string.Concat(fl.Call.Bools.Select(_ => ", false"));
+                    w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{l.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {lat}), {lbias}0, 0, 0, false{largs}, false, ref deferred); // {l.Name}'s twin (FusesInRows)");
+                }
             }
             w.Line();
             EmitDeferredGradient(w, spec);
-            w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>");
-            using (w.Block("private void DslStepRest()"))
+            var rowFused = RowFusedLayers(spec);
+            if (rowFused.Count > 0)
+            {
+                w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.");
+                w.Line($"/// <paramref name=\"rows\"/>: the twins of the later layers updated their weights too (DslWeightGradStepRows, batches of at most {RowOrderMaxSamples}).");
+                w.Line("/// </summary>");
+            }
+            else
+            {
+                w.Line("/// <summary>Step()'s passes over the parameters the weight-gradient kernels did not update, with DslPrepareFusedStep's constants.</summary>");
+            }
+            using (w.Block(rowFused.Count > 0 ? "private void DslStepRest(bool rows)" : "private void DslStepRest()"))
             {
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
                 foreach (string key in keys)
                     w.Line($"ref float {StateLocal(key)} = ref {MM}.GetReference(Optimizer.StateArena({Literals.String(key)}));");
-                for (int gi = 0; gi < groups.Count; gi++)
+                void Groups(ICollection<string> fused, bool splits)
                 {
-                    var c = calls[gi];
-                    string args = string.Concat(c.Floats.Select((_, i) => $", _dslFuseF[{gi * floats + i}]").Concat(c.Bools.Select((_, i) => $", _dslFuseB[{gi * bools + i}]")));
-                    w.Line($"// Group {gi} ({groups[gi].Label}): {string.Join(", ", groups[gi].Params.Where(x => x.Name != fusedWeight).Select(x => x.Name))}");
-                    EmitRuns(w, groups[gi], $"{c.Kernel}({c.Refs}{{0}}{args});", split, fusedWeight);
+                    for (int gi = 0; gi < groups.Count; gi++)
+                    {
+                        var c = calls[gi];
+                        string args = string.Concat(c.Floats.Select((_, i) => $", _dslFuseF[{gi * floats + i}]").Concat(c.Bools.Select((_, i) => $", _dslFuseB[{gi * bools + i}]")));
+                        w.Line($"// Group {gi} ({groups[gi].Label}): {string.Join(", ", groups[gi].Params.Where(x => !fused.Contains(x.Name)).Select(x => x.Name))}");
+                        EmitRuns(w, groups[gi], $"{c.Kernel}({c.Refs}{{0}}{args});", split, fused, splits);
+                    }
+                }
+                if (rowFused.Count > 0)
+                {
+                    using (w.Block("if (rows)"))
+                    {
+                        w.Line($"// The backward's twins updated {string.Join(", ", rowFused.Select(l => l.Name + ".weight"))} too (a batch of at most {RowOrderMaxSamples}: one thread).");
+                        Groups(new[] { fusedWeight }.Concat(rowFused.Select(l => l.Name + ".weight")).ToList(), splits: false);
+                    }
+                    using (w.Block("else"))
+                        Groups(new[] { fusedWeight }, splits: true);
+                }
+                else
+                {
+                    Groups(new[] { fusedWeight }, splits: true);
                 }
             }
             w.Line();
@@ -644,14 +702,14 @@ public sealed partial class ModelGenerator
         /// Step()'s kernel <paramref name="call"/> (a format string, {0} the range) on each contiguous run of <paramref name="gr"/>'s
         /// parameters but <paramref name="exclude"/>; runs of at least StepSplitFloats split over the model's threads after a threaded batch.
         /// </summary>
-        private static void EmitRuns(SourceWriter w, StepGroup gr, string call, List<SplitCall> split, string? exclude)
+        private static void EmitRuns(SourceWriter w, StepGroup gr, string call, List<SplitCall> split, ICollection<string>? exclude, bool splits = true)
         {
             var group = new StepGroup(gr.Label, gr.Momentum);
-            group.Params.AddRange(gr.Params.Where(x => x.Name != exclude));
+            group.Params.AddRange(gr.Params.Where(x => exclude is null || !exclude.Contains(x.Name)));
             foreach (var (start, end) in group.Runs())
             {
                 string direct = string.Format(call, $"{start}, {end}") + $" // floats [{start}, {end})";
-                if (end - start < StepSplitFloats)
+                if (end - start < StepSplitFloats || !splits)
                 {
                     w.Line(direct);
                     continue;

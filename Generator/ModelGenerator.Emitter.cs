@@ -859,8 +859,15 @@ public sealed partial class ModelGenerator
                         w.Line("_dslDeferGrad = fused && _dslDeferHoldoff == 0;");
                         w.Line("if (_dslDeferHoldoff > 0) _dslDeferHoldoff--;");
                         w.Line("_dslGradDeferred = false;");
+                        var rowFused = RowFusedLayers(spec);
+                        if (rowFused.Count > 0)
+                        {
+                            w.Line($"// At batches of at most {RowOrderMaxSamples} the twins of {string.Join(", ", rowFused.Select(l => l.Name))} update their weights too (FusesInRows).");
+                            w.Line($"bool rows = fused && batch <= {RowOrderMaxSamples};");
+                            w.Line("_dslFuseRows = rows;");
+                        }
                         w.Line("try { DslBackward(batch, accumulate: false, input); }");
-                        w.Line("finally { _dslFusing = false; _dslDeferGrad = false; }");
+                        w.Line(rowFused.Count > 0 ? "finally { _dslFusing = false; _dslDeferGrad = false; _dslFuseRows = false; }" : "finally { _dslFusing = false; _dslDeferGrad = false; }");
                         using (w.Block("if (_dslGradDeferred)"))
                         {
                             w.Line("_dslGradPending = true;");
@@ -868,7 +875,7 @@ public sealed partial class ModelGenerator
                             w.Line("_dslPendingDzKept = false;");
                         }
                         w.Line("DslOnPhase(3);");
-                        w.Line("if (fused) DslStepRest();");
+                        w.Line(rowFused.Count > 0 ? "if (fused) DslStepRest(rows);" : "if (fused) DslStepRest();");
                         using (w.Block("else"))
                         {
                             w.Line("Step();");
@@ -1310,12 +1317,20 @@ public sealed partial class ModelGenerator
                     bool fromA = DzInGradA(spec, i);
                     w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
                     string input = i == 0 ? ", input" : ""; // layer 0's weight gradient reads x, maybe in place (DslInputOf)
+                    // Under _dslFuseRows a row-fused layer's input gradient runs before its weight gradient, which updates W (FusesInRows).
+                    string InputGrad(int layer, string comment)
+                    {
+                        string call = $"DslDispatch(4, {layer}, batch, batch, accumulate);{comment}";
+                        return FusesInRows(spec, spec.Layers[layer]) ? $"if (!_dslFuseRows) {call}" : call;
+                    }
                     void Serial()
                     {
                         if (i + 1 < spec.Layers.Count && RowSplitForward(l))
-                            w.Line($"DslDispatch(4, {i + 1}, batch, batch, accumulate); // {spec.Layers[i + 1].Name}'s input gradient, left to this layer");
+                            w.Line(InputGrad(i + 1, $" // {spec.Layers[i + 1].Name}'s input gradient, left to this layer"));
                         if (l.Activation != Activation.Identity)
                             w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
+                        if (FusesInRows(spec, l))
+                            w.Line($"if (_dslFuseRows) DslDispatch(4, {i}, batch, batch, accumulate); // before its twin updates W");
                         w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate{input});");
                     }
                     if (RowSplitForward(l))
@@ -1330,7 +1345,7 @@ public sealed partial class ModelGenerator
                         Serial();
                     }
                     if (i > 0 && !RowSplitForward(spec.Layers[i - 1]))
-                        w.Line($"DslDispatch(4, {i}, batch, batch, accumulate);");
+                        w.Line(InputGrad(i, ""));
                 }
             }
             w.Line();
@@ -1497,12 +1512,15 @@ public sealed partial class ModelGenerator
                                 string at = $"Dsl{L}WeightOffset";
                                 fuse = $", ref {U}.Add(ref p, {at})" + string.Concat(f.StateRefs.Select(r => $", ref {U}.Add(ref {r.Substring(4)}, {at})"))
                                     + string.Concat(f.Call.Floats.Select((_, k) => $", _dslFuseF[{f.FloatBase + k}]")) + string.Concat(f.Call.Bools.Select((_, k) => $", _dslFuseB[{f.BoolBase + k}]"))
-                                    + ", _dslDeferGrad, ref _dslGradDeferred";
+                                    + (i == 0 ? ", _dslDeferGrad, ref _dslGradDeferred" : ", false, ref _dslRowsDeferred");
                             }
                             string WeightGradCall(string kernel, string dz, string extra) => $"{kernel}(ref {MM}.GetReference({x}), ref {MM}.GetReference({dz}), ref {U}.Add(ref g, Dsl{L}WeightOffset), {gbias}batch, start, end, accumulate{extra});";
-                            string WeightGrad(string dz) => fuse.Length == 0
+                            // A later layer's twin only under _dslFuseRows (a batch of at most RowOrderMaxSamples, one thread: never in a split op 5).
+                            string WeightGrad(string dz, bool split = false) => fuse.Length == 0 || (i > 0 && split)
                                 ? WeightGradCall($"DslWeightGrad{L}", dz, "")
-                                : $"if (_dslFusing) {WeightGradCall($"DslWeightGradStep{L}", dz, fuse)} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}";
+                                : i == 0
+                                    ? $"if (_dslFusing) {WeightGradCall($"DslWeightGradStep{L}", dz, fuse)} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}"
+                                    : $"if (_dslFuseRows) {WeightGradCall($"DslWeightGradStepRows{L}", dz, fuse)} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}";
                             w.Line("case 3:");
                             w.Line("    " + WeightGrad($"{dzBuf}!.Span"));
                             w.Line("    break;");
@@ -1545,7 +1563,7 @@ public sealed partial class ModelGenerator
                                         }
                                         w.Line($"DslActGrad{L}(ref {MM}.GetReference({y}), ref {MM}.GetReference({dz}), batch, start, end);");
                                     }
-                                    w.Line(WeightGrad(dz));
+                                    w.Line(WeightGrad(dz, split: true));
                                     if (hasNext && i > 0)
                                         w.Line($"if (part > 0) DslCopyColumns(dzOut, {dzBuf}!.Span, batch, {Literals.Int(l.Out)}, start, end);");
                                     w.Line("break;");
@@ -2359,31 +2377,37 @@ public sealed partial class ModelGenerator
             w.Line();
             if (f is not null)
             {
-                // A kernel of its own rather than a flag: the plain kernel's loops keep their registers (with the flag and the step
-                // arguments in the same method, Backward's weight gradient of 784 -> 128 at batch 512 took 384 instead of 371 us).
-                w.Line($"/// <summary>");
-                w.Line($"/// DslWeightGrad{l.PropertyName} and then, on each strip of rows as soon as its gradient is final, the optimizer's update of those rows of W");
-                w.Line($"/// ({f.Kernel.Name}'s operations, Step()'s bits): TrainStep's fused step. stepT is W in the parameter arena, the other step refs");
-                w.Line($"/// W's state, the step values Step()'s arguments. deferGrad: the streamed strips of dW are not stored at all, and gradDeferred is");
-                w.Line($"/// set when that happened (then dW holds other values until DslMaterializeGradients computes it).");
-                w.Line($"/// </summary>");
-                w.Line(Opt);
                 string signature = $"(ref float x, ref float dz, ref float dw, {bias}int batch, int o0, int o1, bool accumulate{f.Parameters}, bool deferGrad, ref bool gradDeferred)";
-                using (w.Block($"private static void DslWeightGradStep{l.PropertyName}{signature}"))
+                // A later layer fuses at batches of at most RowOrderMaxSamples only (FusesInRows): its twin alone.
+                if (!computeInputGradient)
                 {
-                    w.Line($"// A batch of at most {RowOrderMaxSamples} samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRows{l.PropertyName}).");
-                    using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0 && !accumulate)"))
+                    // A kernel of its own rather than a flag: the plain kernel's loops keep their registers (with the flag and the step
+                    // arguments in the same method, Backward's weight gradient of 784 -> 128 at batch 512 took 384 instead of 371 us).
+                    w.Line($"/// <summary>");
+                    w.Line($"/// DslWeightGrad{l.PropertyName} and then, on each strip of rows as soon as its gradient is final, the optimizer's update of those rows of W");
+                    w.Line($"/// ({f.Kernel.Name}'s operations, Step()'s bits): TrainStep's fused step. stepT is W in the parameter arena, the other step refs");
+                    w.Line($"/// W's state, the step values Step()'s arguments. deferGrad: the streamed strips of dW are not stored at all, and gradDeferred is");
+                    w.Line($"/// set when that happened (then dW holds other values until DslMaterializeGradients computes it).");
+                    w.Line($"/// </summary>");
+                    w.Line(Opt);
+                    using (w.Block($"private static void DslWeightGradStep{l.PropertyName}{signature}"))
                     {
-                        w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
-                        w.Line("return;");
+                        w.Line($"// A batch of at most {RowOrderMaxSamples} samples, gradient written (TrainStep's): row by row, one pass over each row (see DslWeightGradStepRows{l.PropertyName}).");
+                        using (w.Block($"if (batch <= {RowOrderMaxSamples} && batch > 0 && !accumulate)"))
+                        {
+                            w.Line($"DslWeightGradStepRows{l.PropertyName}(ref x, ref dz, ref dw, {(l.HasBias ? "ref db, " : "")}batch, o0, o1, accumulate{f.Arguments}, deferGrad, ref gradDeferred);");
+                            w.Line("return;");
+                        }
+                        EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
                     }
-                    EmitIsaDispatch(w, isa => EmitBackwardVector(w, l, isa, weights: true, f), () => EmitBackwardScalar(w, l, weights: true, f));
+                    w.Line();
                 }
-                w.Line();
                 // A method of its own: with both orders in one method the kernel grew past what the JIT optimizes (mlp128 train/1 took
                 // 95 us instead of 14: MinOpts).
                 w.Line($"/// <summary>");
-                w.Line($"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
+                w.Line(computeInputGradient
+                    ? $"/// TrainStep's fused step on {l.Name} for a batch of at most {RowOrderMaxSamples} samples (FusesInRows: its input gradient ran first), where updating W and its state is the work: row by"
+                    : $"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
                 w.Line($"/// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it");
                 w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
                 w.Line($"/// tiles row by row, docs/benchmarks.md \"Session 20\"; 11.6 -> 10.0 like this, \"Session 23\"). The same sums in the same order: the same bits.");
