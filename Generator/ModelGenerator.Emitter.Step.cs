@@ -355,10 +355,10 @@ public sealed partial class ModelGenerator
         /// <summary>
         /// Whether TrainStep also fuses the update of a later layer's weight, at batches of at most RowOrderMaxSamples only, in the
         /// row-by-row twin (DslWeightGradStepRows): a layer after the first with as many weights as the first layer needs to fuse.
-        /// Its input gradient reads W, so TrainStep then runs it before the weight gradient rather than after (the same sums on the
-        /// same W: the same bits). At such batches the step is the pass over W and the optimizer's state, and fusing saves a read
-        /// of the weight gradient and a store of it that is read for ownership first (mlp512 with Adam, docs/benchmarks.md
-        /// "Session 24"). Not at larger batches: the twin is for small batches only, and the strip-by-strip tiles' update
+        /// Its input gradient reads W, so the twin computes it too, each row of W before that row's update (the input gradient
+        /// kernel's chains over the outputs in order: the same bits), and the separate pass is skipped. At such batches the step
+        /// is the pass over W and the optimizer's state: fusing saves a pass over W, a read of the weight gradient and a store of
+        /// it that is read for ownership first (mlp512 with Adam, docs/benchmarks.md "Session 24"). Not at larger batches: the twin is for small batches only, and the strip-by-strip tiles' update
         /// measured slower than Step()'s pass for Adam (FusesSmallBatchesOnly).
         /// </summary>
         private static bool FusesInRows(ModelSpec spec, LayerSpec l) =>
@@ -525,7 +525,7 @@ public sealed partial class ModelGenerator
                     string lbias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
                     string largs = $", ref {U}.Add(ref p, {lat})" + string.Concat(fl.StateRefs.Select(_ => ", ref p"))
                         + string.Concat(fl.Call.Floats.Select(_ => ", 0f")) + string.Concat(fl.Call.Bools.Select(_ => ", false"));
-                    w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{l.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {lat}), {lbias}0, 0, 0, false{largs}, false, ref deferred); // {l.Name}'s twin (FusesInRows)");
+                    w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{l.PropertyName}(ref p, ref p, ref p, ref {U}.Add(ref g, {lat}), {lbias}0, 0, 0, false{largs}, false, ref deferred); // {l.Name}'s twin (FusesInRows)");
                 }
             }
             w.Line();

@@ -1317,7 +1317,7 @@ public sealed partial class ModelGenerator
                     bool fromA = DzInGradA(spec, i);
                     w.Line($"// {l.Name}: d{(fromA ? "gA" : "gB")}[B, {l.Out}] -> dW[{l.Out}, {l.In}]{(l.HasBias ? ", db" : "")}{(i > 0 ? $", dx[B, {l.In}] into {(fromA ? "gB" : "gA")}" : "")}");
                     string input = i == 0 ? ", input" : ""; // layer 0's weight gradient reads x, maybe in place (DslInputOf)
-                    // Under _dslFuseRows a row-fused layer's input gradient runs before its weight gradient, which updates W (FusesInRows).
+                    // Under _dslFuseRows a row-fused layer's twin writes its input gradient too, before it updates W (FusesInRows).
                     string InputGrad(int layer, string comment)
                     {
                         string call = $"DslDispatch(4, {layer}, batch, batch, accumulate);{comment}";
@@ -1329,8 +1329,6 @@ public sealed partial class ModelGenerator
                             w.Line(InputGrad(i + 1, $" // {spec.Layers[i + 1].Name}'s input gradient, left to this layer"));
                         if (l.Activation != Activation.Identity)
                             w.Line($"DslDispatch(2, {i}, batch, batch, accumulate);");
-                        if (FusesInRows(spec, l))
-                            w.Line($"if (_dslFuseRows) DslDispatch(4, {i}, batch, batch, accumulate); // before its twin updates W");
                         w.Line($"DslDispatch(3, {i}, batch, {l.Out}, accumulate{input});");
                     }
                     if (RowSplitForward(l))
@@ -1520,7 +1518,7 @@ public sealed partial class ModelGenerator
                                 ? WeightGradCall($"DslWeightGrad{L}", dz, "")
                                 : i == 0
                                     ? $"if (_dslFusing) {WeightGradCall($"DslWeightGradStep{L}", dz, fuse)} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}"
-                                    : $"if (_dslFuseRows) {WeightGradCall($"DslWeightGradStepRows{L}", dz, fuse)} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}";
+                                    : $"if (_dslFuseRows) {WeightGradCall($"DslWeightGradStepRows{L}", dz, fuse).Replace($"ref {MM}.GetReference({dz}), ", $"ref {MM}.GetReference({dz}), ref {MM}.GetReference({dxBuf}!.Span), ")} else {WeightGradCall($"DslWeightGrad{L}", dz, "")}";
                             w.Line("case 3:");
                             w.Line("    " + WeightGrad($"{dzBuf}!.Span"));
                             w.Line("    break;");
@@ -2412,9 +2410,22 @@ public sealed partial class ModelGenerator
                 w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
                 w.Line($"/// tiles row by row, docs/benchmarks.md \"Session 20\"; 11.6 -> 10.0 like this, \"Session 23\"). The same sums in the same order: the same bits.");
                 w.Line($"/// </summary>");
+                if (computeInputGradient)
+                {
+                    w.Line($"/// A later layer's twin also writes its input gradient dx[B, {inW}] (FusesInRows), from W before the update: called on every row,");
+                    w.Line($"/// [0, {outW}), as TrainStep does on one thread, so that each dx element is the input gradient kernel's chain over all outputs.");
+                }
                 w.Line(Opt);
-                using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{signature}"))
-                    EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f), () => EmitBackwardScalar(w, l, weights: true, f));
+                string rowsSignature = computeInputGradient ? signature.Replace("ref float dz, ", "ref float dz, ref float dx, ") : signature;
+                using (w.Block($"private static void DslWeightGradStepRows{l.PropertyName}{rowsSignature}"))
+                {
+                    EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f, computeInputGradient), () =>
+                    {
+                        if (computeInputGradient)
+                            w.Line($"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
+                        EmitBackwardScalar(w, l, weights: true, f);
+                    });
+                }
                 w.Line();
             }
             if (!computeInputGradient)
@@ -2662,13 +2673,24 @@ public sealed partial class ModelGenerator
         /// takes the strip-by-strip kernel. mlp128, this against the 1-row sparse tiles row by row, in one process (docs/benchmarks.md,
         /// "Session 23"): train step at batch 1 11.6 -> 10.0 us, 2 13.2 -> 10.5, 4 15.9 -> 14.0.
         /// </summary>
-        private static void EmitSmallBatchRows(SourceWriter w, LayerSpec l, Isa isa, FusedUpdate f)
+        private static void EmitSmallBatchRows(SourceWriter w, LayerSpec l, Isa isa, FusedUpdate f, bool inputGradient)
         {
             int inW = l.In, outW = l.Out, vw = isa.Width, inVec = inW / vw * vw;
+            // A later layer's input gradient in the rows below needs rows of whole vectors (the input gradient kernel's last columns
+            // multiply, then add); otherwise that kernel runs first, on W before the update.
+            bool rowsInputGradient = inputGradient && UpdatesInRowTiles(l, isa, f) && inVec == inW;
+            if (inputGradient && !rowsInputGradient)
+                w.Line($"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
             if (!UpdatesInRowTiles(l, isa, f))
             {
                 EmitBackwardVector(w, l, isa, weights: true, f);
                 return;
+            }
+            if (rowsInputGradient)
+            {
+                w.Line($"// dx[B, {inW}] = Σ_o dz[n, o] · W[o, :]: each element the input gradient kernel's FMA chain over o in order, from zero,");
+                w.Line("// one row of W at a time before the row's update (which then reads W from L1): one pass over W for both.");
+                w.Line($"{MM}.CreateSpan(ref dx, batch * {inW}).Clear();");
             }
             string T = isa.Type, V = isa.Vec;
             EmitBiasGradient(w, l, isa);
@@ -2704,6 +2726,16 @@ public sealed partial class ModelGenerator
                 w.Line($"ref float t = ref {U}.Add(ref stepT, o * {inW});");
                 foreach (string a in f.Kernel.Arrays)
                     w.Line($"ref float {a} = ref {U}.Add(ref {FusedUpdate.Param(a)}, o * {inW});");
+                if (rowsInputGradient)
+                {
+                    w.Line("// This row's terms of dx, every sample (dz = 0 too: the kernel's dense chains), from W before the update.");
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line($"var sx = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
+                        w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
+                        w.Line($"for (nuint i = 0; i < {inW}; i += {vw}) {T}.StoreUnsafe({isa.Fma}(sx, {T}.LoadUnsafe(ref t, i), {T}.LoadUnsafe(ref dxr, i)), ref dxr, i);");
+                    }
+                }
                 for (int j = 0; j < RowOrderMaxSamples; j++)
                     w.Line($"var s{j} = {T}.Create({U}.Add(ref dz, m{j} * {outW} + o)); ref float x{j} = ref {U}.Add(ref x, m{j} * {inW});");
                 // One loop per count of terms, and per store of dW (streamed, plain, or none when deferred): no test in the loops
