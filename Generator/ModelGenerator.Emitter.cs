@@ -2689,8 +2689,12 @@ public sealed partial class ModelGenerator
             if (rowsInputGradient)
             {
                 w.Line($"// dx[B, {inW}] = Σ_o dz[n, o] · W[o, :]: each element the input gradient kernel's FMA chain over o in order, from zero,");
-                w.Line("// one row of W at a time before the row's update (which then reads W from L1): one pass over W for both.");
-                w.Line($"{MM}.CreateSpan(ref dx, batch * {inW}).Clear();");
+                w.Line($"// one row of W at a time before the row's update (which then reads W from L1): one pass over W for both. Up to");
+                w.Line($"// {RowsInputGradientMaxSamples} samples: each row then loads and stores every vector of dx's rows, and at 4 those L1 stores cost more than the");
+                w.Line("// input gradient kernel's own pass over W, which keeps its sums in registers (mlp512, docs/benchmarks.md \"Session 24\").");
+                w.Line($"int dxRows = batch <= {RowsInputGradientMaxSamples} ? batch : 0;");
+                w.Line($"if (dxRows == 0) DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
+                w.Line($"else {MM}.CreateSpan(ref dx, batch * {inW}).Clear();");
             }
             string T = isa.Type, V = isa.Vec;
             EmitBiasGradient(w, l, isa);
@@ -2729,7 +2733,7 @@ public sealed partial class ModelGenerator
                 if (rowsInputGradient)
                 {
                     w.Line("// This row's terms of dx, every sample (dz = 0 too: the kernel's dense chains), from W before the update.");
-                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    using (w.Block("for (int n = 0; n < dxRows; n++)"))
                     {
                         w.Line($"var sx = {T}.Create({U}.Add(ref dz, n * {outW} + o));");
                         w.Line($"ref float dxr = ref {U}.Add(ref dx, n * {inW});");
@@ -3235,6 +3239,13 @@ public sealed partial class ModelGenerator
         /// (TrainStep's) of a layer with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both
         /// kinds of layer's small last chunk (see <see cref="SparseMinSamples"/>); other tiles leave W to one pass after the kernel.
         /// </summary>
+        /// <summary>
+        /// Samples up to which a later layer's twin writes its input gradient row by row (EmitSmallBatchRows); above, the input
+        /// gradient kernel runs first. mlp512 (hidden2, 512 x 512) in one process against the separate kernel, medians of 400
+        /// alternating chunks of 20 steps: batch 1 -2.4%, batch 2 -9.7%, batch 4 +8.7%.
+        /// </summary>
+        private const int RowsInputGradientMaxSamples = 2;
+
         private static bool UpdatesInRowTiles(LayerSpec l, Isa isa, FusedUpdate? f) => f is not null && l.In / isa.Width > 0;
 
         /// <summary>
