@@ -2422,7 +2422,7 @@ public sealed partial class ModelGenerator
                     EmitIsaDispatch(w, isa => EmitSmallBatchRows(w, l, isa, f, computeInputGradient), () =>
                     {
                         if (computeInputGradient)
-                            w.Line($"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
+                            w.Line(InputGradientFirst(l));
                         EmitBackwardScalar(w, l, weights: true, f);
                     });
                 }
@@ -2680,7 +2680,7 @@ public sealed partial class ModelGenerator
             // multiply, then add); otherwise that kernel runs first, on W before the update.
             bool rowsInputGradient = inputGradient && UpdatesInRowTiles(l, isa, f) && inVec == inW;
             if (inputGradient && !rowsInputGradient)
-                w.Line($"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
+                w.Line(InputGradientFirst(l));
             if (!UpdatesInRowTiles(l, isa, f))
             {
                 EmitBackwardVector(w, l, isa, weights: true, f);
@@ -2693,7 +2693,7 @@ public sealed partial class ModelGenerator
                 w.Line($"// {RowsInputGradientMaxSamples} samples: each row then loads and stores every vector of dx's rows, and at 4 those L1 stores cost more than the");
                 w.Line("// input gradient kernel's own pass over W, which keeps its sums in registers (mlp512, docs/benchmarks.md \"Session 24\").");
                 w.Line($"int dxRows = batch <= {RowsInputGradientMaxSamples} ? batch : 0;");
-                w.Line($"if (dxRows == 0) DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(inW)}); // from W before the update");
+                w.Line("if (dxRows == 0) " + InputGradientFirst(l));
                 w.Line($"else {MM}.CreateSpan(ref dx, batch * {inW}).Clear();");
             }
             string T = isa.Type, V = isa.Vec;
@@ -3239,6 +3239,10 @@ public sealed partial class ModelGenerator
         /// (TrainStep's) of a layer with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both
         /// kinds of layer's small last chunk (see <see cref="SparseMinSamples"/>); other tiles leave W to one pass after the kernel.
         /// </summary>
+        /// <summary>A later layer's twin computing its input gradient with the input gradient kernel, from W before the update (FusesInRows).</summary>
+        private static string InputGradientFirst(LayerSpec l) =>
+            $"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(l.In)}); // from W before the update";
+
         /// <summary>
         /// Samples up to which a later layer's twin writes its input gradient row by row (EmitSmallBatchRows); above, the input
         /// gradient kernel runs first. mlp512 (hidden2, 512 x 512) in one process against the separate kernel, medians of 400
