@@ -355,8 +355,9 @@ public sealed partial class ModelGenerator
         /// <summary>
         /// Whether TrainStep also fuses the update of a later layer's weight, at batches of at most RowOrderMaxSamples only, in the
         /// row-by-row twin (DslWeightGradStepRows): a layer after the first with as many weights as the first layer needs to fuse.
-        /// Its input gradient reads W, so the twin computes it too, each row of W before that row's update (the input gradient
-        /// kernel's chains over the outputs in order: the same bits), and the separate pass is skipped. At such batches the step
+        /// Its input gradient reads W, so the twin computes it too, before the update: up to 2 samples from each row of W just
+        /// before that row's update (the input gradient kernel's chains over the outputs in order: the same bits), at 3 and 4
+        /// with that kernel first; the separate pass is skipped. At such batches the step
         /// is the pass over W and the optimizer's state: fusing saves a pass over W, a read of the weight gradient and a store of
         /// it that is read for ownership first (mlp512 with Adam, docs/benchmarks.md "Session 24"). Not at larger batches: the twin is for small batches only, and the strip-by-strip tiles' update
         /// measured slower than Step()'s pass for Adam (FusesSmallBatchesOnly).

@@ -2404,7 +2404,7 @@ public sealed partial class ModelGenerator
                 // 95 us instead of 14: MinOpts).
                 w.Line($"/// <summary>");
                 w.Line(computeInputGradient
-                    ? $"/// TrainStep's fused step on {l.Name} for a batch of at most {RowOrderMaxSamples} samples (FusesInRows: its input gradient ran first), where updating W and its state is the work: row by"
+                    ? $"/// TrainStep's fused step on {l.Name} for a batch of at most {RowOrderMaxSamples} samples (FusesInRows), where updating W and its state is the work: row by"
                     : $"/// DslWeightGradStep{l.PropertyName} for a batch of at most {RowOrderMaxSamples} samples, where updating W and its state is the work: row by");
                 w.Line($"/// row, one pass of vectors over each row computes its gradient (the row's samples with dz ≠ 0 chosen once per row), stores it");
                 w.Line($"/// (unless deferred) and updates W and the state, which stream through in order (mlp128 train/1: 14.4 -> 12.3 us with the 1-row");
@@ -2661,6 +2661,17 @@ public sealed partial class ModelGenerator
             w.Line("bad0 += bad1 + bad2 + bad3;");
             w.Line($"{target} = !{T}.EqualsAll(bad0, {V}.Zero){(scalarColumns ? " || float.IsNaN(badScalar)" : "")}; // a finite x adds ±0, a non-finite one NaN");
         }
+
+        /// <summary>A later layer's twin computing its input gradient with the input gradient kernel, from W before the update (FusesInRows).</summary>
+        private static string InputGradientFirst(LayerSpec l) =>
+            $"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(l.In)}); // from W before the update";
+
+        /// <summary>
+        /// Samples up to which a later layer's twin writes its input gradient row by row (EmitSmallBatchRows); above, the input
+        /// gradient kernel runs first. mlp512 (hidden2, 512 x 512) in one process against the separate kernel, medians of 400
+        /// alternating chunks of 20 steps: batch 1 -2.4%, batch 2 -9.7%, batch 4 +8.7%.
+        /// </summary>
+        private const int RowsInputGradientMaxSamples = 2;
 
         /// <summary>
         /// The fused kernel's twin for a batch of at most <see cref="RowOrderMaxSamples"/> samples (DslWeightGradStepRows), where updating
@@ -3239,17 +3250,6 @@ public sealed partial class ModelGenerator
         /// (TrainStep's) of a layer with whole vectors in a row. A ReLU-like layer's sparse tiles do at 16 samples or more, and both
         /// kinds of layer's small last chunk (see <see cref="SparseMinSamples"/>); other tiles leave W to one pass after the kernel.
         /// </summary>
-        /// <summary>A later layer's twin computing its input gradient with the input gradient kernel, from W before the update (FusesInRows).</summary>
-        private static string InputGradientFirst(LayerSpec l) =>
-            $"DslInputGrad{l.PropertyName}(ref dz, ref stepT, ref dx, batch, 0, {Literals.Int(l.In)}); // from W before the update";
-
-        /// <summary>
-        /// Samples up to which a later layer's twin writes its input gradient row by row (EmitSmallBatchRows); above, the input
-        /// gradient kernel runs first. mlp512 (hidden2, 512 x 512) in one process against the separate kernel, medians of 400
-        /// alternating chunks of 20 steps: batch 1 -2.4%, batch 2 -9.7%, batch 4 +8.7%.
-        /// </summary>
-        private const int RowsInputGradientMaxSamples = 2;
-
         private static bool UpdatesInRowTiles(LayerSpec l, Isa isa, FusedUpdate? f) => f is not null && l.In / isa.Width > 0;
 
         /// <summary>
