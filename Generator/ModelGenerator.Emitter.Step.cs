@@ -357,10 +357,10 @@ public sealed partial class ModelGenerator
         /// row-by-row twin (DslWeightGradStepRows): a layer after the first with as many weights as the first layer needs to fuse.
         /// Its input gradient reads W, so the twin computes it too, before the update: up to 2 samples from each row of W just
         /// before that row's update (the input gradient kernel's chains over the outputs in order: the same bits), at 3 and 4
-        /// with that kernel first; the separate pass is skipped. At such batches the step
-        /// is the pass over W and the optimizer's state: fusing saves a pass over W, a read of the weight gradient and a store of
-        /// it that is read for ownership first (mlp512 with Adam, docs/benchmarks.md "Session 24"). Not at larger batches: the twin is for small batches only, and the strip-by-strip tiles' update
-        /// measured slower than Step()'s pass for Adam (FusesSmallBatchesOnly).
+        /// with that kernel first; the separate pass is skipped. At such batches the step is the pass over W and the optimizer's
+        /// state: fusing saves a pass over W, a read of the weight gradient and a store of it that is read for ownership first
+        /// (mlp512 with Adam, docs/benchmarks.md "Session 24"). Not at larger batches: the twin is for small batches only, and
+        /// the strip-by-strip tiles' update measured slower than Step()'s pass for Adam (FusesSmallBatchesOnly).
         /// </summary>
         private static bool FusesInRows(ModelSpec spec, LayerSpec l) =>
             FusesStepInBackward(spec) && !ReferenceEquals(l, spec.Layers[0])
@@ -460,8 +460,8 @@ public sealed partial class ModelGenerator
             w.Line("private bool _dslFusing;");
             if (RowFusedLayers(spec).Count > 0)
             {
-                w.Line($"// Set by TrainStep at batches of at most {RowOrderMaxSamples}: the later layers' twins update their weights too (FusesInRows), their input");
-                w.Line("// gradients run first; _dslRowsDeferred takes the twins' gradDeferred, which stays false (they store their gradients).");
+                w.Line($"// Set by TrainStep at batches of at most {RowOrderMaxSamples}: the later layers' twins update their weights too (FusesInRows) and write");
+                w.Line("// their input gradients first; _dslRowsDeferred takes the twins' gradDeferred, which stays false (they store their gradients).");
                 w.Line("private bool _dslFuseRows, _dslRowsDeferred;");
             }
             w.Line();
@@ -512,20 +512,21 @@ public sealed partial class ModelGenerator
                 w.Line("_dslFusedKernelWarm = true;");
                 w.Line($"ref float p = ref {MM}.GetReference(_dslParameters.Span);");
                 w.Line($"ref float g = ref {MM}.GetReference(_dslGradients.Span);");
-                string at = $"Dsl{first.PropertyName}WeightOffset";
-                string bias = first.HasBias ? $"ref {U}.Add(ref g, Dsl{first.PropertyName}BiasOffset), " : "";
-                string args = $", ref {U}.Add(ref p, {at})" + string.Concat(f.StateRefs.Select(_ => ", ref p"))
-                    + string.Concat(f.Call.Floats.Select(_ => ", 0f")) + string.Concat(f.Call.Bools.Select(_ => ", false"));
+                // A kernel's arguments for no rows: the weight's gradient and bias gradient, then W and p for the state, zeros for the constants.
+                (string At, string Bias, string Args) NoRows(LayerSpec l, FusedUpdate fu)
+                {
+                    string lat = $"Dsl{l.PropertyName}WeightOffset";
+                    return (lat, l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "",
+                        $", ref {U}.Add(ref p, {lat})" + string.Concat(fu.StateRefs.Select(_ => ", ref p"))
+                        + string.Concat(fu.Call.Floats.Select(_ => ", 0f")) + string.Concat(fu.Call.Bools.Select(_ => ", false")));
+                }
+                var (at, bias, args) = NoRows(first, f);
                 w.Line("bool deferred = false;");
                 w.Line($"DslWeightGradStep{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // batch 0, rows [0, 0)");
                 w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{first.PropertyName}(ref p, ref p, ref {U}.Add(ref g, {at}), {bias}0, 0, 0, false{args}, false, ref deferred); // its twin for batches of at most {RowOrderMaxSamples}");
                 foreach (var l in RowFusedLayers(spec))
                 {
-                    var fl = FusedUpdateOf(new SourceWriter(), spec, l)!;
-                    string lat = $"Dsl{l.PropertyName}WeightOffset";
-                    string lbias = l.HasBias ? $"ref {U}.Add(ref g, Dsl{l.PropertyName}BiasOffset), " : "";
-                    string largs = $", ref {U}.Add(ref p, {lat})" + string.Concat(fl.StateRefs.Select(_ => ", ref p"))
-                        + string.Concat(fl.Call.Floats.Select(_ => ", 0f")) + string.Concat(fl.Call.Bools.Select(_ => ", false"));
+                    var (lat, lbias, largs) = NoRows(l, FusedUpdateOf(new SourceWriter(), spec, l)!);
                     w.Line($"if (batch <= {RowOrderMaxSamples}) DslWeightGradStepRows{l.PropertyName}(ref p, ref p, ref p, ref {U}.Add(ref g, {lat}), {lbias}0, 0, 0, false{largs}, false, ref deferred); // {l.Name}'s twin (FusesInRows)");
                 }
             }
